@@ -1,0 +1,85 @@
+#include <wechatpay/notification.hpp>
+
+#include "core/json_reader.hpp"
+
+namespace wechatpay {
+
+using detail::json_reader;
+
+namespace {
+
+struct encrypted_resource {
+    std::string original_type, algorithm, ciphertext, associated_data, nonce;
+};
+
+struct envelope {
+    std::string id, create_time, resource_type, event_type, summary;
+    std::optional<encrypted_resource> resource;
+};
+
+void read(const json_reader& r, encrypted_resource& e) {
+    r("original_type", e.original_type);
+    r("algorithm", e.algorithm);
+    r("ciphertext", e.ciphertext);
+    r("associated_data", e.associated_data);
+    r("nonce", e.nonce);
+}
+
+void read(const json_reader& r, envelope& e) {
+    r("id", e.id);
+    r("create_time", e.create_time);
+    r("resource_type", e.resource_type);
+    r("event_type", e.event_type);
+    r("summary", e.summary);
+    r("resource", e.resource);
+}
+
+}  // namespace
+
+result<notification> notification_handler::parse(const signature_headers& headers,
+                                                 std::string_view body) const {
+    if (body.size() > max_notification_body)
+        return error(errc::body_too_large, std::to_string(body.size()) + " bytes");
+    if (auto ok = verifier_.verify(headers, body); !ok) return ok.error();
+    return open(headers, body);
+}
+
+result<notification> notification_handler::parse_at(const signature_headers& headers,
+                                                    std::string_view body, std::int64_t now) const {
+    if (body.size() > max_notification_body)
+        return error(errc::body_too_large, std::to_string(body.size()) + " bytes");
+    if (auto ok = verifier_.verify_at(headers, body, now); !ok) return ok.error();
+    return open(headers, body);
+}
+
+// After the signature held: read the envelope and decrypt its resource.
+result<notification> notification_handler::open(const signature_headers& headers,
+                                                std::string_view body) const {
+    auto env = detail::read_json_object<envelope>(body);
+    if (!env) return env.error();
+    if (env->id.empty() || env->event_type.empty())
+        return error(errc::malformed_json, "/id and /event_type are required");
+    if (!env->resource) return error(errc::malformed_json, "/resource is required");
+    const encrypted_resource& res = *env->resource;
+    if (res.algorithm != "AEAD_AES_256_GCM")
+        return error(errc::unsupported_algorithm, "/resource/algorithm must be AEAD_AES_256_GCM");
+    if (res.ciphertext.empty() || res.nonce.empty())
+        return error(errc::malformed_json, "/resource/ciphertext and /resource/nonce are required");
+
+    auto plain = aead_decrypt(key_, res.nonce, res.associated_data, res.ciphertext);
+    if (!plain) return plain.error();
+    return notification{std::move(env->id),         std::move(env->create_time),
+                        std::move(env->event_type), std::move(env->summary),
+                        std::move(env->resource_type), res.original_type,
+                        std::move(*plain),          headers.request_id};
+}
+
+notification_reply reply_success() { return {204, {}, {}}; }
+
+notification_reply reply_failure(std::string_view message) {
+    return {500,
+            boost::json::serialize(boost::json::object{{"code", "FAIL"}, {"message", message}}),
+            "application/json"};
+}
+
+}  // namespace wechatpay

@@ -1,0 +1,166 @@
+#include <wechatpay/verifier.hpp>
+
+#include <wechatpay/crypto.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <chrono>
+
+namespace wechatpay {
+namespace {
+
+char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
+
+bool iequals(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return ascii_lower(x) == ascii_lower(y);
+           });
+}
+
+// A serial from the wire, made safe for an error message: serials are hex or PUB_KEY_ID_…
+std::string printable_serial(std::string_view s) {
+    std::string out;
+    for (char c : s.substr(0, 64))
+        out += (std::isalnum(static_cast<unsigned char>(c)) || c == '_') ? c : '?';
+    return out;
+}
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+    return s;
+}
+
+std::optional<std::int64_t> parse_unix_time(std::string_view s) {
+    if (s.empty() || s.size() > 18) return std::nullopt;
+    std::int64_t v = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || end != s.data() + s.size() || s.front() == '-' || s.front() == '+')
+        return std::nullopt;
+    return v;
+}
+
+}  // namespace
+
+signature_headers signature_headers::parse(std::string_view block) {
+    signature_headers h;
+    const std::pair<std::string_view, std::string*> fields[] = {
+        {"Wechatpay-Timestamp", &h.timestamp},       {"Wechatpay-Nonce", &h.nonce},
+        {"Wechatpay-Signature", &h.signature},       {"Wechatpay-Serial", &h.serial},
+        {"Wechatpay-Signature-Type", &h.signature_type}, {"Request-ID", &h.request_id}};
+    while (!block.empty()) {
+        const auto eol = block.find('\n');
+        const std::string_view line = block.substr(0, eol);
+        block.remove_prefix(eol == std::string_view::npos ? block.size() : eol + 1);
+        const auto colon = line.find(':');
+        if (colon == std::string_view::npos) continue;  // status line or blank line
+        const std::string_view name = trim(line.substr(0, colon));
+        for (auto& [field, target] : fields)
+            if (iequals(name, field)) *target = trim(line.substr(colon + 1));
+    }
+    return h;
+}
+
+std::string answer_message(std::string_view timestamp, std::string_view nonce, std::string_view body) {
+    std::string m;
+    m.reserve(timestamp.size() + nonce.size() + body.size() + 3);
+    m.append(timestamp).append("\n").append(nonce).append("\n").append(body).append("\n");
+    return m;
+}
+
+struct verifier::state {
+    std::vector<certificate> certificates;  // newest expiry first
+    std::optional<wechatpay_public_key> public_key;
+    clock_function clock;
+};
+
+verifier::verifier(std::vector<certificate> certificates, std::optional<wechatpay_public_key> pk,
+                   clock_function clock) {
+    std::sort(certificates.begin(), certificates.end(),
+              [](const certificate& a, const certificate& b) { return a.not_after() > b.not_after(); });
+    s_ = std::make_shared<const state>(state{std::move(certificates), std::move(pk), std::move(clock)});
+}
+
+verifier verifier::with_certificates(std::vector<certificate> certificates) const {
+    return verifier(std::move(certificates), s_->public_key, s_->clock);
+}
+
+const std::vector<certificate>& verifier::certificates() const noexcept { return s_->certificates; }
+const std::optional<wechatpay_public_key>& verifier::wechatpay_key() const noexcept {
+    return s_->public_key;
+}
+
+bool verifier::knows(std::string_view serial) const noexcept {
+    if (s_->public_key && s_->public_key->id == serial) return true;
+    return std::any_of(s_->certificates.begin(), s_->certificates.end(),
+                       [&](const certificate& c) { return iequals(c.serial(), serial); });
+}
+
+std::optional<public_key> verifier::key_for(std::string_view serial) const {
+    if (s_->public_key && s_->public_key->id == serial) return s_->public_key->key;
+    for (const auto& c : s_->certificates)
+        if (iequals(c.serial(), serial)) return c.key();
+    return std::nullopt;
+}
+
+std::vector<std::string> verifier::serials() const {
+    std::vector<std::string> out;
+    for (const auto& c : s_->certificates) out.push_back(c.serial());
+    if (s_->public_key) out.push_back(s_->public_key->id);
+    return out;
+}
+
+std::string verifier::preferred_serial() const {
+    if (s_->public_key) return s_->public_key->id;
+    return s_->certificates.empty() ? std::string() : s_->certificates.front().serial();
+}
+
+result<void> verifier::verify(const signature_headers& headers, std::string_view body) const {
+    return verify_at(headers, body, s_->clock ? s_->clock() : system_unix_time());
+}
+
+result<void> verifier::verify_at(const signature_headers& h, std::string_view body,
+                                 std::int64_t now) const {
+    auto fail = [&](errc e, std::string detail = {}) {
+        error err(e, std::move(detail));
+        err.request_id = h.request_id;
+        return result<void>(std::move(err));
+    };
+    const std::pair<std::string_view, const std::string*> required[] = {
+        {"Wechatpay-Timestamp", &h.timestamp}, {"Wechatpay-Nonce", &h.nonce},
+        {"Wechatpay-Signature", &h.signature}, {"Wechatpay-Serial", &h.serial}};
+    for (auto& [name, value] : required)
+        if (value->empty()) return fail(errc::missing_header, std::string(name));
+
+    if (h.signature.starts_with(probe_signature_prefix)) return fail(errc::probe_signature);
+    if (!h.signature_type.empty() && h.signature_type != signature_type)
+        return fail(errc::unsupported_signature_type);
+
+    const auto ts = parse_unix_time(h.timestamp);
+    if (!ts) return fail(errc::malformed_timestamp);
+    if (*ts > now + signature_window_seconds || *ts < now - signature_window_seconds)
+        return fail(errc::stale_timestamp, std::to_string(*ts - now) + " s from now");
+
+    std::optional<public_key> key;
+    if (s_->public_key && s_->public_key->id == h.serial) {
+        key = s_->public_key->key;
+    } else {
+        for (const auto& c : s_->certificates) {
+            if (!iequals(c.serial(), h.serial)) continue;
+            if (!c.valid_at(std::chrono::system_clock::from_time_t(static_cast<std::time_t>(now))))
+                return fail(errc::certificate_expired, "serial " + c.serial());
+            key = c.key();
+            break;
+        }
+    }
+    if (!key) return fail(errc::unknown_serial, "serial " + printable_serial(h.serial));
+
+    auto signature = base64_decode(h.signature);
+    if (!signature) return fail(errc::malformed_signature);
+    if (!key->verify_sha256(answer_message(h.timestamp, h.nonce, body), *signature))
+        return fail(errc::bad_signature, "serial " + printable_serial(h.serial));
+    return {};
+}
+
+}  // namespace wechatpay
