@@ -6,6 +6,7 @@
 #include <wechatpay/crypto.hpp>
 
 #include <openssl/asn1.h>
+#include <openssl/decoder.h>
 #include <openssl/pem.h>
 
 #include <ctime>
@@ -68,13 +69,26 @@ result<void> check_rsa(EVP_PKEY* key) {
     return {};
 }
 
+// DER to a provider-native EVP_PKEY. Legacy keys (d2i_AutoPrivateKey, d2i_PUBKEY) would be
+// re-exported to the provider under a lock on every sign, which stops threads from scaling.
+pkey_ptr decode_der(const unsigned char* der, long len, int selection) {
+    EVP_PKEY* key = nullptr;
+    std::unique_ptr<OSSL_DECODER_CTX, deleter<OSSL_DECODER_CTX_free>> ctx(
+        OSSL_DECODER_CTX_new_for_pkey(&key, "DER", nullptr, nullptr, selection, nullptr, nullptr));
+    std::size_t left = static_cast<std::size_t>(len);
+    if (!ctx || OSSL_DECODER_from_data(ctx.get(), &der, &left) != 1) {
+        EVP_PKEY_free(key);
+        return nullptr;
+    }
+    return pkey_ptr(key);
+}
+
 // A public-only copy of a key, so that a public_key never holds private material.
 result<pkey_ptr> public_copy(EVP_PKEY* key) {
     unsigned char* der = nullptr;
     const int len = i2d_PUBKEY(key, &der);
     if (len <= 0) return error(errc::crypto_failure, last_openssl_error());
-    const unsigned char* p = der;
-    pkey_ptr pub(d2i_PUBKEY(nullptr, &p, len));
+    pkey_ptr pub = decode_der(der, len, EVP_PKEY_PUBLIC_KEY);
     OPENSSL_free(der);
     if (!pub) return error(errc::crypto_failure, last_openssl_error());
     return pub;
@@ -95,10 +109,7 @@ result<public_key> public_key::from_pem(std::string_view pem) {
         return t == "PUBLIC KEY" || t == "RSA PUBLIC KEY";
     });
     if (!block) return block.error();
-    const unsigned char* p = (*block)->der;
-    pkey_ptr key((*block)->type() == "PUBLIC KEY"
-                     ? d2i_PUBKEY(nullptr, &p, (*block)->len)
-                     : d2i_PublicKey(EVP_PKEY_RSA, nullptr, &p, (*block)->len));
+    pkey_ptr key = decode_der((*block)->der, (*block)->len, EVP_PKEY_PUBLIC_KEY);
     if (!key) return error(errc::not_pem, "unreadable public key: " + last_openssl_error());
     if (auto ok = check_rsa(key.get()); !ok) return ok.error();
     return public_key(std::make_shared<const pkey_holder>(pkey_holder{std::move(key)}));
@@ -138,8 +149,7 @@ result<private_key> private_key::from_pem(std::string_view pem) {
         return error(errc::encrypted_key, "decrypt it first: openssl pkey -in KEY -out PLAIN");
     if (b.type() != "PRIVATE KEY" && b.type() != "RSA PRIVATE KEY")
         return error(errc::not_rsa, "found " + std::string(b.type()));
-    const unsigned char* p = b.der;
-    pkey_ptr key(d2i_AutoPrivateKey(nullptr, &p, b.len));
+    pkey_ptr key = decode_der(b.der, b.len, EVP_PKEY_KEYPAIR);
     if (!key) return error(errc::not_pem, "unreadable private key: " + last_openssl_error());
     if (auto ok = check_rsa(key.get()); !ok) return ok.error();
     return private_key(std::make_shared<const pkey_holder>(pkey_holder{std::move(key)}));

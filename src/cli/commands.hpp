@@ -1,0 +1,21 @@
+// The verbs, one `command` each; main.cpp lists them in its table.
+#pragma once
+
+#include "args.hpp"
+
+namespace wechatpay::cli {
+
+// sign_commands.cpp: the merchant's signatures
+extern const command sign_command;
+extern const command pay_params_command;
+// verify_commands.cpp: WeChat Pay's signatures and keys
+extern const command verify_command;
+extern const command notify_command;
+extern const command serial_command;
+// crypto_commands.cpp: AES-GCM with the APIv3 key, RSA-OAEP for sensitive fields
+extern const command decrypt_command;
+extern const command encrypt_command;
+extern const command oaep_encrypt_command;
+extern const command oaep_decrypt_command;
+
+}  // namespace wechatpay::cli

@@ -1,0 +1,138 @@
+#include "common.hpp"
+
+#include <wechatpay/signer.hpp>
+
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <utility>
+#include <vector>
+
+namespace wechatpay::cli {
+namespace {
+
+std::string named(std::string_view option, const std::string& path) {
+    return "--" + std::string(option) + " " + path;
+}
+
+// Reads to the end; false with errno set on a read error (EISDIR for a directory, …).
+bool read_all(std::FILE* f, std::string& out) {
+    char buf[16 * 1024];
+    std::size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+    return std::ferror(f) == 0;
+}
+
+void write_stdout(std::string_view text) {
+    if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size())
+        throw cli_error(exit_usage, std::string("cannot write output: ") + std::strerror(errno));
+}
+
+}  // namespace
+
+void usage_error(const std::string& message) { throw cli_error(exit_usage, message); }
+
+void fail(const error& e, std::string_view context) {
+    const auto kind = e.kind();
+    const int status =
+        kind == error_kind::usage || kind == error_kind::config ? exit_usage : exit_failure;
+    throw cli_error(status, context.empty() ? e.to_string()
+                                            : std::string(context) + ": " + e.to_string());
+}
+
+void unwrap(result<void> r, std::string_view context) {
+    if (!r) fail(r.error(), context);
+}
+
+std::string read_input(const std::string& path, std::string_view option) {
+    std::string out;
+    if (path == "-") {
+        // stdin can be read only once; a second "-" would silently read nothing.
+        static bool stdin_taken = false;
+        if (stdin_taken)
+            usage_error("--" + std::string(option) + " -: standard input is already used by "
+                        "another option");
+        stdin_taken = true;
+        if (!read_all(stdin, out))
+            usage_error(named(option, path) + ": cannot read standard input: " +
+                        std::strerror(errno));
+        return out;
+    }
+    const std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"),
+                                                            &std::fclose);
+    if (!f || !read_all(f.get(), out))
+        usage_error(named(option, path) + ": cannot read: " + std::strerror(errno));
+    return out;
+}
+
+std::string read_optional_input(const args& a, std::string_view option, std::string fallback) {
+    const auto path = a.find(option);
+    return path ? read_input(*path, option) : std::move(fallback);
+}
+
+private_key load_private_key(const std::string& path) {
+    return unwrap(private_key::from_file(path), named("private-key", path));
+}
+
+public_key load_public_key(const std::string& path) {
+    return unwrap(public_key::from_file(path), named("public-key", path));
+}
+
+certificate load_certificate(const std::string& path) {
+    return unwrap(certificate::from_file(path), named("certificate", path));
+}
+
+apiv3_key load_apiv3_key(const args& a) {
+    a.require_one_of(apiv3_key_option.name, apiv3_key_file_option.name);
+    if (const auto key = a.find(apiv3_key_option.name))
+        return unwrap(apiv3_key::from(*key), "--apiv3-key");
+
+    const std::string& path = a.get(apiv3_key_file_option.name);
+    std::string text = read_input(path, apiv3_key_file_option.name);
+    // Editors and `echo` end the file with a newline that is not part of the key.
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+    auto key = apiv3_key::from(text);
+    secure_wipe(text);
+    return unwrap(std::move(key), named(apiv3_key_file_option.name, path));
+}
+
+verifier load_verifier(const args& a) {
+    a.require_together(public_key_option.name, public_key_id_option.name);
+    std::vector<certificate> certificates;
+    for (const auto& path : a.all(certificate_option.name))
+        certificates.push_back(load_certificate(path));
+    std::optional<wechatpay_public_key> key;
+    if (a.has(public_key_option.name))
+        key = wechatpay_public_key{a.get(public_key_id_option.name),
+                                   load_public_key(a.get(public_key_option.name))};
+    if (certificates.empty() && !key)
+        usage_error("WeChat Pay's key is needed: --certificate FILE and/or --public-key FILE "
+                    "--public-key-id ID");
+    return verifier(std::move(certificates), std::move(key));
+}
+
+std::int64_t parse_unix_time(const std::string& text, std::string_view option) {
+    std::int64_t value = 0;
+    const char* end = text.data() + text.size();
+    const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+    if (text.empty() || text.front() == '-' || ec != std::errc{} || ptr != end)
+        usage_error("--" + std::string(option) + " must be Unix time in decimal seconds");
+    return value;
+}
+
+std::int64_t now_from(const args& a) {
+    const auto now = a.find(now_option.name);
+    return now ? parse_unix_time(*now, now_option.name) : system_unix_time();
+}
+
+void print(std::string_view text) { write_stdout(text); }
+
+void print_line(std::string_view text) {
+    write_stdout(text);
+    write_stdout("\n");
+}
+
+}  // namespace wechatpay::cli
