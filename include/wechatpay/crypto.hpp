@@ -22,7 +22,9 @@ class apiv3_key {
 public:
     static result<apiv3_key> from(std::string_view key);
     apiv3_key(const apiv3_key&) = default;
+    apiv3_key(apiv3_key&&) noexcept = default;
     apiv3_key& operator=(const apiv3_key&) = default;
+    apiv3_key& operator=(apiv3_key&&) noexcept = default;
     ~apiv3_key();
 
     std::string_view bytes() const noexcept { return {key_.data(), key_.size()}; }

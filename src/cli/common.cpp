@@ -43,7 +43,7 @@ void fail(const error& e, std::string_view context) {
                                             : std::string(context) + ": " + e.to_string());
 }
 
-void unwrap(result<void> r, std::string_view context) {
+void unwrap(const result<void>& r, std::string_view context) {
     if (!r) fail(r.error(), context);
 }
 
@@ -68,9 +68,9 @@ std::string read_input(const std::string& path, std::string_view option) {
     return out;
 }
 
-std::string read_optional_input(const args& a, std::string_view option, std::string fallback) {
+std::string read_optional_input(const args& a, std::string_view option) {
     const auto path = a.find(option);
-    return path ? read_input(*path, option) : std::move(fallback);
+    return path ? read_input(*path, option) : std::string();
 }
 
 private_key load_private_key(const std::string& path) {

@@ -24,7 +24,8 @@ inline constexpr int exit_usage = 2;    // bad command line, unreadable file, un
 // Messages never contain key material.
 class cli_error : public std::runtime_error {
 public:
-    cli_error(int status, const std::string& message) : std::runtime_error(message), status_(status) {}
+    cli_error(int status, const std::string& message)
+        : std::runtime_error(message), status_(status) {}
     int status() const noexcept { return status_; }
 
 private:
@@ -41,13 +42,13 @@ T unwrap(result<T> r, std::string_view context = {}) {
     if (!r) fail(r.error(), context);
     return std::move(*r);
 }
-void unwrap(result<void> r, std::string_view context = {});
+void unwrap(const result<void>& r, std::string_view context = {});
 
 // The bytes of a file, or of standard input for "-" (once per run: two inputs cannot both
 // come from stdin). `option` names the input in errors.
 std::string read_input(const std::string& path, std::string_view option);
-// The input named by the option, or `fallback` when the option is absent.
-std::string read_optional_input(const args& a, std::string_view option, std::string fallback);
+// The input named by the option; empty when the option is absent.
+std::string read_optional_input(const args& a, std::string_view option);
 
 private_key load_private_key(const std::string& path);
 public_key load_public_key(const std::string& path);
@@ -72,7 +73,7 @@ inline constexpr option private_key_option{"private-key", "FILE",
 inline constexpr option apiv3_key_option{"apiv3-key", "KEY", "APIv3 key, 32 characters"};
 inline constexpr option apiv3_key_file_option{
     "apiv3-key-file", "FILE",
-    "read the APIv3 key from FILE instead ('-' = stdin; keeps it out of the process list)"};
+    "the APIv3 key from a file ('-' = stdin), out of sight of ps"};
 inline constexpr option nonce_option{"nonce", "NONCE", "nonce string", true};
 inline constexpr option certificate_option{
     "certificate", "FILE", "WeChat Pay platform certificate, PEM", false, true};

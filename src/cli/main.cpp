@@ -45,9 +45,11 @@ std::string top_help() {
     return out;
 }
 
-const command* find_command(std::string_view name) {
+const command& find_command(std::string_view name) {
     const auto it = std::ranges::find(commands, name, &command::name);
-    return it == commands.end() ? nullptr : *it;
+    if (it == commands.end())
+        usage_error("unknown command '" + std::string(name) + "' (see: wechatpay --help)");
+    return **it;
 }
 
 int run(std::span<const std::string_view> argv) {
@@ -59,9 +61,7 @@ int run(std::span<const std::string_view> argv) {
     if (verb == "--help" || verb == "-h" || verb == "help") {
         // "wechatpay help sign" is "wechatpay sign --help".
         if (argv.size() > 1) {
-            const command* cmd = find_command(argv[1]);
-            if (!cmd) usage_error("unknown command '" + std::string(argv[1]) + "'");
-            print(help_text(*cmd));
+            print(help_text(find_command(argv[1])));
         } else {
             print(top_help());
         }
@@ -71,15 +71,13 @@ int run(std::span<const std::string_view> argv) {
         print_line("wechatpay " WECHATPAY_VERSION);
         return exit_ok;
     }
-    const command* cmd = find_command(verb);
-    if (!cmd) usage_error("unknown command '" + std::string(verb) + "' (see: wechatpay --help)");
-
-    const args a = args::parse(*cmd, argv.subspan(1));
+    const command& cmd = find_command(verb);
+    const args a = args::parse(cmd, argv.subspan(1));
     if (a.help()) {
-        print(help_text(*cmd));
+        print(help_text(cmd));
         return exit_ok;
     }
-    return cmd->run(a);
+    return cmd.run(a);
 }
 
 }  // namespace

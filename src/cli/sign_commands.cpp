@@ -57,7 +57,7 @@ int run_sign(const args& a) {
     const std::string& method = a.get("method");
     const std::string& url = a.get("url");
     const signer s = make_signer(a, a.get("mchid"), a.get("serial"));
-    const std::string body = read_optional_input(a, "body-file", "");
+    const std::string body = read_optional_input(a, "body-file");
     print_line(unwrap(s.sign_request(method, url, body)).authorization);
     return exit_ok;
 }

@@ -29,7 +29,7 @@ int run_verify(const args& a) {
                                     a.get("serial"), {}, {}};
     const std::int64_t now = now_from(a);
     const verifier v = load_verifier(a);
-    const std::string body = read_optional_input(a, "body-file", "");
+    const std::string body = read_optional_input(a, "body-file");
     unwrap(v.verify_at(headers, body, now));
     print_line("verified");
     return exit_ok;
@@ -51,7 +51,8 @@ constexpr std::array notify_options{
 
 int run_notify(const args& a) {
     const std::int64_t now = now_from(a);
-    const notification_handler handler(load_verifier(a), load_apiv3_key(a));
+    const apiv3_key key = load_apiv3_key(a);
+    const notification_handler handler(load_verifier(a), key);
     const auto headers =
         signature_headers::parse(read_input(a.get("headers-file"), "headers-file"));
     const std::string body = read_input(a.get("body-file"), "body-file");
@@ -76,8 +77,8 @@ const command verify_command{
     "verify",
     "verify WeChat Pay's signature on an answer or a notification",
     "verify --serial SERIAL --timestamp UNIX_TIME --nonce NONCE --signature B64\n"
-    "             [--body-file FILE] [--certificate FILE]... [--public-key FILE --public-key-id ID]\n"
-    "             [--now UNIX_TIME]",
+    "             [--body-file FILE] [--certificate FILE]...\n"
+    "             [--public-key FILE --public-key-id ID] [--now UNIX_TIME]",
     "Checks the signature over TIMESTAMP\\nNONCE\\nBODY\\n and that the timestamp is within\n"
     "300 s of now. Prints \"verified\" and exits 0, or prints the reason and exits 1.\n"
     "The key is picked by --serial: a certificate's serial or the public key's id.",
@@ -90,7 +91,8 @@ const command notify_command{
     "notify",
     "verify and decrypt a notification; prints the resource JSON",
     "notify (--apiv3-key KEY | --apiv3-key-file FILE) --headers-file FILE --body-file FILE\n"
-    "             [--certificate FILE]... [--public-key FILE --public-key-id ID] [--now UNIX_TIME]",
+    "             [--certificate FILE]... [--public-key FILE --public-key-id ID]\n"
+    "             [--now UNIX_TIME]",
     "Verifies a notification as WeChat Pay POSTed it (headers as `curl -D` writes them, and\n"
     "the exact body), decrypts its resource with the APIv3 key and prints the resource JSON.\n"
     "Exits 1 when the signature, timestamp or decryption fails.",

@@ -1,0 +1,103 @@
+// The WeChat Pay simulator: a real HTTPS server on loopback that behaves like API v3 — it
+// verifies requests' signatures, signs its answers, keeps order and refund state, serves bills,
+// sends signed and encrypted notifications, and injects faults on demand. It runs its own
+// io_context threads; tests, examples, benchmarks and `wechatpay sim` all use it.
+#pragma once
+
+#include <wechatpay/crypto.hpp>
+#include <wechatpay/error.hpp>
+#include <wechatpay/keys.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace wechatpay::sim {
+
+struct merchant {
+    std::string mchid;
+    std::vector<std::string> appids;
+    certificate cert;  // requests are verified with its key; its serial must be named
+    apiv3_key apiv3;   // encrypts notifications and /v3/certificates
+};
+
+// A platform certificate and the key WeChat Pay signs with while it is the newest valid one.
+struct platform_identity {
+    certificate cert;
+    private_key key;
+};
+
+// The WeChat Pay public key mode: the id (PUB_KEY_ID_…) and the private half that signs.
+struct public_key_identity {
+    std::string id;
+    private_key key;
+};
+
+struct config {
+    std::string listen = "127.0.0.1:0";  // loopback only; port 0 picks a free port
+    unsigned threads = 0;                // 0: hardware concurrency
+    // TLS: a server certificate chain and key; when absent, a CA and a certificate for
+    // 127.0.0.1/localhost are generated into tls_generate_dir.
+    std::optional<std::filesystem::path> tls_certificate, tls_private_key;
+    std::filesystem::path tls_generate_dir = "out";
+
+    std::vector<merchant> merchants;
+    std::vector<platform_identity> certificates;
+    std::optional<public_key_identity> public_key;
+
+    // Notifications: CA bundle to verify https notify_urls (system store when empty); http is
+    // allowed for loopback receivers. time_scale multiplies WeChat's retry schedule.
+    std::filesystem::path notify_ca;
+    double notify_time_scale = 1.0;
+    bool notify_sign_with_public_key = false;  // "sign_with": "public_key" (else certificate)
+
+    std::chrono::milliseconds idle_timeout{8000};
+    std::chrono::milliseconds refund_delay{1000};
+    std::size_t max_body = 1024 * 1024;
+};
+
+// Reads the simulator's JSON config (paths relative to the file). Errors name the field.
+result<config> load_config(const std::filesystem::path& file);
+
+// Keys and certificates for a self-contained setup (the demo, tests): a merchant with one appid,
+// a platform certificate and a public key, all freshly generated into `dir` — PEM files named
+// apiclient_key.pem, apiclient_cert.pem, platform_cert.pem, platform_key.pem,
+// wechatpay_pub_key.pem, wechatpay_pub_key_private.pem, and a simulator.json that loads them.
+struct test_setup {
+    config sim;
+    std::string mchid, appid, apiv3_key, public_key_id;
+    std::filesystem::path merchant_key, merchant_cert, platform_cert, wechatpay_public_key;
+};
+result<test_setup> generate_test_setup(const std::filesystem::path& dir);
+
+class simulator {
+public:
+    // Binds, loads or generates TLS material and starts serving on config.threads threads.
+    static result<std::unique_ptr<simulator>> start(config cfg);
+    ~simulator();  // stops and joins
+
+    std::string host() const;                 // "127.0.0.1"
+    std::uint16_t port() const;
+    std::filesystem::path ca_file() const;    // the CA that signed the server certificate
+    std::string start_line() const;           // {"listening":"127.0.0.1:PORT","ca":"PATH"}
+
+    // The control API's actions, callable in-process too (tests).
+    result<void> pay(std::string_view mchid, std::string_view out_trade_no,
+                     std::string_view openid = {});
+    std::string stats_json() const;
+    void stop();
+
+    simulator(const simulator&) = delete;
+    simulator& operator=(const simulator&) = delete;
+
+private:
+    struct impl;
+    explicit simulator(std::unique_ptr<impl> i);
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace wechatpay::sim

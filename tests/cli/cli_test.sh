@@ -1,0 +1,408 @@
+#!/usr/bin/env bash
+# Tests of the `wechatpay` command line against the official vectors, with the openssl command
+# line as an independent oracle. Needs only bash, coreutils and openssl.
+#   usage: cli_test.sh WECHATPAY_BINARY VECTORS_DIR
+set -euo pipefail
+
+W=$1
+V=$2
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+: >"$T/stderr.log"
+
+passed=0
+failed=0
+pass() { passed=$((passed + 1)); echo "ok - $1"; }
+fail() { failed=$((failed + 1)); echo "FAIL - $1: $2"; }
+
+# run ARGS...: runs the binary; stdout in $T/out, stderr in $T/err, exit status in $status.
+# Every stderr is kept for the secrets check at the end.
+run() {
+    status=0
+    "$W" "$@" >"$T/out" 2>"$T/err" || status=$?
+    cat "$T/err" >>"$T/stderr.log"
+}
+
+# expect NAME STATUS ARGS...: the binary exits with STATUS.
+expect() {
+    local name=$1 want=$2
+    shift 2
+    run "$@"
+    if [[ $status == "$want" ]]; then pass "$name"
+    else fail "$name" "exit $status, expected $want; stderr: $(<"$T/err")"; fi
+}
+
+# expect_out NAME EXPECTED ARGS...: the binary exits 0 and prints exactly EXPECTED (bytes).
+expect_out() {
+    local name=$1 want=$2
+    shift 2
+    run "$@"
+    if [[ $status != 0 ]]; then fail "$name" "exit $status; stderr: $(<"$T/err")"
+    elif printf '%s' "$want" | cmp -s - "$T/out"; then pass "$name"
+    else fail "$name" "printed '$(<"$T/out")', expected '$want'"; fi
+}
+
+# check NAME COMMAND...: the shell command succeeds.
+check() {
+    local name=$1
+    shift
+    if "$@"; then pass "$name"; else fail "$name" "check failed: $*"; fi
+}
+
+# jfield FILE KEY [SECTION]: a string field of a vector file (one field per line; the only
+# escapes in these files are \" and \n).
+jfield() {
+    local file=$1 key=$2 section=${3:-} text line
+    if [[ -n $section ]]; then text=$(sed -n "/^  \"$section\": {/,/^  }/p" "$file")
+    else text=$(<"$file"); fi
+    line=$(grep -m1 "^ *\"$key\": \"" <<<"$text") || { echo "no $key in $file" >&2; exit 2; }
+    line=${line#*\": \"}
+    line=${line%,}
+    line=${line%\"}
+    line=${line//\\\"/\"}
+    line=${line//\\n/$'\n'}
+    printf '%s' "$line"
+}
+
+# flip TEXT: TEXT with its first character changed (a tampered signature or ciphertext).
+flip() { if [[ ${1:0:1} == A ]]; then printf 'B%s' "${1:1}"; else printf 'A%s' "${1:1}"; fi; }
+
+# not_in_err TEXT: the last stderr does not contain TEXT.
+not_in_err() { ! grep -qF -- "$1" "$T/err"; }
+
+# ossl_verify PUBKEY SIG_FILE MESSAGE_FILE: openssl's verdict on a SHA256withRSA signature.
+ossl_verify() { openssl dgst -sha256 -verify "$1" -signature "$2" "$3" >/dev/null; }
+
+# json_obj KEY VALUE...: a flat JSON object of strings in the order given (no escaping needed).
+json_obj() {
+    local out='' sep=''
+    while (($#)); do out+="$sep\"$1\":\"$2\""; sep=,; shift 2; done
+    printf '{%s}' "$out"
+}
+
+# field NAME: the value of NAME="..." in the Authorization header in $T/out.
+field() { sed -n "s/.*$1=\"\([^\"]*\)\".*/\1/p" "$T/out"; }
+
+DOC_KEY=$V/doc_test_private_key_pkcs8.pem
+VEC=$V/doc_signature_vectors.json
+GO=$V/sdk-tests/wechatpay-go
+JAVA=$V/sdk-tests/wechatpay-java
+
+# ---- sign: the docs' request signature ---------------------------------------------------
+
+jfield "$VEC" body request_sign >"$T/request_body.json"
+req_ts=$(jfield "$VEC" timestamp request_sign)
+req_nonce=$(jfield "$VEC" nonce_str request_sign)
+req_sig=$(jfield "$VEC" signature request_sign)
+mch_serial=1DDE55AD98ED71D6EDD4A4A16996DE7B47773A8C
+sign_request=(sign --private-key "$DOC_KEY" --mchid 1900007291 --serial "$mch_serial"
+    --method "$(jfield "$VEC" method request_sign)"
+    --url "$(jfield "$VEC" canonical_url request_sign)")
+pinned=(--timestamp "$req_ts" --nonce "$req_nonce")
+
+auth="WECHATPAY2-SHA256-RSA2048 mchid=\"1900007291\",nonce_str=\"$req_nonce\","
+auth+="timestamp=\"$req_ts\",serial_no=\"$mch_serial\",signature=\"$req_sig\""
+expect_out "sign: the docs' request → Authorization header" "$auth"$'\n' \
+    "${sign_request[@]}" "${pinned[@]}" --body-file "$T/request_body.json"
+check "sign: the header carries the docs' exact signature" test "$(field signature)" = "$req_sig"
+run "${sign_request[@]}" "${pinned[@]}" --body-file - <"$T/request_body.json"
+check "sign: --body-file - reads the body from stdin" test "$(field signature)" = "$req_sig"
+
+# The same message signed as raw bytes.
+printf 'POST\n/v3/pay/transactions/jsapi\n%s\n%s\n%s\n' "$req_ts" "$req_nonce" \
+    "$(<"$T/request_body.json")" >"$T/request_message"
+expect_out "sign --message-file: the docs' request message" "$req_sig"$'\n' \
+    sign --private-key "$DOC_KEY" --message-file "$T/request_message"
+expect_out "sign --message-file -: from stdin" "$req_sig"$'\n' \
+    sign --private-key "$DOC_KEY" --message-file - <"$T/request_message"
+
+# Without --timestamp and --nonce: now and a fresh nonce; openssl checks the signature.
+openssl pkey -in "$DOC_KEY" -pubout -out "$T/doc_pub.pem" 2>/dev/null
+run sign --private-key "$DOC_KEY" --mchid 1900007291 --serial ABC --method GET \
+    --url '/v3/certificates?x=1'
+ts=$(field timestamp)
+nonce=$(field nonce_str)
+now=$(date +%s)
+check "sign: default timestamp is now" test $((now - ts)) -le 5 -a $((ts - now)) -le 5
+check "sign: default nonce is 32 characters" test ${#nonce} = 32
+field signature | base64 -d >"$T/get_sig.bin"
+printf 'GET\n/v3/certificates?x=1\n%s\n%s\n\n' "$ts" "$nonce" >"$T/get_message"
+check "sign: openssl verifies a GET signature with an empty body" \
+    ossl_verify "$T/doc_pub.pem" "$T/get_sig.bin" "$T/get_message"
+
+# openssl as oracle for arbitrary bytes.
+head -c 1000 /dev/urandom >"$T/random.bin"
+run sign --private-key "$DOC_KEY" --message-file "$T/random.bin"
+base64 -d <"$T/out" >"$T/random.sig"
+check "sign --message-file: openssl verifies random bytes" \
+    ossl_verify "$T/doc_pub.pem" "$T/random.sig" "$T/random.bin"
+
+# ---- pay-params: the docs' second signatures ---------------------------------------------
+
+appid=$(jfield "$VEC" appId pay_sign)
+pay_ts=$(jfield "$VEC" timeStamp pay_sign)
+pay_nonce=$(jfield "$VEC" nonceStr pay_sign)
+prepay=$(jfield "$VEC" prepay_id pay_sign)
+pay_params=(--private-key "$DOC_KEY" --appid "$appid" --mchid 1900007291 --prepay-id "$prepay")
+
+expect_out "pay-params jsapi: the docs' paySign" \
+    "$(json_obj appId "$appid" timeStamp "$pay_ts" nonceStr "$pay_nonce" \
+        package "prepay_id=$prepay" signType RSA paySign "$(jfield "$VEC" jsapi_paySign pay_sign)")"$'\n' \
+    pay-params jsapi "${pay_params[@]}" --timestamp "$pay_ts" --nonce "$pay_nonce"
+expect_out "pay-params app: the docs' sign" \
+    "$(json_obj appid "$appid" partnerid 1900007291 prepayid "$prepay" package Sign=WXPay \
+        noncestr "$pay_nonce" timestamp "$pay_ts" sign "$(jfield "$VEC" app_sign pay_sign)")"$'\n' \
+    pay-params app "${pay_params[@]}" --timestamp "$pay_ts" --nonce "$pay_nonce"
+run pay-params jsapi "${pay_params[@]}"
+check "pay-params: default nonce and timestamp" \
+    grep -Eq '"timeStamp":"[0-9]+","nonceStr":"[0-9A-Za-z]{32}"' "$T/out"
+expect "pay-params: a kind other than app|jsapi" 2 pay-params native "${pay_params[@]}"
+expect "pay-params: no kind" 2 pay-params "${pay_params[@]}"
+
+# ---- verify: a real answer signed with a WeChat Pay public key ---------------------------
+
+pub_id=$(jfield "$VEC" Wechatpay-Serial response_verify)
+ans_ts=$(jfield "$VEC" Wechatpay-Timestamp response_verify)
+ans_sig=$(jfield "$VEC" Wechatpay-Signature response_verify)
+jfield "$VEC" body response_verify >"$T/answer_body.json"
+doc_pub_key=(--public-key "$V/$(jfield "$VEC" public_key_file response_verify)"
+    --public-key-id "$pub_id")
+answer=(verify --serial "$pub_id" --timestamp "$ans_ts"
+    --nonce "$(jfield "$VEC" Wechatpay-Nonce response_verify)")
+signed_answer=("${answer[@]}" --signature "$ans_sig" --body-file "$T/answer_body.json")
+
+expect_out "verify: the docs' answer" "verified"$'\n' \
+    "${signed_answer[@]}" "${doc_pub_key[@]}" --now "$ans_ts"
+expect_out "verify: body from stdin, --now at the edge of the window" "verified"$'\n' \
+    "${answer[@]}" --signature "$ans_sig" --body-file - "${doc_pub_key[@]}" \
+    --now $((ans_ts + 300)) <"$T/answer_body.json"
+expect "verify: tampered signature" 1 "${answer[@]}" --signature "$(flip "$ans_sig")" \
+    --body-file "$T/answer_body.json" "${doc_pub_key[@]}" --now "$ans_ts"
+sed 's/JyC91EIz1/JyC91EIz2/' "$T/answer_body.json" >"$T/answer_tampered.json"
+expect "verify: tampered body" 1 "${answer[@]}" --signature "$ans_sig" \
+    --body-file "$T/answer_tampered.json" "${doc_pub_key[@]}" --now "$ans_ts"
+expect "verify: no --body-file means an empty body" 1 \
+    "${answer[@]}" --signature "$ans_sig" "${doc_pub_key[@]}" --now "$ans_ts"
+expect "verify: stale --now" 1 "${signed_answer[@]}" "${doc_pub_key[@]}" --now $((ans_ts + 301))
+expect "verify: without --now the clock is used (a 2024 answer is stale)" 1 \
+    "${signed_answer[@]}" "${doc_pub_key[@]}"
+check "verify: the failure is explained on stderr" grep -q "timestamp" "$T/err"
+expect "verify: unknown serial" 1 \
+    "${signed_answer[@]}" --certificate "$GO/cert_F5765756002FDD77.pem" --now "$ans_ts"
+expect "verify: --public-key without --public-key-id" 2 \
+    "${signed_answer[@]}" --public-key "$GO/public_key_F5765756002FDD77.pem" --now "$ans_ts"
+expect "verify: no WeChat Pay key" 2 "${signed_answer[@]}" --now "$ans_ts"
+expect "verify: --now must be a number" 2 "${signed_answer[@]}" "${doc_pub_key[@]}" --now yesterday
+
+# A WECHATPAY/SIGNTEST/ probe fails like any bad signature.
+PROBE=$V/signtest_probe_notification_headers.json
+probe_ts=$(jfield "$PROBE" Wechatpay-Timestamp)
+expect "verify: WECHATPAY/SIGNTEST/ probe signature" 1 \
+    verify --serial "$(jfield "$PROBE" Wechatpay-Serial)" --timestamp "$probe_ts" \
+    --nonce "$(jfield "$PROBE" Wechatpay-Nonce)" \
+    --signature "$(jfield "$PROBE" Wechatpay-Signature)" \
+    --certificate "$GO/cert_F5765756002FDD77.pem" --now "$probe_ts"
+check "verify: the probe is named as such" grep -q "SIGNTEST" "$T/err"
+
+# ---- serial ------------------------------------------------------------------------------
+
+openssl_serial() { openssl x509 -noout -serial -in "$1" | sed 's/^serial=//'; }
+for cert in "$JAVA/wechat_pay_certificate.pem" "$GO/cert_D7CE59D1F522D701.pem"; do
+    expect_out "serial: $(basename "$cert") as openssl prints it" "$(openssl_serial "$cert")"$'\n' \
+        serial --certificate "$cert"
+done
+expect "serial: a key is not a certificate" 2 serial --certificate "$DOC_KEY"
+
+# ---- decrypt / encrypt: the Java SDK's AES-GCM vector ------------------------------------
+
+AES=$JAVA/aes_gcm_message.json
+apiv3=$(jfield "$AES" key_raw)
+aes_ct=$(jfield "$AES" ciphertext_b64)
+aes_pt=$(jfield "$AES" plaintext)
+aes_nonce=$(jfield "$AES" nonce)
+aes=(--nonce "$aes_nonce" --associated-data "$(jfield "$AES" associated_data)")
+printf '%s\n' "$apiv3" >"$T/apiv3.key"
+printf '%s' "$aes_pt" >"$T/aes_plain"
+wrong_apiv3=0123456789abcdef0123456789ABCDEF
+
+expect_out "decrypt: the Java vector (plaintext as is, no newline)" "$aes_pt" \
+    decrypt --apiv3-key "$apiv3" "${aes[@]}" --ciphertext "$aes_ct"
+expect_out "decrypt: --apiv3-key-file (trailing newline ignored)" "$aes_pt" \
+    decrypt --apiv3-key-file "$T/apiv3.key" "${aes[@]}" --ciphertext "$aes_ct"
+expect_out "encrypt: the Java vector" "$aes_ct"$'\n' \
+    encrypt --apiv3-key "$apiv3" "${aes[@]}" --plaintext-file "$T/aes_plain"
+expect_out "encrypt: plaintext from stdin" "$aes_ct"$'\n' \
+    encrypt --apiv3-key-file "$T/apiv3.key" "${aes[@]}" <"$T/aes_plain"
+expect "decrypt: wrong 32-byte APIv3 key" 1 \
+    decrypt --apiv3-key "$wrong_apiv3" "${aes[@]}" --ciphertext "$aes_ct"
+expect "decrypt: wrong associated data" 1 \
+    decrypt --apiv3-key "$apiv3" --nonce "$aes_nonce" --associated-data other --ciphertext "$aes_ct"
+expect "decrypt: tampered ciphertext" 1 \
+    decrypt --apiv3-key "$apiv3" "${aes[@]}" --ciphertext "$(flip "$aes_ct")"
+expect "decrypt: APIv3 key of the wrong length" 2 \
+    decrypt --apiv3-key "${apiv3:0:31}" "${aes[@]}" --ciphertext "$aes_ct"
+expect "encrypt: APIv3 key of the wrong length" 2 \
+    encrypt --apiv3-key "${apiv3}X" "${aes[@]}" --plaintext-file "$T/aes_plain"
+expect "decrypt: both --apiv3-key and --apiv3-key-file" 2 \
+    decrypt --apiv3-key "$apiv3" --apiv3-key-file "$T/apiv3.key" "${aes[@]}" --ciphertext "$aes_ct"
+expect "decrypt: no APIv3 key" 2 decrypt "${aes[@]}" --ciphertext "$aes_ct"
+
+# ---- a throwaway WeChat Pay key and certificate (oaep, notify) ---------------------------
+
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/wx_key.pem" -out "$T/wx_cert.pem" \
+    -days 2 -subj "/CN=wechatpay-cli-test" -set_serial 0x5A3C0FFEE12345 2>/dev/null
+openssl pkey -in "$T/wx_key.pem" -pubout -out "$T/wx_pub.pem" 2>/dev/null
+wx_serial=$(openssl_serial "$T/wx_cert.pem")
+expect_out "serial: a fresh certificate as openssl prints it" "$wx_serial"$'\n' \
+    serial --certificate "$T/wx_cert.pem"
+
+# ---- oaep-encrypt / oaep-decrypt ---------------------------------------------------------
+
+oaep_decrypt() {
+    openssl pkeyutl -decrypt -inkey "$T/wx_key.pem" -pkeyopt rsa_padding_mode:oaep \
+        -pkeyopt rsa_oaep_md:sha1 -pkeyopt rsa_mgf1_md:sha1 -in "$1"
+}
+printf '张三 330100199001011234' >"$T/sensitive"
+for source in "--certificate $T/wx_cert.pem" "--public-key $T/wx_pub.pem"; do
+    # shellcheck disable=SC2086 # the option and its file, split on purpose
+    run oaep-encrypt $source --plaintext-file "$T/sensitive"
+    base64 -d <"$T/out" >"$T/oaep.bin"
+    check "oaep-encrypt ${source%% *}: openssl decrypts it" \
+        cmp -s "$T/sensitive" <(oaep_decrypt "$T/oaep.bin")
+done
+run oaep-encrypt --public-key "$T/wx_pub.pem" <"$T/sensitive"
+expect_out "oaep-decrypt: round trip (plaintext from stdin)" "$(<"$T/sensitive")" \
+    oaep-decrypt --private-key "$T/wx_key.pem" --ciphertext "$(<"$T/out")"
+OAEP=$GO/rsa_oaep_decrypt.json
+oaep_ct=$(jfield "$OAEP" ciphertext_b64)
+expect_out "oaep-decrypt: the Go SDK's vector" "$(jfield "$OAEP" plaintext)" \
+    oaep-decrypt --private-key "$GO/$(jfield "$OAEP" private_key_file)" --ciphertext "$oaep_ct"
+expect "oaep-decrypt: the wrong private key" 1 \
+    oaep-decrypt --private-key "$T/wx_key.pem" --ciphertext "$oaep_ct"
+expect "oaep-encrypt: both --certificate and --public-key" 2 oaep-encrypt \
+    --certificate "$T/wx_cert.pem" --public-key "$T/wx_pub.pem" --plaintext-file "$T/sensitive"
+
+# ---- notify: a notification built here, signed by the throwaway WeChat Pay key -----------
+
+notify_apiv3=Zq8rT4vW2yB6nD0fH3jK5mP7sU9xA1cE
+printf '%s\n' "$notify_apiv3" >"$T/notify.key"
+resource='{"mchid":"1900000109","appid":"wxd678efh567hg6787","out_trade_no":"1217752501201407033233368018",'
+resource+='"transaction_id":"4200000000201806081234567890","trade_type":"JSAPI","trade_state":"SUCCESS",'
+resource+='"trade_state_desc":"支付成功","success_time":"2018-06-08T10:34:56+08:00",'
+resource+='"payer":{"openid":"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"},"amount":{"total":100,"currency":"CNY"}}'
+printf '%s' "$resource" >"$T/resource.json"
+resource_nonce=fR2kP9wQ4zLm
+run encrypt --apiv3-key-file "$T/notify.key" --nonce "$resource_nonce" \
+    --associated-data transaction --plaintext-file "$T/resource.json"
+body='{"id":"EV-2018022511223320873","create_time":"2015-05-20T13:29:35+08:00",'
+body+='"resource_type":"encrypt-resource","event_type":"TRANSACTION.SUCCESS","summary":"支付成功",'
+body+='"resource":{"original_type":"transaction","algorithm":"AEAD_AES_256_GCM",'
+body+="\"ciphertext\":\"$(<"$T/out")\",\"associated_data\":\"transaction\",\"nonce\":\"$resource_nonce\"}}"
+printf '%s' "$body" >"$T/notify_body.json"
+
+# Signed now over TIMESTAMP\nNONCE\nBODY\n with the throwaway key.
+notify_ts=$(date +%s)
+notify_nonce=5K8264ILTKCH16CQ2502SI8ZNMTM67VS
+printf '%s\n%s\n%s\n' "$notify_ts" "$notify_nonce" "$body" >"$T/notify_message"
+run sign --private-key "$T/wx_key.pem" --message-file "$T/notify_message"
+notify_sig=$(<"$T/out")
+# notify_headers SERIAL FILE: the headers as `curl -D` writes them (status line, CRLF, any case).
+notify_headers() {
+    {
+        printf 'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n'
+        printf 'wechatpay-serial: %s\r\nWechatpay-Timestamp: %s\r\n' "$1" "$notify_ts"
+        printf 'WECHATPAY-NONCE: %s\r\nWechatpay-Signature: %s\r\n' "$notify_nonce" "$notify_sig"
+        printf 'Wechatpay-Signature-Type: WECHATPAY2-SHA256-RSA2048\r\n'
+        printf 'Request-ID: 08F5B8C2B506102C18FDDFEEA30620BE821E28EDC405-0\r\n\r\n'
+    } >"$2"
+}
+wx_pub_id=PUB_KEY_ID_0000000000000000000000000000000001
+notify_headers "$wx_serial" "$T/notify_headers"
+notify_headers "$wx_pub_id" "$T/notify_headers_pub"
+notification=(--headers-file "$T/notify_headers" --body-file "$T/notify_body.json")
+
+expect_out "notify: decrypts a notification verified with a certificate" "$resource"$'\n' \
+    notify --apiv3-key "$notify_apiv3" "${notification[@]}" \
+    --certificate "$JAVA/wechat_pay_certificate.pem" --certificate "$T/wx_cert.pem"
+expect_out "notify: public key, --apiv3-key-file, body from stdin, --now" "$resource"$'\n' \
+    notify --apiv3-key-file "$T/notify.key" --headers-file "$T/notify_headers_pub" --body-file - \
+    --public-key "$T/wx_pub.pem" --public-key-id "$wx_pub_id" --now $((notify_ts + 299)) \
+    <"$T/notify_body.json"
+expect_out "notify: headers from stdin" "$resource"$'\n' \
+    notify --apiv3-key "$notify_apiv3" --headers-file - --body-file "$T/notify_body.json" \
+    --certificate "$T/wx_cert.pem" <"$T/notify_headers"
+sed 's/EV-2018022511223320873/EV-2018022511223320874/' "$T/notify_body.json" >"$T/tampered.json"
+expect "notify: tampered body" 1 notify --apiv3-key "$notify_apiv3" \
+    --headers-file "$T/notify_headers" --body-file "$T/tampered.json" --certificate "$T/wx_cert.pem"
+check "notify: nothing on stdout when it fails" test ! -s "$T/out"
+expect "notify: wrong APIv3 key" 1 \
+    notify --apiv3-key "$wrong_apiv3" "${notification[@]}" --certificate "$T/wx_cert.pem"
+expect "notify: stale --now" 1 notify --apiv3-key "$notify_apiv3" "${notification[@]}" \
+    --certificate "$T/wx_cert.pem" --now $((notify_ts + 301))
+expect "notify: unknown serial" 1 notify --apiv3-key "$notify_apiv3" "${notification[@]}" \
+    --certificate "$GO/cert_F5765756002FDD77.pem"
+expect "notify: headers and body cannot both come from stdin" 2 notify --apiv3-key "$notify_apiv3" \
+    --headers-file - --body-file - --certificate "$T/wx_cert.pem" <"$T/notify_headers"
+expect "notify: APIv3 key of the wrong length" 2 \
+    notify --apiv3-key "${notify_apiv3:0:16}" "${notification[@]}" --certificate "$T/wx_cert.pem"
+expect "notify: missing --headers-file" 2 notify --apiv3-key "$notify_apiv3" \
+    --body-file "$T/notify_body.json" --certificate "$T/wx_cert.pem"
+
+# ---- usage errors ------------------------------------------------------------------------
+
+expect "no command" 2
+expect "unknown command" 2 sing --private-key "$DOC_KEY"
+raw_sign=(sign --private-key "$DOC_KEY" --message-file "$T/random.bin")
+expect "unknown option" 2 "${raw_sign[@]}" --colour
+check "unknown option: named on stderr" grep -q -- "--colour" "$T/err"
+expect "unknown option with a value" 2 \
+    decrypt --apiv3-key "$apiv3" "${aes[@]}" --ciphertext "$aes_ct" --apiv3key="$apiv3"
+check "unknown option with a value: the value is not echoed" not_in_err "$apiv3"
+expect "missing required option" 2 sign --message-file "$T/random.bin"
+check "missing required option: named on stderr" grep -q -- "--private-key" "$T/err"
+expect "missing option value" 2 sign --private-key "$DOC_KEY" --message-file
+expect "option given twice" 2 "${raw_sign[@]}" --private-key "$DOC_KEY"
+expect "stray argument" 2 serial --certificate "$T/wx_cert.pem" extra
+expect "sign: request options do not go with --message-file" 2 "${raw_sign[@]}" --mchid 1900007291
+expect "sign: a request needs --url" 2 \
+    sign --private-key "$DOC_KEY" --mchid 1900007291 --serial ABC --method GET
+expect "sign: --timestamp must be a number" 2 "${sign_request[@]}" --timestamp 12x
+expect "nonexistent key file" 2 \
+    sign --private-key "$T/no-such-key.pem" --message-file "$T/random.bin"
+check "nonexistent key file: one line on stderr starting 'wechatpay: '" \
+    test "$(wc -l <"$T/err")" = 1 -a "$(cut -c1-11 "$T/err")" = "wechatpay: "
+expect "a certificate is not a private key" 2 \
+    sign --private-key "$T/wx_cert.pem" --message-file "$T/random.bin"
+expect "unreadable body file" 2 "${sign_request[@]}" --body-file "$T/no-such-body.json"
+
+# ---- help --------------------------------------------------------------------------------
+
+verbs=(sign verify notify decrypt encrypt oaep-encrypt oaep-decrypt pay-params serial)
+run --help
+for verb in "${verbs[@]}"; do
+    check "--help lists $verb" grep -q "^  $verb " "$T/out"
+done
+for verb in "${verbs[@]}"; do
+    expect "$verb --help" 0 "$verb" --help
+    check "$verb --help mentions $verb" grep -q "wechatpay $verb" "$T/out"
+done
+expect "help VERB" 0 help notify
+check "help VERB prints the verb's help" grep -q -- "--headers-file" "$T/out"
+
+# ---- no secret ever reached stderr -------------------------------------------------------
+
+secrets=("$apiv3" "$notify_apiv3" "$wrong_apiv3" "${apiv3:0:31}" "${notify_apiv3:0:16}")
+for key in "$DOC_KEY" "$T/wx_key.pem" "$GO/test_private_key_pkcs8.pem"; do
+    while IFS= read -r line; do
+        [[ $line == -----* || -z $line ]] || secrets+=("$line")
+    done <"$key"
+done
+leaks=0
+for secret in "${secrets[@]}"; do
+    if grep -qF -- "$secret" "$T/stderr.log"; then leaks=$((leaks + 1)); fi
+done
+check "no private key line or APIv3 key in $(wc -l <"$T/stderr.log") lines of stderr" \
+    test "$leaks" = 0
+
+echo "$passed passed, $failed failed"
+[[ $failed == 0 ]]
