@@ -17,5 +17,7 @@ extern const command decrypt_command;
 extern const command encrypt_command;
 extern const command oaep_encrypt_command;
 extern const command oaep_decrypt_command;
+// sim_commands.cpp: the WeChat Pay simulator
+extern const command sim_command;
 
 }  // namespace wechatpay::cli

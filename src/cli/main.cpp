@@ -20,7 +20,7 @@ namespace {
 constexpr std::array commands{
     &sign_command,    &verify_command,       &notify_command,       &decrypt_command,
     &encrypt_command, &oaep_encrypt_command, &oaep_decrypt_command, &pay_params_command,
-    &serial_command,
+    &serial_command,  &sim_command,
 };
 
 std::string top_help() {

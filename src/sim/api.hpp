@@ -1,0 +1,78 @@
+// The simulator's API v3 endpoints (reference §9): authenticate the request, validate it as
+// WeChat does, run the state machine, and produce the answer (signed later by the server).
+#pragma once
+
+#include <wechatpay/sim/simulator.hpp>
+
+#include "sim/store.hpp"
+
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+
+namespace wechatpay::sim {
+
+struct incoming {
+    std::string method, target;  // target = path?query, as signed
+    std::string body;
+    std::string authorization;
+};
+
+struct answer {
+    unsigned status = 200;
+    std::string body;  // empty for 204
+    bool sign = true;  // file downloads are not signed
+    std::string content_type = "application/json";
+};
+
+// The JSON WeChat sends for a transaction / a refund (query answers and notification resources).
+std::string transaction_resource(const order& o);
+std::string refund_resource(const refund_record& r);
+std::string refund_notification_resource(const refund_record& r);  // REFUND.* events
+
+// WeChat's error body: {"code","message"[,"detail":{…}]}.
+answer error_answer(unsigned status, std::string_view code, std::string_view message,
+                    std::string_view detail_json = {});
+
+class api {
+public:
+    struct hooks {
+        std::function<void(const refund_record&)> refund_created;  // schedule completion
+        std::function<std::vector<platform_identity>()> certificates;  // current platform certificates
+    };
+
+    api(const config& cfg, store& s, hooks h) : cfg_(cfg), store_(s), hooks_(std::move(h)) {}
+
+    // base_url for bill download URLs, e.g. https://127.0.0.1:PORT
+    void set_base_url(std::string url) { base_url_ = std::move(url); }
+    // The endpoint name used in statistics and fault rules: the path without ids or query.
+    static std::string endpoint_of(std::string_view method, std::string_view path);
+
+    answer handle(const incoming& in, std::int64_t now);
+
+    const merchant* find_merchant(std::string_view mchid) const;
+
+private:
+    answer prepay(const merchant& m, std::string_view kind, const std::string& body, std::int64_t now);
+    answer query(const merchant& m, std::string_view path, std::string_view query, std::int64_t now);
+    answer close(const merchant& m, std::string_view out_trade_no, const std::string& body, std::int64_t now);
+    answer refund(const merchant& m, const std::string& body, std::int64_t now);
+    answer query_refund(const merchant& m, std::string_view out_refund_no);
+    answer bill(const merchant& m, bool trade, std::string_view query, std::int64_t now);
+    answer download(const merchant& m, std::string_view query);
+    answer certificates(const merchant& m);
+
+    const config& cfg_;
+    store& store_;
+    hooks hooks_;
+    std::string base_url_;
+
+    struct bill_file {
+        std::string mchid, content;  // as served (gzip when asked)
+    };
+    std::mutex bills_mutex_;
+    std::map<std::string, bill_file> bills_;  // download token → file
+};
+
+}  // namespace wechatpay::sim

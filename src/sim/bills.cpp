@@ -1,0 +1,146 @@
+#include "sim/bills.hpp"
+
+#include <openssl/evp.h>
+#include <zlib.h>
+
+#include <cstdio>
+#include <stdexcept>
+
+namespace wechatpay::sim {
+namespace {
+
+constexpr std::string_view bom = "\xEF\xBB\xBF";
+
+std::string yuan(std::int64_t fen) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%s%lld.%02lld", fen < 0 ? "-" : "", static_cast<long long>(std::llabs(fen) / 100),
+                  static_cast<long long>(std::llabs(fen) % 100));
+    return buf;
+}
+
+// Fee at WeChat's common 0.6% rate, rounded to the fen.
+std::int64_t fee_of(std::int64_t fen) { return (fen * 6 + 500) / 1000; }
+
+// "2026-11-27 18:30:00" in CST.
+std::string bill_time(std::int64_t t) {
+    std::string s = rfc3339_cst(t).substr(0, 19);
+    s[10] = ' ';
+    return s;
+}
+
+bool on_date(std::int64_t t, const std::string& date) { return t != 0 && rfc3339_cst(t).compare(0, 10, date) == 0; }
+
+void row(std::string& out, std::initializer_list<std::string> cells) {
+    bool first = true;
+    for (const auto& c : cells) {
+        if (!first) out += ',';
+        out += '`';
+        out += c;
+        first = false;
+    }
+    out += "\r\n";
+}
+
+}  // namespace
+
+std::string trade_bill_csv(const std::vector<order>& orders, const std::vector<refund_record>& refunds,
+                           const std::string& date, const std::string& kind) {
+    std::string out(bom);
+    out += "交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,"
+           "付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,"
+           "退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注\r\n";
+    std::int64_t count = 0, settled = 0, refunded = 0, fees = 0, ordered = 0, asked = 0;
+    if (kind != "REFUND")
+        for (const auto& o : orders) {
+            if (!on_date(o.paid_at, date)) continue;
+            ++count;
+            settled += o.total;
+            ordered += o.total;
+            fees += fee_of(o.total);
+            row(out, {bill_time(o.paid_at), o.appid, o.mchid, "0", o.device_id, o.transaction_id, o.out_trade_no,
+                      o.payer_openid, o.trade_type, "SUCCESS", o.bank_type, o.currency, yuan(o.total), "0.00", "0",
+                      "0", "0.00", "0.00", "", "", o.description, o.attach, yuan(fee_of(o.total)), "0.60%",
+                      yuan(o.total), "0.00", ""});
+        }
+    if (kind != "SUCCESS")
+        for (const auto& r : refunds) {
+            if (r.status != "SUCCESS" || !on_date(r.succeeded, date)) continue;
+            const order* o = nullptr;
+            for (const auto& x : orders)
+                if (x.out_trade_no == r.out_trade_no) o = &x;
+            if (!o) continue;
+            ++count;
+            refunded += r.refund;
+            asked += r.refund;
+            fees -= fee_of(r.refund);
+            row(out, {bill_time(r.succeeded), o->appid, o->mchid, "0", o->device_id, o->transaction_id,
+                      o->out_trade_no, o->payer_openid, o->trade_type, "REFUND", o->bank_type, o->currency, "0.00",
+                      "0.00", r.refund_id, r.out_refund_no, yuan(r.refund), "0.00", "ORIGINAL", "SUCCESS",
+                      o->description, o->attach, yuan(-fee_of(r.refund)), "0.60%", "0.00", yuan(r.refund), ""});
+        }
+    out += "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额\r\n";
+    row(out, {std::to_string(count), yuan(settled), yuan(refunded), "0.00", yuan(fees), yuan(ordered), yuan(asked)});
+    return out;
+}
+
+std::string fundflow_bill_csv(const std::vector<order>& orders, const std::vector<refund_record>& refunds,
+                              const std::string& date, const std::string& kind) {
+    std::string out(bom);
+    out += "记账时间,微信支付业务单号,资金流水单号,业务名称,业务类型,收支类型,收支金额（元）,账户结余（元）,"
+           "资金变更提交申请人,备注,业务凭证号\r\n";
+    std::int64_t balance = 0, in_count = 0, in_sum = 0, out_count = 0, out_sum = 0;
+    auto entry = [&](std::int64_t when, const std::string& ref, const std::string& flow, const char* name,
+                     bool income, std::int64_t amount, const std::string& voucher) {
+        balance += income ? amount : -amount;
+        (income ? in_count : out_count) += 1;
+        (income ? in_sum : out_sum) += amount;
+        row(out, {bill_time(when), ref, flow, name, name, income ? "收入" : "支出", yuan(amount), yuan(balance),
+                  "system", "", voucher});
+    };
+    if (kind == "BASIC" || kind == "FEES") {
+        for (const auto& o : orders) {
+            if (!on_date(o.paid_at, date)) continue;
+            if (kind == "BASIC") entry(o.paid_at, o.transaction_id, "F" + o.transaction_id, "交易", true, o.total, o.out_trade_no);
+            else entry(o.paid_at, o.transaction_id, "C" + o.transaction_id, "手续费", false, fee_of(o.total), o.out_trade_no);
+        }
+        if (kind == "BASIC")
+            for (const auto& r : refunds)
+                if (r.status == "SUCCESS" && on_date(r.succeeded, date))
+                    entry(r.succeeded, r.refund_id, "R" + r.refund_id, "退款", false, r.refund, r.out_refund_no);
+    }
+    out += "资金流水总笔数,收入笔数,收入金额,支出笔数,支出金额\r\n";
+    row(out, {std::to_string(in_count + out_count), std::to_string(in_count), yuan(in_sum), std::to_string(out_count),
+              yuan(out_sum)});
+    return out;
+}
+
+std::string gzip(const std::string& data) {
+    z_stream z{};
+    if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        throw std::runtime_error("deflateInit2");
+    std::string out(deflateBound(&z, static_cast<uLong>(data.size())), '\0');
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+    z.avail_in = static_cast<uInt>(data.size());
+    z.next_out = reinterpret_cast<Bytef*>(out.data());
+    z.avail_out = static_cast<uInt>(out.size());
+    const int rc = deflate(&z, Z_FINISH);
+    out.resize(z.total_out);
+    deflateEnd(&z);
+    if (rc != Z_STREAM_END) throw std::runtime_error("deflate");
+    return out;
+}
+
+std::string sha1_hex(const std::string& data) {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_Digest(data.data(), data.size(), md, &len, EVP_sha1(), nullptr);
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned i = 0; i < len; ++i) {
+        out += hex[md[i] >> 4];
+        out += hex[md[i] & 15];
+    }
+    return out;
+}
+
+}  // namespace wechatpay::sim

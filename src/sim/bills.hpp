@@ -1,0 +1,22 @@
+// Bills in WeChat's CSV layout: a UTF-8 BOM, a header row, back-tick-prefixed cells, and a
+// summary header + row at the end. Amounts in yuan with two decimals; times in CST.
+#pragma once
+
+#include "sim/store.hpp"
+
+#include <string>
+#include <vector>
+
+namespace wechatpay::sim {
+
+// kind: ALL | SUCCESS | REFUND. Rows: payments and refunds that completed on `date` (YYYY-MM-DD).
+std::string trade_bill_csv(const std::vector<order>& orders, const std::vector<refund_record>& refunds,
+                           const std::string& date, const std::string& kind);
+// kind: BASIC | OPERATION | FEES. BASIC lists income (payments) and expense (refunds).
+std::string fundflow_bill_csv(const std::vector<order>& orders, const std::vector<refund_record>& refunds,
+                              const std::string& date, const std::string& kind);
+
+std::string gzip(const std::string& data);
+std::string sha1_hex(const std::string& data);  // lower-case hex
+
+}  // namespace wechatpay::sim

@@ -1,0 +1,246 @@
+// Loading the simulator's JSON config, and generating a self-contained test setup.
+#include <wechatpay/sim/simulator.hpp>
+
+#include "core/files.hpp"
+#include "sim/pki.hpp"
+
+#include <boost/json.hpp>
+
+#include <fstream>
+
+namespace wechatpay::sim {
+
+namespace json = boost::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Reads fields with errors that name them ("merchants[0].apiv3_key: …").
+class reader {
+public:
+    reader(const json::object& o, std::string where, fs::path base) : o_(o), where_(std::move(where)), base_(std::move(base)) {}
+
+    std::string name(std::string_view key) const { return where_.empty() ? std::string(key) : where_ + "." + std::string(key); }
+    error fail(std::string_view key, const std::string& why) const { return error(errc::invalid_argument, name(key) + ": " + why); }
+    error fail(std::string_view key, const error& e) const {
+        return error(e.code, name(key) + ": " + e.code.message() + (e.detail.empty() ? "" : " (" + e.detail + ")"));
+    }
+    const json::value* get(std::string_view key) const { return o_.if_contains(key); }
+
+    result<std::string> string(std::string_view key, bool required = true) const {
+        const auto* v = get(key);
+        if (!v) return required ? result<std::string>(fail(key, "is required")) : std::string();
+        if (!v->is_string()) return fail(key, "must be a string");
+        return std::string(v->get_string());
+    }
+    result<fs::path> path(std::string_view key, bool required = true) const {
+        auto s = string(key, required);
+        if (!s) return s.error();
+        if (s->empty()) return fs::path();
+        const fs::path p(*s);
+        return p.is_absolute() ? p : base_ / p;
+    }
+    result<double> number(std::string_view key, double fallback) const {
+        const auto* v = get(key);
+        if (!v) return fallback;
+        if (!v->is_number()) return fail(key, "must be a number");
+        return v->to_number<double>();
+    }
+    template <class T>
+    result<T> file(std::string_view key, result<T> (*load)(const fs::path&)) const {
+        auto p = path(key);
+        if (!p) return p.error();
+        auto v = load(*p);
+        if (!v) return fail(key, v.error());
+        return v;
+    }
+
+private:
+    const json::object& o_;
+    std::string where_;
+    fs::path base_;
+};
+
+result<const json::object*> object_at(const reader& r, std::string_view key, bool required) {
+    const auto* v = r.get(key);
+    if (!v) return required ? result<const json::object*>(r.fail(key, "is required")) : nullptr;
+    if (!v->is_object()) return r.fail(key, "must be an object");
+    return &v->get_object();
+}
+
+result<const json::array*> array_at(const reader& r, std::string_view key) {
+    const auto* v = r.get(key);
+    if (!v) return nullptr;
+    if (!v->is_array()) return r.fail(key, "must be an array");
+    return &v->get_array();
+}
+
+}  // namespace
+
+result<config> load_config(const fs::path& file) {
+    auto text = read_file(file);
+    if (!text) return error(errc::file_unreadable, "config: cannot read " + file.string());
+    boost::system::error_code ec;
+    auto doc = json::parse(*text, ec);
+    if (ec || !doc.is_object()) return error(errc::malformed_json, "config: not a JSON object: " + file.string());
+    const fs::path base = file.parent_path();
+    const reader top(doc.get_object(), "", base);
+    config cfg;
+
+    if (top.get("listen")) {
+        auto listen = top.string("listen");
+        if (!listen) return listen.error();
+        cfg.listen = *listen;
+    }
+    auto threads = top.number("threads", 0);
+    if (!threads) return threads.error();
+    cfg.threads = static_cast<unsigned>(*threads);
+    auto generate = top.path("tls_generate_dir", false);
+    if (!generate) return generate.error();
+    cfg.tls_generate_dir = generate->empty() ? base / "out" : *generate;
+    auto tls = object_at(top, "tls", false);
+    if (!tls) return tls.error();
+    if (*tls) {
+        const reader t(**tls, "tls", base);
+        auto c = t.path("certificate");
+        auto k = t.path("private_key");
+        if (!c) return c.error();
+        if (!k) return k.error();
+        cfg.tls_certificate = *c;
+        cfg.tls_private_key = *k;
+    }
+
+    auto merchants = array_at(top, "merchants");
+    if (!merchants) return merchants.error();
+    if (!*merchants || (*merchants)->empty()) return top.fail("merchants", "at least one merchant is required");
+    for (std::size_t i = 0; i < (*merchants)->size(); ++i) {
+        const auto& item = (**merchants)[i];
+        const std::string where = "merchants[" + std::to_string(i) + "]";
+        if (!item.is_object()) return error(errc::invalid_argument, where + ": must be an object");
+        const reader m(item.get_object(), where, base);
+        auto mchid = m.string("mchid");
+        if (!mchid) return mchid.error();
+        auto cert = m.file<certificate>("certificate", &certificate::from_file);
+        if (!cert) return cert.error();
+        auto key_text = m.string("apiv3_key");
+        if (!key_text) return key_text.error();
+        auto key = apiv3_key::from(*key_text);
+        if (!key) return m.fail("apiv3_key", key.error());
+        std::vector<std::string> appids;
+        auto list = array_at(m, "appids");
+        if (!list) return list.error();
+        if (*list)
+            for (const auto& a : **list) {
+                if (!a.is_string()) return m.fail("appids", "must be strings");
+                appids.emplace_back(a.get_string());
+            }
+        cfg.merchants.push_back({*mchid, std::move(appids), *cert, *key});
+    }
+
+    auto wechat = object_at(top, "wechatpay", true);
+    if (!wechat) return wechat.error();
+    const reader w(**wechat, "wechatpay", base);
+    auto certs = array_at(w, "certificates");
+    if (!certs) return certs.error();
+    if (*certs)
+        for (std::size_t i = 0; i < (*certs)->size(); ++i) {
+            const std::string where = "wechatpay.certificates[" + std::to_string(i) + "]";
+            if (!(**certs)[i].is_object()) return error(errc::invalid_argument, where + ": must be an object");
+            const reader c((**certs)[i].get_object(), where, base);
+            auto cert = c.file<certificate>("certificate", &certificate::from_file);
+            if (!cert) return cert.error();
+            auto key = c.file<private_key>("private_key", &private_key::from_file);
+            if (!key) return key.error();
+            if (!cert->matches(*key)) return c.fail("private_key", "does not match the certificate");
+            cfg.certificates.push_back({*cert, *key});
+        }
+    auto pk = object_at(w, "public_key", false);
+    if (!pk) return pk.error();
+    if (*pk) {
+        const reader p(**pk, "wechatpay.public_key", base);
+        auto id = p.string("id");
+        if (!id) return id.error();
+        if (!id->starts_with("PUB_KEY_ID_")) return p.fail("id", "must start with PUB_KEY_ID_");
+        auto key = p.file<private_key>("private_key", &private_key::from_file);
+        if (!key) return key.error();
+        cfg.public_key = public_key_identity{*id, *key};
+    }
+    if (cfg.certificates.empty() && !cfg.public_key)
+        return w.fail("certificates", "a platform certificate or a public_key is required");
+
+    auto notify = object_at(top, "notify", false);
+    if (!notify) return notify.error();
+    if (*notify) {
+        const reader n(**notify, "notify", base);
+        auto ca = n.path("ca", false);
+        if (!ca) return ca.error();
+        cfg.notify_ca = *ca;
+        if (!cfg.notify_ca.empty() && !fs::exists(cfg.notify_ca)) return n.fail("ca", "file not found: " + cfg.notify_ca.string());
+        auto scale = n.number("time_scale", 1.0);
+        if (!scale) return scale.error();
+        if (*scale <= 0) return n.fail("time_scale", "must be greater than 0");
+        cfg.notify_time_scale = *scale;
+        auto sign_with = n.string("sign_with", false);
+        if (!sign_with) return sign_with.error();
+        if (!sign_with->empty() && *sign_with != "certificate" && *sign_with != "public_key")
+            return n.fail("sign_with", "must be \"certificate\" or \"public_key\"");
+        cfg.notify_sign_with_public_key = *sign_with == "public_key";
+        if (cfg.notify_sign_with_public_key && !cfg.public_key) return n.fail("sign_with", "no public_key is configured");
+    }
+    for (auto [key, target] : {std::pair{"idle_timeout_ms", &cfg.idle_timeout}, {"refund_delay_ms", &cfg.refund_delay}}) {
+        auto ms = top.number(key, static_cast<double>(target->count()));
+        if (!ms) return ms.error();
+        if (*ms < 0) return top.fail(key, "must not be negative");
+        *target = std::chrono::milliseconds(static_cast<long long>(*ms));
+    }
+    return cfg;
+}
+
+result<test_setup> generate_test_setup(const fs::path& dir) {
+    std::error_code fec;
+    fs::create_directories(dir, fec);
+    if (fec) return error(errc::file_unreadable, "cannot create " + dir.string());
+    auto write = [&](const std::string& name, const std::string& text) {
+        std::ofstream(dir / name, std::ios::binary | std::ios::trunc) << text;
+        return dir / name;
+    };
+    test_setup s;
+    s.mchid = "1900000001";
+    s.appid = "wxd678efh567hg6787";
+    s.apiv3_key = random_nonce(32);
+    s.public_key_id = "PUB_KEY_ID_0119000000012026112700000001";
+    try {
+        const std::string ca_key = generate_rsa_key();
+        const key_and_cert ca{ca_key, make_ca(ca_key, "Tenpay.com Root CA (simulated)")};
+        const std::string merchant_key = generate_rsa_key(), platform_key = generate_rsa_key(),
+                          pub_private = generate_rsa_key();
+        const auto five_years = std::chrono::hours(24 * 365 * 5);
+        s.merchant_key = write("apiclient_key.pem", merchant_key);
+        s.merchant_cert = write("apiclient_cert.pem", issue_certificate(merchant_key, ca, s.mchid + " merchant (simulated)", {}, five_years));
+        const auto platform_key_file = write("platform_key.pem", platform_key);
+        s.platform_cert = write("platform_cert.pem", issue_certificate(platform_key, ca, "Tenpay.com sign (simulated)", {}, five_years));
+        write("wechatpay_pub_key_private.pem", pub_private);
+        s.wechatpay_public_key = write("wechatpay_pub_key.pem", private_key::from_pem(pub_private).value().public_part().pem());
+        (void)platform_key_file;
+    } catch (const std::exception& e) {
+        return error(errc::crypto_failure, std::string("generate_test_setup: ") + e.what());
+    }
+    const json::object sim_json{
+        {"listen", "127.0.0.1:0"},
+        {"tls_generate_dir", "tls"},
+        {"merchants", json::array{json::object{{"mchid", s.mchid},
+                                               {"appids", json::array{s.appid}},
+                                               {"certificate", "apiclient_cert.pem"},
+                                               {"apiv3_key", s.apiv3_key}}}},
+        {"wechatpay", json::object{{"certificates", json::array{json::object{{"certificate", "platform_cert.pem"},
+                                                                             {"private_key", "platform_key.pem"}}}},
+                                   {"public_key", json::object{{"id", s.public_key_id},
+                                                               {"private_key", "wechatpay_pub_key_private.pem"}}}}}};
+    write("simulator.json", json::serialize(sim_json) + "\n");
+    auto cfg = load_config(dir / "simulator.json");
+    if (!cfg) return cfg.error();
+    s.sim = std::move(*cfg);
+    return s;
+}
+
+}  // namespace wechatpay::sim

@@ -1,0 +1,248 @@
+#include "sim/notifier.hpp"
+
+#include "sim/api.hpp"
+#include "sim/store.hpp"
+
+#include <wechatpay/crypto.hpp>
+#include <wechatpay/signer.hpp>
+#include <wechatpay/verifier.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/json.hpp>
+
+#include <chrono>
+
+namespace wechatpay::sim {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace json = boost::json;
+using namespace std::chrono_literals;
+using asio::awaitable;
+using asio::ip::tcp;
+constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+
+struct notifier::delivery {
+    std::string id, url, event_type, outcome = "pending";
+    unsigned attempts = 0;
+    bool delivered = false;
+};
+
+struct notifier::shared {
+    asio::io_context& ioc;
+    const config& cfg;
+    const keyring& keys;
+    stats& st;
+    asio::ssl::context tls{asio::ssl::context::tls_client};
+    mutable std::mutex mutex;
+    std::vector<delivery> log;
+    bool stopped = false;
+
+    shared(asio::io_context& i, const config& c, const keyring& k, stats& s) : ioc(i), cfg(c), keys(k), st(s) {}
+
+    void record(std::size_t index, unsigned attempts, std::string outcome, bool delivered) {
+        std::lock_guard lock(mutex);
+        auto& d = log[index];
+        d.attempts = attempts;
+        d.outcome = std::move(outcome);
+        d.delivered = delivered;
+    }
+};
+
+namespace {
+
+struct url_parts {
+    bool tls = false;
+    std::string host, port, target;
+};
+
+std::optional<url_parts> split_url(const std::string& url) {
+    url_parts u;
+    std::string_view rest = url;
+    if (rest.starts_with("https://")) u.tls = true, rest.remove_prefix(8);
+    else if (rest.starts_with("http://")) rest.remove_prefix(7);
+    else return std::nullopt;
+    const auto slash = rest.find('/');
+    std::string_view authority = rest.substr(0, slash);
+    u.target = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
+    if (authority.starts_with("[")) {
+        const auto close = authority.find(']');
+        if (close == std::string_view::npos) return std::nullopt;
+        u.host = authority.substr(1, close - 1);
+        authority.remove_prefix(close + 1);
+        u.port = authority.starts_with(":") ? std::string(authority.substr(1)) : "";
+    } else {
+        const auto colon = authority.find(':');
+        u.host = authority.substr(0, colon);
+        u.port = colon == std::string_view::npos ? "" : std::string(authority.substr(colon + 1));
+    }
+    if (u.port.empty()) u.port = u.tls ? "443" : "80";
+    return u;
+}
+
+// Notifications only ever go to this machine: the simulator is a local test tool.
+std::optional<asio::ip::address> loopback_address(const std::string& host) {
+    if (host == "localhost") return asio::ip::make_address("127.0.0.1");
+    boost::system::error_code ec;
+    auto a = asio::ip::make_address(host, ec);
+    if (ec || !a.is_loopback()) return std::nullopt;
+    return a;
+}
+
+// One POST; returns "" on a 2xx answer, else what went wrong.
+awaitable<std::string> post_once(asio::ssl::context& tls, url_parts u, std::string body,
+                                 std::vector<std::pair<std::string, std::string>> headers) {
+    auto addr = loopback_address(u.host);
+    if (!addr) co_return "notify_url host is not a loopback address";
+    const tcp::endpoint ep(*addr, static_cast<unsigned short>(std::stoi(u.port)));
+    auto ex = co_await asio::this_coro::executor;
+
+    http::request<http::string_body> req{http::verb::post, u.target, 11};
+    req.set(http::field::host, u.host + ":" + u.port);
+    req.set(http::field::user_agent, "wechatpay-asio-simulator");
+    req.set(http::field::content_type, "application/json");
+    req.set(http::field::connection, "close");
+    for (auto& [k, v] : headers) req.set(k, v);
+    req.body() = std::move(body);
+    req.prepare_payload();
+    http::response<http::string_body> res;
+    beast::flat_buffer buf;
+
+    auto exchange = [&](auto& stream, beast::tcp_stream& tcp) -> awaitable<std::string> {
+        tcp.expires_after(5s);
+        auto [we, wn] = co_await http::async_write(stream, req, tuple_awaitable);
+        if (we) co_return "write: " + we.message();
+        tcp.expires_after(5s);
+        auto [re, rn] = co_await http::async_read(stream, buf, res, tuple_awaitable);
+        if (re) co_return "read: " + re.message();
+        co_return res.result_int() / 100 == 2 ? "" : "HTTP " + std::to_string(res.result_int());
+    };
+
+    if (!u.tls) {
+        beast::tcp_stream tcp(ex);
+        tcp.expires_after(5s);
+        auto [ce] = co_await tcp.async_connect(ep, tuple_awaitable);
+        if (ce) co_return "connect: " + ce.message();
+        co_return co_await exchange(tcp, tcp);
+    }
+    beast::ssl_stream<beast::tcp_stream> stream(ex, tls);
+    // SSL_set_tlsext_host_name, without the macro's C-style cast.
+    SSL_ctrl(stream.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+             const_cast<char*>(u.host.c_str()));
+    stream.set_verify_callback(asio::ssl::host_name_verification(u.host));
+    stream.next_layer().expires_after(5s);
+    auto [ce] = co_await stream.next_layer().async_connect(ep, tuple_awaitable);
+    if (ce) co_return "connect: " + ce.message();
+    auto [he] = co_await stream.async_handshake(asio::ssl::stream_base::client, tuple_awaitable);
+    if (he) co_return "TLS: " + he.message();
+    auto outcome = co_await exchange(stream, stream.next_layer());
+    stream.next_layer().expires_after(1s);
+    co_await stream.async_shutdown(tuple_awaitable);
+    co_return outcome;
+}
+
+// WeChat's schedule: 15s 15s 30s 3m 10m 20m 30m 30m 30m 60m 3h 3h 3h 6h 6h (15 tries in all).
+constexpr std::chrono::seconds retry_after[] = {15s, 15s, 30s, 3min, 10min, 20min, 30min, 30min,
+                                                30min, 60min, 3h, 3h, 3h, 6h};
+
+awaitable<void> deliver(std::shared_ptr<notifier::shared> s, std::size_t index, url_parts u, std::string body,
+                        std::vector<std::pair<std::string, std::string>> headers) {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    for (unsigned attempt = 0;; ++attempt) {
+        const std::string outcome = co_await post_once(s->tls, u, body, headers);
+        const bool ok = outcome.empty();
+        s->record(index, attempt + 1, ok ? "delivered" : outcome, ok);
+        if (ok) {
+            ++s->st.notifications_sent;
+            co_return;
+        }
+        ++s->st.notifications_failed;
+        if (attempt >= std::size(retry_after)) co_return;
+        ++s->st.notifications_retried;
+        timer.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+            retry_after[attempt] * s->cfg.notify_time_scale));
+        auto [ec] = co_await timer.async_wait(tuple_awaitable);
+        if (ec) co_return;
+    }
+}
+
+}  // namespace
+
+notifier::notifier(asio::io_context& ioc, const config& cfg, const keyring& keys, stats& st)
+    : s_(std::make_shared<shared>(ioc, cfg, keys, st)) {
+    s_->tls.set_verify_mode(asio::ssl::verify_peer);
+    if (cfg.notify_ca.empty()) s_->tls.set_default_verify_paths();
+    else s_->tls.load_verify_file(cfg.notify_ca.string());
+}
+
+notifier::~notifier() = default;
+
+void notifier::send(notification_job job) {
+    const auto u = split_url(job.notify_url);
+    const std::string id = [] {
+        std::string r = random_nonce(32);
+        for (std::size_t p : {8, 13, 18, 23}) r[p] = '-';
+        return r;
+    }();
+    std::size_t index;
+    {
+        std::lock_guard lock(s_->mutex);
+        index = s_->log.size();
+        s_->log.push_back({id, job.notify_url, job.event_type});
+    }
+    if (!u) {
+        s_->record(index, 0, "notify_url is not an http(s) URL", false);
+        return;
+    }
+    const std::int64_t now = system_unix_time();
+    const std::string nonce = random_nonce(12);
+    auto sealed = aead_encrypt(job.to->apiv3, nonce, job.original_type, job.resource);
+    const std::string body = json::serialize(json::object{
+        {"id", id},
+        {"create_time", rfc3339_cst(now)},
+        {"resource_type", "encrypt-resource"},
+        {"event_type", job.event_type},
+        {"summary", job.summary},
+        {"resource", json::object{{"original_type", job.original_type},
+                                  {"algorithm", "AEAD_AES_256_GCM"},
+                                  {"ciphertext", sealed ? *sealed : ""},
+                                  {"associated_data", job.original_type},
+                                  {"nonce", nonce}}}});
+    const auto who = s_->keys.for_notification(s_->cfg.notify_sign_with_public_key);
+    const std::string ts = std::to_string(now), sig_nonce = random_nonce(32);
+    auto raw = who.key.sign_sha256(answer_message(ts, sig_nonce, body));
+    std::vector<std::pair<std::string, std::string>> headers = {
+        {"Wechatpay-Timestamp", ts},
+        {"Wechatpay-Nonce", sig_nonce},
+        {"Wechatpay-Signature", raw ? base64_encode(*raw) : ""},
+        {"Wechatpay-Serial", who.serial},
+        {"Wechatpay-Signature-Type", std::string(signature_type)},
+        {"Request-ID", "sim-notify-" + id}};
+    asio::co_spawn(asio::make_strand(s_->ioc), deliver(s_, index, *u, body, std::move(headers)), asio::detached);
+}
+
+std::string notifier::log_json() const {
+    json::array list;
+    std::lock_guard lock(s_->mutex);
+    for (const auto& d : s_->log)
+        list.push_back(json::object{{"id", d.id},
+                                    {"notify_url", d.url},
+                                    {"event_type", d.event_type},
+                                    {"attempts", d.attempts},
+                                    {"delivered", d.delivered},
+                                    {"outcome", d.outcome}});
+    return json::serialize(json::object{{"notifications", list}});
+}
+
+}  // namespace wechatpay::sim

@@ -1,0 +1,350 @@
+// The simulator's HTTPS server: accept loop, one coroutine per keep-alive connection, the
+// /sim/ control API, fault injection and answer signing.
+#include <wechatpay/sim/simulator.hpp>
+
+#include "sim/api.hpp"
+#include "sim/faults.hpp"
+#include "sim/keyring.hpp"
+#include "sim/notifier.hpp"
+#include "sim/stats.hpp"
+#include "sim/store.hpp"
+#include "sim/tls_setup.hpp"
+
+#include <wechatpay/signer.hpp>
+#include <wechatpay/verifier.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/json.hpp>
+
+#include <atomic>
+#include <sstream>
+#include <thread>
+
+namespace wechatpay::sim {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace json = boost::json;
+using namespace std::chrono_literals;
+using asio::awaitable;
+using asio::ip::tcp;
+constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+
+using request = http::request<http::string_body>;
+using response = http::response<http::string_body>;
+
+struct simulator::impl {
+    // Declared before the io_context, so that they outlive the coroutine frames it destroys.
+    config cfg;
+    stats counters;
+    asio::ssl::context tls{asio::ssl::context::tls_server};
+    asio::io_context ioc;
+
+    tcp::acceptor acceptor{ioc};
+    tcp::endpoint local;
+    std::filesystem::path ca;
+    std::vector<std::thread> threads;
+    std::atomic<bool> stopped{false};
+    std::atomic<std::uint64_t> request_ids{0};
+
+    store orders;
+    fault_plan faults;
+    keyring keys;
+    notifier notify;
+    api endpoints;
+
+    explicit impl(config c)
+        : cfg(std::move(c)),
+          keys(cfg.certificates, cfg.public_key),
+          notify(ioc, cfg, keys, counters),
+          endpoints(cfg, orders,
+                    api::hooks{[this](const refund_record& r) { schedule_refund(r); },
+                               [this] { return keys.certificates(); }}) {}
+
+    // ---- business events ----------------------------------------------------------------
+
+    void paid(const order& o) {
+        notify.send({endpoints.find_merchant(o.mchid), o.notify_url, "TRANSACTION.SUCCESS", "支付成功",
+                     "transaction", transaction_resource(o)});
+    }
+
+    void schedule_refund(const refund_record& r) {
+        asio::co_spawn(asio::make_strand(ioc), complete_refund_later(r.mchid, r.out_refund_no), asio::detached);
+    }
+
+    awaitable<void> complete_refund_later(std::string mchid, std::string out_refund_no) {
+        asio::steady_timer timer(co_await asio::this_coro::executor, cfg.refund_delay);
+        auto [ec] = co_await timer.async_wait(tuple_awaitable);
+        if (ec) co_return;
+        auto r = orders.complete_refund(mchid, out_refund_no, system_unix_time());
+        if (!r) co_return;
+        std::string url = r->notify_url;
+        if (url.empty())
+            if (auto o = orders.find_order(mchid, r->out_trade_no, system_unix_time())) url = o->notify_url;
+        notify.send({endpoints.find_merchant(mchid), url, "REFUND.SUCCESS", "退款成功", "refund",
+                     refund_notification_resource(*r)});
+    }
+
+    result<void> pay(std::string_view mchid, std::string_view out_trade_no, std::string_view openid,
+                     std::string_view bank_type) {
+        for (const auto& m : cfg.merchants) {
+            if (!mchid.empty() && m.mchid != mchid) continue;
+            store::change why{};
+            auto o = orders.pay(m.mchid, std::string(out_trade_no), std::string(openid), std::string(bank_type),
+                                system_unix_time(), why);
+            if (o) {
+                paid(*o);
+                return {};
+            }
+            if (why == store::change::closed) return error(errc::invalid_argument, "order is closed");
+            if (why == store::change::paid) return error(errc::invalid_argument, "order is already paid");
+        }
+        return error(errc::invalid_argument, "no such order");
+    }
+
+    // ---- answers ------------------------------------------------------------------------
+
+    std::string next_request_id() {
+        std::ostringstream s;
+        s << "08" << std::hex << std::uppercase << system_unix_time() << "SIM" << std::dec << ++request_ids;
+        return s.str();
+    }
+
+    static response json_response(unsigned status, std::string body, unsigned version, bool keep_alive) {
+        response res{static_cast<http::status>(status), version};
+        res.set(http::field::server, "wechatpay-asio-simulator");
+        if (!body.empty()) res.set(http::field::content_type, "application/json; charset=utf-8");
+        res.body() = std::move(body);
+        res.keep_alive(keep_alive);
+        res.prepare_payload();
+        return res;
+    }
+
+    // Signs an answer as WeChat Pay does, or forges it as the fault set asks.
+    void sign(response& res, std::string_view request_serial, const fault_set& f) {
+        const auto who = keys.for_answer(request_serial);
+        std::int64_t ts = system_unix_time();
+        if (f.has(fault::stale_timestamp)) ts -= 600;
+        const std::string t = std::to_string(ts), nonce = random_nonce(32);
+        const std::string signed_body = f.has(fault::bad_signature) ? res.body() + " " : res.body();
+        auto raw = who.key.sign_sha256(answer_message(t, nonce, signed_body));
+        std::string signature = raw ? base64_encode(*raw) : "";
+        if (f.has(fault::probe_signature)) signature = std::string(probe_signature_prefix) + signature;
+        res.set("Wechatpay-Timestamp", t);
+        res.set("Wechatpay-Nonce", nonce);
+        res.set("Wechatpay-Signature", signature);
+        res.set("Wechatpay-Serial", f.has(fault::unknown_serial) ? "7E5C1F8B0D2A4A6E9F3B1C5D7E9A0B2C4D6E8F01" : who.serial);
+        res.set("Wechatpay-Signature-Type", signature_type);
+    }
+
+    response api_answer(const request& req, const fault_set& f) {
+        answer a;
+        if (f.has(fault::system_error)) a = error_answer(500, "SYSTEM_ERROR", "system error, retry with the same parameters");
+        else if (f.has(fault::frequency_limited)) a = error_answer(429, "FREQUENCY_LIMITED", "too many requests");
+        else
+            a = endpoints.handle({std::string(req.method_string()), std::string(req.target()), req.body(),
+                                  std::string(req[http::field::authorization])},
+                                 system_unix_time());
+        if (f.has(fault::malformed_json)) a.body = R"({"code_url":"weixin://wxpay/bizpayurl?pr=)";
+        response res = json_response(a.status, std::move(a.body), req.version(),
+                                     req.keep_alive() && !f.has(fault::connection_close));
+        if (!a.content_type.starts_with("application/json")) res.set(http::field::content_type, a.content_type);
+        res.set("Request-ID", next_request_id());
+        if (a.sign) sign(res, req["Wechatpay-Serial"], f);
+        return res;
+    }
+
+    response control(const request& req) {
+        const std::string_view target = req.target();
+        const std::string_view path = target.substr(0, target.find('?'));
+        const bool post = req.method() == http::verb::post;
+        auto reply = [&](unsigned status, std::string body) {
+            return json_response(status, std::move(body), req.version(), req.keep_alive());
+        };
+        auto fail = [&](unsigned status, const std::string& message) {
+            return reply(status, json::serialize(json::object{{"error", message}}));
+        };
+        constexpr std::string_view orders_prefix = "/sim/orders/";
+        if (post && path.starts_with(orders_prefix) && path.ends_with("/pay")) {
+            const std::string no(path.substr(orders_prefix.size(), path.size() - orders_prefix.size() - 4));
+            std::string mchid, openid, bank;
+            boost::system::error_code ec;
+            auto doc = req.body().empty() ? json::value(json::object{}) : json::parse(req.body(), ec);
+            if (ec || !doc.is_object()) return fail(400, "body must be a JSON object");
+            for (auto [key, out] : {std::pair{"mchid", &mchid}, {"openid", &openid}, {"bank_type", &bank}})
+                if (auto* v = doc.get_object().if_contains(key); v && v->is_string()) *out = v->get_string();
+            auto r = pay(mchid, no, openid, bank);
+            if (!r) return fail(r.error().detail == "no such order" ? 404 : 409, r.error().detail);
+            return reply(200, json::serialize(json::object{{"paid", no}}));
+        }
+        if (path == "/sim/faults") {
+            if (req.method() == http::verb::delete_) faults.clear();
+            else if (post)
+                if (auto r = faults.add(req.body()); !r) return fail(400, r.error().detail);
+            return reply(200, faults.to_json());
+        }
+        if (post && path == "/sim/certificates/rotate") {
+            const auto p = keys.rotate();
+            return reply(200, json::serialize(json::object{{"serial_no", p.cert.serial()}}));
+        }
+        if (path == "/sim/stats") return reply(200, counters.to_json());
+        if (path == "/sim/notifications") return reply(200, notify.log_json());
+        return fail(404, "no such control endpoint");
+    }
+
+    // ---- connections --------------------------------------------------------------------
+
+    awaitable<void> accept_loop() {
+        for (;;) {
+            auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ioc), tuple_awaitable);
+            if (ec) {
+                if (stopped || ec == asio::error::operation_aborted) co_return;
+                continue;  // e.g. EMFILE: keep serving the connections we have
+            }
+            ++counters.connections_accepted;
+            asio::co_spawn(socket.get_executor(), serve(std::move(socket)), asio::detached);
+        }
+    }
+
+    awaitable<void> serve(tcp::socket socket) {
+        ++counters.connections_open;
+        struct open_guard {
+            std::atomic<std::uint64_t>& n;
+            ~open_guard() { --n; }
+        } guard{counters.connections_open};
+
+        beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), tls);
+        stream.next_layer().expires_after(10s);
+        auto [hs] = co_await stream.async_handshake(asio::ssl::stream_base::server, tuple_awaitable);
+        if (hs) {
+            ++counters.handshakes_failed;
+            co_return;
+        }
+        ++(SSL_session_reused(stream.native_handle()) ? counters.handshakes_resumed : counters.handshakes_full);
+
+        beast::flat_buffer buffer;
+        for (;;) {
+            // Waiting for the next request is bounded by the idle timeout, as at WeChat.
+            stream.next_layer().expires_after(cfg.idle_timeout);
+            http::request_parser<http::string_body> parser;
+            parser.body_limit(cfg.max_body);
+            auto [rec, n] = co_await http::async_read(stream, buffer, parser, tuple_awaitable);
+            if (rec == http::error::body_limit) {
+                auto res = json_response(413, R"({"code":"PARAM_ERROR","message":"request body too large"})", 11, false);
+                counters.answer(413);
+                stream.next_layer().expires_after(5s);
+                co_await http::async_write(stream, res, tuple_awaitable);
+                break;
+            }
+            if (rec) co_return;  // closed, idle timeout, or garbage: drop the connection
+            request req = parser.release();
+            stream.next_layer().expires_never();
+
+            const std::string_view target = req.target();
+            fault_set f;
+            response res;
+            if (target.starts_with("/sim/")) {
+                res = control(req);
+            } else {
+                const std::string endpoint =
+                    api::endpoint_of(req.method_string(), target.substr(0, target.find('?')));
+                counters.request(endpoint);
+                f = faults.pick(endpoint);
+                counters.faults(f);
+                if (f.has(fault::delay)) {
+                    asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(f.delay_ms));
+                    co_await t.async_wait(tuple_awaitable);
+                }
+                if (f.has(fault::close_before_answer)) co_return;  // abrupt close: no TLS close_notify
+                res = api_answer(req, f);
+            }
+            counters.answer(res.result_int());
+            stream.next_layer().expires_after(30s);
+            if (f.has(fault::close_mid_body)) {
+                std::ostringstream whole;
+                whole << res;
+                const std::string wire = whole.str();
+                const std::size_t cut = wire.size() - res.body().size() / 2 - 1;
+                co_await asio::async_write(stream, asio::buffer(wire.data(), cut), tuple_awaitable);
+                co_return;
+            }
+            auto [wec, wn] = co_await http::async_write(stream, res, tuple_awaitable);
+            if (wec || !res.keep_alive()) break;
+        }
+        stream.next_layer().expires_after(2s);
+        co_await stream.async_shutdown(tuple_awaitable);
+    }
+};
+
+simulator::simulator(std::unique_ptr<impl> i) : impl_(std::move(i)) {}
+
+simulator::~simulator() { stop(); }
+
+result<std::unique_ptr<simulator>> simulator::start(config cfg) {
+    if (cfg.merchants.empty()) return error(errc::invalid_argument, "merchants: at least one is required");
+    if (cfg.certificates.empty() && !cfg.public_key)
+        return error(errc::invalid_argument, "wechatpay: a platform certificate or a public key is required");
+    auto endpoint = parse_listen(cfg.listen);
+    if (!endpoint) return endpoint.error();
+
+    auto i = std::make_unique<impl>(std::move(cfg));
+    auto ca = configure_server_tls(i->tls, i->cfg);
+    if (!ca) return ca.error();
+    i->ca = *ca;
+
+    boost::system::error_code ec;
+    i->acceptor.open(endpoint->protocol(), ec);
+    if (!ec) i->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) i->acceptor.bind(*endpoint, ec);
+    if (!ec) i->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return error(ec, "listen: cannot listen on " + i->cfg.listen);
+    i->local = i->acceptor.local_endpoint();
+    i->endpoints.set_base_url("https://" + std::string(endpoint->address().is_v6() ? "[::1]" : "127.0.0.1") + ":" +
+                              std::to_string(i->acceptor.local_endpoint().port()));
+
+    impl& s = *i;
+    asio::co_spawn(s.ioc, s.accept_loop(), asio::detached);
+    const unsigned n = s.cfg.threads ? s.cfg.threads : std::max(1u, std::thread::hardware_concurrency());
+    for (unsigned t = 0; t < n; ++t) s.threads.emplace_back([&s] { s.ioc.run(); });
+    return std::unique_ptr<simulator>(new simulator(std::move(i)));
+}
+
+void simulator::stop() {
+    if (!impl_ || impl_->stopped.exchange(true)) return;
+    impl_->ioc.stop();
+    for (auto& t : impl_->threads) t.join();
+    boost::system::error_code ec;
+    impl_->acceptor.close(ec);  // no thread runs the io_context any more
+}
+
+std::string simulator::host() const { return impl_->local.address().to_string(); }
+std::uint16_t simulator::port() const { return impl_->local.port(); }
+std::filesystem::path simulator::ca_file() const { return impl_->ca; }
+
+std::string simulator::start_line() const {
+    const auto ep = impl_->local;
+    const std::string host = ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string();
+    return json::serialize(json::object{{"listening", host + ":" + std::to_string(ep.port())},
+                                        {"ca", std::filesystem::absolute(impl_->ca).string()}});
+}
+
+result<void> simulator::pay(std::string_view mchid, std::string_view out_trade_no, std::string_view openid) {
+    return impl_->pay(mchid, out_trade_no, openid, "");
+}
+
+std::string simulator::stats_json() const { return impl_->counters.to_json(); }
+
+}  // namespace wechatpay::sim

@@ -1,0 +1,84 @@
+// The simulator's business state: orders and refunds of every merchant, with WeChat's state
+// machine. Thread-safe (one mutex; the work under it is map lookups and string copies).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace wechatpay::sim {
+
+struct order {
+    std::string mchid, appid, out_trade_no, transaction_id, trade_type;  // JSAPI APP NATIVE MWEB
+    std::string description, attach, notify_url, time_expire, goods_tag;
+    std::string prepay_id, code_url, h5_url;
+    std::string fingerprint;  // the prepay request's parameters, to spot a changed repeat
+    std::int64_t total = 0;
+    std::string currency = "CNY";
+    std::string payer_openid, payer_client_ip, device_id;
+    std::string trade_state = "NOTPAY";  // NOTPAY SUCCESS REFUND CLOSED
+    std::string bank_type, success_time;
+    std::int64_t created = 0, expires = 0, paid_at = 0;  // Unix seconds; expires 0 = never
+    std::int64_t refunded = 0;                           // fen, PROCESSING and SUCCESS refunds
+};
+
+struct refund_record {
+    std::string mchid, refund_id, out_refund_no, transaction_id, out_trade_no;
+    std::string reason, notify_url, funds_account, status = "PROCESSING";
+    std::string channel = "ORIGINAL", user_received_account = "支付用户零钱";
+    std::int64_t refund = 0, total = 0;
+    std::string currency = "CNY";
+    std::int64_t created = 0, succeeded = 0;
+};
+
+class store {
+public:
+    // Applies time_expire: a NOTPAY order past its expiry becomes CLOSED when next looked at.
+    std::optional<order> find_order(const std::string& mchid, const std::string& out_trade_no, std::int64_t now);
+    std::optional<order> find_by_transaction(const std::string& mchid, const std::string& transaction_id,
+                                             std::int64_t now);
+    // Inserts, or returns the existing order of that out_trade_no (the caller compares).
+    order insert_or_get(order o);
+    enum class change { ok, not_found, paid, closed, refunded };
+    change close(const std::string& mchid, const std::string& out_trade_no, std::int64_t now);
+    // NOTPAY → SUCCESS; returns the paid order.
+    std::optional<order> pay(const std::string& mchid, const std::string& out_trade_no,
+                             const std::string& openid, const std::string& bank_type, std::int64_t now,
+                             change& why);
+
+    struct refund_outcome {
+        std::optional<refund_record> refund;
+        std::string error_code, error_message;  // set when refused
+        unsigned status = 200;
+        bool existing = false;
+    };
+    refund_outcome add_refund(refund_record r, const std::string& by_transaction_id, std::int64_t now);
+    std::optional<refund_record> find_refund(const std::string& mchid, const std::string& out_refund_no);
+    // PROCESSING → SUCCESS (the refund delay passed); order becomes REFUND.
+    std::optional<refund_record> complete_refund(const std::string& mchid, const std::string& out_refund_no,
+                                                 std::int64_t now);
+
+    // Everything paid or refunded, for bills.
+    std::vector<order> orders_of(const std::string& mchid);
+    std::vector<refund_record> refunds_of(const std::string& mchid);
+
+private:
+    void expire(order& o, std::int64_t now);
+    order* locate(const std::string& mchid, const std::string& out_trade_no);
+
+    std::mutex mutex_;
+    std::map<std::pair<std::string, std::string>, order> orders_;         // (mchid, out_trade_no)
+    std::map<std::string, std::pair<std::string, std::string>> by_txn_;   // transaction_id → key
+    std::map<std::pair<std::string, std::string>, refund_record> refunds_;  // (mchid, out_refund_no)
+    std::uint64_t sequence_ = 0;
+};
+
+// "2026-11-27T18:30:00+08:00": WeChat's RFC 3339 times, in China Standard Time.
+std::string rfc3339_cst(std::int64_t unix_seconds);
+// Parses RFC 3339 with a numeric offset or Z; nullopt when malformed.
+std::optional<std::int64_t> parse_rfc3339(const std::string& s);
+
+}  // namespace wechatpay::sim
