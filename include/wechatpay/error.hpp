@@ -35,6 +35,7 @@ enum class errc {
     certificate_expired,  // the certificate named by the serial is outside its validity period
     bad_signature,        // RSA signature does not match the message
     decrypt_failed,       // AES-GCM tag mismatch or OAEP failure: wrong key or tampered data
+    hash_mismatch,        // a downloaded file's SHA1 differs from the hash WeChat gave
     // protocol: well-signed but unusable content
     malformed_base64,     // data that must be base64 is not
     malformed_json,       // body is not the JSON we expect

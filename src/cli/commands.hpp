@@ -19,5 +19,8 @@ extern const command oaep_encrypt_command;
 extern const command oaep_decrypt_command;
 // sim_commands.cpp: the WeChat Pay simulator
 extern const command sim_command;
+// client_commands.cpp: talking to WeChat Pay
+extern const command request_command;
+extern const command certificates_command;
 
 }  // namespace wechatpay::cli

@@ -20,7 +20,7 @@ namespace {
 constexpr std::array commands{
     &sign_command,    &verify_command,       &notify_command,       &decrypt_command,
     &encrypt_command, &oaep_encrypt_command, &oaep_decrypt_command, &pay_params_command,
-    &serial_command,  &sim_command,
+    &serial_command,  &sim_command,          &request_command,      &certificates_command,
 };
 
 std::string top_help() {
@@ -29,7 +29,8 @@ std::string top_help() {
         "       wechatpay COMMAND --help\n"
         "\n"
         "WeChat Pay API v3 from the shell: sign requests and payment parameters, verify\n"
-        "answers and notifications, AES-GCM and RSA-OAEP encryption.\n"
+        "answers and notifications, AES-GCM and RSA-OAEP encryption, signed requests to\n"
+        "WeChat Pay, and a local simulator of it.\n"
         "\n"
         "commands:\n";
     for (const command* cmd : commands) {

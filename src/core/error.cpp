@@ -28,6 +28,7 @@ public:
         case errc::certificate_expired: return "WeChat Pay certificate not valid now";
         case errc::bad_signature: return "signature verification failed";
         case errc::decrypt_failed: return "decryption failed";
+        case errc::hash_mismatch: return "downloaded file does not match its hash";
         case errc::malformed_base64: return "malformed base64";
         case errc::malformed_json: return "malformed JSON";
         case errc::body_too_large: return "body too large";
@@ -55,7 +56,7 @@ error_kind kind_of(const boost::system::error_code& code) noexcept {
     const auto e = static_cast<errc>(code.value());
     if (e == errc::invalid_argument) return error_kind::usage;
     if (e <= errc::file_unreadable) return error_kind::config;
-    if (e <= errc::decrypt_failed) return error_kind::security;
+    if (e <= errc::hash_mismatch) return error_kind::security;
     if (e <= errc::unsupported_algorithm) return error_kind::protocol;
     if (e == errc::api_error) return error_kind::api;
     return error_kind::internal;

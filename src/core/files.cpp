@@ -6,6 +6,8 @@
 namespace wechatpay {
 
 result<std::string> read_file(const std::filesystem::path& path) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) return error(errc::file_unreadable, path.string() + " is a directory");
     std::ifstream in(path, std::ios::binary);
     if (!in) return error(errc::file_unreadable, path.string());
     std::ostringstream out;

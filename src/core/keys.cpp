@@ -94,10 +94,16 @@ result<pkey_ptr> public_copy(EVP_PKEY* key) {
     return pub;
 }
 
+// Certificates may run past 2262, where a nanosecond time_point ends: clamp to its range.
 std::chrono::system_clock::time_point to_time_point(const ASN1_TIME* t) {
+    using clock = std::chrono::system_clock;
     std::tm tm{};
     if (ASN1_TIME_to_tm(t, &tm) != 1) return {};
-    return std::chrono::system_clock::from_time_t(timegm(&tm));
+    const auto seconds = static_cast<std::int64_t>(timegm(&tm));
+    const auto limit = std::chrono::duration_cast<std::chrono::seconds>(clock::duration::max()).count();
+    if (seconds >= limit) return clock::time_point::max();
+    if (seconds <= -limit) return clock::time_point::min();
+    return clock::time_point(std::chrono::seconds(seconds));
 }
 
 }  // namespace

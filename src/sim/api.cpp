@@ -50,11 +50,14 @@ std::size_t utf8_length(std::string_view s) {
     }));
 }
 
-bool valid_trade_no(std::string_view s) {
-    return s.size() >= 6 && s.size() <= 32 && std::all_of(s.begin(), s.end(), [](char c) {
-               return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '|' || c == '*';
+// out_trade_no: 6–32 of [0-9A-Za-z_-|*]; out_refund_no: 6–64, '@' allowed too.
+bool valid_number(std::string_view s, std::size_t max, std::string_view extra) {
+    return s.size() >= 6 && s.size() <= max && std::all_of(s.begin(), s.end(), [&](char c) {
+               return std::isalnum(static_cast<unsigned char>(c)) || extra.find(c) != std::string_view::npos;
            });
 }
+bool valid_trade_no(std::string_view s) { return valid_number(s, 32, "_-|*"); }
+bool valid_refund_no(std::string_view s) { return valid_number(s, 64, "_-|*@"); }
 
 bool is_loopback_host(std::string_view url_after_scheme) {
     const auto host = url_after_scheme.substr(0, url_after_scheme.find_first_of(":/"));
@@ -361,7 +364,7 @@ answer api::refund(const merchant& m, const std::string& body, std::int64_t now)
     const std::string currency = f.str("/amount/currency", true, 16);
     if (f.failed()) return *f.error;
     if (txn.empty() && r.out_trade_no.empty()) return param_error("/transaction_id", "or /out_trade_no is required");
-    if (!valid_trade_no(r.out_refund_no)) return param_error("/out_refund_no", "must be 6-64 characters of 0-9 A-Z a-z _ - | * @");
+    if (!valid_refund_no(r.out_refund_no)) return param_error("/out_refund_no", "must be 6-64 characters of 0-9 A-Z a-z _ - | * @");
     if (r.refund <= 0) return param_error("/amount/refund", "must be greater than 0");
     if (r.total <= 0) return param_error("/amount/total", "must be greater than 0");
     if (currency != "CNY") return param_error("/amount/currency", "must be CNY");

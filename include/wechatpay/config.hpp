@@ -1,0 +1,106 @@
+// The client's configuration: plain aggregates with documented defaults, loadable from a JSON
+// file (the same file the CLI reads) and from WECHATPAY_* environment variables. Validation
+// errors name the field ("merchant.private_key: …"). Secrets print redacted.
+#pragma once
+
+#include <wechatpay/crypto.hpp>
+#include <wechatpay/error.hpp>
+#include <wechatpay/keys.hpp>
+#include <wechatpay/verifier.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace wechatpay {
+
+enum class log_level { debug, info, warning, error };
+const char* to_string(log_level l) noexcept;
+
+// Called for connection events, retries, refreshes and failures. Never given a secret.
+using logger_function =
+    std::function<void(log_level level, std::string_view message, std::string_view request_id)>;
+
+struct endpoint_config {
+    std::string host = "api.mch.weixin.qq.com";
+    std::string backup_host = "api2.mch.weixin.qq.com";  // network failures fail over here; "" = none
+    std::uint16_t port = 443;
+    std::filesystem::path ca_file;  // PEM bundle to trust; empty = the system store
+};
+
+struct pool_config {
+    std::size_t max_sessions = 64;                     // open HTTPS connections at most
+    std::chrono::milliseconds idle_timeout{5000};      // below WeChat's ~8 s idle close
+    std::chrono::milliseconds max_age{std::chrono::minutes(10)};  // then reconnect
+    std::chrono::milliseconds acquire_timeout{5000};   // wait for a free session at most
+};
+
+struct timeout_config {
+    std::chrono::milliseconds connect{5000};  // TCP connect + TLS handshake
+    std::chrono::milliseconds request{10000}; // write the request + read the answer
+};
+
+struct retry_config {
+    unsigned max_attempts = 3;                      // 1 = never retry
+    std::chrono::milliseconds base_delay{100};      // doubled per attempt, with full jitter
+    std::chrono::milliseconds max_delay{2000};
+    std::chrono::milliseconds rate_limited_delay{1000};  // at least this after a 429
+};
+
+struct client_config {
+    std::string mchid;
+    std::string appid;  // default appid of prepays and payment parameters
+
+    // The merchant's key pair: the certificate (serial derived) or the serial.
+    std::optional<private_key> merchant_key;
+    std::optional<certificate> merchant_certificate;
+    std::string merchant_serial;
+
+    std::optional<apiv3_key> apiv3;  // notifications, certificate download
+
+    // WeChat Pay's keys. With neither, platform certificates are downloaded from
+    // /v3/certificates and refreshed every certificate_refresh (jittered).
+    std::vector<certificate> wechatpay_certificates;
+    std::optional<wechatpay::wechatpay_public_key> wechatpay_public_key;
+    std::chrono::seconds certificate_refresh{std::chrono::hours(12)};
+
+    endpoint_config endpoint;
+    pool_config pool;
+    timeout_config timeouts;
+    retry_config retry;
+    std::string user_agent = "wechatpay-asio/0.1";
+    logger_function logger;
+
+    bool downloads_certificates() const noexcept {
+        return wechatpay_certificates.empty() && !wechatpay_public_key;
+    }
+    // Checks what the client needs: names the first missing or invalid field.
+    result<void> validate() const;
+    // Every setting, with keys and the APIv3 key shown as "(redacted)".
+    std::string to_string() const;
+};
+
+// The JSON file shared with the CLI (relative paths are relative to the file):
+//   {"mchid","appid","merchant":{"private_key","certificate"|"serial"},"apiv3_key",
+//    "wechatpay":{"certificates":[files],"public_key":{"id","file"}},
+//    "endpoint":{"host","backup_host","port","ca_file"},
+//    "pool":{"max_sessions","idle_timeout_ms","max_age_ms","acquire_timeout_ms"},
+//    "timeouts":{"connect_ms","request_ms"},
+//    "retry":{"max_attempts","base_delay_ms","max_delay_ms","rate_limited_delay_ms"},
+//    "user_agent","certificate_refresh_s"}
+result<client_config> load_client_config(const std::filesystem::path& file);
+
+// WECHATPAY_MCHID, WECHATPAY_APPID, WECHATPAY_PRIVATE_KEY_FILE, WECHATPAY_CERTIFICATE_FILE |
+// WECHATPAY_SERIAL, WECHATPAY_APIV3_KEY (or WECHATPAY_APIV3_KEY_FILE),
+// WECHATPAY_PLATFORM_CERTIFICATES (files separated by ':'), WECHATPAY_PUBLIC_KEY_FILE +
+// WECHATPAY_PUBLIC_KEY_ID, WECHATPAY_HOST, WECHATPAY_PORT, WECHATPAY_CA_FILE.
+// `getenv` is injectable for tests.
+result<client_config> client_config_from_env(
+    const std::function<const char*(const char*)>& getenv = {});
+
+}  // namespace wechatpay

@@ -1,0 +1,156 @@
+// WeChat Pay's platform certificates: download, decrypt, check, install; refreshed in the
+// background (certificate-download mode) and when an answer names an unknown serial.
+#include "api/client_impl.hpp"
+
+#include "core/json_reader.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <random>
+
+namespace wechatpay {
+
+using asio::awaitable;
+using detail::json_reader;
+
+namespace {
+
+struct encrypted_certificate {
+    std::string algorithm, nonce, associated_data, ciphertext;
+};
+struct certificate_entry {
+    std::string serial_no, effective_time, expire_time;
+    encrypted_certificate encrypt_certificate;
+};
+struct certificate_list {
+    std::vector<certificate_entry> data;
+};
+
+void read(const json_reader& r, encrypted_certificate& e) {
+    r("algorithm", e.algorithm);
+    r("nonce", e.nonce);
+    r("associated_data", e.associated_data);
+    r("ciphertext", e.ciphertext);
+}
+void read(const json_reader& r, certificate_entry& e) {
+    r("serial_no", e.serial_no);
+    r("effective_time", e.effective_time);
+    r("expire_time", e.expire_time);
+    r("encrypt_certificate", e.encrypt_certificate);
+}
+void read(const json_reader& r, certificate_list& l) { r("data", l.data); }
+
+// Decrypts every listed certificate; each must carry the serial it is listed under.
+result<std::vector<certificate>> open_list(std::string_view body, const apiv3_key& key) {
+    auto list = detail::read_json_object<certificate_list>(body);
+    if (!list) return list.error();
+    std::vector<certificate> out;
+    for (const auto& e : list->data) {
+        const auto& enc = e.encrypt_certificate;
+        if (enc.algorithm != "AEAD_AES_256_GCM")
+            return error(errc::unsupported_algorithm, "certificate " + e.serial_no.substr(0, 64));
+        auto pem = aead_decrypt(key, enc.nonce, enc.associated_data, enc.ciphertext);
+        if (!pem) return pem.error();
+        auto cert = certificate::from_pem(*pem);
+        if (!cert) return cert.error();
+        if (cert->serial() != e.serial_no)
+            return error(errc::invalid_certificate, "listed serial differs from the certificate's");
+        out.push_back(std::move(*cert));
+    }
+    return out;
+}
+
+}  // namespace
+
+awaitable<result<std::vector<certificate>>> client::impl::refresh_certificates(bool force) {
+    {
+        std::lock_guard lock(keys_mutex);
+        const auto now = std::chrono::steady_clock::now();
+        if (!force && refreshed_once && now - last_refresh < std::chrono::minutes(1))
+            co_return error(errc::unknown_serial, "certificates were refreshed less than a minute ago");
+        last_refresh = now;
+        refreshed_once = true;
+    }
+    if (!cfg.apiv3) co_return error(errc::invalid_argument, "apiv3_key: needed to decrypt certificates");
+    // The list's signature is checked below, against the certificates it brings.
+    call c = get("/v3/certificates");
+    c.verify = false;
+    auto res = co_await send(std::move(c));
+    if (!res) co_return res.error();
+    if (res->result_int() == 404 && current_keys().wechatpay_key()) {
+        // A public-key merchant has no platform certificates: nothing to refresh.
+        co_return std::vector<certificate>{};
+    }
+    if (res->result_int() != 200) co_return api_error_from(*res, "GET /v3/certificates");
+    auto certs = open_list(res->body(), *cfg.apiv3);
+    if (!certs) {
+        error e = certs.error();
+        e.request_id = std::string((*res)["Request-ID"]);
+        co_return e;
+    }
+
+    // Trust the list only if its answer verifies with a certificate in it or one we trust.
+    std::vector<certificate> candidates = *certs;
+    for (const auto& trusted : current_keys().certificates()) candidates.push_back(trusted);
+    const verifier check = current_keys().with_certificates(candidates);
+    const auto headers = signature_headers::from([&](std::string_view n) { return std::string((*res)[n]); });
+    if (auto ok = check.verify(headers, res->body()); !ok) {
+        error e = ok.error();
+        e.detail = "certificate list: " + e.detail;
+        co_return e;
+    }
+    {
+        std::lock_guard lock(keys_mutex);
+        keys = keys.with_certificates(*certs);
+    }
+    ++refreshes;
+    log(log_level::info, "platform certificates refreshed: " + std::to_string(certs->size()),
+        (*res)["Request-ID"]);
+    co_return certs;
+}
+
+verifier client::impl::current_keys() const {
+    std::lock_guard lock(keys_mutex);
+    return keys;
+}
+
+void client::impl::start_refresh_loop() {
+    asio::co_spawn(refresh_strand, refresh_loop(weak_from_this(), stop_refresh),
+                   asio::bind_cancellation_slot(stop_refresh->slot(), asio::detached));
+}
+
+void client::impl::stop_refresh_loop() {
+    asio::post(refresh_strand, [signal = stop_refresh] { signal->emit(asio::cancellation_type::terminal); });
+}
+
+// Every certificate_refresh (±10% jitter, so a fleet does not refresh in step) until
+// ~client emits the stop signal. Holds the client only while refreshing.
+awaitable<void> client::impl::refresh_loop(std::weak_ptr<impl> weak, std::shared_ptr<asio::cancellation_signal>) {
+    co_await asio::this_coro::throw_if_cancelled(false);
+    std::minstd_rand rng{std::random_device{}()};
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    for (bool first = true;; first = false) {
+        std::chrono::milliseconds period;
+        {
+            auto self = weak.lock();
+            if (!self) co_return;
+            if (!first) {
+                auto r = co_await self->refresh_certificates(true);
+                if (!r) self->log(log_level::warning, "certificate refresh failed: " + r.error().to_string());
+            }
+            period = std::chrono::duration_cast<std::chrono::milliseconds>(self->cfg.certificate_refresh);
+        }
+        const auto jitter = std::uniform_int_distribution<std::int64_t>(-period.count() / 10, period.count() / 10)(rng);
+        timer.expires_after(period + std::chrono::milliseconds(jitter));
+        auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        if (ec) co_return;  // stopped by ~client
+    }
+}
+
+}  // namespace wechatpay

@@ -1,0 +1,328 @@
+// The client's operations: each builds its request, calls impl::send_ok, and maps the answer.
+#include "api/client_impl.hpp"
+
+#include "core/json_reader.hpp"
+
+#include <boost/asio/strand.hpp>
+#include <boost/json.hpp>
+
+#include <openssl/evp.h>
+#include <zlib.h>
+
+namespace wechatpay {
+
+namespace json = boost::json;
+using asio::awaitable;
+using verb = net::http::verb;
+
+namespace {
+
+verifier initial_keys(const client_config& cfg) {
+    return verifier(cfg.wechatpay_certificates, cfg.wechatpay_public_key);
+}
+
+result<signer> merchant_signer_for(const client_config& cfg) {
+    if (auto ok = cfg.validate(); !ok) return ok.error();
+    if (cfg.merchant_certificate) return signer::create(cfg.mchid, *cfg.merchant_key, *cfg.merchant_certificate);
+    return signer::create(cfg.mchid, *cfg.merchant_key, cfg.merchant_serial);
+}
+
+// One string field of a JSON answer (prepay_id, code_url, h5_url).
+result<std::string> field_of(const net::response& res, std::string_view name) {
+    boost::system::error_code ec;
+    auto doc = json::parse(res.body(), ec);
+    const json::value* v = !ec && doc.is_object() ? doc.get_object().if_contains(name) : nullptr;
+    if (!v || !v->is_string() || v->get_string().empty()) {
+        error e(errc::malformed_json, "answer has no " + std::string(name));
+        e.request_id = std::string(res["Request-ID"]);
+        return e;
+    }
+    return std::string(v->get_string());
+}
+
+template <class T>
+result<T> with_request_id(result<T> r, const net::response& res) {
+    if (r) return r;
+    error e = r.error();
+    e.request_id = std::string(res["Request-ID"]);
+    e.http_status = res.result_int();
+    return e;
+}
+
+result<std::string> gunzip(std::string_view data) {
+    z_stream z{};
+    if (inflateInit2(&z, 15 + 32) != Z_OK) return error(errc::crypto_failure, "zlib");
+    std::string out;
+    char buf[64 * 1024];
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+    z.avail_in = static_cast<uInt>(data.size());
+    int rc = Z_OK;
+    while (rc == Z_OK) {
+        z.next_out = reinterpret_cast<Bytef*>(buf);
+        z.avail_out = sizeof buf;
+        rc = inflate(&z, Z_NO_FLUSH);
+        out.append(buf, sizeof buf - z.avail_out);
+        if (rc == Z_BUF_ERROR && z.avail_in == 0) break;
+    }
+    inflateEnd(&z);
+    if (rc != Z_STREAM_END) return error(errc::malformed_base64, "bill is not valid gzip");
+    return out;
+}
+
+std::string sha1_hex(std::string_view data) {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned len = 0;
+    EVP_Digest(data.data(), data.size(), md, &len, EVP_sha1(), nullptr);
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string s;
+    for (unsigned i = 0; i < len; ++i) (s += hex[md[i] >> 4]) += hex[md[i] & 15];
+    return s;
+}
+
+bool iequal(std::string_view a, std::string_view b) {
+    return a.size() == b.size() &&
+           std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return std::tolower(x) == std::tolower(y); });
+}
+
+}  // namespace
+
+client::impl::impl(asio::any_io_executor executor, client_config config, signer s)
+    : ex(executor), cfg(std::move(config)), merchant(std::move(s)), keys(initial_keys(cfg)),
+      refresh_strand(asio::make_strand(executor)) {
+    tls.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                    asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+    tls.set_verify_mode(asio::ssl::verify_peer);
+    if (cfg.endpoint.ca_file.empty()) tls.set_default_verify_paths();
+    else tls.load_verify_file(cfg.endpoint.ca_file.string());
+    // Client-side session cache, so that new connections can resume (fewer full handshakes).
+    SSL_CTX_set_session_cache_mode(tls.native_handle(), SSL_SESS_CACHE_CLIENT);
+    primary = std::make_shared<net::session_pool>(ex, cfg.pool);
+    if (!cfg.endpoint.backup_host.empty() && cfg.endpoint.backup_host != cfg.endpoint.host)
+        backup = std::make_shared<net::session_pool>(ex, cfg.pool);
+}
+
+result<std::unique_ptr<client>> client::create(asio::any_io_executor ex, client_config cfg) {
+    auto s = merchant_signer_for(cfg);
+    if (!s) return s.error();
+    if (!cfg.endpoint.ca_file.empty() && !std::filesystem::exists(cfg.endpoint.ca_file))
+        return error(errc::file_unreadable, "endpoint.ca_file: " + cfg.endpoint.ca_file.string());
+    return std::make_unique<client>(std::move(ex), std::move(cfg));
+}
+
+client::client(asio::any_io_executor ex, client_config cfg) {
+    auto s = merchant_signer_for(cfg).value();
+    impl_ = std::make_shared<impl>(std::move(ex), std::move(cfg), std::move(s));
+    if (impl_->cfg.downloads_certificates()) impl_->start_refresh_loop();
+}
+
+client::~client() {
+    impl_->stop_refresh_loop();
+    impl_->primary->close_idle();
+    if (impl_->backup) impl_->backup->close_idle();
+}
+
+// ---- payments ---------------------------------------------------------------------------
+
+namespace {
+
+// Fills the client's defaults and refuses what WeChat would refuse, before any I/O.
+result<prepay_request> prepared(prepay_request req, prepay_kind kind, const client_config& cfg) {
+    if (req.appid.empty()) req.appid = cfg.appid;
+    if (req.mchid.empty()) req.mchid = cfg.mchid;
+    if (auto ok = req.validate(kind); !ok) return ok.error();
+    return req;
+}
+
+}  // namespace
+
+// Binds `var` to a result and returns its error from the coroutine when it has one.
+#define WECHATPAY_TRY(var, expr) \
+    auto var = (expr);           \
+    if (!var) co_return var.error()
+
+task<app_prepay> client::prepay_app(prepay_request req) {
+    auto self = impl_;
+    WECHATPAY_TRY(r, prepared(std::move(req), prepay_kind::app, self->cfg));
+    WECHATPAY_TRY(res, co_await self->send_ok(post("/v3/pay/transactions/app", r->to_json())));
+    WECHATPAY_TRY(id, with_request_id(field_of(*res, "prepay_id"), *res));
+    WECHATPAY_TRY(pay, self->merchant.app_payment_for(r->appid, *id));
+    co_return app_prepay{*id, std::move(*pay)};
+}
+
+task<jsapi_prepay> client::prepay_jsapi(prepay_request req) {
+    auto self = impl_;
+    WECHATPAY_TRY(r, prepared(std::move(req), prepay_kind::jsapi, self->cfg));
+    WECHATPAY_TRY(res, co_await self->send_ok(post("/v3/pay/transactions/jsapi", r->to_json())));
+    WECHATPAY_TRY(id, with_request_id(field_of(*res, "prepay_id"), *res));
+    WECHATPAY_TRY(pay, self->merchant.jsapi_payment_for(r->appid, *id));
+    co_return jsapi_prepay{*id, std::move(*pay)};
+}
+
+task<std::string> client::prepay_native(prepay_request req) {
+    auto self = impl_;
+    WECHATPAY_TRY(r, prepared(std::move(req), prepay_kind::native, self->cfg));
+    WECHATPAY_TRY(res, co_await self->send_ok(post("/v3/pay/transactions/native", r->to_json())));
+    co_return with_request_id(field_of(*res, "code_url"), *res);
+}
+
+task<std::string> client::prepay_h5(prepay_request req) {
+    auto self = impl_;
+    WECHATPAY_TRY(r, prepared(std::move(req), prepay_kind::h5, self->cfg));
+    WECHATPAY_TRY(res, co_await self->send_ok(post("/v3/pay/transactions/h5", r->to_json())));
+    co_return with_request_id(field_of(*res, "h5_url"), *res);
+}
+
+task<transaction> client::query_by_out_trade_no(std::string out_trade_no) {
+    auto self = impl_;
+    if (out_trade_no.empty()) co_return error(errc::invalid_argument, "out_trade_no is required");
+    WECHATPAY_TRY(res, co_await self->send_ok(get("/v3/pay/transactions/out-trade-no/" +
+                                                              encode_path_segment(out_trade_no) +
+                                                              "?mchid=" + self->cfg.mchid)));
+    co_return with_request_id(parse_transaction(res->body()), *res);
+}
+
+task<transaction> client::query_by_transaction_id(std::string transaction_id) {
+    auto self = impl_;
+    if (transaction_id.empty()) co_return error(errc::invalid_argument, "transaction_id is required");
+    WECHATPAY_TRY(res, co_await self->send_ok(get("/v3/pay/transactions/id/" +
+                                                              encode_path_segment(transaction_id) +
+                                                              "?mchid=" + self->cfg.mchid)));
+    co_return with_request_id(parse_transaction(res->body()), *res);
+}
+
+task<void> client::close(std::string out_trade_no) {
+    auto self = impl_;
+    if (out_trade_no.empty()) co_return error(errc::invalid_argument, "out_trade_no is required");
+    const std::string body = json::serialize(json::object{{"mchid", self->cfg.mchid}});
+    WECHATPAY_TRY(res, co_await self->send_ok(post("/v3/pay/transactions/out-trade-no/" +
+                                                               encode_path_segment(out_trade_no) + "/close",
+                                               body)));
+    co_return result<void>{};
+}
+
+// ---- refunds ----------------------------------------------------------------------------
+
+task<wechatpay::refund> client::refund(refund_request req) {
+    auto self = impl_;
+    if (auto ok = req.validate(); !ok) co_return ok.error();
+    WECHATPAY_TRY(res, co_await self->send_ok(post("/v3/refund/domestic/refunds", req.to_json())));
+    co_return with_request_id(parse_refund(res->body()), *res);
+}
+
+task<wechatpay::refund> client::query_refund(std::string out_refund_no) {
+    auto self = impl_;
+    if (out_refund_no.empty()) co_return error(errc::invalid_argument, "out_refund_no is required");
+    WECHATPAY_TRY(res, co_await self->send_ok(get("/v3/refund/domestic/refunds/" +
+                                                              encode_path_segment(out_refund_no))));
+    co_return with_request_id(parse_refund(res->body()), *res);
+}
+
+// ---- bills ------------------------------------------------------------------------------
+
+task<bill_info> client::trade_bill(trade_bill_request req) {
+    auto self = impl_;
+    if (auto ok = req.validate(); !ok) co_return ok.error();
+    WECHATPAY_TRY(res, co_await self->send_ok(get("/v3/bill/tradebill?" + req.query())));
+    auto info = with_request_id(parse_bill_info(res->body()), *res);
+    if (info) info->gzip = req.gzip;
+    co_return info;
+}
+
+task<bill_info> client::fundflow_bill(fundflow_bill_request req) {
+    auto self = impl_;
+    if (auto ok = req.validate(); !ok) co_return ok.error();
+    WECHATPAY_TRY(res, co_await self->send_ok(get("/v3/bill/fundflowbill?" + req.query())));
+    auto info = with_request_id(parse_bill_info(res->body()), *res);
+    if (info) info->gzip = req.gzip;
+    co_return info;
+}
+
+task<std::string> client::download_bill(bill_info bill) {
+    auto self = impl_;
+    // Only ever send our signature to WeChat Pay's own hosts: the URL must name one of them.
+    const std::string_view url = bill.download_url;
+    const std::string port = self->cfg.endpoint.port == 443 ? "" : ":" + std::to_string(self->cfg.endpoint.port);
+    std::string target;
+    for (const std::string& host : {self->cfg.endpoint.host, self->cfg.endpoint.backup_host}) {
+        const std::string origin = "https://" + host + port;
+        if (!host.empty() && url.starts_with(origin) && url.size() > origin.size() && url[origin.size()] == '/')
+            target = url.substr(origin.size());
+    }
+    if (target.empty()) co_return error(errc::invalid_argument, "download_url is not on the configured WeChat Pay host");
+    if (!iequal(bill.hash_type, "SHA1")) co_return error(errc::unsupported_algorithm, "hash_type " + bill.hash_type.substr(0, 16));
+
+    call c = get(std::move(target));
+    c.verify = false;  // WeChat does not sign files: the hash below is the check
+    c.body_limit = 256 * 1024 * 1024;
+    WECHATPAY_TRY(res, co_await self->send_ok(std::move(c)));
+    std::string file = std::move(res->body());
+    if (bill.gzip) {
+        auto plain = gunzip(file);
+        if (!plain) co_return with_request_id(std::move(plain), *res);
+        file = std::move(*plain);
+    }
+    if (!iequal(sha1_hex(file), bill.hash_value)) {
+        error e(errc::hash_mismatch, "bill SHA1 differs from hash_value");
+        e.request_id = std::string((*res)["Request-ID"]);
+        co_return e;
+    }
+    co_return file;
+}
+
+// ---- keys and the rest ------------------------------------------------------------------
+
+task<std::vector<certificate>> client::certificates() {
+    auto self = impl_;
+    co_return co_await self->refresh_certificates(true);
+}
+
+task<api_response> client::request(std::string method, std::string target, std::string body) {
+    auto self = impl_;
+    const verb v = net::http::string_to_verb(method);
+    if (v == verb::unknown) co_return error(errc::invalid_argument, "unknown HTTP method");
+    if (target.empty() || target.front() != '/') co_return error(errc::invalid_argument, "target must start with /");
+    const bool download = target.starts_with("/v3/billdownload/");
+    call c = post(std::move(target), std::move(body));
+    c.method = v;
+    c.verify = !download;
+    c.retry_safe = v == verb::get;  // other methods' effects are unknown here
+    c.body_limit = 256 * 1024 * 1024;
+    WECHATPAY_TRY(res, co_await self->send(std::move(c)));
+    co_return api_response{res->result_int(), std::move(res->body()), std::string((*res)["Request-ID"]), !download};
+}
+
+notification_handler client::notifications() const {
+    if (!impl_->cfg.apiv3) throw exception(error(errc::invalid_argument, "apiv3_key: needed for notifications"));
+    return notification_handler(impl_->current_keys(), *impl_->cfg.apiv3);
+}
+
+verifier client::current_verifier() const { return impl_->current_keys(); }
+const signer& client::merchant_signer() const { return impl_->merchant; }
+const client_config& client::config() const { return impl_->cfg; }
+
+client_stats client::stats() const {
+    client_stats s;
+    for (const auto* pool : {impl_->primary.get(), impl_->backup.get()}) {
+        if (!pool) continue;
+        const auto c = pool->counters();
+        s.sessions_open += c.open;
+        s.sessions_idle += c.idle;
+        s.sessions_in_use += c.in_use;
+        s.connects += c.connects;
+        s.handshakes += c.handshakes;
+        s.resumed_handshakes += c.resumed_handshakes;
+        s.reuses += c.reuses;
+        s.waits += c.waits;
+        s.acquire_timeouts += c.acquire_timeouts;
+        s.discarded += c.discarded;
+    }
+    s.calls = impl_->calls;
+    s.retries = impl_->retries;
+    s.failovers = impl_->failovers;
+    s.certificate_refreshes = impl_->refreshes;
+    return s;
+}
+
+#undef WECHATPAY_TRY
+
+}  // namespace wechatpay

@@ -1,0 +1,93 @@
+// The client's insides: the signed, pooled, retried and verified call (transport.cpp) and the
+// WeChat Pay keys it verifies with, refreshed in certificate-download mode (certificates.cpp).
+#pragma once
+
+#include <wechatpay/client.hpp>
+#include <wechatpay/signer.hpp>
+
+#include "http/session_pool.hpp"
+
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <atomic>
+#include <mutex>
+
+namespace wechatpay {
+
+namespace asio = boost::asio;
+
+struct call {
+    net::http::verb method = net::http::verb::get;
+    std::string target;  // path?query, exactly as signed
+    std::string body;
+    bool verify = true;      // file downloads are not signed
+    bool retry_safe = true;  // may be sent again after a failure
+    std::uint64_t body_limit = 4 * 1024 * 1024;
+};
+
+inline call get(std::string target) {
+    call c;
+    c.target = std::move(target);
+    return c;
+}
+
+inline call post(std::string target, std::string body) {
+    call c;
+    c.method = net::http::verb::post;
+    c.target = std::move(target);
+    c.body = std::move(body);
+    return c;
+}
+
+struct client::impl : std::enable_shared_from_this<client::impl> {
+    impl(asio::any_io_executor executor, client_config config, signer s);
+
+    asio::any_io_executor ex;
+    client_config cfg;
+    signer merchant;
+    asio::ssl::context tls{asio::ssl::context::tls_client};
+    std::shared_ptr<net::session_pool> primary, backup;
+
+    mutable std::mutex keys_mutex;
+    verifier keys;  // WeChat Pay's keys; replaced whole on refresh
+    std::chrono::steady_clock::time_point last_refresh{};  // rate limit for unknown serials
+    bool refreshed_once = false;
+
+    std::atomic<std::uint64_t> calls{0}, retries{0}, failovers{0}, refreshes{0};
+    asio::strand<asio::any_io_executor> refresh_strand;
+    std::shared_ptr<asio::cancellation_signal> stop_refresh = std::make_shared<asio::cancellation_signal>();
+
+    // Signs, sends on a pooled session (retrying as the policy allows), verifies the answer.
+    // Any HTTP status comes back as a response; API errors are turned into errors by callers.
+    asio::awaitable<result<net::response>> send(call c);
+    // send() + a 2xx check: WeChat's error body becomes errc::api_error with its fields.
+    asio::awaitable<result<net::response>> send_ok(call c);
+
+    verifier current_keys() const;
+    // Downloads /v3/certificates and installs them (the answer must verify with them or with
+    // a certificate already trusted). Rate-limited to once a minute unless `force`.
+    asio::awaitable<result<std::vector<certificate>>> refresh_certificates(bool force);
+    void start_refresh_loop();
+    void stop_refresh_loop();
+    static asio::awaitable<void> refresh_loop(std::weak_ptr<impl> self,
+                                              std::shared_ptr<asio::cancellation_signal> keep_alive);
+
+    void log(log_level level, std::string_view message, std::string_view request_id = {}) const {
+        if (cfg.logger) cfg.logger(level, message, request_id);
+    }
+
+private:
+    struct attempt_result {
+        result<net::response> answer;
+        bool network_failure = false;  // no HTTP answer at all (may fail over)
+    };
+    asio::awaitable<attempt_result> attempt(const call& c, net::session_pool& pool, const std::string& host);
+    asio::awaitable<result<void>> verify_answer(const net::response& res);
+};
+
+// WeChat's error body {"code","message","detail"} as an error with diagnostics.
+error api_error_from(const net::response& res, std::string_view what);
+
+}  // namespace wechatpay

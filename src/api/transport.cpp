@@ -1,0 +1,178 @@
+#include "api/client_impl.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+
+#include <random>
+
+namespace wechatpay {
+
+namespace json = boost::json;
+namespace http = net::http;
+using asio::awaitable;
+
+namespace {
+
+bool cancelled(const asio::cancellation_state& st) { return st.cancelled() != asio::cancellation_type::none; }
+
+// Full jitter: a uniformly random delay in [0, min(max, base·2^attempt)].
+std::chrono::milliseconds backoff(const retry_config& r, unsigned attempt) {
+    const auto cap = std::min<std::int64_t>(r.max_delay.count(), r.base_delay.count() << std::min(attempt, 20u));
+    thread_local std::minstd_rand rng{std::random_device{}()};
+    return std::chrono::milliseconds(std::uniform_int_distribution<std::int64_t>(0, std::max<std::int64_t>(cap, 0))(rng));
+}
+
+std::string host_header(const std::string& host, std::uint16_t port) {
+    return port == 443 ? host : host + ":" + std::to_string(port);
+}
+
+}  // namespace
+
+error api_error_from(const net::response& res, std::string_view what) {
+    error e(errc::api_error, std::string(what));
+    e.http_status = res.result_int();
+    e.request_id = std::string(res["Request-ID"]);
+    boost::system::error_code ec;
+    auto doc = json::parse(res.body(), ec);
+    if (!ec && doc.is_object()) {
+        const auto& o = doc.get_object();
+        if (auto* c = o.if_contains("code"); c && c->is_string()) e.api_code = c->get_string();
+        if (auto* m = o.if_contains("message"); m && m->is_string()) e.api_message = m->get_string();
+        if (auto* d = o.if_contains("detail")) e.api_detail = json::serialize(*d);
+    }
+    return e;
+}
+
+awaitable<result<void>> client::impl::verify_answer(const net::response& res) {
+    const auto headers = signature_headers::from([&](std::string_view n) { return std::string(res[n]); });
+    const std::string_view body = res.body();
+    auto ok = current_keys().verify(headers, body);
+    // A serial we do not know may be a rotated platform certificate: refresh once (at most
+    // once a minute) and look again.
+    if (!ok && ok.error().is(errc::unknown_serial) && cfg.downloads_certificates()) {
+        auto refreshed = co_await refresh_certificates(false);
+        if (refreshed) ok = current_keys().verify(headers, body);
+    }
+    if (!ok) {
+        error e = ok.error();
+        e.http_status = res.result_int();
+        log(log_level::error, "answer failed verification: " + e.to_string(), e.request_id);
+        co_return e;
+    }
+    co_return result<void>{};
+}
+
+awaitable<client::impl::attempt_result> client::impl::attempt(const call& c, net::session_pool& pool,
+                                                              const std::string& host) {
+    // A reused session the server closed while idle dies before any answer byte: that one
+    // failure is retried at once on another session, and does not count as an attempt.
+    net::session* session_ref = nullptr;
+    for (int round = 0;; ++round) {
+        auto lease = co_await pool.acquire();
+        if (!lease) co_return attempt_result{lease.error(), false};
+        if (lease->empty()) {
+            // Each session lives on its own strand: Beast streams need their operations and
+            // timeouts serialised, while the client's callers may run on any thread.
+            auto strand = asio::make_strand(ex);
+            // Named, not braced inside co_await: g++ 12 destroys such a temporary twice.
+            net::connect_options target{host, cfg.endpoint.port, cfg.timeouts.connect, pool.resumable()};
+            auto s = co_await asio::co_spawn(strand, net::connect(strand, tls, std::move(target)),
+                                             asio::use_awaitable);
+            if (!s) {
+                log(log_level::warning, s.error().to_string());
+                co_return attempt_result{s.error(), true};
+            }
+            pool.count_connect(**s);
+            lease->attach(std::move(*s));
+        }
+        const bool reused = lease->reused();
+
+        auto signed_req = merchant.sign_request(http::to_string(c.method), c.target, c.body);
+        if (!signed_req) co_return attempt_result{signed_req.error(), false};
+        net::request req{c.method, c.target, 11};
+        req.set(http::field::host, host_header(host, cfg.endpoint.port));
+        req.set(http::field::authorization, signed_req->authorization);
+        req.set(http::field::accept, "application/json");
+        req.set(http::field::user_agent, cfg.user_agent);
+        if (const auto serial = current_keys().preferred_serial(); !serial.empty()) req.set("Wechatpay-Serial", serial);
+        if (!c.body.empty()) req.set(http::field::content_type, "application/json");
+        req.body() = c.body;
+        req.prepare_payload();
+
+        session_ref = lease->get();
+        auto x = co_await asio::co_spawn(session_ref->stream.get_executor(),
+                                         net::exchange(*session_ref, req, cfg.timeouts.request, c.body_limit),
+                                         asio::use_awaitable);
+        if (!x.answer) {
+            if (reused && !x.got_answer_bytes && round == 0) continue;  // lease dropped: discarded
+            co_return attempt_result{x.answer.error(), !x.got_answer_bytes};
+        }
+        if (x.answer->keep_alive()) {
+            if (!pool.resumable()) pool.remember(net::current_tls_session(*lease->get()));
+            lease->keep();
+        }
+        co_return attempt_result{std::move(*x.answer), false};
+    }
+}
+
+awaitable<result<net::response>> client::impl::send(call c) {
+    co_await asio::this_coro::throw_if_cancelled(false);
+    ++calls;
+    const std::string what = std::string(http::to_string(c.method)) + " " + c.target.substr(0, c.target.find('?'));
+    bool on_backup = false;
+    asio::steady_timer pause(co_await asio::this_coro::executor);
+
+    for (unsigned n = 1;; ++n) {
+        auto& pool = on_backup ? *backup : *primary;
+        auto r = co_await attempt(c, pool, on_backup ? cfg.endpoint.backup_host : cfg.endpoint.host);
+        if (cancelled(co_await asio::this_coro::cancellation_state))
+            co_return error(asio::error::operation_aborted, what + ": cancelled");
+
+        std::chrono::milliseconds delay = backoff(cfg.retry, n - 1);
+        if (r.answer) {
+            const net::response& res = *r.answer;
+            if (c.verify)
+                if (auto v = co_await verify_answer(res); !v) co_return v.error();
+            const unsigned status = res.result_int();
+            const bool transient = status >= 500 || status == 429;
+            if (!transient || !c.retry_safe || n >= cfg.retry.max_attempts) co_return std::move(*r.answer);
+            if (status == 429) delay = std::max(delay, cfg.retry.rate_limited_delay);
+            log(log_level::warning, what + ": HTTP " + std::to_string(status) + ", retrying", res["Request-ID"]);
+        } else {
+            error failure = r.answer.error();
+            failure.detail = what + ": " + failure.detail;
+            const bool can_retry = c.retry_safe && n < cfg.retry.max_attempts &&
+                                   failure.code != asio::error::operation_aborted &&
+                                   failure.kind() == error_kind::transport;
+            if (!can_retry) co_return failure;
+            // No HTTP answer at all: the other city's host may be reachable.
+            if (r.network_failure && backup && !on_backup) {
+                on_backup = true;
+                ++failovers;
+                delay = std::chrono::milliseconds(0);
+                log(log_level::warning, failure.to_string() + "; failing over to " + cfg.endpoint.backup_host);
+            } else {
+                log(log_level::warning, failure.to_string() + ", retrying");
+            }
+        }
+        ++retries;
+        pause.expires_after(delay);
+        co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+        if (cancelled(co_await asio::this_coro::cancellation_state))
+            co_return error(asio::error::operation_aborted, what + ": cancelled");
+    }
+}
+
+awaitable<result<net::response>> client::impl::send_ok(call c) {
+    const std::string what = std::string(http::to_string(c.method)) + " " + c.target.substr(0, c.target.find('?'));
+    auto r = co_await send(std::move(c));
+    if (!r) co_return r.error();
+    if (r->result_int() / 100 != 2) co_return api_error_from(*r, what);
+    co_return r;
+}
+
+}  // namespace wechatpay

@@ -1,0 +1,452 @@
+#include <wechatpay/config.hpp>
+
+#include "core/files.hpp"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cstdlib>
+#include <limits>
+#include <sstream>
+
+namespace wechatpay {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+const char* to_string(log_level l) noexcept {
+    switch (l) {
+    case log_level::debug: return "debug";
+    case log_level::info: return "info";
+    case log_level::warning: return "warning";
+    case log_level::error: return "error";
+    }
+    return "unknown";
+}
+
+namespace {
+
+// Fields are named as in the JSON file ("pool.max_sessions"), whichever way the config was made.
+error invalid(std::string_view field, std::string_view why) {
+    return error(errc::invalid_argument, std::string(field) + ": " + std::string(why));
+}
+
+bool all_digits(std::string_view s) {
+    return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
+}
+
+bool iequal(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
+               return std::toupper(x) == std::toupper(y);
+           });
+}
+
+// A host name or address, not a URL: "https://api.mch.weixin.qq.com" is a common slip.
+bool plain_host(std::string_view host) {
+    return std::none_of(host.begin(), host.end(), [](unsigned char c) {
+        return c == '/' || c <= ' ' || c == 0x7f;
+    });
+}
+
+bool has_control_character(std::string_view s) {
+    return std::any_of(s.begin(), s.end(), [](unsigned char c) { return c < ' ' || c == 0x7f; });
+}
+
+// The error of loading `field` from `file`: names both, never the content.
+error file_error(std::string_view field, const fs::path& file, const error& e) {
+    if (e.is(errc::file_unreadable))
+        return error(e.code, std::string(field) + ": file cannot be read: " + file.string());
+    return error(e.code, std::string(field) + ": " + file.string() + ": " + e.detail);
+}
+
+template <class T>
+result<T> load_file(result<T> (*from_file)(const fs::path&), std::string_view field, const fs::path& file) {
+    auto loaded = from_file(file);
+    if (!loaded) return file_error(field, file, loaded.error());
+    return loaded;
+}
+
+result<apiv3_key> load_apiv3_key(std::string_view field, std::string_view text) {
+    auto key = apiv3_key::from(text);
+    if (!key) return error(key.error().code, std::string(field) + ": must be 32 bytes, " + key.error().detail);
+    return key;
+}
+
+// ---- JSON file ------------------------------------------------------------------------------
+
+// Reads the settings of one object of the config file. Absent and null keys leave the default;
+// a key of the wrong type records an error naming it ("pool.max_sessions: must be …"). The
+// first error wins; later reads do nothing.
+class settings_reader {
+public:
+    settings_reader(const json::object& obj, std::string prefix, std::optional<error>& failure)
+        : obj_(obj), prefix_(std::move(prefix)), failure_(failure) {}
+
+    void text(std::string_view key, std::string& out) const {
+        if (auto* v = find(key)) {
+            if (auto* s = v->if_string()) out = *s;
+            else fail(key, "must be a string");
+        }
+    }
+    void path(std::string_view key, fs::path& out) const {
+        std::string s;
+        text(key, s);
+        if (!s.empty()) out = s;
+    }
+    void paths(std::string_view key, std::vector<fs::path>& out) const {
+        auto* v = find(key);
+        if (!v) return;
+        auto* arr = v->if_array();
+        if (!arr || !std::all_of(arr->begin(), arr->end(), [](const json::value& x) { return x.is_string(); }))
+            return fail(key, "must be an array of file names");
+        for (const auto& x : *arr) out.emplace_back(std::string(x.get_string()));
+    }
+    template <class Int>
+    void integer(std::string_view key, Int& out) const {
+        auto* v = find(key);
+        if (!v) return;
+        constexpr auto max = static_cast<std::uint64_t>(std::numeric_limits<Int>::max());
+        if (auto* i = v->if_int64(); i && *i >= 0 && static_cast<std::uint64_t>(*i) <= max)
+            out = static_cast<Int>(*i);
+        else if (auto* u = v->if_uint64(); u && *u <= max)
+            out = static_cast<Int>(*u);
+        else if (max < std::numeric_limits<std::uint32_t>::max())
+            fail(key, "must be an integer from 0 to " + std::to_string(max));
+        else
+            fail(key, "must be a non-negative integer");
+    }
+    template <class Rep, class Period>
+    void duration(std::string_view key, std::chrono::duration<Rep, Period>& out) const {
+        Rep count = out.count();
+        integer(key, count);
+        out = std::chrono::duration<Rep, Period>(count);
+    }
+    // A nested object, or nothing when the key is absent (or on a type error).
+    std::optional<settings_reader> object(std::string_view key) const {
+        auto* v = find(key);
+        if (!v) return std::nullopt;
+        if (auto* o = v->if_object()) return settings_reader(*o, name(key) + ".", failure_);
+        fail(key, "must be an object");
+        return std::nullopt;
+    }
+    std::string name(std::string_view key) const { return prefix_ + std::string(key); }
+
+private:
+    const json::value* find(std::string_view key) const {
+        if (failure_) return nullptr;
+        auto* v = obj_.if_contains(key);
+        return v && !v->is_null() ? v : nullptr;
+    }
+    void fail(std::string_view key, std::string_view why) const {
+        if (!failure_) failure_ = invalid(name(key), why);
+    }
+
+    const json::object& obj_;
+    std::string prefix_;
+    std::optional<error>& failure_;
+};
+
+// Parses the file's text; a syntax error names the line it is on.
+result<json::object> parse_config(std::string_view text, const fs::path& file) {
+    json::parser parser;
+    boost::system::error_code ec;
+    const std::size_t parsed = parser.write(text.data(), text.size(), ec);
+    if (ec) {
+        const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(std::min(parsed, text.size())), '\n');
+        return error(errc::invalid_argument,
+                     file.string() + ": not JSON (line " + std::to_string(line) + "): " + ec.message());
+    }
+    auto value = parser.release();
+    if (!value.is_object()) return error(errc::invalid_argument, file.string() + ": not a JSON object");
+    return std::move(value.as_object());
+}
+
+// The files and secrets the JSON names, before they are loaded.
+struct key_sources {
+    fs::path private_key, certificate, public_key_file;
+    std::string public_key_id;
+    std::vector<fs::path> platform_certificates;
+    std::string apiv3;
+    bool has_public_key = false;
+    ~key_sources() { secure_wipe(apiv3); }
+};
+
+// Every plain setting of the file into `cfg`, and the key files and secrets into `keys`.
+void read_settings(const settings_reader& root, client_config& cfg, key_sources& keys) {
+    root.text("mchid", cfg.mchid);
+    root.text("appid", cfg.appid);
+    if (auto m = root.object("merchant")) {
+        m->path("private_key", keys.private_key);
+        m->path("certificate", keys.certificate);
+        m->text("serial", cfg.merchant_serial);
+    }
+    root.text("apiv3_key", keys.apiv3);
+    if (auto w = root.object("wechatpay")) {
+        w->paths("certificates", keys.platform_certificates);
+        if (auto p = w->object("public_key")) {
+            keys.has_public_key = true;
+            p->text("id", keys.public_key_id);
+            p->path("file", keys.public_key_file);
+        }
+    }
+    if (auto e = root.object("endpoint")) {
+        e->text("host", cfg.endpoint.host);
+        e->text("backup_host", cfg.endpoint.backup_host);
+        e->integer("port", cfg.endpoint.port);
+        e->path("ca_file", cfg.endpoint.ca_file);
+    }
+    if (auto p = root.object("pool")) {
+        p->integer("max_sessions", cfg.pool.max_sessions);
+        p->duration("idle_timeout_ms", cfg.pool.idle_timeout);
+        p->duration("max_age_ms", cfg.pool.max_age);
+        p->duration("acquire_timeout_ms", cfg.pool.acquire_timeout);
+    }
+    if (auto t = root.object("timeouts")) {
+        t->duration("connect_ms", cfg.timeouts.connect);
+        t->duration("request_ms", cfg.timeouts.request);
+    }
+    if (auto r = root.object("retry")) {
+        r->integer("max_attempts", cfg.retry.max_attempts);
+        r->duration("base_delay_ms", cfg.retry.base_delay);
+        r->duration("max_delay_ms", cfg.retry.max_delay);
+        r->duration("rate_limited_delay_ms", cfg.retry.rate_limited_delay);
+    }
+    root.text("user_agent", cfg.user_agent);
+    root.duration("certificate_refresh_s", cfg.certificate_refresh);
+}
+
+// ---- environment ----------------------------------------------------------------------------
+
+result<std::uint16_t> parse_port(std::string_view name, std::string_view text) {
+    std::uint16_t port = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), port);
+    if (ec != std::errc() || end != text.data() + text.size() || port == 0)
+        return invalid(name, "must be a port number from 1 to 65535");
+    return port;
+}
+
+std::vector<fs::path> split_paths(std::string_view list) {
+    std::vector<fs::path> out;
+    while (!list.empty()) {
+        const auto colon = list.find(':');
+        const auto item = list.substr(0, colon);
+        if (!item.empty()) out.emplace_back(std::string(item));
+        if (colon == std::string_view::npos) break;
+        list.remove_prefix(colon + 1);
+    }
+    return out;
+}
+
+}  // namespace
+
+// ---- client_config --------------------------------------------------------------------------
+
+result<void> client_config::validate() const {
+    if (mchid.empty()) return invalid("mchid", "required");
+    if (!all_digits(mchid)) return invalid("mchid", "must be digits only");
+    if (!merchant_key) return invalid("merchant.private_key", "required");
+    if (!merchant_certificate && merchant_serial.empty())
+        return invalid("merchant.certificate", "required (or merchant.serial)");
+    if (merchant_certificate) {
+        if (!merchant_certificate->matches(*merchant_key))
+            return error(errc::key_mismatch, "merchant.certificate: serial " + merchant_certificate->serial() +
+                                                 " does not belong to merchant.private_key");
+        if (!merchant_serial.empty() && !iequal(merchant_serial, merchant_certificate->serial()))
+            return invalid("merchant.serial", merchant_serial + " differs from merchant.certificate's serial " +
+                                                  merchant_certificate->serial());
+    }
+    if (!apiv3 && downloads_certificates())
+        return invalid("apiv3_key",
+                       "required to download platform certificates (or set wechatpay.certificates or "
+                       "wechatpay.public_key)");
+    if (wechatpay_public_key && !wechatpay_public_key->id.starts_with("PUB_KEY_ID_"))
+        return invalid("wechatpay.public_key.id", "must start with PUB_KEY_ID_");
+    if (certificate_refresh.count() <= 0) return invalid("certificate_refresh_s", "must be > 0");
+
+    if (endpoint.host.empty()) return invalid("endpoint.host", "required");
+    if (!plain_host(endpoint.host)) return invalid("endpoint.host", "must be a host name, not a URL");
+    if (!plain_host(endpoint.backup_host)) return invalid("endpoint.backup_host", "must be a host name, not a URL");
+    if (endpoint.port == 0) return invalid("endpoint.port", "must not be 0");
+
+    if (pool.max_sessions < 1) return invalid("pool.max_sessions", "must be ≥ 1");
+    if (pool.idle_timeout.count() <= 0) return invalid("pool.idle_timeout_ms", "must be > 0");
+    if (pool.max_age.count() <= 0) return invalid("pool.max_age_ms", "must be > 0");
+    if (pool.acquire_timeout.count() <= 0) return invalid("pool.acquire_timeout_ms", "must be > 0");
+    if (timeouts.connect.count() <= 0) return invalid("timeouts.connect_ms", "must be > 0");
+    if (timeouts.request.count() <= 0) return invalid("timeouts.request_ms", "must be > 0");
+
+    if (retry.max_attempts < 1) return invalid("retry.max_attempts", "must be ≥ 1");
+    if (retry.base_delay.count() < 0) return invalid("retry.base_delay_ms", "must be ≥ 0");
+    if (retry.max_delay < retry.base_delay) return invalid("retry.max_delay_ms", "must be ≥ retry.base_delay_ms");
+    if (retry.rate_limited_delay.count() < 0) return invalid("retry.rate_limited_delay_ms", "must be ≥ 0");
+    // It becomes an HTTP header: a line break would inject another.
+    if (has_control_character(user_agent)) return invalid("user_agent", "must not contain control characters");
+    return {};
+}
+
+std::string client_config::to_string() const {
+    std::ostringstream out;
+    auto line = [&](std::string_view name, const auto& value) { out << name << ": " << value << '\n'; };
+    auto or_none = [](const std::string& s) { return s.empty() ? std::string("(none)") : s; };
+
+    line("mchid", or_none(mchid));
+    line("appid", or_none(appid));
+    line("merchant.private_key", merchant_key ? "(redacted)" : "(none)");
+    line("merchant.certificate", merchant_certificate ? "serial " + merchant_certificate->serial() : "(none)");
+    line("merchant.serial", or_none(merchant_serial));
+    line("apiv3_key", apiv3 ? "(redacted)" : "(none)");
+    std::string serials;
+    for (const auto& c : wechatpay_certificates) serials += (serials.empty() ? "" : ", ") + c.serial();
+    if (serials.empty()) serials = downloads_certificates() ? "(downloaded from /v3/certificates)" : "(none)";
+    line("wechatpay.certificates", serials);
+    line("wechatpay.public_key.id", wechatpay_public_key ? wechatpay_public_key->id : "(none)");
+    line("certificate_refresh_s", certificate_refresh.count());
+    line("endpoint.host", endpoint.host);
+    line("endpoint.backup_host", or_none(endpoint.backup_host));
+    line("endpoint.port", endpoint.port);
+    line("endpoint.ca_file", endpoint.ca_file.empty() ? "(system store)" : endpoint.ca_file.string());
+    line("pool.max_sessions", pool.max_sessions);
+    line("pool.idle_timeout_ms", pool.idle_timeout.count());
+    line("pool.max_age_ms", pool.max_age.count());
+    line("pool.acquire_timeout_ms", pool.acquire_timeout.count());
+    line("timeouts.connect_ms", timeouts.connect.count());
+    line("timeouts.request_ms", timeouts.request.count());
+    line("retry.max_attempts", retry.max_attempts);
+    line("retry.base_delay_ms", retry.base_delay.count());
+    line("retry.max_delay_ms", retry.max_delay.count());
+    line("retry.rate_limited_delay_ms", retry.rate_limited_delay.count());
+    line("user_agent", user_agent);
+    line("logger", logger ? "set" : "(none)");
+    return std::move(out).str();
+}
+
+// ---- loading --------------------------------------------------------------------------------
+
+result<client_config> load_client_config(const fs::path& file) {
+    auto text = read_file(file);
+    if (!text) return error(errc::file_unreadable, "config file cannot be read: " + file.string());
+    auto root = parse_config(*text, file);
+    secure_wipe(*text);  // the file may hold the APIv3 key
+    if (!root) return root.error();
+
+    client_config cfg;
+    key_sources keys;
+    std::optional<error> failure;
+    read_settings(settings_reader(*root, "", failure), cfg, keys);
+    if (failure) return *failure;
+    if (keys.has_public_key && keys.public_key_id.empty()) return invalid("wechatpay.public_key.id", "required");
+    if (keys.has_public_key && keys.public_key_file.empty()) return invalid("wechatpay.public_key.file", "required");
+
+    // Relative file names are relative to the config file, wherever the program runs.
+    const fs::path dir = file.parent_path();
+    auto resolve = [&](const fs::path& p) { return p.is_absolute() ? p : dir / p; };
+
+    if (!keys.private_key.empty()) {
+        auto key = load_file(&private_key::from_file, "merchant.private_key", resolve(keys.private_key));
+        if (!key) return key.error();
+        cfg.merchant_key = std::move(*key);
+    }
+    if (!keys.certificate.empty()) {
+        auto cert = load_file(&certificate::from_file, "merchant.certificate", resolve(keys.certificate));
+        if (!cert) return cert.error();
+        cfg.merchant_certificate = std::move(*cert);
+    }
+    if (!keys.apiv3.empty()) {
+        auto key = load_apiv3_key("apiv3_key", keys.apiv3);
+        if (!key) return key.error();
+        cfg.apiv3 = std::move(*key);
+    }
+    for (std::size_t i = 0; i < keys.platform_certificates.size(); ++i) {
+        const std::string field = "wechatpay.certificates[" + std::to_string(i) + "]";
+        auto cert = load_file(&certificate::from_file, field, resolve(keys.platform_certificates[i]));
+        if (!cert) return cert.error();
+        cfg.wechatpay_certificates.push_back(std::move(*cert));
+    }
+    if (keys.has_public_key) {
+        auto key = load_file(&public_key::from_file, "wechatpay.public_key.file", resolve(keys.public_key_file));
+        if (!key) return key.error();
+        cfg.wechatpay_public_key = wechatpay::wechatpay_public_key{keys.public_key_id, std::move(*key)};
+    }
+    if (!cfg.endpoint.ca_file.empty()) cfg.endpoint.ca_file = resolve(cfg.endpoint.ca_file);
+
+    if (auto ok = cfg.validate(); !ok) return ok.error();
+    return cfg;
+}
+
+result<client_config> client_config_from_env(const std::function<const char*(const char*)>& getenv) {
+    // An unset and an empty variable mean the same: not configured.
+    auto env = [&](const char* name) -> std::string {
+        const char* v = getenv ? getenv(name) : std::getenv(name);
+        return v ? v : "";
+    };
+
+    client_config cfg;
+    cfg.mchid = env("WECHATPAY_MCHID");
+    cfg.appid = env("WECHATPAY_APPID");
+    cfg.merchant_serial = env("WECHATPAY_SERIAL");
+
+    if (const auto file = env("WECHATPAY_PRIVATE_KEY_FILE"); !file.empty()) {
+        auto key = load_file(&private_key::from_file, "WECHATPAY_PRIVATE_KEY_FILE", file);
+        if (!key) return key.error();
+        cfg.merchant_key = std::move(*key);
+    }
+    if (const auto file = env("WECHATPAY_CERTIFICATE_FILE"); !file.empty()) {
+        auto cert = load_file(&certificate::from_file, "WECHATPAY_CERTIFICATE_FILE", file);
+        if (!cert) return cert.error();
+        cfg.merchant_certificate = std::move(*cert);
+    }
+
+    std::string apiv3_text = env("WECHATPAY_APIV3_KEY");
+    const std::string apiv3_file = env("WECHATPAY_APIV3_KEY_FILE");
+    if (!apiv3_text.empty() && !apiv3_file.empty())
+        return invalid("WECHATPAY_APIV3_KEY_FILE", "set either it or WECHATPAY_APIV3_KEY, not both");
+    std::string_view apiv3_name = "WECHATPAY_APIV3_KEY";
+    if (!apiv3_file.empty()) {
+        auto text = read_file(apiv3_file);
+        if (!text) return file_error("WECHATPAY_APIV3_KEY_FILE", apiv3_file, text.error());
+        apiv3_text = std::move(*text);
+        // Editors and `echo` end the file with a newline that is not part of the key.
+        while (!apiv3_text.empty() && (apiv3_text.back() == '\n' || apiv3_text.back() == '\r'))
+            apiv3_text.pop_back();
+        apiv3_name = "WECHATPAY_APIV3_KEY_FILE";
+    }
+    if (!apiv3_text.empty()) {
+        auto key = load_apiv3_key(apiv3_name, apiv3_text);
+        secure_wipe(apiv3_text);
+        if (!key) return key.error();
+        cfg.apiv3 = std::move(*key);
+    }
+
+    for (const auto& file : split_paths(env("WECHATPAY_PLATFORM_CERTIFICATES"))) {
+        auto cert = load_file(&certificate::from_file, "WECHATPAY_PLATFORM_CERTIFICATES", file);
+        if (!cert) return cert.error();
+        cfg.wechatpay_certificates.push_back(std::move(*cert));
+    }
+
+    const std::string public_key_file = env("WECHATPAY_PUBLIC_KEY_FILE");
+    const std::string public_key_id = env("WECHATPAY_PUBLIC_KEY_ID");
+    if (!public_key_file.empty() && public_key_id.empty())
+        return invalid("WECHATPAY_PUBLIC_KEY_ID", "required with WECHATPAY_PUBLIC_KEY_FILE");
+    if (public_key_file.empty() && !public_key_id.empty())
+        return invalid("WECHATPAY_PUBLIC_KEY_FILE", "required with WECHATPAY_PUBLIC_KEY_ID");
+    if (!public_key_file.empty()) {
+        auto key = load_file(&public_key::from_file, "WECHATPAY_PUBLIC_KEY_FILE", public_key_file);
+        if (!key) return key.error();
+        cfg.wechatpay_public_key = wechatpay::wechatpay_public_key{public_key_id, std::move(*key)};
+    }
+
+    if (auto host = env("WECHATPAY_HOST"); !host.empty()) cfg.endpoint.host = std::move(host);
+    if (const auto port = env("WECHATPAY_PORT"); !port.empty()) {
+        auto p = parse_port("WECHATPAY_PORT", port);
+        if (!p) return p.error();
+        cfg.endpoint.port = *p;
+    }
+    if (auto ca = env("WECHATPAY_CA_FILE"); !ca.empty()) cfg.endpoint.ca_file = std::move(ca);
+
+    if (auto ok = cfg.validate(); !ok) return ok.error();
+    return cfg;
+}
+
+}  // namespace wechatpay

@@ -1,0 +1,479 @@
+#include <wechatpay/requests.hpp>
+
+#include "core/json_reader.hpp"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <initializer_list>
+
+namespace wechatpay {
+
+namespace json = boost::json;
+
+const char* to_string(prepay_kind k) noexcept {
+    switch (k) {
+    case prepay_kind::jsapi: return "jsapi";
+    case prepay_kind::app: return "app";
+    case prepay_kind::native: return "native";
+    case prepay_kind::h5: return "h5";
+    }
+    return "unknown";
+}
+
+namespace {
+
+// ---- checks ---------------------------------------------------------------------------------
+
+// `field` is the JSON pointer WeChat's PARAM_ERROR would name in detail.field (/amount/total).
+error invalid(std::string_view field, std::string_view why) {
+    return error(errc::invalid_argument, std::string(field) + ": " + std::string(why));
+}
+
+// "/detail/goods_detail/2/quantity"
+std::string item_field(std::string_view array, std::size_t index, std::string_view field) {
+    return std::string(array) + "/" + std::to_string(index) + "/" + std::string(field);
+}
+
+bool is_ascii_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_ascii_alnum(char c) {
+    return is_ascii_digit(c) || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+bool one_of(std::string_view s, std::initializer_list<std::string_view> allowed) {
+    return std::find(allowed.begin(), allowed.end(), s) != allowed.end();
+}
+
+// min–max characters of [0-9A-Za-z] and `extra` (merchant order and refund numbers).
+bool is_token(std::string_view s, std::size_t min, std::size_t max, std::string_view extra) {
+    return s.size() >= min && s.size() <= max && std::all_of(s.begin(), s.end(), [&](char c) {
+               return is_ascii_alnum(c) || extra.find(c) != std::string_view::npos;
+           });
+}
+
+// Code points of well-formed UTF-8 (WeChat's limits count characters, not bytes); nullopt for
+// malformed input (stray continuation bytes, overlong forms, surrogates, beyond U+10FFFF).
+std::optional<std::size_t> utf8_length(std::string_view s) {
+    std::size_t count = 0;
+    for (std::size_t i = 0; i < s.size(); ++count) {
+        const auto lead = static_cast<unsigned char>(s[i]);
+        std::size_t len = 0;
+        unsigned char lo = 0x80, hi = 0xBF;  // range of the second byte
+        if (lead < 0x80) len = 1;
+        else if (lead >= 0xC2 && lead <= 0xDF) len = 2;
+        else if (lead >= 0xE0 && lead <= 0xEF) {
+            len = 3;
+            if (lead == 0xE0) lo = 0xA0;       // overlong
+            else if (lead == 0xED) hi = 0x9F;  // UTF-16 surrogates
+        } else if (lead >= 0xF0 && lead <= 0xF4) {
+            len = 4;
+            if (lead == 0xF0) lo = 0x90;       // overlong
+            else if (lead == 0xF4) hi = 0x8F;  // beyond U+10FFFF
+        } else
+            return std::nullopt;
+        if (s.size() - i < len) return std::nullopt;
+        for (std::size_t k = 1; k < len; ++k) {
+            const auto c = static_cast<unsigned char>(s[i + k]);
+            if (c < (k == 1 ? lo : 0x80) || c > (k == 1 ? hi : 0xBF)) return std::nullopt;
+        }
+        i += len;
+    }
+    return count;
+}
+
+// Free text of at most `max` characters; an empty `text` fails only when `required`.
+std::optional<error> text_error(std::string_view field, std::string_view text, std::size_t max, bool required) {
+    if (text.empty()) return required ? std::optional(invalid(field, "required")) : std::nullopt;
+    const auto length = utf8_length(text);
+    if (!length) return invalid(field, "must be UTF-8");
+    if (*length > max) return invalid(field, "must be ≤ " + std::to_string(max) + " characters");
+    return std::nullopt;
+}
+
+// ---- dates and times ------------------------------------------------------------------------
+
+// Reads exactly `n` decimal digits at `pos` and moves past them.
+std::optional<int> read_digits(std::string_view s, std::size_t& pos, std::size_t n) {
+    if (s.size() - pos < n) return std::nullopt;
+    int value = 0;
+    for (std::size_t end = pos + n; pos < end; ++pos) {
+        if (!is_ascii_digit(s[pos])) return std::nullopt;
+        value = value * 10 + (s[pos] - '0');
+    }
+    return value;
+}
+
+bool read_char(std::string_view s, std::size_t& pos, std::string_view any_of) {
+    if (pos >= s.size() || any_of.find(s[pos]) == std::string_view::npos) return false;
+    ++pos;
+    return true;
+}
+
+// YYYY-MM-DD naming a real calendar day (no 2023-02-29).
+bool read_date(std::string_view s, std::size_t& pos) {
+    const auto y = read_digits(s, pos, 4);
+    if (!y || !read_char(s, pos, "-")) return false;
+    const auto m = read_digits(s, pos, 2);
+    if (!m || !read_char(s, pos, "-")) return false;
+    const auto d = read_digits(s, pos, 2);
+    if (!d) return false;
+    using namespace std::chrono;
+    return year_month_day{year{*y}, month{static_cast<unsigned>(*m)}, day{static_cast<unsigned>(*d)}}.ok();
+}
+
+bool is_date(std::string_view s) {
+    std::size_t pos = 0;
+    return read_date(s, pos) && pos == s.size();
+}
+
+// HH:MM, as in a time of day or a UTC offset.
+bool read_hours_minutes(std::string_view s, std::size_t& pos) {
+    const auto h = read_digits(s, pos, 2);
+    if (!h || *h > 23 || !read_char(s, pos, ":")) return false;
+    const auto m = read_digits(s, pos, 2);
+    return m && *m <= 59;
+}
+
+// RFC 3339 date-time: 2018-06-08T10:34:56+08:00, fractional seconds and Z allowed.
+bool is_rfc3339(std::string_view s) {
+    std::size_t pos = 0;
+    if (!read_date(s, pos) || !read_char(s, pos, "Tt") || !read_hours_minutes(s, pos) || !read_char(s, pos, ":"))
+        return false;
+    const auto sec = read_digits(s, pos, 2);
+    if (!sec || *sec > 60) return false;  // 60: a leap second
+    if (read_char(s, pos, ".")) {
+        const auto digits_start = pos;
+        while (pos < s.size() && is_ascii_digit(s[pos])) ++pos;
+        if (pos == digits_start) return false;
+    }
+    if (read_char(s, pos, "Zz")) return pos == s.size();
+    return read_char(s, pos, "+-") && read_hours_minutes(s, pos) && pos == s.size();
+}
+
+// ---- URLs -----------------------------------------------------------------------------------
+
+// a.b.c.d with each part 0–255 and the first 127.
+bool is_ipv4_loopback(std::string_view host) {
+    int parts = 0;
+    while (true) {
+        const auto dot = host.find('.');
+        const auto part = host.substr(0, dot);
+        if (part.empty() || part.size() > 3 || !std::all_of(part.begin(), part.end(), is_ascii_digit)) return false;
+        if (std::stoi(std::string(part)) > 255 || (parts == 0 && part != "127")) return false;
+        ++parts;
+        if (dot == std::string_view::npos) break;
+        host.remove_prefix(dot + 1);
+    }
+    return parts == 4;
+}
+
+bool is_loopback(std::string_view host) {
+    std::string lower(host);
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; });
+    return lower == "localhost" || lower == "[::1]" || is_ipv4_loopback(lower);
+}
+
+// https without a query (WeChat appends nothing and refuses one); plain http only for a loopback
+// receiver, so tests can point a simulator at a local listener.
+bool valid_notify_url(std::string_view url) {
+    if (std::any_of(url.begin(), url.end(), [](unsigned char c) { return c <= ' ' || c == 0x7f; }) ||
+        url.find_first_of("?#") != std::string_view::npos)
+        return false;
+    const bool https = url.starts_with("https://");
+    if (!https && !url.starts_with("http://")) return false;
+    const auto rest = url.substr(https ? 8 : 7);
+    const auto authority = rest.substr(0, rest.find('/'));
+    if (authority.empty() || authority.find('@') != std::string_view::npos) return false;
+    const auto host = authority.front() == '[' ? authority.substr(0, authority.find(']') + 1)
+                                               : authority.substr(0, authority.find(':'));
+    return !host.empty() && (https || is_loopback(host));
+}
+
+std::optional<error> notify_url_error(std::string_view url, bool required) {
+    if (url.empty()) return required ? std::optional(invalid("/notify_url", "required")) : std::nullopt;
+    if (url.size() > 256) return invalid("/notify_url", "must be ≤ 256 characters");
+    if (!valid_notify_url(url)) return invalid("/notify_url", "must be an https URL without a query");
+    return std::nullopt;
+}
+
+// ---- JSON writing: empty strings, empty optionals and empty arrays or objects are left out ----
+
+void put(json::object& o, std::string_view key, const std::string& value) {
+    if (!value.empty()) o[key] = value;
+}
+template <class T>
+void put(json::object& o, std::string_view key, const std::optional<T>& value) {
+    if (value) o[key] = *value;
+}
+void put(json::object& o, std::string_view key, json::object value) {
+    if (!value.empty()) o[key] = std::move(value);
+}
+void put(json::object& o, std::string_view key, json::array value) {
+    if (!value.empty()) o[key] = std::move(value);
+}
+
+json::object object_of(const goods_line& g) {
+    json::object o;
+    put(o, "merchant_goods_id", g.merchant_goods_id);
+    put(o, "wechatpay_goods_id", g.wechatpay_goods_id);
+    put(o, "goods_name", g.goods_name);
+    o["quantity"] = g.quantity;
+    o["unit_price"] = g.unit_price;
+    return o;
+}
+
+json::object object_of(const store_info& s) {
+    json::object o;
+    put(o, "id", s.id);
+    put(o, "name", s.name);
+    put(o, "area_code", s.area_code);
+    put(o, "address", s.address);
+    return o;
+}
+
+json::object object_of(const h5_info& h) {
+    json::object o;
+    put(o, "type", h.type);
+    put(o, "app_name", h.app_name);
+    put(o, "app_url", h.app_url);
+    put(o, "bundle_id", h.bundle_id);
+    put(o, "package_name", h.package_name);
+    return o;
+}
+
+json::object object_of(const refund_from& f) {
+    json::object o;
+    put(o, "account", f.account);
+    o["amount"] = f.amount;
+    return o;
+}
+
+json::object object_of(const refund_goods& g) {
+    json::object o;
+    put(o, "merchant_goods_id", g.merchant_goods_id);
+    put(o, "wechatpay_goods_id", g.wechatpay_goods_id);
+    put(o, "goods_name", g.goods_name);
+    o["unit_price"] = g.unit_price;
+    o["refund_amount"] = g.refund_amount;
+    o["refund_quantity"] = g.refund_quantity;
+    return o;
+}
+
+template <class T>
+json::array array_of(const std::vector<T>& items) {
+    json::array a;
+    for (const auto& item : items) a.emplace_back(object_of(item));
+    return a;
+}
+
+json::object object_of(const order_detail& d) {
+    json::object o;
+    put(o, "cost_price", d.cost_price);
+    put(o, "invoice_id", d.invoice_id);
+    put(o, "goods_detail", array_of(d.goods_detail));
+    return o;
+}
+
+json::object object_of(const scene_info& s) {
+    json::object o;
+    put(o, "payer_client_ip", s.payer_client_ip);
+    put(o, "device_id", s.device_id);
+    if (s.store_info) put(o, "store_info", object_of(*s.store_info));
+    if (s.h5_info) put(o, "h5_info", object_of(*s.h5_info));
+    return o;
+}
+
+}  // namespace
+
+// ---- prepay ---------------------------------------------------------------------------------
+
+result<void> prepay_request::validate(prepay_kind kind) const {
+    if (appid.empty()) return invalid("/appid", "required");
+    if (mchid.empty()) return invalid("/mchid", "required");
+    if (auto e = text_error("/description", description, 127, true)) return *e;
+    if (!is_token(out_trade_no, 6, 32, "_-|*"))
+        return invalid("/out_trade_no", "must be 6-32 characters of [0-9A-Za-z_-|*]");
+    if (!time_expire.empty() && !is_rfc3339(time_expire))
+        return invalid("/time_expire", "must be an RFC 3339 time like 2018-06-08T10:34:56+08:00");
+    if (auto e = text_error("/attach", attach, 128, false)) return *e;
+    if (auto e = notify_url_error(notify_url, true)) return *e;
+    if (auto e = text_error("/goods_tag", goods_tag, 32, false)) return *e;
+    if (amount.total <= 0) return invalid("/amount/total", "must be > 0");
+    // Optional in WeChat's schema (CNY is the default), so empty is fine.
+    if (!amount.currency.empty() && amount.currency != "CNY") return invalid("/amount/currency", "must be CNY");
+    if (kind == prepay_kind::jsapi && payer_openid.empty()) return invalid("/payer/openid", "required for JSAPI");
+
+    if (detail) {
+        if (detail->cost_price && *detail->cost_price < 0) return invalid("/detail/cost_price", "must be ≥ 0");
+        for (std::size_t i = 0; i < detail->goods_detail.size(); ++i) {
+            const auto& g = detail->goods_detail[i];
+            if (g.merchant_goods_id.empty())
+                return invalid(item_field("/detail/goods_detail", i, "merchant_goods_id"), "required");
+            if (g.quantity <= 0) return invalid(item_field("/detail/goods_detail", i, "quantity"), "must be > 0");
+            if (g.unit_price < 0) return invalid(item_field("/detail/goods_detail", i, "unit_price"), "must be ≥ 0");
+        }
+    }
+
+    const bool h5 = kind == prepay_kind::h5;
+    if (h5 && (!scene_info || scene_info->payer_client_ip.empty()))
+        return invalid("/scene_info/payer_client_ip", "required for H5");
+    if (scene_info) {
+        if (scene_info->store_info && scene_info->store_info->id.empty())
+            return invalid("/scene_info/store_info/id", "required");
+        const auto& h = scene_info->h5_info;
+        if (h5 && (!h || h->type.empty())) return invalid("/scene_info/h5_info/type", "required for H5");
+        if (h && !h->type.empty() && !one_of(h->type, {"iOS", "Android", "Wap"}))
+            return invalid("/scene_info/h5_info/type", "must be iOS, Android or Wap");
+    }
+    return {};
+}
+
+std::string prepay_request::to_json() const {
+    json::object o;
+    put(o, "appid", appid);
+    put(o, "mchid", mchid);
+    put(o, "description", description);
+    put(o, "out_trade_no", out_trade_no);
+    put(o, "time_expire", time_expire);
+    put(o, "attach", attach);
+    put(o, "notify_url", notify_url);
+    put(o, "goods_tag", goods_tag);
+    put(o, "support_fapiao", support_fapiao);
+
+    json::object amt{{"total", amount.total}};
+    put(amt, "currency", amount.currency);
+    o["amount"] = std::move(amt);
+
+    json::object payer;
+    put(payer, "openid", payer_openid);
+    put(o, "payer", std::move(payer));
+    if (detail) put(o, "detail", object_of(*detail));
+    if (scene_info) put(o, "scene_info", object_of(*scene_info));
+
+    json::object settle;
+    put(settle, "profit_sharing", profit_sharing);
+    put(o, "settle_info", std::move(settle));
+    return json::serialize(o);
+}
+
+// ---- refund ---------------------------------------------------------------------------------
+
+result<void> refund_request::validate() const {
+    if (transaction_id.empty() && out_trade_no.empty()) return invalid("/transaction_id", "or /out_trade_no required");
+    if (!out_trade_no.empty() && !is_token(out_trade_no, 6, 32, "_-|*"))
+        return invalid("/out_trade_no", "must be 6-32 characters of [0-9A-Za-z_-|*]");
+    if (!is_token(out_refund_no, 6, 64, "_-|*@"))
+        return invalid("/out_refund_no", "must be 6-64 characters of [0-9A-Za-z_-|*@]");
+    if (auto e = text_error("/reason", reason, 80, false)) return *e;
+    if (auto e = notify_url_error(notify_url, false)) return *e;
+    if (!funds_account.empty() && funds_account != "AVAILABLE") return invalid("/funds_account", "must be AVAILABLE");
+    if (refund <= 0) return invalid("/amount/refund", "must be > 0");
+    if (total <= 0) return invalid("/amount/total", "must be > 0");
+    if (refund > total) return invalid("/amount/refund", "must be ≤ /amount/total");
+    if (currency != "CNY") return invalid("/amount/currency", "must be CNY");
+    for (std::size_t i = 0; i < from.size(); ++i) {
+        if (!one_of(from[i].account, {"AVAILABLE", "UNAVAILABLE"}))
+            return invalid(item_field("/amount/from", i, "account"), "must be AVAILABLE or UNAVAILABLE");
+        if (from[i].amount <= 0) return invalid(item_field("/amount/from", i, "amount"), "must be > 0");
+    }
+    for (std::size_t i = 0; i < goods_detail.size(); ++i) {
+        const auto& g = goods_detail[i];
+        if (g.merchant_goods_id.empty()) return invalid(item_field("/goods_detail", i, "merchant_goods_id"), "required");
+        if (g.unit_price < 0) return invalid(item_field("/goods_detail", i, "unit_price"), "must be ≥ 0");
+        if (g.refund_amount < 0) return invalid(item_field("/goods_detail", i, "refund_amount"), "must be ≥ 0");
+        if (g.refund_quantity <= 0) return invalid(item_field("/goods_detail", i, "refund_quantity"), "must be > 0");
+    }
+    return {};
+}
+
+std::string refund_request::to_json() const {
+    json::object o;
+    put(o, "transaction_id", transaction_id);
+    put(o, "out_trade_no", out_trade_no);
+    put(o, "out_refund_no", out_refund_no);
+    put(o, "reason", reason);
+    put(o, "notify_url", notify_url);
+    put(o, "funds_account", funds_account);
+
+    json::object amt{{"refund", refund}};
+    put(amt, "from", array_of(from));
+    amt["total"] = total;
+    put(amt, "currency", currency);
+    o["amount"] = std::move(amt);
+
+    put(o, "goods_detail", array_of(goods_detail));
+    return json::serialize(o);
+}
+
+// ---- bills ----------------------------------------------------------------------------------
+
+namespace {
+
+// The values are dates and upper-case words: nothing to percent-encode.
+std::string bill_query(std::string_view date, std::string_view type_key, std::string_view type, bool gzip) {
+    std::string q = "bill_date=" + std::string(date);
+    if (!type.empty()) q += "&" + std::string(type_key) + "=" + std::string(type);
+    if (gzip) q += "&tar_type=GZIP";
+    return q;
+}
+
+}  // namespace
+
+result<void> trade_bill_request::validate() const {
+    if (!is_date(bill_date)) return invalid("bill_date", "must be a date YYYY-MM-DD");
+    if (!bill_type.empty() && !one_of(bill_type, {"ALL", "SUCCESS", "REFUND"}))
+        return invalid("bill_type", "must be ALL, SUCCESS or REFUND");
+    return {};
+}
+
+std::string trade_bill_request::query() const { return bill_query(bill_date, "bill_type", bill_type, gzip); }
+
+result<void> fundflow_bill_request::validate() const {
+    if (!is_date(bill_date)) return invalid("bill_date", "must be a date YYYY-MM-DD");
+    if (!account_type.empty() && !one_of(account_type, {"BASIC", "OPERATION", "FEES"}))
+        return invalid("account_type", "must be BASIC, OPERATION or FEES");
+    return {};
+}
+
+std::string fundflow_bill_request::query() const {
+    return bill_query(bill_date, "account_type", account_type, gzip);
+}
+
+// Found by json_reader through argument-dependent lookup.
+void read(const detail::json_reader& r, bill_info& b) {
+    r("hash_type", b.hash_type);
+    r("hash_value", b.hash_value);
+    r("download_url", b.download_url);
+}
+
+result<bill_info> parse_bill_info(std::string_view json) {
+    auto info = detail::read_json_object<bill_info>(json);
+    if (!info) return info;
+    for (const auto& [field, value] : {std::pair{"/hash_type", &info->hash_type},
+                                       std::pair{"/hash_value", &info->hash_value},
+                                       std::pair{"/download_url", &info->download_url}})
+        if (value->empty()) return error(errc::malformed_json, std::string(field) + ": missing");
+    return info;
+}
+
+std::string encode_path_segment(std::string_view s) {
+    static constexpr char hex[] = "0123456789ABCDEF";
+    std::string out;
+    out.reserve(s.size());
+    for (const char c : s) {
+        // RFC 3986 unreserved characters stay; every other byte (UTF-8 included) is %XX.
+        if (is_ascii_alnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+            out += c;
+        } else {
+            const auto byte = static_cast<unsigned char>(c);
+            out += '%';
+            out += hex[byte >> 4];
+            out += hex[byte & 0x0F];
+        }
+    }
+    return out;
+}
+
+}  // namespace wechatpay

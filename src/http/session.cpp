@@ -1,0 +1,101 @@
+#include "http/session.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include <openssl/ssl.h>
+
+namespace wechatpay::net {
+
+namespace {
+constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+
+error step_error(boost::system::error_code ec, const char* step, const std::string& host) {
+    return error(ec, std::string(step) + " " + host);
+}
+}  // namespace
+
+asio::awaitable<result<std::shared_ptr<session>>> connect(asio::any_io_executor ex, asio::ssl::context& tls,
+                                                          connect_options o) {
+    co_await asio::this_coro::throw_if_cancelled(false);  // report cancellation as a result
+    auto s = std::make_shared<session>(ex, tls);
+    s->host = o.host;
+    SSL* ssl = s->stream.native_handle();
+
+    boost::system::error_code ec;
+    const auto literal = asio::ip::make_address(o.host, ec);
+    const bool is_ip = !ec;
+    if (!is_ip) {
+        // SNI, for host names only (RFC 6066 forbids IP literals). The macro's C cast is avoided.
+        SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, const_cast<char*>(o.host.c_str()));
+    }
+    s->stream.set_verify_mode(asio::ssl::verify_peer);
+    s->stream.set_verify_callback(asio::ssl::host_name_verification(o.host));
+    if (o.resume) SSL_set_session(ssl, static_cast<SSL_SESSION*>(o.resume.get()));
+
+    auto& tcp = s->stream.next_layer();
+    tcp.expires_after(o.timeout);
+    if (is_ip) {
+        auto [cec] = co_await tcp.async_connect(asio::ip::tcp::endpoint(literal, o.port), tuple_awaitable);
+        if (cec) co_return step_error(cec, "connect to", o.host);
+    } else {
+        asio::ip::tcp::resolver resolver(ex);
+        auto [rec, endpoints] = co_await resolver.async_resolve(o.host, std::to_string(o.port), tuple_awaitable);
+        if (rec) co_return step_error(rec, "resolve", o.host);
+        auto [cec, ep] = co_await tcp.async_connect(endpoints, tuple_awaitable);
+        if (cec) co_return step_error(cec, "connect to", o.host);
+    }
+    tcp.socket().set_option(asio::ip::tcp::no_delay(true), ec);
+
+    tcp.expires_after(o.timeout);
+    auto [hec] = co_await s->stream.async_handshake(asio::ssl::stream_base::client, tuple_awaitable);
+    if (hec) co_return step_error(hec, "TLS handshake with", o.host);
+    tcp.expires_never();
+    s->resumed = SSL_session_reused(ssl) == 1;
+    s->created = s->last_used = clock::now();
+    co_return s;
+}
+
+tls_session current_tls_session(session& s) {
+    SSL_SESSION* sess = SSL_get1_session(s.stream.native_handle());
+    if (!sess) return {};
+    if (SSL_SESSION_is_resumable(sess) != 1) {
+        SSL_SESSION_free(sess);
+        return {};
+    }
+    return tls_session(sess, [](void* p) { SSL_SESSION_free(static_cast<SSL_SESSION*>(p)); });
+}
+
+asio::awaitable<exchange_result> exchange(session& s, request& req, std::chrono::milliseconds timeout,
+                                          std::uint64_t body_limit) {
+    co_await asio::this_coro::throw_if_cancelled(false);
+    exchange_result out{error(errc::invalid_argument)};
+    auto& tcp = s.stream.next_layer();
+    tcp.expires_after(timeout);
+    auto [wec, written] = co_await http::async_write(s.stream, req, tuple_awaitable);
+    if (wec) {
+        out.answer = step_error(wec, "send request to", s.host);
+        co_return out;
+    }
+    tcp.expires_after(timeout);
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(body_limit);
+    auto [rec, read] = co_await http::async_read(s.stream, s.buffer, parser, tuple_awaitable);
+    out.got_answer_bytes = parser.got_some();
+    if (rec) {
+        out.answer = step_error(rec, "read answer from", s.host);
+        co_return out;
+    }
+    tcp.expires_never();  // an idle session must not be closed by a stale deadline
+    s.last_used = clock::now();
+    ++s.exchanges;
+    out.answer = parser.release();
+    co_return out;
+}
+
+}  // namespace wechatpay::net

@@ -1,0 +1,72 @@
+// One keep-alive HTTPS connection to WeChat Pay, and the two things done with it: open it
+// (TCP + TLS with SNI, certificate and host name verification, session resumption) and run one
+// request/answer exchange. Every step has a deadline; cancellation comes from the caller.
+#pragma once
+
+#include <wechatpay/error.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace wechatpay::net {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+using request = http::request<http::string_body>;
+using response = http::response<http::string_body>;
+using clock = std::chrono::steady_clock;
+
+struct session {
+    session(asio::any_io_executor ex, asio::ssl::context& tls) : stream(std::move(ex), tls) {}
+
+    beast::ssl_stream<beast::tcp_stream> stream;
+    beast::flat_buffer buffer;
+    std::string host;
+    clock::time_point created{}, last_used{};
+    std::uint64_t exchanges = 0;
+    bool resumed = false;  // the TLS handshake resumed an earlier session
+};
+
+// An owned TLS session for resumption (SSL_SESSION, reference counted by OpenSSL).
+using tls_session = std::shared_ptr<void>;
+
+struct connect_options {
+    std::string host;
+    std::uint16_t port = 443;
+    std::chrono::milliseconds timeout{5000};  // TCP connect and TLS handshake, each
+    tls_session resume;                       // offered to the server when set
+};
+
+// Opens a connection. Errors: asio/ssl error codes with `detail` saying which step failed.
+asio::awaitable<result<std::shared_ptr<session>>> connect(asio::any_io_executor ex,
+                                                          asio::ssl::context& tls,
+                                                          connect_options options);
+
+// The session's current TLS session, to resume later connections with.
+tls_session current_tls_session(session& s);
+
+// What an exchange got: the answer, or an error, and whether any answer byte had arrived
+// (a reused connection that died before that can be retried safely on a new one).
+struct exchange_result {
+    result<response> answer;
+    bool got_answer_bytes = false;
+};
+
+// Writes `req` and reads the answer (bodies up to body_limit), each within `timeout`.
+asio::awaitable<exchange_result> exchange(session& s, request& req, std::chrono::milliseconds timeout,
+                                          std::uint64_t body_limit);
+
+}  // namespace wechatpay::net

@@ -1,0 +1,1 @@
+// Empty: compiles the precompiled catch.hpp that the test binaries reuse.

@@ -1,0 +1,206 @@
+// Several threads share one signer, one verifier, one notification handler and one APIv3 key.
+// Built and run under ThreadSanitizer in CI. Catch2 v2 assertions are not thread-safe: workers
+// only count failures in atomics; the test thread checks the counts after join().
+#include "checks.hpp"
+#include "fake_wechatpay.hpp"
+#include "vectors.hpp"
+
+#include <wechatpay/crypto.hpp>
+#include <wechatpay/notification.hpp>
+#include <wechatpay/signer.hpp>
+#include <wechatpay/verifier.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace wechatpay_test;
+
+namespace {
+
+constexpr int thread_count = 4;
+constexpr std::int64_t t0 = 1700000000;
+
+// Runs work(thread_index) on thread_count threads at once and waits for all of them.
+void run_in_parallel(const std::function<void(int)>& work) {
+    std::atomic<int> ready{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < thread_count; ++t)
+        threads.emplace_back([&, t] {
+            ++ready;
+            while (ready.load() < thread_count) std::this_thread::yield();  // start together
+            work(t);
+        });
+    for (auto& thread : threads) thread.join();
+}
+
+struct aead_sample {
+    std::string nonce, plaintext, ciphertext;
+};
+
+}  // namespace
+
+TEST_CASE("threads sign and verify thousands of distinct messages with shared objects", "[concurrency]") {
+    constexpr int per_thread = 500;
+    const auto merchant_cert = load_certificate(files::java_merchant_cert);
+    const auto merchant_key = merchant_cert.key();
+    const auto merchant = UNWRAP(
+        wechatpay::signer::create("1234567891", load_private_key(files::java_merchant_key), merchant_cert));
+    const auto& platform = fake_wechatpay::instance();
+    const auto verifier = platform.certificate_verifier();
+    const auto key = UNWRAP(wechatpay::apiv3_key::from(test_apiv3_key));
+
+    std::vector<aead_sample> samples;
+    for (int i = 0; i < 16; ++i) {
+        aead_sample s{wechatpay::random_nonce(12), R"({"out_trade_no":"T)" + std::to_string(i) + R"("})", {}};
+        s.ciphertext = UNWRAP(wechatpay::aead_encrypt(key, s.nonce, "transaction", s.plaintext));
+        samples.push_back(std::move(s));
+    }
+
+    std::atomic<int> sign_failures{0}, merchant_signature_mismatches{0}, verify_failures{0},
+        tampered_accepted{0}, decrypt_failures{0}, roundtrip_failures{0};
+    std::vector<std::vector<std::string>> signatures(thread_count);
+
+    run_in_parallel([&](int t) {
+        auto& mine = signatures[static_cast<std::size_t>(t)];
+        for (int i = 0; i < per_thread; ++i) {
+            const auto id = std::to_string(t) + "-" + std::to_string(i);
+
+            // The merchant signs a request; its certificate's key checks the signature.
+            const std::string url = "/v3/pay/transactions/jsapi";
+            const std::string request_body = R"({"out_trade_no":")" + id + R"("})";
+            const auto request = merchant.sign_request("POST", url, request_body, t0 + i, "nonce" + id);
+            if (!request) {
+                ++sign_failures;
+                continue;
+            }
+            mine.push_back(request->signature);
+            const auto message = wechatpay::request_message("POST", url, t0 + i, "nonce" + id, request_body);
+            const auto raw = wechatpay::base64_decode(request->signature);
+            if (!raw || !merchant_key.verify_sha256(message, *raw)) ++merchant_signature_mismatches;
+
+            // "WeChat Pay" answers; the shared verifier checks it.
+            const std::string body = R"({"prepay_id":"wx)" + id + R"("})";
+            wechatpay::signature_headers h;
+            h.timestamp = std::to_string(t0 + i);
+            h.nonce = "answer" + id;
+            h.serial = std::string(platform_serial);
+            const auto answer_signature =
+                platform.signer().sign(wechatpay::answer_message(h.timestamp, h.nonce, body));
+            if (!answer_signature) {
+                ++sign_failures;
+                continue;
+            }
+            h.signature = *answer_signature;
+            if (!verifier.verify_at(h, body, t0 + i)) ++verify_failures;
+            if (i % 10 == 0 && verifier.verify_at(h, body + " ", t0 + i)) ++tampered_accepted;
+
+            // AEAD with the shared key: decrypt shared ciphertexts, and a fresh round trip.
+            const auto& sample = samples[static_cast<std::size_t>(i) % samples.size()];
+            const auto plaintext =
+                wechatpay::aead_decrypt(key, sample.nonce, "transaction", sample.ciphertext);
+            if (!plaintext || *plaintext != sample.plaintext) ++decrypt_failures;
+            if (i % 5 == 0) {
+                const auto nonce = wechatpay::random_nonce(12);
+                const auto ciphertext = wechatpay::aead_encrypt(key, nonce, id, body);
+                const auto back = ciphertext ? wechatpay::aead_decrypt(key, nonce, id, *ciphertext)
+                                             : wechatpay::result<std::string>(ciphertext.error());
+                if (!back || *back != body) ++roundtrip_failures;
+            }
+        }
+    });
+
+    CHECK(sign_failures.load() == 0);
+    CHECK(merchant_signature_mismatches.load() == 0);
+    CHECK(verify_failures.load() == 0);
+    CHECK(tampered_accepted.load() == 0);
+    CHECK(decrypt_failures.load() == 0);
+    CHECK(roundtrip_failures.load() == 0);
+
+    std::set<std::string> distinct;
+    for (const auto& per : signatures) distinct.insert(per.begin(), per.end());
+    CHECK(distinct.size() == static_cast<std::size_t>(thread_count * per_thread));
+}
+
+TEST_CASE("one notification handler parses notifications from several threads", "[concurrency]") {
+    constexpr int per_thread = 100;
+    const auto& platform = fake_wechatpay::instance();
+    const auto key = UNWRAP(wechatpay::apiv3_key::from(test_apiv3_key));
+    const wechatpay::notification_handler handler(platform.certificate_verifier(), key);
+
+    std::atomic<int> build_failures{0}, parse_failures{0}, wrong_content{0};
+    run_in_parallel([&](int t) {
+        for (int i = 0; i < per_thread; ++i) {
+            const auto out_trade_no = "N" + std::to_string(t) + "x" + std::to_string(i);
+            const auto resource = R"({"out_trade_no":")" + out_trade_no + R"(","amount":{"total":)" +
+                                  std::to_string(i + 1) + "}}";
+            const auto nonce = wechatpay::random_nonce(12);
+            const auto ciphertext = wechatpay::aead_encrypt(key, nonce, "transaction", resource);
+            if (!ciphertext) {
+                ++build_failures;
+                continue;
+            }
+            const std::string body =
+                R"({"id":"EV-)" + out_trade_no +
+                R"(","create_time":"2015-05-20T13:29:35+08:00","resource_type":"encrypt-resource",)"
+                R"("event_type":"TRANSACTION.SUCCESS","summary":"ok","resource":{)"
+                R"("original_type":"transaction","algorithm":"AEAD_AES_256_GCM","ciphertext":")" +
+                *ciphertext + R"(","associated_data":"transaction","nonce":")" + nonce + R"("}})";
+            wechatpay::signature_headers h;
+            h.timestamp = std::to_string(t0);
+            h.nonce = wechatpay::random_nonce();
+            h.serial = std::string(platform_serial);
+            const auto signature =
+                platform.signer().sign(wechatpay::answer_message(h.timestamp, h.nonce, body));
+            if (!signature) {
+                ++build_failures;
+                continue;
+            }
+            h.signature = *signature;
+
+            const auto parsed = handler.parse_at(h, body, t0);
+            if (!parsed) {
+                ++parse_failures;
+                continue;
+            }
+            const auto transaction = parsed->transaction();
+            if (!transaction || transaction->out_trade_no != out_trade_no || !transaction->amount ||
+                transaction->amount->total != i + 1)
+                ++wrong_content;
+        }
+    });
+    CHECK(build_failures.load() == 0);
+    CHECK(parse_failures.load() == 0);
+    CHECK(wrong_content.load() == 0);
+}
+
+TEST_CASE("copies of keys, verifiers and signers are used from several threads at once", "[concurrency]") {
+    const auto& platform = fake_wechatpay::instance();
+    const auto shared_verifier = platform.certificate_verifier();
+    const auto body = std::string(R"({"code_url":"weixin://wxpay/bizpayurl?pr=abc"})");
+    const auto headers = platform.sign(body, t0);
+
+    std::atomic<int> failures{0};
+    std::vector<std::set<std::string>> nonces(thread_count);
+    run_in_parallel([&](int t) {
+        for (int i = 0; i < 200; ++i) {
+            // Copies share OpenSSL objects; with_certificates builds new state from shared certificates.
+            const auto copy = shared_verifier;
+            const auto renewed = shared_verifier.with_certificates(shared_verifier.certificates());
+            if (!copy.verify_at(headers, body, t0) || !renewed.verify_at(headers, body, t0)) ++failures;
+            const auto key = renewed.key_for(platform_serial);
+            if (!key || !(*key == platform.certificate().key())) ++failures;
+            const auto signer_copy = platform.signer();
+            if (!signer_copy.sign(body)) ++failures;
+            nonces[static_cast<std::size_t>(t)].insert(wechatpay::random_nonce());
+        }
+    });
+    CHECK(failures.load() == 0);
+    std::set<std::string> all;
+    for (const auto& n : nonces) all.insert(n.begin(), n.end());
+    CHECK(all.size() == static_cast<std::size_t>(thread_count * 200));
+}

@@ -1,0 +1,357 @@
+// Notifications end to end: built and signed here as WeChat Pay would (fake_wechatpay), then
+// verified, decrypted and typed by notification_handler; and the real wechatpay-go vector.
+#include "checks.hpp"
+#include "fake_wechatpay.hpp"
+#include "vectors.hpp"
+
+#include <wechatpay/crypto.hpp>
+#include <wechatpay/notification.hpp>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+using wechatpay::errc;
+using wechatpay::notification_handler;
+using wechatpay::signature_headers;
+using namespace wechatpay_test;
+
+namespace {
+
+constexpr std::int64_t t0 = 1700000000;
+
+constexpr std::string_view transaction_json =
+    R"({"mchid":"1230000109","appid":"wxd678efh567hg6787","out_trade_no":"1217752501201407033233368018",)"
+    R"("transaction_id":"4200000000000000000000000001","trade_type":"JSAPI","trade_state":"SUCCESS",)"
+    R"("trade_state_desc":"支付成功","bank_type":"CMC","attach":"order-7","success_time":"2018-06-08T10:34:56+08:00",)"
+    R"("payer":{"openid":"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"},)"
+    R"("amount":{"total":100,"payer_total":90,"currency":"CNY","payer_currency":"CNY"},)"
+    R"("scene_info":{"device_id":"013467007045764"},)"
+    R"("promotion_detail":[{"coupon_id":"109519","name":"单品惠-6","scope":"SINGLE","type":"CASH","amount":10,)"
+    R"("stock_id":"931386","wechatpay_contribute":0,"merchant_contribute":10,"other_contribute":0,"currency":"CNY",)"
+    R"("goods_detail":[{"goods_id":"M1006","quantity":1,"unit_price":100,"discount_amount":10,"goods_remark":"备注"}]}]})";
+
+constexpr std::string_view refund_json =
+    R"({"mchid":"1900000100","transaction_id":"1008450740201411110005820873","out_trade_no":"20150806125346",)"
+    R"("refund_id":"50200207182018070300011301001","out_refund_no":"7752501201407033233368018",)"
+    R"("refund_status":"SUCCESS","success_time":"2018-06-08T10:34:56+08:00",)"
+    R"("user_received_account":"招商银行信用卡0403",)"
+    R"("amount":{"total":999,"refund":999,"payer_total":999,"payer_refund":999}})";
+
+wechatpay::apiv3_key test_key() {
+    return UNWRAP(wechatpay::apiv3_key::from(test_apiv3_key));
+}
+
+// The parts of a notification; body() encrypts the resource with `key` and lays out the JSON.
+struct notification_parts {
+    std::string id = "EV-2018022511223320873";
+    std::string create_time = "2015-05-20T13:29:35+08:00";
+    std::string event_type = "TRANSACTION.SUCCESS";
+    std::string summary = "支付成功";
+    std::string original_type = "transaction";
+    std::string algorithm = "AEAD_AES_256_GCM";
+    std::string associated_data = "transaction";
+    std::string nonce = "fdasflkja484";
+    std::string resource = std::string(transaction_json);
+
+    boost::json::object json(const wechatpay::apiv3_key& key) const {
+        boost::json::object res{
+            {"original_type", original_type},
+            {"algorithm", algorithm},
+            {"ciphertext", UNWRAP(wechatpay::aead_encrypt(key, nonce, associated_data, resource))},
+            {"associated_data", associated_data},
+            {"nonce", nonce}};
+        return {{"id", id},
+                {"create_time", create_time},
+                {"resource_type", "encrypt-resource"},
+                {"event_type", event_type},
+                {"summary", summary},
+                {"resource", res}};
+    }
+    std::string body(const wechatpay::apiv3_key& key = test_key()) const {
+        return boost::json::serialize(json(key));
+    }
+};
+
+struct signed_body {
+    signature_headers headers;
+    std::string body;
+};
+
+// `body` signed by the fake WeChat Pay at t0, naming its certificate (or `serial`).
+signed_body sign(std::string body, std::string_view serial = platform_serial) {
+    auto headers = fake_wechatpay::instance().sign(body, t0, "5K8264ILTKCH16CQ2502SI8ZNMTM67VS", serial);
+    return {std::move(headers), std::move(body)};
+}
+
+notification_handler make_handler(const wechatpay::apiv3_key& key = test_key()) {
+    return notification_handler(fake_wechatpay::instance().certificate_verifier(), key);
+}
+
+errc parse_errc(const signed_body& n) {
+    return errc_of(make_handler().parse_at(n.headers, n.body, t0));
+}
+
+}  // namespace
+
+TEST_CASE("a signed TRANSACTION.SUCCESS notification is verified, decrypted and typed", "[notification]") {
+    const notification_parts parts;
+    const auto n = sign(parts.body());
+    const auto parsed = UNWRAP(make_handler().parse_at(n.headers, n.body, t0 + 5));
+
+    CHECK(parsed.id == parts.id);
+    CHECK(parsed.create_time == parts.create_time);
+    CHECK(parsed.event_type == "TRANSACTION.SUCCESS");
+    CHECK(parsed.summary == "支付成功");
+    CHECK(parsed.resource_type == "encrypt-resource");
+    CHECK(parsed.original_type == "transaction");
+    CHECK(parsed.resource == transaction_json);
+    CHECK(parsed.request_id == n.headers.request_id);
+    CHECK(parsed.is_transaction());
+    CHECK_FALSE(parsed.is_refund());
+
+    const auto t = UNWRAP(parsed.transaction());
+    CHECK(t.mchid == "1230000109");
+    CHECK(t.appid == "wxd678efh567hg6787");
+    CHECK(t.out_trade_no == "1217752501201407033233368018");
+    CHECK(t.transaction_id == "4200000000000000000000000001");
+    CHECK(t.trade_type == "JSAPI");
+    CHECK(t.trade_state == "SUCCESS");
+    CHECK(t.trade_state_desc == "支付成功");
+    CHECK(t.bank_type == "CMC");
+    CHECK(t.attach == "order-7");
+    CHECK(t.success_time == "2018-06-08T10:34:56+08:00");
+    CHECK(t.payer_openid == "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o");
+    REQUIRE(t.amount.has_value());
+    CHECK(t.amount->total == 100);
+    CHECK(t.amount->payer_total == 90);
+    CHECK(t.amount->currency == "CNY");
+    CHECK(t.amount->payer_currency == "CNY");
+    CHECK(t.device_id == "013467007045764");
+    REQUIRE(t.promotion_detail.size() == 1);
+    CHECK(t.promotion_detail[0].coupon_id == "109519");
+    CHECK(t.promotion_detail[0].merchant_contribute == 10);
+    REQUIRE(t.promotion_detail[0].goods_detail.size() == 1);
+    CHECK(t.promotion_detail[0].goods_detail[0].goods_id == "M1006");
+    CHECK(t.raw == transaction_json);
+}
+
+TEST_CASE("a REFUND.SUCCESS notification gives a typed refund", "[notification]") {
+    notification_parts parts;
+    parts.event_type = "REFUND.SUCCESS";
+    parts.summary = "退款成功";
+    parts.original_type = "refund";
+    parts.associated_data = "refund";
+    parts.resource = std::string(refund_json);
+    const auto n = sign(parts.body());
+    const auto parsed = UNWRAP(make_handler().parse_at(n.headers, n.body, t0));
+
+    CHECK(parsed.is_refund());
+    CHECK_FALSE(parsed.is_transaction());
+    CHECK(parsed.event_type == "REFUND.SUCCESS");
+    const auto r = UNWRAP(parsed.refund());
+    CHECK(r.mchid == "1900000100");
+    CHECK(r.transaction_id == "1008450740201411110005820873");
+    CHECK(r.out_trade_no == "20150806125346");
+    CHECK(r.refund_id == "50200207182018070300011301001");
+    CHECK(r.out_refund_no == "7752501201407033233368018");
+    CHECK(r.refund_status == "SUCCESS");
+    CHECK(r.status.empty());
+    CHECK(r.success_time == "2018-06-08T10:34:56+08:00");
+    CHECK(r.user_received_account == "招商银行信用卡0403");
+    REQUIRE(r.amount.has_value());
+    CHECK(r.amount->total == 999);
+    CHECK(r.amount->refund == 999);
+    CHECK(r.amount->payer_total == 999);
+    CHECK(r.amount->payer_refund == 999);
+    CHECK_FALSE(r.amount->settlement_refund.has_value());
+}
+
+TEST_CASE("public key mode: a notification naming PUB_KEY_ID_… is verified with that key", "[notification]") {
+    const auto n = sign(notification_parts{}.body(), platform_public_key_id);
+    const notification_handler handler(fake_wechatpay::instance().public_key_verifier(), test_key());
+    const auto parsed = UNWRAP(handler.parse_at(n.headers, n.body, t0));
+    CHECK(parsed.resource == transaction_json);
+    // The certificate-only handler does not know that id.
+    CHECK(parse_errc(n) == errc::unknown_serial);
+}
+
+TEST_CASE("parse() checks the time window against the verifier's clock", "[notification]") {
+    const auto n = sign(notification_parts{}.body());
+    std::int64_t now = t0 + 300;
+    const notification_handler handler(
+        fake_wechatpay::instance().certificate_verifier([&now] { return now; }), test_key());
+    CHECK(outcome(handler.parse(n.headers, n.body)) == "ok");
+    now = t0 + 301;
+    CHECK(errc_of(handler.parse(n.headers, n.body)) == errc::stale_timestamp);
+}
+
+TEST_CASE("body_too_large: over 64 KiB is refused first; exactly 64 KiB is accepted",
+          "[notification][errors]") {
+    const auto body = notification_parts{}.body();
+    REQUIRE(body.size() < wechatpay::max_notification_body);
+    CHECK(wechatpay::max_notification_body == 64 * 1024);
+
+    // JSON allows trailing whitespace: pad a valid notification to the limit.
+    const auto at_limit = sign(body + std::string(wechatpay::max_notification_body - body.size(), ' '));
+    REQUIRE(at_limit.body.size() == 64 * 1024);
+    CHECK(outcome(make_handler().parse_at(at_limit.headers, at_limit.body, t0)) == "ok");
+
+    const auto over = sign(at_limit.body + " ");
+    const auto r = make_handler().parse_at(over.headers, over.body, t0);
+    REQUIRE(errc_of(r) == errc::body_too_large);
+    CHECK(r.error().kind() == wechatpay::error_kind::protocol);
+    // Checked before the signature: no headers at all still gives body_too_large.
+    CHECK(errc_of(make_handler().parse_at(signature_headers{}, over.body, t0)) == errc::body_too_large);
+}
+
+TEST_CASE("signature failures are the verifier's errors", "[notification][errors]") {
+    const auto n = sign(notification_parts{}.body());
+    CHECK(errc_of(make_handler().parse_at(n.headers, n.body + " ", t0)) == errc::bad_signature);
+    CHECK(errc_of(make_handler().parse_at(n.headers, n.body, t0 + 301)) == errc::stale_timestamp);
+    CHECK(errc_of(make_handler().parse_at(signature_headers{}, n.body, t0)) == errc::missing_header);
+
+    auto probe = n.headers;
+    probe.signature = "WECHATPAY/SIGNTEST/" + probe.signature;
+    CHECK(errc_of(make_handler().parse_at(probe, n.body, t0)) == errc::probe_signature);
+
+    // The real probe headers of signtest_probe_notification_headers.json.
+    const auto v = read_json_vector("signtest_probe_notification_headers.json");
+    const auto real_probe = headers_from_json(v.at("headers").as_object());
+    CHECK(errc_of(make_handler().parse_at(real_probe, json_string(v, "body_prefix"), 1733109540)) ==
+          errc::probe_signature);
+}
+
+TEST_CASE("malformed_json: a signed body that is not a notification envelope", "[notification][errors]") {
+    const auto good = notification_parts{}.json(test_key());
+    const auto without = [&](std::string_view field) {
+        auto resource = good.at("resource").as_object();
+        resource.erase(field);
+        auto envelope = good;
+        envelope["resource"] = resource;
+        return boost::json::serialize(envelope);
+    };
+    const auto with_resource = [&](boost::json::value resource) {
+        auto envelope = good;
+        envelope["resource"] = std::move(resource);
+        return boost::json::serialize(envelope);
+    };
+    auto numeric_ciphertext = good.at("resource").as_object();
+    numeric_ciphertext["ciphertext"] = 12345;
+    auto no_resource = good;
+    no_resource.erase("resource");
+
+    const std::string bodies[] = {
+        "not json",
+        "",
+        "[]",
+        "{",
+        boost::json::serialize(good) + "}",
+        boost::json::serialize(no_resource),
+        with_resource("encrypted"),
+        with_resource(nullptr),
+        without("ciphertext"),
+        without("nonce"),
+        boost::json::serialize(boost::json::object{{"resource", numeric_ciphertext}}),
+    };
+    for (const auto& body : bodies) {
+        CAPTURE(body);
+        const auto r = make_handler().parse_at(sign(body).headers, body, t0);
+        REQUIRE(errc_of(r) == errc::malformed_json);
+        CHECK(r.error().kind() == wechatpay::error_kind::protocol);
+    }
+}
+
+TEST_CASE("unsupported_algorithm: a resource not in AEAD_AES_256_GCM", "[notification][errors]") {
+    for (std::string_view algorithm : {"AEAD_AES_128_GCM", "AES_256_GCM", "aead_aes_256_gcm", "SM4_GCM"}) {
+        CAPTURE(algorithm);
+        notification_parts parts;
+        parts.algorithm = std::string(algorithm);
+        const auto n = sign(parts.body());
+        const auto r = make_handler().parse_at(n.headers, n.body, t0);
+        REQUIRE(errc_of(r) == errc::unsupported_algorithm);
+        CHECK(r.error().kind() == wechatpay::error_kind::protocol);
+    }
+}
+
+TEST_CASE("decrypt_failed: a well-signed resource that does not decrypt", "[notification][errors]") {
+    SECTION("encrypted with another APIv3 key") {
+        const auto other = UNWRAP(wechatpay::apiv3_key::from("ZYXWVUTSRQPONMLKJIHGFEDCBA987654"));
+        CHECK(parse_errc(sign(notification_parts{}.body(other))) == errc::decrypt_failed);
+    }
+    SECTION("associated data or nonce changed after encryption") {
+        auto json = notification_parts{}.json(test_key());
+        json["resource"].as_object()["associated_data"] = "refund";
+        CHECK(parse_errc(sign(boost::json::serialize(json))) == errc::decrypt_failed);
+        json = notification_parts{}.json(test_key());
+        json["resource"].as_object()["nonce"] = "fdasflkja485";
+        CHECK(parse_errc(sign(boost::json::serialize(json))) == errc::decrypt_failed);
+    }
+    SECTION("ciphertext tampered") {
+        auto json = notification_parts{}.json(test_key());
+        auto& ciphertext = json["resource"].as_object()["ciphertext"];
+        auto bytes = UNWRAP(wechatpay::base64_decode(ciphertext.as_string()));
+        bytes[3] = static_cast<char>(bytes[3] ^ 0x04);
+        ciphertext = wechatpay::base64_encode(bytes);
+        CHECK(parse_errc(sign(boost::json::serialize(json))) == errc::decrypt_failed);
+    }
+    SECTION("the real wechatpay-go notification with a 32-byte key it was not made for") {
+        const auto v = read_json_vector("sdk-tests/wechatpay-go/notify_payscore.json");
+        const notification_handler handler(wechatpay::verifier({load_certificate(files::go_cert_d7ce)}),
+                                           test_key());
+        const auto r = handler.parse_at(headers_from_json(v.at("headers").as_object()),
+                                        json_string(v, "body"), v.at("now_unix").as_int64());
+        REQUIRE(errc_of(r) == errc::decrypt_failed);
+        CHECK(r.error().kind() == wechatpay::error_kind::security);
+        CHECK(r.error().to_string().find(test_apiv3_key) == std::string::npos);
+    }
+}
+
+TEST_CASE("a resource ciphertext that is not base64 is a protocol error", "[notification][errors]") {
+    auto json = notification_parts{}.json(test_key());
+    json["resource"].as_object()["ciphertext"] = "not base64!";
+    const auto e = parse_errc(sign(boost::json::serialize(json)));
+    CAPTURE(e);
+    CHECK(is_one_of(e, {errc::malformed_base64, errc::malformed_json}));
+}
+
+TEST_CASE("wechatpay-go notify_payscore: verified at its time, resource decrypts with its 16-byte key",
+          "[notification][vectors]") {
+    const auto v = read_json_vector("sdk-tests/wechatpay-go/notify_payscore.json");
+    const auto headers = headers_from_json(v.at("headers").as_object());
+    const auto body = json_string(v, "body");
+    const wechatpay::verifier trusted({load_certificate(files::go_cert_d7ce)});
+    CHECK(outcome(trusted.verify_at(headers, body, v.at("now_unix").as_int64())) == "ok");
+
+    const auto envelope = boost::json::parse(body).as_object();
+    const auto& resource = envelope.at("resource").as_object();
+    const auto plaintext = UNWRAP(wechatpay::aes_gcm_decrypt(
+        json_string(v, "apiv3_key"), json_string(resource, "nonce"), json_string(resource, "associated_data"),
+        json_string(resource, "ciphertext")));
+    CHECK(plaintext == json_string(v, "expected_plaintext"));
+
+    // wechatpay-java's notification test carries the same resource.
+    const auto java = read_json_vector("sdk-tests/wechatpay-java/wechat_pay_notification.json");
+    CHECK(java.at("resource") == envelope.at("resource"));
+}
+
+TEST_CASE("reply_success is 204 without a body; reply_failure a 500 with FAIL JSON", "[notification]") {
+    const auto success = wechatpay::reply_success();
+    CHECK(success.status == 204);
+    CHECK(success.body.empty());
+    CHECK(success.content_type.empty());
+
+    const auto failure = wechatpay::reply_failure();
+    CHECK(failure.status == 500);
+    CHECK(failure.content_type.find("application/json") == 0);
+    const auto json = boost::json::parse(failure.body).as_object();
+    CHECK(json_string(json, "code") == "FAIL");
+    CHECK(json.contains("message"));
+
+    const std::string message = "验签失败 \"quoted\"\n\\";
+    const auto custom = wechatpay::reply_failure(message);
+    CHECK(custom.status == 500);
+    const auto custom_json = boost::json::parse(custom.body).as_object();
+    CHECK(json_string(custom_json, "code") == "FAIL");
+    CHECK(json_string(custom_json, "message") == message);
+}
