@@ -53,6 +53,9 @@ result<std::string> aes_gcm_encrypt(std::string_view key, std::string_view iv, s
 result<std::string> oaep_encrypt(const public_key& key, std::string_view plaintext);
 result<std::string> oaep_decrypt(const private_key& key, std::string_view ciphertext_b64);
 
+// Lower-case hex SHA-1 (bill downloads are checked against WeChat's hash_value with it).
+std::string sha1_hex(std::string_view data);
+
 // OpenSSL_cleanse: wipes a buffer so a secret does not linger in freed memory.
 void secure_wipe(std::string& s) noexcept;
 

@@ -41,6 +41,7 @@ enum class errc {
     malformed_json,       // body is not the JSON we expect
     body_too_large,       // body over the accepted limit
     unsupported_algorithm,  // resource algorithm other than AEAD_AES_256_GCM
+    malformed_gzip,       // a gzip download that does not inflate
     // api: WeChat Pay answered with an error status; see http_status, api_code, api_message
     api_error,
     // internal: OpenSSL refused an operation that should not fail

@@ -1,13 +1,12 @@
 // The client's operations: each builds its request, calls impl::send_ok, and maps the answer.
 #include "api/client_impl.hpp"
 
+#include "core/gzip.hpp"
 #include "core/json_reader.hpp"
 
 #include <boost/asio/strand.hpp>
 #include <boost/json.hpp>
 
-#include <openssl/evp.h>
-#include <zlib.h>
 
 namespace wechatpay {
 
@@ -47,36 +46,6 @@ result<T> with_request_id(result<T> r, const net::response& res) {
     e.request_id = std::string(res["Request-ID"]);
     e.http_status = res.result_int();
     return e;
-}
-
-result<std::string> gunzip(std::string_view data) {
-    z_stream z{};
-    if (inflateInit2(&z, 15 + 32) != Z_OK) return error(errc::crypto_failure, "zlib");
-    std::string out;
-    char buf[64 * 1024];
-    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-    z.avail_in = static_cast<uInt>(data.size());
-    int rc = Z_OK;
-    while (rc == Z_OK) {
-        z.next_out = reinterpret_cast<Bytef*>(buf);
-        z.avail_out = sizeof buf;
-        rc = inflate(&z, Z_NO_FLUSH);
-        out.append(buf, sizeof buf - z.avail_out);
-        if (rc == Z_BUF_ERROR && z.avail_in == 0) break;
-    }
-    inflateEnd(&z);
-    if (rc != Z_STREAM_END) return error(errc::malformed_base64, "bill is not valid gzip");
-    return out;
-}
-
-std::string sha1_hex(std::string_view data) {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned len = 0;
-    EVP_Digest(data.data(), data.size(), md, &len, EVP_sha1(), nullptr);
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string s;
-    for (unsigned i = 0; i < len; ++i) (s += hex[md[i] >> 4]) += hex[md[i] & 15];
-    return s;
 }
 
 bool iequal(std::string_view a, std::string_view b) {
@@ -257,7 +226,7 @@ task<std::string> client::download_bill(bill_info bill) {
     WECHATPAY_TRY(res, co_await self->send_ok(std::move(c)));
     std::string file = std::move(res->body());
     if (bill.gzip) {
-        auto plain = gunzip(file);
+        auto plain = detail::gunzip(file, 1024 * 1024 * 1024);
         if (!plain) co_return with_request_id(std::move(plain), *res);
         file = std::move(*plain);
     }

@@ -33,6 +33,7 @@ public:
         case errc::malformed_json: return "malformed JSON";
         case errc::body_too_large: return "body too large";
         case errc::unsupported_algorithm: return "unsupported algorithm";
+        case errc::malformed_gzip: return "malformed gzip data";
         case errc::api_error: return "WeChat Pay answered with an error";
         case errc::crypto_failure: return "OpenSSL operation failed";
         }
@@ -57,7 +58,7 @@ error_kind kind_of(const boost::system::error_code& code) noexcept {
     if (e == errc::invalid_argument) return error_kind::usage;
     if (e <= errc::file_unreadable) return error_kind::config;
     if (e <= errc::hash_mismatch) return error_kind::security;
-    if (e <= errc::unsupported_algorithm) return error_kind::protocol;
+    if (e <= errc::malformed_gzip) return error_kind::protocol;
     if (e == errc::api_error) return error_kind::api;
     return error_kind::internal;
 }

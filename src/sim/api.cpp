@@ -3,6 +3,8 @@
 #include "sim/auth.hpp"
 #include "sim/bills.hpp"
 
+#include "core/gzip.hpp"
+
 #include <wechatpay/crypto.hpp>
 #include <wechatpay/signer.hpp>
 
@@ -401,7 +403,7 @@ answer api::bill(const merchant& m, bool trade, std::string_view query, std::int
     const std::string token = random_nonce(24);
     {
         std::lock_guard lock(bills_mutex_);
-        bills_[token] = {m.mchid, tar == "GZIP" ? gzip(csv) : csv};
+        bills_[token] = {m.mchid, tar == "GZIP" ? detail::gzip(csv) : csv};
     }
     return {200, json::serialize(json::object{
                      {"hash_type", "SHA1"},

@@ -1,8 +1,5 @@
 #include "sim/bills.hpp"
 
-#include <openssl/evp.h>
-#include <zlib.h>
-
 #include <cstdio>
 #include <stdexcept>
 
@@ -111,35 +108,6 @@ std::string fundflow_bill_csv(const std::vector<order>& orders, const std::vecto
     out += "资金流水总笔数,收入笔数,收入金额,支出笔数,支出金额\r\n";
     row(out, {std::to_string(in_count + out_count), std::to_string(in_count), yuan(in_sum), std::to_string(out_count),
               yuan(out_sum)});
-    return out;
-}
-
-std::string gzip(const std::string& data) {
-    z_stream z{};
-    if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-        throw std::runtime_error("deflateInit2");
-    std::string out(deflateBound(&z, static_cast<uLong>(data.size())), '\0');
-    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-    z.avail_in = static_cast<uInt>(data.size());
-    z.next_out = reinterpret_cast<Bytef*>(out.data());
-    z.avail_out = static_cast<uInt>(out.size());
-    const int rc = deflate(&z, Z_FINISH);
-    out.resize(z.total_out);
-    deflateEnd(&z);
-    if (rc != Z_STREAM_END) throw std::runtime_error("deflate");
-    return out;
-}
-
-std::string sha1_hex(const std::string& data) {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_Digest(data.data(), data.size(), md, &len, EVP_sha1(), nullptr);
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned i = 0; i < len; ++i) {
-        out += hex[md[i] >> 4];
-        out += hex[md[i] & 15];
-    }
     return out;
 }
 

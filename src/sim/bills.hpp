@@ -16,7 +16,5 @@ std::string trade_bill_csv(const std::vector<order>& orders, const std::vector<r
 std::string fundflow_bill_csv(const std::vector<order>& orders, const std::vector<refund_record>& refunds,
                               const std::string& date, const std::string& kind);
 
-std::string gzip(const std::string& data);
-std::string sha1_hex(const std::string& data);  // lower-case hex
 
 }  // namespace wechatpay::sim

@@ -71,6 +71,7 @@ inline std::string errc_name(wechatpay::errc e) {
         case errc::malformed_json: return "malformed_json";
         case errc::body_too_large: return "body_too_large";
         case errc::unsupported_algorithm: return "unsupported_algorithm";
+        case errc::malformed_gzip: return "malformed_gzip";
         case errc::api_error: return "api_error";
         case errc::crypto_failure: return "crypto_failure";
     }

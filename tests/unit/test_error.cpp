@@ -43,6 +43,7 @@ const std::vector<std::pair<errc, error_kind>>& all_codes() {
         {errc::malformed_json, error_kind::protocol},
         {errc::body_too_large, error_kind::protocol},
         {errc::unsupported_algorithm, error_kind::protocol},
+        {errc::malformed_gzip, error_kind::protocol},
         {errc::api_error, error_kind::api},
         {errc::crypto_failure, error_kind::internal},
     };
@@ -77,8 +78,9 @@ TEST_CASE("errc values are stable and numbered from 1", "[error]") {
     CHECK(static_cast<int>(errc::decrypt_failed) == 19);
     CHECK(static_cast<int>(errc::hash_mismatch) == 20);
     CHECK(static_cast<int>(errc::malformed_base64) == 21);
-    CHECK(static_cast<int>(errc::api_error) == 25);
-    CHECK(static_cast<int>(errc::crypto_failure) == 26);
+    CHECK(static_cast<int>(errc::malformed_gzip) == 25);
+    CHECK(static_cast<int>(errc::api_error) == 26);
+    CHECK(static_cast<int>(errc::crypto_failure) == 27);
 }
 
 TEST_CASE("error codes live in the wechatpay category with a distinct message each", "[error]") {
