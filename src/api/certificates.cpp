@@ -68,14 +68,16 @@ result<std::vector<certificate>> open_list(std::string_view body, const apiv3_ke
 
 }  // namespace
 
-awaitable<result<std::vector<certificate>>> client::impl::refresh_certificates(bool force) {
-    {
+awaitable<result<std::vector<certificate>>> client::impl::refresh_certificates(std::string unknown_serial) {
+    if (!unknown_serial.empty()) {
         std::lock_guard lock(keys_mutex);
         const auto now = std::chrono::steady_clock::now();
-        if (!force && refreshed_once && now - last_refresh < std::chrono::minutes(1))
-            co_return error(errc::unknown_serial, "certificates were refreshed less than a minute ago");
-        last_refresh = now;
-        refreshed_once = true;
+        if (serial_refreshes.size() > 256) serial_refreshes.clear();  // bounded under a serial flood
+        auto& last = serial_refreshes[unknown_serial.substr(0, 64)];
+        const bool recent = last.time_since_epoch().count() != 0 && now - last < std::chrono::minutes(1);
+        if (recent || now - last_serial_refresh < std::chrono::milliseconds(200))
+            co_return error(errc::unknown_serial, "certificates were refreshed for it moments ago");
+        last = last_serial_refresh = now;
     }
     if (!cfg.apiv3) co_return error(errc::invalid_argument, "apiv3_key: needed to decrypt certificates");
     // The list's signature is checked below, against the certificates it brings.
@@ -141,7 +143,7 @@ awaitable<void> client::impl::refresh_loop(std::weak_ptr<impl> weak, std::shared
             auto self = weak.lock();
             if (!self) co_return;
             if (!first) {
-                auto r = co_await self->refresh_certificates(true);
+                auto r = co_await self->refresh_certificates();
                 if (!r) self->log(log_level::warning, "certificate refresh failed: " + r.error().to_string());
             }
             period = std::chrono::duration_cast<std::chrono::milliseconds>(self->cfg.certificate_refresh);

@@ -242,7 +242,7 @@ task<std::string> client::download_bill(bill_info bill) {
 
 task<std::vector<certificate>> client::certificates() {
     auto self = impl_;
-    co_return co_await self->refresh_certificates(true);
+    co_return co_await self->refresh_certificates();
 }
 
 task<api_response> client::request(std::string method, std::string target, std::string body) {

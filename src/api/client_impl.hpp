@@ -12,6 +12,7 @@
 #include <boost/asio/strand.hpp>
 
 #include <atomic>
+#include <map>
 #include <mutex>
 
 namespace wechatpay {
@@ -52,8 +53,10 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
 
     mutable std::mutex keys_mutex;
     verifier keys;  // WeChat Pay's keys; replaced whole on refresh
-    std::chrono::steady_clock::time_point last_refresh{};  // rate limit for unknown serials
-    bool refreshed_once = false;
+    // Refreshes prompted by unknown serials: each serial at most once a minute, and none
+    // within 200 ms of another, so forged serials cannot make us download in a loop.
+    std::map<std::string, std::chrono::steady_clock::time_point> serial_refreshes;
+    std::chrono::steady_clock::time_point last_serial_refresh{};
 
     std::atomic<std::uint64_t> calls{0}, retries{0}, failovers{0}, refreshes{0};
     asio::strand<asio::any_io_executor> refresh_strand;
@@ -67,8 +70,9 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
 
     verifier current_keys() const;
     // Downloads /v3/certificates and installs them (the answer must verify with them or with
-    // a certificate already trusted). Rate-limited to once a minute unless `force`.
-    asio::awaitable<result<std::vector<certificate>>> refresh_certificates(bool force);
+    // a certificate already trusted). `unknown_serial`, when set, names the serial that
+    // prompted it: such refreshes are rate-limited.
+    asio::awaitable<result<std::vector<certificate>>> refresh_certificates(std::string unknown_serial = {});
     void start_refresh_loop();
     void stop_refresh_loop();
     static asio::awaitable<void> refresh_loop(std::weak_ptr<impl> self,
@@ -82,7 +86,9 @@ private:
     struct attempt_result {
         result<net::response> answer;
         bool network_failure = false;  // no HTTP answer at all (may fail over)
+        bool retryable = true;         // false when another attempt cannot help
     };
+    asio::awaitable<result<net::response>> send_attempts(call c);
     asio::awaitable<attempt_result> attempt(const call& c, net::session_pool& pool, const std::string& host);
     asio::awaitable<result<void>> verify_answer(const net::response& res);
 };

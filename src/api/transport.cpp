@@ -1,6 +1,8 @@
 #include "api/client_impl.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/beast/http/error.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -24,6 +26,14 @@ std::chrono::milliseconds backoff(const retry_config& r, unsigned attempt) {
     const auto cap = std::min<std::int64_t>(r.max_delay.count(), r.base_delay.count() << std::min(attempt, 20u));
     thread_local std::minstd_rand rng{std::random_device{}()};
     return std::chrono::milliseconds(std::uniform_int_distribution<std::int64_t>(0, std::max<std::int64_t>(cap, 0))(rng));
+}
+
+// The peer closed a connection we thought alive (the usual fate of an idle keep-alive one).
+// Only then is a request certainly unprocessed: a timeout or a cancellation is not that.
+bool peer_closed(const boost::system::error_code& ec) {
+    namespace ae = asio::error;
+    return ec == net::http::error::end_of_stream || ec == ae::eof || ec == ae::connection_reset ||
+           ec == ae::broken_pipe || ec == ae::connection_aborted || ec == asio::ssl::error::stream_truncated;
 }
 
 std::string host_header(const std::string& host, std::uint16_t port) {
@@ -54,7 +64,7 @@ awaitable<result<void>> client::impl::verify_answer(const net::response& res) {
     // A serial we do not know may be a rotated platform certificate: refresh once (at most
     // once a minute) and look again.
     if (!ok && ok.error().is(errc::unknown_serial) && cfg.downloads_certificates()) {
-        auto refreshed = co_await refresh_certificates(false);
+        auto refreshed = co_await refresh_certificates(headers.serial);
         if (refreshed) ok = current_keys().verify(headers, body);
     }
     if (!ok) {
@@ -73,7 +83,7 @@ awaitable<client::impl::attempt_result> client::impl::attempt(const call& c, net
     net::session* session_ref = nullptr;
     for (int round = 0;; ++round) {
         auto lease = co_await pool.acquire();
-        if (!lease) co_return attempt_result{lease.error(), false};
+        if (!lease) co_return attempt_result{lease.error(), false, false};  // pool exhausted: waiting again won't help
         if (lease->empty()) {
             // Each session lives on its own strand: Beast streams need their operations and
             // timeouts serialised, while the client's callers may run on any thread.
@@ -84,7 +94,7 @@ awaitable<client::impl::attempt_result> client::impl::attempt(const call& c, net
                                              asio::use_awaitable);
             if (!s) {
                 log(log_level::warning, s.error().to_string());
-                co_return attempt_result{s.error(), true};
+                co_return attempt_result{s.error(), true, true};
             }
             pool.count_connect(**s);
             lease->attach(std::move(*s));
@@ -92,7 +102,7 @@ awaitable<client::impl::attempt_result> client::impl::attempt(const call& c, net
         const bool reused = lease->reused();
 
         auto signed_req = merchant.sign_request(http::to_string(c.method), c.target, c.body);
-        if (!signed_req) co_return attempt_result{signed_req.error(), false};
+        if (!signed_req) co_return attempt_result{signed_req.error(), false, false};
         net::request req{c.method, c.target, 11};
         req.set(http::field::host, host_header(host, cfg.endpoint.port));
         req.set(http::field::authorization, signed_req->authorization);
@@ -108,19 +118,29 @@ awaitable<client::impl::attempt_result> client::impl::attempt(const call& c, net
                                          net::exchange(*session_ref, req, cfg.timeouts.request, c.body_limit),
                                          asio::use_awaitable);
         if (!x.answer) {
-            if (reused && !x.got_answer_bytes && round == 0) continue;  // lease dropped: discarded
-            co_return attempt_result{x.answer.error(), !x.got_answer_bytes};
+            if (reused && !x.got_answer_bytes && round == 0 && peer_closed(x.answer.error().code))
+                continue;  // the lease is dropped (discarded); try once more on another session
+            co_return attempt_result{x.answer.error(), !x.got_answer_bytes, true};
         }
         if (x.answer->keep_alive()) {
             if (!pool.resumable()) pool.remember(net::current_tls_session(*lease->get()));
             lease->keep();
         }
-        co_return attempt_result{std::move(*x.answer), false};
+        co_return attempt_result{std::move(*x.answer), false, true};
     }
 }
 
 awaitable<result<net::response>> client::impl::send(call c) {
+    // Cancellation is reported as operation_aborted, not thrown; the flag belongs to the
+    // caller's coroutine, so it is restored on the way out.
+    const bool caller_throws = co_await asio::this_coro::throw_if_cancelled();
     co_await asio::this_coro::throw_if_cancelled(false);
+    auto r = co_await send_attempts(std::move(c));
+    co_await asio::this_coro::throw_if_cancelled(caller_throws);
+    co_return r;
+}
+
+awaitable<result<net::response>> client::impl::send_attempts(call c) {
     ++calls;
     const std::string what = std::string(http::to_string(c.method)) + " " + c.target.substr(0, c.target.find('?'));
     bool on_backup = false;
@@ -145,7 +165,7 @@ awaitable<result<net::response>> client::impl::send(call c) {
         } else {
             error failure = r.answer.error();
             failure.detail = what + ": " + failure.detail;
-            const bool can_retry = c.retry_safe && n < cfg.retry.max_attempts &&
+            const bool can_retry = c.retry_safe && r.retryable && n < cfg.retry.max_attempts &&
                                    failure.code != asio::error::operation_aborted &&
                                    failure.kind() == error_kind::transport;
             if (!can_retry) co_return failure;

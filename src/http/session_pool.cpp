@@ -10,16 +10,19 @@
 
 namespace wechatpay::net {
 
-// A coroutine waiting for a session. The pool answers it exactly once (under the mutex, `done`
-// says whether it has): a session, an empty session (permission to connect) or timed_out.
-// The thread-safe channel carries that answer; the deadline timer only runs on the strand.
+// A coroutine waiting for a session. Under the pool's mutex the pool settles it exactly once
+// (`done`): a grant (a session, or an empty one: permission to connect) or a timeout, then
+// wakes it through the thread-safe channel. The answer itself stays here, under the mutex, so
+// a waiter that is cancelled at the same moment still finds — and gives back — its grant.
+// The deadline timer only ever runs on the pool's strand.
 struct session_pool::waiter {
-    using channel = asio::experimental::concurrent_channel<void(boost::system::error_code, std::shared_ptr<session>)>;
+    using channel = asio::experimental::concurrent_channel<void(boost::system::error_code)>;
     waiter(asio::any_io_executor ex, asio::strand<asio::any_io_executor> strand)
-        : answer(std::move(ex), 1), deadline(std::move(strand)) {}
-    channel answer;
+        : wake(std::move(ex), 1), deadline(std::move(strand)) {}
+    channel wake;
     asio::steady_timer deadline;
-    bool done = false;
+    bool done = false, granted = false, timed_out = false;
+    std::shared_ptr<session> grant;
 };
 
 // ---- pooled_session ---------------------------------------------------------------------
@@ -40,7 +43,8 @@ pooled_session& pooled_session::operator=(pooled_session&& o) noexcept {
 pooled_session::~pooled_session() { release(); }
 
 void pooled_session::release() noexcept {
-    if (pool_) pool_->give_back(std::move(s_), keep_ && s_);
+    const bool keep = keep_ && s_;  // before s_ is moved from
+    if (pool_) pool_->give_back(std::move(s_), keep);
     pool_.reset();
     s_.reset();
     keep_ = false;
@@ -87,26 +91,27 @@ asio::awaitable<result<pooled_session>> session_pool::acquire() {
             if (!ec) self->expire(w);
         });
     });
-    auto [ec, s] = co_await w->answer.async_receive(asio::as_tuple(asio::use_awaitable));
+    auto [ec] = co_await w->wake.async_receive(asio::as_tuple(asio::use_awaitable));
     asio::post(strand_, [w] { w->deadline.cancel(); });
 
-    if (!ec) co_return pooled_session(self, std::move(s));
-    if (ec == asio::error::timed_out) co_return error(ec, "no free session within the acquire timeout");
-
-    // Cancelled. If the pool answered meanwhile, take the answer back so nothing is lost.
-    bool answered = false;
+    bool granted = false, timed_out = false;
+    std::shared_ptr<session> got;
     {
         std::lock_guard lock(mutex_);
-        if (w->done) answered = true;
-        else {
+        if (!w->done) {  // woken by cancellation before the pool settled it
             w->done = true;
             waiters_.erase(std::find(waiters_.begin(), waiters_.end(), w));
         }
+        granted = w->granted;
+        timed_out = w->timed_out;
+        got = std::move(w->grant);
     }
-    if (answered)
-        w->answer.try_receive([&](boost::system::error_code aec, std::shared_ptr<session> got) {
-            if (!aec) pooled_session(self, std::move(got)).keep();
-        });
+    if (granted) {
+        pooled_session lease(self, std::move(got));
+        if (!ec) co_return lease;
+        if (!lease.empty()) lease.keep();  // cancelled after all: the grant goes back intact
+    }
+    if (timed_out) co_return error(asio::error::timed_out, "no free session within the acquire timeout");
     co_return error(asio::error::operation_aborted, "cancelled while waiting for a session");
 }
 
@@ -128,8 +133,9 @@ void session_pool::give_back(std::shared_ptr<session> s, bool keep) noexcept {
 void session_pool::hand_to_waiter(std::shared_ptr<session> s) {
     auto w = std::move(waiters_.front());
     waiters_.pop_front();
-    w->done = true;
-    w->answer.try_send(boost::system::error_code(), std::move(s));
+    w->done = w->granted = true;
+    w->grant = std::move(s);
+    w->wake.try_send(boost::system::error_code());
 }
 
 void session_pool::expire(const std::shared_ptr<waiter>& w) {
@@ -138,7 +144,8 @@ void session_pool::expire(const std::shared_ptr<waiter>& w) {
     w->done = true;
     waiters_.erase(std::find(waiters_.begin(), waiters_.end(), w));
     ++counters_.acquire_timeouts;
-    w->answer.try_send(asio::error::timed_out, nullptr);
+    w->timed_out = true;
+    w->wake.try_send(boost::system::error_code());
 }
 
 void session_pool::count_connect(const session& s) {

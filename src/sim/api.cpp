@@ -304,7 +304,7 @@ answer api::prepay(const merchant& m, std::string_view kind, const std::string& 
         {"jsapi", "JSAPI"}, {"app", "APP"}, {"native", "NATIVE"}, {"h5", "MWEB"}};
     o.trade_type = trade_types.at(kind);
     o.created = now;
-    o.fingerprint = json::serialize(doc);
+    o.fingerprint = std::string(kind) + " " + json::serialize(doc);  // same body, other kind: a change
     const order stored = store_.insert_or_get(o);
     if (stored.fingerprint != o.fingerprint)
         return error_answer(403, "OUT_TRADE_NO_USED", "out_trade_no was used with other parameters");

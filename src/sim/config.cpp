@@ -82,7 +82,7 @@ result<config> load_config(const fs::path& file) {
     if (!text) return error(errc::file_unreadable, "config: cannot read " + file.string());
     boost::system::error_code ec;
     auto doc = json::parse(*text, ec);
-    if (ec || !doc.is_object()) return error(errc::malformed_json, "config: not a JSON object: " + file.string());
+    if (ec || !doc.is_object()) return error(errc::invalid_argument, "config: not a JSON object: " + file.string());
     const fs::path base = file.parent_path();
     const reader top(doc.get_object(), "", base);
     config cfg;

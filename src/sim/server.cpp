@@ -28,6 +28,7 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/json.hpp>
 
+#include <array>
 #include <atomic>
 #include <sstream>
 #include <thread>
@@ -219,6 +220,19 @@ struct simulator::impl {
         }
     }
 
+    // A lingering close: read and drop what the client is still sending (bounded in bytes and
+    // time), so that closing does not answer its unread bytes with a reset that can destroy
+    // the answer we just sent before the client reads it.
+    static awaitable<void> drain(beast::ssl_stream<beast::tcp_stream>& stream) {
+        std::array<char, 16 * 1024> sink;
+        stream.next_layer().expires_after(2s);
+        for (std::size_t total = 0; total < 8 * 1024 * 1024;) {
+            auto [ec, n] = co_await stream.async_read_some(asio::buffer(sink), tuple_awaitable);
+            if (ec) break;
+            total += n;
+        }
+    }
+
     awaitable<void> serve(tcp::socket socket) {
         ++counters.connections_open;
         struct open_guard {
@@ -247,6 +261,7 @@ struct simulator::impl {
                 counters.answer(413);
                 stream.next_layer().expires_after(5s);
                 co_await http::async_write(stream, res, tuple_awaitable);
+                co_await drain(stream);
                 break;
             }
             if (rec) co_return;  // closed, idle timeout, or garbage: drop the connection

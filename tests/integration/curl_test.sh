@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# The simulator as a process, driven the way a test in another language would: `wechatpay sim
+# --generate` in the background, requests signed with `wechatpay sign` and sent with curl
+# (verifying the simulator's TLS certificate against its CA), answers checked with
+# `wechatpay verify`. Needs bash, coreutils, sed, grep, curl and openssl.
+#   usage: curl_test.sh WECHATPAY_BINARY
+set -euo pipefail
+
+W=$1
+T=$(mktemp -d)
+SIM_PID=
+cleanup() {
+    if [[ -n $SIM_PID ]]; then
+        kill "$SIM_PID" 2>/dev/null || true
+        wait "$SIM_PID" 2>/dev/null || true
+    fi
+    rm -rf "$T"
+}
+trap cleanup EXIT
+
+passed=0
+failed=0
+pass() { passed=$((passed + 1)); echo "ok - $1"; }
+fail() { failed=$((failed + 1)); echo "FAIL - $1: $2"; }
+die() { echo "FATAL: $*" >&2; [[ -f $T/sim.err ]] && cat "$T/sim.err" >&2; exit 1; }
+
+# ---- start the simulator -----------------------------------------------------------------
+"$W" sim --generate "$T/sim" --max-seconds 60 >"$T/start" 2>"$T/sim.err" &
+SIM_PID=$!
+for _ in $(seq 1 300); do
+    [[ -s $T/start ]] && break
+    kill -0 "$SIM_PID" 2>/dev/null || die "wechatpay sim exited before printing its start line"
+    sleep 0.1
+done
+start=$(head -n1 "$T/start")
+[[ -n $start ]] || die "no start line after 30 s"
+ADDR=$(sed -n 's/^{"listening":"\([^"]*\)".*/\1/p' <<<"$start")
+CA=$(sed -n 's/.*"ca":"\([^"]*\)"}$/\1/p' <<<"$start")
+[[ $ADDR =~ ^127\.0\.0\.1:[0-9]+$ ]] && pass "start line names a loopback address" || fail "start line" "$start"
+[[ -f $CA ]] && pass "start line names the CA file" || fail "CA file" "$CA"
+
+S=$T/sim
+json_string() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p" "$S/simulator.json"; }
+MCHID=$(json_string mchid)
+APPID=$(sed -n 's/.*"appids":\["\([^"]*\)".*/\1/p' "$S/simulator.json")
+PKID=$(json_string id)
+[[ -n $MCHID && -n $APPID && $PKID == PUB_KEY_ID_* ]] || die "cannot read simulator.json"
+
+# ---- helpers -----------------------------------------------------------------------------
+# hdr NAME FILE: a header's value from a `curl -D` file (case-insensitive, CR stripped).
+hdr() { grep -i "^$1:" "$2" | head -n1 | cut -d' ' -f2- | tr -d '\r'; }
+# status FILE: the HTTP status of a `curl -D` file.
+status() { head -n1 "$1" | cut -d' ' -f2; }
+
+# call NAME METHOD URL [BODY_FILE] [EXTRA_HEADER]: signs with `wechatpay sign` and sends with
+# curl; the answer's headers land in $T/NAME.h and its body in $T/NAME.b.
+call() {
+    local name=$1 method=$2 url=$3 body=${4:-} extra=${5:-} auth
+    local sign_args=(sign --private-key "$S/apiclient_key.pem" --mchid "$MCHID" --serial "$SERIAL"
+                     --method "$method" --url "$url")
+    local curl_args=(-sS --cacert "$CA" -D "$T/$name.h" -o "$T/$name.b" -X "$method"
+                     -H "Accept: application/json" -H "User-Agent: wechatpay-curl-test")
+    if [[ -n $body ]]; then
+        sign_args+=(--body-file "$body")
+        curl_args+=(-H "Content-Type: application/json" --data-binary "@$body")
+    fi
+    [[ -n $extra ]] && curl_args+=(-H "$extra")
+    auth=$("$W" "${sign_args[@]}")
+    curl "${curl_args[@]}" -H "Authorization: $auth" "https://$ADDR$url"
+}
+
+# verify NAME [BODY_FILE] KEYS...: `wechatpay verify` on an answer's headers and body; prints
+# its exit status.
+verify() {
+    local name=$1 body=$2
+    shift 2
+    local rc=0
+    "$W" verify --serial "$(hdr Wechatpay-Serial "$T/$name.h")" \
+        --timestamp "$(hdr Wechatpay-Timestamp "$T/$name.h")" --nonce "$(hdr Wechatpay-Nonce "$T/$name.h")" \
+        --signature "$(hdr Wechatpay-Signature "$T/$name.h")" --body-file "$body" "$@" \
+        >/dev/null 2>"$T/verify.err" || rc=$?
+    echo "$rc"
+}
+BOTH_KEYS=(--certificate "$S/platform_cert.pem" --public-key "$S/wechatpay_pub_key.pem" --public-key-id "$PKID")
+
+# ---- serial --------------------------------------------------------------------------------
+SERIAL=$("$W" serial --certificate "$S/apiclient_cert.pem")
+oracle=$(openssl x509 -in "$S/apiclient_cert.pem" -noout -serial | cut -d= -f2)
+[[ $SERIAL == "$oracle" ]] && pass "wechatpay serial matches openssl x509 -serial" || fail "serial" "$SERIAL vs $oracle"
+PLATFORM_SERIAL=$("$W" serial --certificate "$S/platform_cert.pem")
+
+# ---- native prepay -------------------------------------------------------------------------
+NO="CURL$(date +%s)$$"
+printf '{"appid":"%s","mchid":"%s","description":"curl test","out_trade_no":"%s","notify_url":"https://merchant.example.com/notify","amount":{"total":1,"currency":"CNY"}}' \
+    "$APPID" "$MCHID" "$NO" >"$T/prepay.json"
+call prepay POST /v3/pay/transactions/native "$T/prepay.json"
+[[ $(status "$T/prepay.h") == 200 ]] && pass "signed native prepay answers 200" || fail "prepay status" "$(cat "$T/prepay.h" "$T/prepay.b")"
+grep -q '"code_url":"weixin://wxpay/bizpayurl' "$T/prepay.b" && pass "prepay answers a code_url" || fail "code_url" "$(cat "$T/prepay.b")"
+[[ -n $(hdr Request-ID "$T/prepay.h") ]] && pass "answer has a Request-ID" || fail "Request-ID" "missing"
+[[ $(hdr Wechatpay-Serial "$T/prepay.h") == "$PLATFORM_SERIAL" ]] && pass "answer names the platform certificate" \
+    || fail "Wechatpay-Serial" "$(hdr Wechatpay-Serial "$T/prepay.h")"
+rc=$(verify prepay "$T/prepay.b" "${BOTH_KEYS[@]}")
+[[ $rc == 0 ]] && pass "wechatpay verify accepts the prepay answer" || fail "verify prepay" "exit $rc: $(cat "$T/verify.err")"
+{ cat "$T/prepay.b"; printf ' '; } >"$T/tampered.b"
+rc=$(verify prepay "$T/tampered.b" "${BOTH_KEYS[@]}")
+[[ $rc == 1 ]] && pass "wechatpay verify rejects a tampered body (exit 1)" || fail "verify tampered" "exit $rc"
+
+# ---- query ---------------------------------------------------------------------------------
+call query GET "/v3/pay/transactions/out-trade-no/$NO?mchid=$MCHID"
+[[ $(status "$T/query.h") == 200 ]] && pass "signed query answers 200" || fail "query status" "$(cat "$T/query.h" "$T/query.b")"
+grep -q "\"out_trade_no\":\"$NO\"" "$T/query.b" && grep -q '"trade_state":"NOTPAY"' "$T/query.b" \
+    && pass "query finds the NOTPAY order" || fail "query body" "$(cat "$T/query.b")"
+rc=$(verify query "$T/query.b" "${BOTH_KEYS[@]}")
+[[ $rc == 0 ]] && pass "wechatpay verify accepts the query answer" || fail "verify query" "exit $rc: $(cat "$T/verify.err")"
+sed 's/NOTPAY/SUCCESS/' "$T/query.b" >"$T/tampered.b"
+rc=$(verify query "$T/tampered.b" "${BOTH_KEYS[@]}")
+[[ $rc == 1 ]] && pass "wechatpay verify rejects a forged trade_state (exit 1)" || fail "verify forged" "exit $rc"
+
+# ---- answers signed with the public key ------------------------------------------------------
+call by_key GET "/v3/pay/transactions/out-trade-no/$NO?mchid=$MCHID" "" "Wechatpay-Serial: $PKID"
+[[ $(hdr Wechatpay-Serial "$T/by_key.h") == "$PKID" ]] && pass "Wechatpay-Serial: PUB_KEY_ID_ gets a public-key answer" \
+    || fail "public key serial" "$(hdr Wechatpay-Serial "$T/by_key.h")"
+rc=$(verify by_key "$T/by_key.b" --public-key "$S/wechatpay_pub_key.pem" --public-key-id "$PKID")
+[[ $rc == 0 ]] && pass "verify with the public key alone" || fail "verify public key" "exit $rc: $(cat "$T/verify.err")"
+rc=$(verify by_key "$T/by_key.b" --certificate "$S/platform_cert.pem")
+[[ $rc == 1 ]] && pass "a certificate-only verify rejects it (exit 1)" || fail "verify certificate only" "exit $rc"
+
+# ---- a request without a signature -----------------------------------------------------------
+curl -sS --cacert "$CA" -D "$T/anon.h" -o "$T/anon.b" "https://$ADDR/v3/pay/transactions/out-trade-no/$NO?mchid=$MCHID"
+[[ $(status "$T/anon.h") == 401 ]] && grep -q '"code":"SIGN_ERROR"' "$T/anon.b" \
+    && pass "an unsigned request answers 401 SIGN_ERROR" || fail "unsigned" "$(cat "$T/anon.h" "$T/anon.b")"
+rc=$(verify anon "$T/anon.b" "${BOTH_KEYS[@]}")
+[[ $rc == 0 ]] && pass "the 401 answer is signed too" || fail "verify 401" "exit $rc: $(cat "$T/verify.err")"
+
+# ---- TLS: the CA is required -----------------------------------------------------------------
+if curl -sS -o /dev/null "https://$ADDR/v3/certificates" 2>/dev/null; then
+    fail "TLS" "curl without --cacert trusted the simulator"
+else
+    pass "curl without the simulator's CA refuses the connection"
+fi
+
+kill -0 "$SIM_PID" 2>/dev/null && pass "the simulator is still running" || fail "simulator" "exited early"
+
+echo "$passed passed, $failed failed"
+[[ $failed == 0 ]]

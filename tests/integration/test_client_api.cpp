@@ -1,0 +1,455 @@
+// The client's operations against the simulator over real TLS: every operation's happy path,
+// validation before any I/O, WeChat's errors with their diagnostics, answers that fail
+// verification, the certificate modes, notifications and the logger.
+#include "client_env.hpp"
+
+#include <fstream>
+#include <iterator>
+#include <mutex>
+
+using namespace wechatpay_test;
+using wechatpay::errc;
+using wechatpay::prepay_kind;
+
+namespace {
+
+// Today's date in China Standard Time (bills of today exist and are not in the future).
+std::string today_cst() {
+    const std::time_t t = std::time(nullptr) + 8 * 3600;
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[16];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+    return buf;
+}
+
+// Whether base64 `signature` is the merchant's SHA256withRSA of `message`.
+bool merchant_signed(const std::string& message, const std::string& signature) {
+    auto raw = wechatpay::base64_decode(signature);
+    return raw && shared_keys::get().merchant_cert.key().verify_sha256(message, *raw);
+}
+
+// Pays an order through the simulator's control API, as the user would.
+void pay(client_env& env, const std::string& out_trade_no) {
+    REQUIRE(outcome(env.sim().pay(shared_keys::get().setup.mchid, out_trade_no, "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")) == "ok");
+}
+
+// An API error's diagnostics, as Catch prints them on failure.
+std::string diagnostics(const wechatpay::error& e) {
+    return e.to_string() + " [" + e.api_code + "]";
+}
+
+}  // namespace
+
+// ---- happy paths --------------------------------------------------------------------------
+
+TEST_CASE("client: APP and JSAPI prepays return payment parameters the merchant signed", "[client][prepay]") {
+    client_env env;
+    const auto& k = shared_keys::get();
+
+    auto app = env.run(env.client().prepay_app(client_env::order(trade_no("APP"), 600, prepay_kind::app)));
+    REQUIRE(outcome(app) == "ok");
+    CHECK(!app->prepay_id.empty());
+    CHECK(app->payment.prepayid == app->prepay_id);
+    CHECK(app->payment.appid == k.setup.appid);
+    CHECK(app->payment.partnerid == k.setup.mchid);
+    CHECK(app->payment.package == "Sign=WXPay");
+    CHECK(merchant_signed(app->payment.appid + "\n" + app->payment.timestamp + "\n" + app->payment.noncestr + "\n" +
+                              app->payment.prepayid + "\n",
+                          app->payment.sign));
+
+    auto js = env.run(env.client().prepay_jsapi(client_env::order(trade_no("JS"), 1999, prepay_kind::jsapi)));
+    REQUIRE(outcome(js) == "ok");
+    CHECK(js->payment.package == "prepay_id=" + js->prepay_id);
+    CHECK(js->payment.appId == k.setup.appid);
+    CHECK(js->payment.signType == "RSA");
+    CHECK(merchant_signed(js->payment.appId + "\n" + js->payment.timeStamp + "\n" + js->payment.nonceStr + "\n" +
+                              js->payment.package + "\n",
+                          js->payment.paySign));
+    // A signature of other bytes does not pass the same check.
+    CHECK_FALSE(merchant_signed(js->payment.appId + "\n", js->payment.paySign));
+}
+
+TEST_CASE("client: NATIVE and H5 prepays return their URLs", "[client][prepay]") {
+    client_env env;
+    auto code = env.run(env.client().prepay_native(client_env::order(trade_no("NAT"))));
+    REQUIRE(outcome(code) == "ok");
+    CHECK(code->starts_with("weixin://"));
+    auto h5 = env.run(env.client().prepay_h5(client_env::order(trade_no("H5"), 300, prepay_kind::h5)));
+    REQUIRE(outcome(h5) == "ok");
+    CHECK(h5->starts_with("https://"));
+}
+
+TEST_CASE("client: queries follow an order from NOTPAY to SUCCESS, close closes", "[client][query]") {
+    client_env env;
+    auto& c = env.client();
+    const std::string no = env.new_order(250);
+
+    auto before = env.run(c.query_by_out_trade_no(no));
+    REQUIRE(outcome(before) == "ok");
+    CHECK(before->trade_state == "NOTPAY");
+    CHECK(before->out_trade_no == no);
+
+    pay(env, no);
+    auto paid = env.run(c.query_by_out_trade_no(no));
+    REQUIRE(outcome(paid) == "ok");
+    CHECK(paid->trade_state == "SUCCESS");
+    CHECK(paid->trade_type == "NATIVE");
+    REQUIRE(!paid->transaction_id.empty());
+    REQUIRE(paid->amount);
+    CHECK(paid->amount->total == 250);
+    CHECK(!paid->raw.empty());
+
+    auto by_id = env.run(c.query_by_transaction_id(paid->transaction_id));
+    REQUIRE(outcome(by_id) == "ok");
+    CHECK(by_id->out_trade_no == no);
+    CHECK(by_id->trade_state == "SUCCESS");
+
+    const std::string unpaid = env.new_order();
+    CHECK(outcome(env.run(c.close(unpaid))) == "ok");
+    auto closed = env.run(c.query_by_out_trade_no(unpaid));
+    REQUIRE(outcome(closed) == "ok");
+    CHECK(closed->trade_state == "CLOSED");
+}
+
+TEST_CASE("client: a refund is PROCESSING, then SUCCESS after the refund delay", "[client][refund]") {
+    client_env env;
+    auto& c = env.client();
+    const std::string no = env.new_order(100);
+    pay(env, no);
+
+    wechatpay::refund_request r;
+    r.out_trade_no = no;
+    r.out_refund_no = "R" + no;
+    r.reason = "商品已售完";
+    r.refund = 60;
+    r.total = 100;
+    auto refunded = env.run(c.refund(r));
+    REQUIRE(outcome(refunded) == "ok");
+    CHECK(refunded->out_refund_no == r.out_refund_no);
+    CHECK(refunded->out_trade_no == no);
+    CHECK(!refunded->refund_id.empty());
+    CHECK((refunded->status == "PROCESSING" || refunded->status == "SUCCESS"));
+
+    std::string status;
+    for (int i = 0; i < 50 && status != "SUCCESS"; ++i) {
+        std::this_thread::sleep_for(50ms);
+        auto q = env.run(c.query_refund(r.out_refund_no));
+        REQUIRE(outcome(q) == "ok");
+        REQUIRE(q->amount);
+        CHECK(q->amount->refund == 60);
+        status = q->status;
+    }
+    CHECK(status == "SUCCESS");
+}
+
+TEST_CASE("client: bills are downloaded, inflated and checked against their SHA1", "[client][bill]") {
+    client_env env;
+    auto& c = env.client();
+    const std::string no = env.new_order(321);
+    pay(env, no);
+
+    SECTION("trade bill, gzip") {
+        const wechatpay::trade_bill_request req{today_cst(), "ALL", true};
+        auto info = env.run(c.trade_bill(req));
+        REQUIRE(outcome(info) == "ok");
+        CHECK(info->gzip);
+        CHECK(info->hash_type == "SHA1");
+        auto file = env.run(c.download_bill(*info));
+        REQUIRE(outcome(file) == "ok");
+        CHECK(wechatpay::sha1_hex(*file) == info->hash_value);
+        CHECK(file->find(no) != std::string::npos);
+    }
+    SECTION("trade bill, plain") {
+        const wechatpay::trade_bill_request req{today_cst(), "SUCCESS", false};
+        auto info = env.run(c.trade_bill(req));
+        REQUIRE(outcome(info) == "ok");
+        CHECK_FALSE(info->gzip);
+        auto file = env.run(c.download_bill(*info));
+        REQUIRE(outcome(file) == "ok");
+        CHECK(file->find(no) != std::string::npos);
+    }
+    SECTION("fundflow bill, gzip and plain") {
+        for (bool gzip : {true, false}) {
+            const wechatpay::fundflow_bill_request req{today_cst(), "BASIC", gzip};
+            auto info = env.run(c.fundflow_bill(req));
+            REQUIRE(outcome(info) == "ok");
+            auto file = env.run(c.download_bill(*info));
+            REQUIRE(outcome(file) == "ok");
+            CHECK(wechatpay::sha1_hex(*file) == info->hash_value);
+        }
+    }
+    SECTION("a hash that does not match is hash_mismatch") {
+        const wechatpay::trade_bill_request req{today_cst(), "ALL", false};
+        auto info = env.run(c.trade_bill(req));
+        REQUIRE(outcome(info) == "ok");
+        auto tampered = *info;
+        tampered.hash_value = wechatpay::sha1_hex("something else");
+        auto file = env.run(c.download_bill(tampered));
+        CHECK(errc_of(file) == errc::hash_mismatch);
+        if (!file) CHECK(!file.error().request_id.empty());
+    }
+}
+
+TEST_CASE("client: certificates() in certificate, public-key and combined modes", "[client][certificates]") {
+    const auto& k = shared_keys::get();
+    SECTION("certificate mode") {
+        client_env env({.keys = key_mode::certificate});
+        auto certs = env.run(env.client().certificates());
+        REQUIRE(outcome(certs) == "ok");
+        REQUIRE(certs->size() == 1);
+        CHECK(certs->front().serial() == k.platform_cert.serial());
+    }
+    SECTION("combined mode") {
+        client_env env({.keys = key_mode::both});
+        auto certs = env.run(env.client().certificates());
+        REQUIRE(outcome(certs) == "ok");
+        REQUIRE(certs->size() == 1);
+        CHECK(certs->front().serial() == k.platform_cert.serial());
+    }
+    SECTION("public-key mode: no platform certificates is not an error") {
+        client_env env({.sim = [](wechatpay::sim::config& c) { c.certificates.clear(); }, .keys = key_mode::public_key});
+        auto certs = env.run(env.client().certificates());
+        REQUIRE(outcome(certs) == "ok");
+        CHECK(certs->empty());
+        // Calls verify with the public key.
+        const std::string no = env.new_order();
+        CHECK(outcome(env.run(env.client().query_by_out_trade_no(no))) == "ok");
+    }
+    SECTION("download mode: the first call downloads them") {
+        client_env env({.keys = key_mode::download});
+        const std::string no = env.new_order();
+        CHECK(outcome(env.run(env.client().query_by_out_trade_no(no))) == "ok");
+        CHECK(env.client().current_verifier().certificates().size() == 1);
+        CHECK(env.client().stats().certificate_refreshes >= 1);
+    }
+}
+
+TEST_CASE("client: request() is a signed, verified escape hatch", "[client][request]") {
+    client_env env;
+    const std::string no = env.new_order(777);
+    auto a = env.run(env.client().request("GET", order_path(no)));
+    REQUIRE(outcome(a) == "ok");
+    CHECK(a->status == 200);
+    CHECK(a->verified);
+    CHECK(!a->request_id.empty());
+    CHECK(json::parse(a->body).at("out_trade_no").as_string() == no);
+
+    // Any HTTP status is a value here.
+    auto missing = env.run(env.client().request("GET", order_path("NO_SUCH_ORDER_1")));
+    REQUIRE(outcome(missing) == "ok");
+    CHECK(missing->status == 404);
+    CHECK(json::parse(missing->body).at("code").as_string() == "ORDER_NOT_EXIST");
+}
+
+// ---- validation ---------------------------------------------------------------------------
+
+TEST_CASE("client: invalid requests are refused before any I/O", "[client][validation]") {
+    client_env env;
+    auto& c = env.client();
+    std::vector<std::pair<std::string, errc>> seen;
+    auto note = [&seen](const std::string& what, errc e) { seen.emplace_back(what, e); };
+
+    auto bad_no = client_env::order("x");  // too short
+    note("prepay_native short out_trade_no", errc_of(env.run(c.prepay_native(bad_no))));
+    auto no_description = client_env::order(trade_no("V"));
+    no_description.description.clear();
+    note("prepay_app without description", errc_of(env.run(c.prepay_app(no_description))));
+    auto zero = client_env::order(trade_no("V"), 0);
+    note("prepay_native total 0", errc_of(env.run(c.prepay_native(zero))));
+    note("prepay_jsapi without openid", errc_of(env.run(c.prepay_jsapi(client_env::order(trade_no("V"))))));
+    note("prepay_h5 without scene_info", errc_of(env.run(c.prepay_h5(client_env::order(trade_no("V"))))));
+    note("query without out_trade_no", errc_of(env.run(c.query_by_out_trade_no(""))));
+    note("query without transaction_id", errc_of(env.run(c.query_by_transaction_id(""))));
+    note("close without out_trade_no", errc_of(env.run(c.close(""))));
+    note("query_refund without out_refund_no", errc_of(env.run(c.query_refund(""))));
+    wechatpay::refund_request too_much;
+    too_much.out_trade_no = trade_no("V");
+    too_much.out_refund_no = "R" + too_much.out_trade_no;
+    too_much.refund = 200;
+    too_much.total = 100;
+    note("refund over the total", errc_of(env.run(c.refund(too_much))));
+    const wechatpay::trade_bill_request bad_date{"2026/11/27", "ALL", false};
+    note("trade_bill with a bad date", errc_of(env.run(c.trade_bill(bad_date))));
+    const wechatpay::fundflow_bill_request bad_fund{"yesterday", "BASIC", false};
+    note("fundflow_bill with a bad date", errc_of(env.run(c.fundflow_bill(bad_fund))));
+    const wechatpay::bill_info elsewhere{"SHA1", "00", "https://evil.example.com/v3/billdownload/file?token=x", false};
+    note("download_bill from another host", errc_of(env.run(c.download_bill(elsewhere))));
+    note("request with an unknown method", errc_of(env.run(c.request("FETCH", "/v3/certificates"))));
+    note("request with a relative target", errc_of(env.run(c.request("GET", "v3/certificates"))));
+
+    for (const auto& [what, e] : seen) {
+        INFO(what);
+        CHECK(e == errc::invalid_argument);
+    }
+    CHECK(env.sim_requests() == 0);
+    CHECK(int_at(env.sim_stats(), "/connections_accepted") == 0);
+    CHECK(env.client().stats().connects == 0);
+}
+
+// ---- WeChat's errors ----------------------------------------------------------------------
+
+TEST_CASE("client: WeChat's errors are api_error with status, code and Request-ID", "[client][api-error]") {
+    client_env env;
+    auto& c = env.client();
+    auto check_api_error = [](const auto& r, unsigned status, const std::string& code) {
+        REQUIRE(errc_of(r) == errc::api_error);
+        INFO(diagnostics(r.error()));
+        CHECK(r.error().http_status == status);
+        CHECK(r.error().api_code == code);
+        CHECK(!r.error().api_message.empty());
+        CHECK(!r.error().request_id.empty());
+        CHECK(r.error().kind() == wechatpay::error_kind::api);
+    };
+    const auto before = c.stats().retries;
+
+    SECTION("ORDER_NOT_EXIST") {
+        check_api_error(env.run(c.query_by_out_trade_no("NO_SUCH_ORDER_2")), 404, "ORDER_NOT_EXIST");
+        check_api_error(env.run(c.close("NO_SUCH_ORDER_3")), 404, "ORDER_NOT_EXIST");
+    }
+    SECTION("OUT_TRADE_NO_USED") {
+        const std::string no = env.new_order(100);
+        check_api_error(env.run(c.prepay_native(client_env::order(no, 200))), 403, "OUT_TRADE_NO_USED");
+    }
+    SECTION("ORDERPAID on closing a paid order") {
+        const std::string no = env.new_order();
+        pay(env, no);
+        check_api_error(env.run(c.close(no)), 400, "ORDERPAID");
+    }
+    SECTION("RESOURCE_NOT_EXISTS for an unknown refund") {
+        check_api_error(env.run(c.query_refund("NO_SUCH_REFUND_1")), 404, "RESOURCE_NOT_EXISTS");
+    }
+    SECTION("INVALID_REQUEST for a bill of the future") {
+        const wechatpay::trade_bill_request future{"2099-01-01", "ALL", false};
+        check_api_error(env.run(c.trade_bill(future)), 400, "INVALID_REQUEST");
+    }
+    SECTION("PARAM_ERROR for an unknown bill type") {
+        const wechatpay::trade_bill_request odd{today_cst(), "EVERYTHING", false};
+        auto r = env.run(c.trade_bill(odd));
+        // The client may refuse it itself; when it does not, WeChat's PARAM_ERROR comes back.
+        if (errc_of(r) != errc::invalid_argument) check_api_error(r, 400, "PARAM_ERROR");
+    }
+    // A 4xx is never retried.
+    CHECK(c.stats().retries == before);
+}
+
+// ---- answers that fail verification -------------------------------------------------------
+
+TEST_CASE("client: answers that fail verification are security errors", "[client][verification]") {
+    struct expectation {
+        const char* fault;
+        errc expected;
+        key_mode keys;
+    };
+    const auto e = GENERATE(expectation{"bad_signature", errc::bad_signature, key_mode::both},
+                            expectation{"probe_signature", errc::probe_signature, key_mode::both},
+                            expectation{"stale_timestamp", errc::stale_timestamp, key_mode::both},
+                            expectation{"unknown_serial", errc::unknown_serial, key_mode::both},
+                            expectation{"unknown_serial", errc::unknown_serial, key_mode::certificate},
+                            expectation{"unknown_serial", errc::unknown_serial, key_mode::public_key},
+                            expectation{"bad_signature", errc::bad_signature, key_mode::public_key});
+    INFO(e.fault << " with keys mode " << static_cast<int>(e.keys));
+    client_env env({.keys = e.keys});
+    const std::string no = env.new_order();
+    env.faults(fault(e.fault, query_endpoint, {{"every", 1}}));
+
+    auto r = env.run(env.client().query_by_out_trade_no(no));
+    REQUIRE(errc_of(r) == e.expected);
+    CHECK(r.error().kind() == wechatpay::error_kind::security);
+    CHECK(!r.error().request_id.empty());
+    CHECK(env.client().stats().retries == 0);
+    // Configured keys: nothing was downloaded.
+    CHECK(env.sim_requests("/v3/certificates") == 0);
+}
+
+TEST_CASE("client: a well-signed answer that is not JSON is malformed_json", "[client][verification]") {
+    client_env env;
+    const std::string no = env.new_order();
+    env.faults(fault("malformed_json", query_endpoint, {{"every", 1}}));
+    auto r = env.run(env.client().query_by_out_trade_no(no));
+    REQUIRE(errc_of(r) == errc::malformed_json);
+    CHECK(!r.error().request_id.empty());
+
+    env.faults(fault("malformed_json", "/v3/pay/transactions/app", {{"every", 1}}));
+    auto prepay = env.run(env.client().prepay_app(client_env::order(trade_no("MJ"), 100, prepay_kind::app)));
+    REQUIRE(errc_of(prepay) == errc::malformed_json);
+    CHECK(!prepay.error().request_id.empty());
+}
+
+// ---- notifications ------------------------------------------------------------------------
+
+TEST_CASE("client: notifications() verifies and decrypts a callback signed by WeChat Pay", "[client][notification]") {
+    client_env env({.keys = key_mode::certificate});
+    const auto& k = shared_keys::get();
+    const auto& platform = k.setup.sim.certificates.front();
+
+    const std::string resource = json::serialize(json::object{
+        {"mchid", k.setup.mchid}, {"appid", k.setup.appid}, {"out_trade_no", "NOTIFY_1"},
+        {"transaction_id", "4200000000202611270000000001"}, {"trade_type", "NATIVE"}, {"trade_state", "SUCCESS"},
+        {"trade_state_desc", "支付成功"}, {"bank_type", "OTHERS"}, {"success_time", rfc3339_cst(std::time(nullptr))},
+        {"payer", json::object{{"openid", "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"}}},
+        {"amount", json::object{{"total", 100}, {"payer_total", 100}, {"currency", "CNY"}, {"payer_currency", "CNY"}}}});
+    const std::string nonce = wechatpay::random_nonce(12);
+    const std::string sealed = UNWRAP(wechatpay::aead_encrypt(k.apiv3, nonce, "transaction", resource));
+    const std::string body = json::serialize(json::object{
+        {"id", "EV-1"}, {"create_time", rfc3339_cst(std::time(nullptr))}, {"resource_type", "encrypt-resource"},
+        {"event_type", "TRANSACTION.SUCCESS"}, {"summary", "支付成功"},
+        {"resource", json::object{{"original_type", "transaction"}, {"algorithm", "AEAD_AES_256_GCM"},
+                                  {"ciphertext", sealed}, {"associated_data", "transaction"}, {"nonce", nonce}}}});
+    wechatpay::signature_headers h;
+    h.timestamp = std::to_string(std::time(nullptr));
+    h.nonce = wechatpay::random_nonce(32);
+    h.serial = platform.cert.serial();
+    h.signature_type = "WECHATPAY2-SHA256-RSA2048";
+    h.signature = wechatpay::base64_encode(UNWRAP(platform.key.sign_sha256(h.timestamp + "\n" + h.nonce + "\n" + body + "\n")));
+
+    const auto handler = env.client().notifications();
+    auto event = handler.parse(h, body);
+    REQUIRE(outcome(event) == "ok");
+    CHECK(event->event_type == "TRANSACTION.SUCCESS");
+    CHECK(event->is_transaction());
+    auto t = event->transaction();
+    REQUIRE(outcome(t) == "ok");
+    CHECK(t->out_trade_no == "NOTIFY_1");
+    CHECK(t->trade_state == "SUCCESS");
+
+    auto forged = body;
+    forged[forged.size() - 2] = ' ';
+    CHECK(errc_of(handler.parse(h, forged)) == errc::bad_signature);
+}
+
+// ---- logger -------------------------------------------------------------------------------
+
+TEST_CASE("client: the logger hears about retries and failures, never a secret", "[client][logger]") {
+    struct log_sink {
+        std::mutex mutex;
+        std::vector<std::string> lines;
+    };
+    auto sink = std::make_shared<log_sink>();
+    client_env env({.client = [sink](wechatpay::client_config& cfg) {
+                        cfg.logger = [sink](wechatpay::log_level level, std::string_view message, std::string_view id) {
+                            std::lock_guard lock(sink->mutex);
+                            sink->lines.push_back(std::string(wechatpay::to_string(level)) + " " + std::string(message) +
+                                                  " " + std::string(id));
+                        };
+                    },
+                    .keys = key_mode::download});
+    const std::string no = env.new_order();
+    env.faults(fault("system_error", query_endpoint, {{"times", 1}}));
+    CHECK(outcome(env.run(env.client().query_by_out_trade_no(no))) == "ok");
+    env.faults(fault("bad_signature", query_endpoint, {{"times", 1}}));
+    CHECK(errc_of(env.run(env.client().query_by_out_trade_no(no))) == errc::bad_signature);
+
+    const auto& k = shared_keys::get();
+    std::ifstream in(k.setup.merchant_key);
+    const std::string key_pem{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    REQUIRE(key_pem.find("PRIVATE KEY") != std::string::npos);
+    std::lock_guard lock(sink->mutex);
+    CHECK(sink->lines.size() >= 2);
+    for (const auto& line : sink->lines) {
+        INFO(line);
+        CHECK(line.find(k.setup.apiv3_key) == std::string::npos);
+        CHECK_FALSE(contains_pem_text(line, key_pem));
+        CHECK(line.find("PRIVATE KEY") == std::string::npos);
+    }
+}

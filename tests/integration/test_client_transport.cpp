@@ -1,0 +1,268 @@
+// The client's transport against the simulator's faults: retries, timeouts, cancellation, the
+// session pool and certificate rotation.
+#include "client_env.hpp"
+
+using namespace wechatpay_test;
+using wechatpay::errc;
+using steady = std::chrono::steady_clock;
+
+namespace {
+
+// `n` queries one after the other; returns how many failed.
+asio::awaitable<int> sequential_queries(wechatpay::client& c, std::string out_trade_no, int n) {
+    int failures = 0;
+    for (int i = 0; i < n; ++i)
+        if (!(co_await c.query_by_out_trade_no(out_trade_no))) ++failures;
+    co_return failures;
+}
+
+// One query; its error (default: none).
+asio::awaitable<wechatpay::error> query_error(wechatpay::client& c, std::string out_trade_no) {
+    auto r = co_await c.query_by_out_trade_no(std::move(out_trade_no));
+    co_return r ? wechatpay::error() : r.error();
+}
+
+std::chrono::milliseconds since(steady::time_point start) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - start);
+}
+
+bool is_transport(const wechatpay::error& e) { return e.kind() == wechatpay::error_kind::transport; }
+
+}  // namespace
+
+// ---- retries ------------------------------------------------------------------------------
+
+TEST_CASE("client: a connection closed once is retried and the call succeeds", "[client][retry]") {
+    const char* kind = GENERATE("close_before_answer", "close_mid_body");
+    INFO(kind);
+    client_env env;
+    const std::string no = env.new_order();
+    env.faults(fault(kind, query_endpoint, {{"times", 1}}));
+    auto r = env.run(env.client().query_by_out_trade_no(no));
+    CHECK(outcome(r) == "ok");
+    CHECK(env.sim_requests(query_endpoint) == 2);
+    CHECK(env.client().stats().sessions_in_use == 0);
+}
+
+TEST_CASE("client: a connection closed every time fails with a transport error after max_attempts", "[client][retry]") {
+    const char* kind = GENERATE("close_before_answer", "close_mid_body");
+    INFO(kind);
+    client_env env({.client = [](wechatpay::client_config& c) { c.retry.max_attempts = 3; }});
+    const std::string no = env.new_order();
+    env.faults(fault(kind, query_endpoint, {{"every", 1}}));
+    auto r = env.run(env.client().query_by_out_trade_no(no));
+    REQUIRE_FALSE(r);
+    INFO(r.error().to_string());
+    CHECK(is_transport(r.error()));
+    CHECK(env.client().stats().retries == 2);
+    // Three attempts, and perhaps one more: the first one's reused session may have died idle.
+    CHECK(env.sim_requests(query_endpoint) >= 3);
+    CHECK(env.sim_requests(query_endpoint) <= 4);
+    CHECK(env.client().stats().sessions_in_use == 0);
+}
+
+TEST_CASE("client: SYSTEM_ERROR is retried; always SYSTEM_ERROR is api_error 500 after max_attempts", "[client][retry]") {
+    client_env env;
+    const std::string no = env.new_order();
+    SECTION("once") {
+        env.faults(fault("system_error", query_endpoint, {{"times", 1}}));
+        CHECK(outcome(env.run(env.client().query_by_out_trade_no(no))) == "ok");
+        CHECK(env.client().stats().retries == 1);
+    }
+    SECTION("always") {
+        env.faults(fault("system_error", query_endpoint, {{"every", 1}}));
+        auto r = env.run(env.client().query_by_out_trade_no(no));
+        REQUIRE(errc_of(r) == errc::api_error);
+        CHECK(r.error().http_status == 500);
+        CHECK(r.error().api_code == "SYSTEM_ERROR");
+        CHECK(!r.error().request_id.empty());
+        CHECK(env.client().stats().retries == 2);
+        CHECK(env.sim_requests(query_endpoint) == 3);
+    }
+}
+
+TEST_CASE("client: FREQUENCY_LIMITED waits at least rate_limited_delay, then retries", "[client][retry]") {
+    client_env env({.client = [](wechatpay::client_config& c) { c.retry.rate_limited_delay = 150ms; }});
+    const std::string no = env.new_order();
+    env.faults(fault("frequency_limited", query_endpoint, {{"times", 1}}));
+    const auto start = steady::now();
+    CHECK(outcome(env.run(env.client().query_by_out_trade_no(no))) == "ok");
+    CHECK(since(start) >= 150ms);
+    CHECK(env.client().stats().retries == 1);
+}
+
+TEST_CASE("client: a 4xx answer is never retried", "[client][retry]") {
+    client_env env;
+    const std::string no = env.new_order();
+    auto r = env.run(env.client().query_by_out_trade_no("NO_SUCH_ORDER_9"));
+    CHECK(errc_of(r) == errc::api_error);
+    CHECK(env.client().stats().retries == 0);
+    CHECK(env.sim_requests(query_endpoint) == 1);
+}
+
+// ---- timeouts and cancellation ------------------------------------------------------------
+
+TEST_CASE("client: an answer slower than timeouts.request is a transport timeout", "[client][timeout]") {
+    client_env env({.client = [](wechatpay::client_config& c) {
+        c.timeouts.request = 300ms;
+        c.retry.max_attempts = 1;
+    }});
+    const std::string no = env.new_order();
+    env.faults(fault("delay", query_endpoint, {{"every", 1}, {"delay_ms", 1000}}));
+    const auto start = steady::now();
+    auto r = env.run(env.client().query_by_out_trade_no(no), 5s);
+    const auto took = since(start);
+    REQUIRE_FALSE(r);
+    INFO(r.error().to_string());
+    CHECK(is_transport(r.error()));
+    CHECK(took < 1000ms);
+    CHECK(env.client().stats().sessions_in_use == 0);
+}
+
+TEST_CASE("client: with max_attempts 1 a timed-out request is not sent again", "[client][timeout]") {
+    // transport.cpp treats any failure without answer bytes on a reused session as a session
+    // that died idle, and resends at once, uncounted: a timeout is resent too (twice the
+    // timeout, and a second delivery of a request the server has already received).
+    client_env env({.client = [](wechatpay::client_config& c) {
+        c.timeouts.request = 300ms;
+        c.retry.max_attempts = 1;
+    }});
+    const std::string no = env.new_order();  // the query reuses this session
+    env.faults(fault("delay", query_endpoint, {{"every", 1}, {"delay_ms", 1000}}));
+    const auto start = steady::now();
+    auto r = env.run(env.client().query_by_out_trade_no(no), 5s);
+    const auto took = since(start);
+    CHECK_FALSE(r);
+    CHECK(env.sim_requests(query_endpoint) == 1);
+    CHECK(took < 500ms);
+}
+
+TEST_CASE("client: a cancelled call ends with operation_aborted and the pool stays healthy", "[client][cancel]") {
+    client_env env;
+    auto& c = env.client();
+    const std::string no = env.new_order();
+    env.faults(fault("delay", query_endpoint, {{"times", 1}, {"delay_ms", 2000}}));
+
+    asio::cancellation_signal signal;
+    auto strand = asio::make_strand(env.ioc());
+    auto cancellable = asio::bind_cancellation_slot(signal.slot(), asio::use_future);
+    const auto start = steady::now();
+    auto f = asio::co_spawn(strand, query_error(c, no), cancellable);
+    std::this_thread::sleep_for(200ms);
+    auto cancel = [&signal] { signal.emit(asio::cancellation_type::terminal); };
+    asio::post(strand, cancel);  // the signal is emitted where the call's coroutine runs
+    const auto e = client_env::wait(f, 5s);
+    INFO(e.to_string());
+    CHECK(e.code == asio::error::operation_aborted);
+    CHECK(since(start) < 1500ms);
+
+    CHECK(outcome(env.run(c.query_by_out_trade_no(no))) == "ok");
+    const auto st = c.stats();
+    CHECK(st.sessions_in_use == 0);
+    CHECK(st.discarded >= 1);
+}
+
+// ---- the pool -----------------------------------------------------------------------------
+
+TEST_CASE("client: sequential calls reuse one session", "[client][pool]") {
+    client_env env;
+    const std::string no = env.new_order();
+    CHECK(env.run(sequential_queries(env.client(), no, 500), 30s) == 0);
+    const auto st = env.client().stats();
+    CHECK(st.connects == 1);
+    CHECK(st.reuses >= 500);
+    CHECK(st.sessions_open == 1);
+    CHECK(st.sessions_in_use == 0);
+    const auto s = env.sim_stats();
+    CHECK(int_at(s, "/tls_handshakes/full") + int_at(s, "/tls_handshakes/resumed") == 1);
+    CHECK(int_at(s, "/connections_accepted") == 1);
+}
+
+TEST_CASE("client: 1000 concurrent calls share a bounded pool", "[client][pool]") {
+    constexpr std::size_t pool_size = 8;
+    client_env env({.client = [](wechatpay::client_config& c) { c.pool.max_sessions = pool_size; },
+                    .io_threads = 4});
+    const std::string no = env.new_order();
+    std::vector<std::future<wechatpay::error>> calls;
+    for (int i = 0; i < 1000; ++i) calls.push_back(asio::co_spawn(env.ioc(), query_error(env.client(), no), asio::use_future));
+    int failures = 0;
+    for (auto& f : calls)
+        if (client_env::wait(f, 30s).code) ++failures;
+    CHECK(failures == 0);
+    const auto st = env.client().stats();
+    CHECK(st.connects <= pool_size);
+    CHECK(st.sessions_open <= pool_size);
+    CHECK(st.sessions_in_use == 0);
+    CHECK(st.waits > 0);
+    CHECK(int_at(env.sim_stats(), "/connections_accepted") <= static_cast<std::int64_t>(pool_size));
+}
+
+TEST_CASE("client: waiting longer than acquire_timeout for a session is timed_out", "[client][pool]") {
+    client_env env({.client = [](wechatpay::client_config& c) {
+        c.pool.max_sessions = 1;
+        c.pool.acquire_timeout = 100ms;
+    }});
+    const std::string no = env.new_order();
+    env.faults(fault("delay", query_endpoint, {{"times", 1}, {"delay_ms", 500}}));
+    auto slow = asio::co_spawn(env.ioc(), query_error(env.client(), no), asio::use_future);
+    std::this_thread::sleep_for(50ms);  // the slow call holds the only session
+    auto waiting = asio::co_spawn(env.ioc(), query_error(env.client(), no), asio::use_future);
+    const auto waited = client_env::wait(waiting, 5s);
+    const auto first = client_env::wait(slow, 5s);
+    CHECK(first.to_string() == wechatpay::error().to_string());
+    INFO(waited.to_string());
+    CHECK(waited.code == asio::error::timed_out);
+    // A pool timeout counts as a transport failure, so the call retried it max_attempts times.
+    CHECK(env.client().stats().acquire_timeouts >= 1);
+    CHECK(outcome(env.run(env.client().query_by_out_trade_no(no))) == "ok");
+}
+
+TEST_CASE("client: sessions the server closed while idle are replaced transparently", "[client][pool]") {
+    client_env env({.sim = [](wechatpay::sim::config& c) { c.idle_timeout = 200ms; }});
+    const std::string no = env.new_order();
+    std::this_thread::sleep_for(400ms);  // the simulator drops the idle connection
+    CHECK(outcome(env.run(env.client().query_by_out_trade_no(no))) == "ok");
+    CHECK(outcome(env.run(env.client().query_by_out_trade_no(no))) == "ok");
+    const auto st = env.client().stats();
+    CHECK(st.connects == 2);
+    CHECK(st.retries == 0);
+    CHECK(st.sessions_in_use == 0);
+}
+
+TEST_CASE("client: an answer with Connection: close discards its session", "[client][pool]") {
+    client_env env;
+    const std::string no = env.new_order();
+    const auto before = env.client().stats();
+    env.faults(fault("connection_close", query_endpoint, {{"times", 1}}));
+    CHECK(outcome(env.run(env.client().query_by_out_trade_no(no))) == "ok");
+    CHECK(outcome(env.run(env.client().query_by_out_trade_no(no))) == "ok");
+    const auto after = env.client().stats();
+    CHECK(after.discarded == before.discarded + 1);
+    CHECK(after.connects == before.connects + 1);
+    CHECK(after.sessions_open == 1);
+}
+
+// ---- certificate rotation -----------------------------------------------------------------
+
+TEST_CASE("client: in download mode a rotated platform certificate is fetched on its first use",
+          "[client][certificates]") {
+    // certificates.cpp rate-limits refreshes on an unknown serial to one a minute and counts the
+    // first download: a rotation within a minute of the client's start is refused.
+    client_env env({.keys = key_mode::download});
+    const std::string no = env.new_order();
+    const auto& k = shared_keys::get();
+    REQUIRE(env.client().current_verifier().preferred_serial() == k.platform_cert.serial());
+
+    auto control = env.control();
+    auto rotated = UNWRAP(control.unsigned_call("POST", "/sim/certificates/rotate"));
+    REQUIRE(rotated.status == 200);
+    const std::string new_serial = str_at(rotated, "/serial_no");
+    REQUIRE(new_serial != k.platform_cert.serial());
+
+    auto r = env.run(env.client().query_by_out_trade_no(no));
+    CHECK(outcome(r) == "ok");
+    CHECK(env.client().stats().certificate_refreshes >= 2);
+    bool knows_new = false;
+    for (const auto& cert : env.client().current_verifier().certificates()) knows_new |= cert.serial() == new_serial;
+    CHECK(knows_new);
+}

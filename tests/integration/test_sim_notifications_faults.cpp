@@ -1,0 +1,493 @@
+// Notifications the simulator POSTs to a real receiver (reference §7), and every fault it can
+// inject through POST /sim/faults, seen from a client over real sockets.
+#include "sim_env.hpp"
+
+#include <wechatpay/notification.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+using namespace wechatpay_test;
+using wechatpay::errc;
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using asio::ip::tcp;
+
+// A merchant's notification endpoint: plain HTTP on 127.0.0.1 (the simulator allows http for
+// loopback notify_urls), on its own thread. Records every request; answers 500 to the first
+// `fail_first` of them and 204 afterwards.
+class notify_receiver {
+public:
+    struct delivery {
+        std::string target, content_type, body;
+        wechatpay::signature_headers headers;
+        unsigned answered = 0;
+        std::chrono::steady_clock::time_point at;
+    };
+
+    explicit notify_receiver(unsigned fail_first = 0) : fail_first_(fail_first) {
+        acceptor_.open(tcp::v4());
+        acceptor_.bind({asio::ip::make_address("127.0.0.1"), 0});
+        acceptor_.listen();
+        asio::co_spawn(ioc_, accept_loop(), asio::detached);
+        thread_ = std::thread([this] { ioc_.run(); });
+    }
+    ~notify_receiver() {
+        ioc_.stop();
+        thread_.join();
+    }
+    notify_receiver(const notify_receiver&) = delete;
+    notify_receiver& operator=(const notify_receiver&) = delete;
+
+    std::string url() const {
+        return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()) + "/wechatpay/notify";
+    }
+
+    // The deliveries so far, once there are at least `n` of them or `within` has passed.
+    std::vector<delivery> wait_for(std::size_t n, std::chrono::milliseconds within = 5s) {
+        std::unique_lock lock(mutex_);
+        arrived_.wait_for(lock, within, [&] { return got_.size() >= n; });
+        return got_;
+    }
+
+private:
+    asio::awaitable<void> accept_loop() {
+        for (;;) {
+            auto [ec, socket] = co_await acceptor_.async_accept(asio::as_tuple(asio::use_awaitable));
+            if (ec) co_return;
+            asio::co_spawn(ioc_, serve(std::move(socket)), asio::detached);
+        }
+    }
+
+    asio::awaitable<void> serve(tcp::socket socket) {
+        beast::tcp_stream stream(std::move(socket));
+        beast::flat_buffer buffer;
+        for (;;) {
+            http::request<http::string_body> req;
+            stream.expires_after(5s);
+            auto [rec, rn] = co_await http::async_read(stream, buffer, req, asio::as_tuple(asio::use_awaitable));
+            if (rec) co_return;
+            const unsigned status = record(req);
+            http::response<http::string_body> res{static_cast<http::status>(status), req.version()};
+            if (status != 204) {
+                res.set(http::field::content_type, "application/json");
+                res.body() = R"({"code":"FAIL","message":"失败"})";
+            }
+            res.keep_alive(req.keep_alive());
+            res.prepare_payload();
+            auto [wec, wn] = co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
+            if (wec || !res.keep_alive()) co_return;
+        }
+    }
+
+    unsigned record(const http::request<http::string_body>& req) {
+        delivery d;
+        d.target = std::string(req.target());
+        d.content_type = std::string(req[http::field::content_type]);
+        d.body = req.body();
+        d.headers = wechatpay::signature_headers::from([&](std::string_view n) { return std::string(req[n]); });
+        d.at = std::chrono::steady_clock::now();
+        std::lock_guard lock(mutex_);
+        d.answered = got_.size() < fail_first_ ? 500 : 204;
+        got_.push_back(d);
+        arrived_.notify_all();
+        return d.answered;
+    }
+
+    unsigned fail_first_;
+    asio::io_context ioc_;
+    tcp::acceptor acceptor_{ioc_};
+    std::mutex mutex_;
+    std::condition_variable arrived_;
+    std::vector<delivery> got_;
+    std::thread thread_;
+};
+
+wechatpay::notification_handler merchant_handler(wechatpay::verifier v = full_verifier()) {
+    return wechatpay::notification_handler(std::move(v), shared_keys::get().apiv3);
+}
+
+// The simulator's record of its notifications (GET /sim/notifications).
+json::array notification_log(sim_client& control) {
+    auto a = UNWRAP(control.unsigned_call("GET", "/sim/notifications"));
+    REQUIRE(a.status == 200);
+    return a.json().at("notifications").as_array();
+}
+
+}  // namespace
+
+// ---- notifications -----------------------------------------------------------------------
+
+TEST_CASE("a payment POSTs TRANSACTION.SUCCESS, which notification_handler verifies and decrypts",
+          "[sim][notifications]") {
+    notify_receiver receiver;
+    sim_env env;
+    auto merchant = env.client();
+    auto control = env.control();
+    const std::string no = trade_no();
+    prepay(merchant, prepay_body(no, 321, "native", receiver.url()));
+    pay_order(control, no, "oNotified1");
+
+    const auto got = receiver.wait_for(1);
+    REQUIRE(got.size() == 1);
+    const auto& d = got[0];
+    CHECK(d.target == "/wechatpay/notify");
+    CHECK(d.content_type.starts_with("application/json"));
+    CHECK(d.headers.serial == env.keys().platform_cert.serial());
+    CHECK(d.headers.signature_type == "WECHATPAY2-SHA256-RSA2048");
+
+    const auto n = UNWRAP(merchant_handler().parse(d.headers, d.body));
+    CHECK(n.event_type == "TRANSACTION.SUCCESS");
+    CHECK(n.resource_type == "encrypt-resource");
+    CHECK(n.summary == "支付成功");
+    CHECK_FALSE(n.id.empty());
+    CHECK(n.create_time.ends_with("+08:00"));
+    REQUIRE(n.is_transaction());
+    const auto t = UNWRAP(n.transaction());
+    CHECK(t.out_trade_no == no);
+    CHECK(t.trade_state == "SUCCESS");
+    CHECK(t.payer_openid == "oNotified1");
+    REQUIRE(t.amount);
+    CHECK(t.amount->total == 321);
+    // The resource is the query's transaction.
+    CHECK(t.transaction_id == str_at(UNWRAP(merchant.signed_call("GET", order_path(no))), "/transaction_id"));
+    // Changed bytes do not verify.
+    CHECK(errc_of(merchant_handler().parse(d.headers, d.body + " ")) == errc::bad_signature);
+
+    REQUIRE(eventually([&] {
+        const auto log = notification_log(control);
+        return log.size() == 1 && log[0].at("delivered").as_bool();
+    }));
+    const auto log = notification_log(control);
+    CHECK(str_at(log[0], "/id") == n.id);
+    CHECK(str_at(log[0], "/event_type") == "TRANSACTION.SUCCESS");
+    CHECK(str_at(log[0], "/notify_url") == receiver.url());
+    CHECK(int_at(log[0], "/attempts") == 1);
+}
+
+TEST_CASE("a refund POSTs REFUND.SUCCESS with the refund, to the refund's or else the order's notify_url",
+          "[sim][notifications]") {
+    notify_receiver order_receiver, refund_receiver;
+    sim_env env;
+    auto merchant = env.client();
+    auto control = env.control();
+    const std::string no = trade_no();
+    prepay(merchant, prepay_body(no, 100, "native", order_receiver.url()));
+    pay_order(control, no);
+    REQUIRE(order_receiver.wait_for(1).size() == 1);
+
+    const std::string to_order = trade_no("R");
+    REQUIRE(UNWRAP(merchant.signed_call("POST", "/v3/refund/domestic/refunds",
+                                        json::serialize(refund_body(no, to_order, 30))))
+                .status == 200);
+    const auto got = order_receiver.wait_for(2);
+    REQUIRE(got.size() == 2);
+    const auto n = UNWRAP(merchant_handler().parse(got[1].headers, got[1].body));
+    CHECK(n.event_type == "REFUND.SUCCESS");
+    CHECK(n.summary == "退款成功");
+    REQUIRE(n.is_refund());
+    const auto r = UNWRAP(n.refund());
+    CHECK(r.out_refund_no == to_order);
+    CHECK(r.out_trade_no == no);
+    CHECK(r.refund_status == "SUCCESS");
+    CHECK(r.mchid == env.keys().setup.mchid);
+    CHECK(r.success_time.ends_with("+08:00"));
+    REQUIRE(r.amount);
+    CHECK(r.amount->refund == 30);
+    CHECK(r.amount->total == 100);
+
+    const std::string to_refund_url = trade_no("R");
+    auto body = refund_body(no, to_refund_url, 20);
+    body["notify_url"] = refund_receiver.url();
+    REQUIRE(UNWRAP(merchant.signed_call("POST", "/v3/refund/domestic/refunds", json::serialize(body))).status == 200);
+    const auto own = refund_receiver.wait_for(1);
+    REQUIRE(own.size() == 1);
+    CHECK(UNWRAP(UNWRAP(merchant_handler().parse(own[0].headers, own[0].body)).refund()).out_refund_no ==
+          to_refund_url);
+    CHECK(order_receiver.wait_for(3, 300ms).size() == 2);
+}
+
+TEST_CASE("a receiver that answers 500 twice gets the notification on the third attempt", "[sim][notifications]") {
+    notify_receiver receiver(2);
+    sim_env env;
+    auto merchant = env.client();
+    auto control = env.control();
+    const std::string no = trade_no();
+    prepay(merchant, prepay_body(no, 100, "native", receiver.url()));
+    pay_order(control, no);
+
+    const auto got = receiver.wait_for(3);
+    REQUIRE(got.size() == 3);
+    CHECK(got[0].answered == 500);
+    CHECK(got[1].answered == 500);
+    CHECK(got[2].answered == 204);
+    // The same notification each time (handlers dedupe by id), after WeChat's 15 s and 15 s
+    // scaled by notify_time_scale 0.001.
+    const auto first = UNWRAP(merchant_handler().parse(got[0].headers, got[0].body));
+    for (const auto& d : got) CHECK(UNWRAP(merchant_handler().parse(d.headers, d.body)).id == first.id);
+    CHECK(got[1].at - got[0].at >= 14ms);
+    CHECK(got[2].at - got[1].at >= 14ms);
+    CHECK(receiver.wait_for(4, 200ms).size() == 3);  // no more after the success
+
+    REQUIRE(eventually([&] {
+        const auto log = notification_log(control);
+        return log.size() == 1 && log[0].at("delivered").as_bool();
+    }));
+    const auto log = notification_log(control);
+    CHECK(int_at(log[0], "/attempts") == 3);
+    CHECK(str_at(log[0], "/outcome") == "delivered");
+    auto stats = UNWRAP(control.unsigned_call("GET", "/sim/stats")).json();
+    CHECK(int_at(stats, "/notifications/retried") == 2);
+    CHECK(int_at(stats, "/notifications/failed") == 2);
+    CHECK(int_at(stats, "/notifications/sent") == 1);
+}
+
+TEST_CASE("notify sign_with public_key: notifications name and are signed by the WeChat Pay public key",
+          "[sim][notifications]") {
+    notify_receiver receiver;
+    sim_env env([](wechatpay::sim::config& c) { c.notify_sign_with_public_key = true; });
+    auto merchant = env.client();
+    const std::string no = trade_no();
+    prepay(merchant, prepay_body(no, 100, "native", receiver.url()));
+    REQUIRE(env.sim().pay(env.keys().setup.mchid, no));
+    const auto got = receiver.wait_for(1);
+    REQUIRE(got.size() == 1);
+    CHECK(got[0].headers.serial == env.keys().setup.public_key_id);
+    const auto n = UNWRAP(merchant_handler(public_key_only_verifier()).parse(got[0].headers, got[0].body));
+    CHECK(UNWRAP(n.transaction()).out_trade_no == no);
+    CHECK(errc_of(merchant_handler(certificate_only_verifier()).parse(got[0].headers, got[0].body)) ==
+          errc::unknown_serial);
+}
+
+// ---- faults ------------------------------------------------------------------------------
+
+namespace {
+
+constexpr std::string_view query_endpoint = "/v3/pay/transactions/out-trade-no/{out_trade_no}";
+
+// A simulator with one NOTPAY order whose query the fault rules target.
+struct fault_fixture {
+    sim_env env;
+    sim_client merchant = env.client(3s);
+    sim_client control = env.control();
+    std::string no = trade_no("F");
+
+    fault_fixture() { prepay(merchant, prepay_body(no)); }
+
+    wechatpay::result<sim_answer> query() { return merchant.signed_call("GET", order_path(no)); }
+
+    void add(const json::object& rule) {
+        auto a = UNWRAP(control.unsigned_call("POST", "/sim/faults", json::serialize(rule)));
+        INFO(a.body);
+        REQUIRE(a.status == 200);
+    }
+    void clear() { REQUIRE(UNWRAP(control.unsigned_call("DELETE", "/sim/faults")).status == 200); }
+    std::int64_t injected(std::string_view kind) const {
+        return int_at(env.stats(), "/faults_injected/" + std::string(kind));
+    }
+};
+
+json::object fault_rule(std::string_view kind, json::object more = {}) {
+    more["kind"] = kind;
+    if (!more.contains("endpoint")) more["endpoint"] = query_endpoint;
+    if (!more.contains("probability") && !more.contains("every")) more["every"] = 1;
+    return more;
+}
+
+// The verifier's verdict on an answer.
+errc verdict(const sim_answer& a) { return errc_of(full_verifier().verify(a.headers, a.body)); }
+
+}  // namespace
+
+TEST_CASE("each fault knob breaks one answer the way it says, and the next request on a new connection succeeds",
+          "[sim][faults]") {
+    using outcome_check = std::function<void(const wechatpay::result<sim_answer>&, fault_fixture&)>;
+    auto transport_failure = [](const wechatpay::result<sim_answer>& r, fault_fixture&) {
+        REQUIRE_FALSE(r);
+        INFO(r.error().to_string());
+        CHECK(r.error().code != boost::beast::error::timeout);  // closed, not stalled
+    };
+    auto answer_then = [](std::function<void(const sim_answer&)> more) -> outcome_check {
+        return [more](const wechatpay::result<sim_answer>& r, fault_fixture&) {
+            REQUIRE(r);
+            INFO(r->body);
+            CHECK_FALSE(r->request_id.empty());
+            more(*r);
+        };
+    };
+    struct knob {
+        std::string kind;
+        outcome_check check;
+        json::object more = {};
+    };
+    const std::vector<knob> knobs = {
+        {"delay", answer_then([](const sim_answer& a) {
+             CHECK(a.status == 200);
+             CHECK(verdict(a) == wechatpay_test::ok);
+         }),
+         json::object{{"delay_ms", 300}}},
+        {"close_before_answer",
+         [&](const wechatpay::result<sim_answer>& r, fault_fixture& f) {
+             transport_failure(r, f);
+             CHECK(is_closed_by_peer(r.error().code));
+         }},
+        {"close_mid_body",
+         [&](const wechatpay::result<sim_answer>& r, fault_fixture& f) {
+             transport_failure(r, f);
+             // Beast read the header and part of the body, then the stream ended.
+             CHECK((r.error().code == http::error::partial_message || is_closed_by_peer(r.error().code)));
+         }},
+        {"system_error", answer_then([](const sim_answer& a) {
+             CHECK(a.status == 500);
+             CHECK(code_of(a) == "SYSTEM_ERROR");
+             CHECK(verdict(a) == wechatpay_test::ok);
+         })},
+        {"frequency_limited", answer_then([](const sim_answer& a) {
+             CHECK(a.status == 429);
+             CHECK(code_of(a) == "FREQUENCY_LIMITED");
+             CHECK(verdict(a) == wechatpay_test::ok);
+         })},
+        {"bad_signature", answer_then([](const sim_answer& a) {
+             CHECK(a.status == 200);
+             CHECK(verdict(a) == errc::bad_signature);
+         })},
+        {"probe_signature", answer_then([](const sim_answer& a) {
+             CHECK(a.headers.signature.starts_with("WECHATPAY/SIGNTEST/"));
+             CHECK(verdict(a) == errc::probe_signature);
+         })},
+        {"stale_timestamp", answer_then([](const sim_answer& a) {
+             CHECK(std::stoll(a.headers.timestamp) <= wechatpay::system_unix_time() - 590);
+             CHECK(verdict(a) == errc::stale_timestamp);
+             // It is a real signature, 10 minutes old.
+             CHECK(outcome(full_verifier().verify_at(a.headers, a.body, std::stoll(a.headers.timestamp))) == "ok");
+         })},
+        {"unknown_serial", answer_then([](const sim_answer& a) {
+             CHECK(a.headers.serial != shared_keys::get().platform_cert.serial());
+             CHECK(verdict(a) == errc::unknown_serial);
+         })},
+        {"malformed_json", answer_then([](const sim_answer& a) {
+             CHECK(a.status == 200);
+             CHECK(verdict(a) == wechatpay_test::ok);
+             boost::system::error_code ec;
+             json::parse(a.body, ec);
+             CHECK(ec);
+         })},
+        {"connection_close",
+         [](const wechatpay::result<sim_answer>& r, fault_fixture& f) {
+             REQUIRE(r);
+             CHECK(r->status == 200);
+             CHECK(verdict(*r) == wechatpay_test::ok);
+             CHECK(r->header("Connection") == "close");
+             CHECK_FALSE(r->raw.keep_alive());
+             CHECK(is_closed_by_peer(f.merchant.wait_for_server_close(2s)));
+         }},
+    };
+    for (const auto& k : knobs) {
+        DYNAMIC_SECTION("fault " << k.kind) {
+            fault_fixture f;
+            auto rule = fault_rule(k.kind, k.more);
+            rule["times"] = 1;
+            f.add(rule);
+            const auto started = std::chrono::steady_clock::now();
+            const auto r = f.query();
+            const auto took = std::chrono::steady_clock::now() - started;
+            k.check(r, f);
+            if (k.kind == "delay") CHECK(took >= 300ms);
+            CHECK(f.injected(k.kind) == 1);
+
+            f.merchant.disconnect();
+            const unsigned before = f.merchant.connections_opened();
+            auto next = UNWRAP(f.query());
+            CHECK(f.merchant.connections_opened() == before + 1);
+            CHECK(next.status == 200);
+            CHECK(verdict(next) == wechatpay_test::ok);
+            CHECK(str_at(next, "/out_trade_no") == f.no);
+            CHECK(f.injected(k.kind) == 1);
+        }
+    }
+}
+
+TEST_CASE("a fault rule with every 3 hits exactly every third request", "[sim][faults]") {
+    fault_fixture f;
+    f.add(fault_rule("system_error", {{"every", 3}}));
+    std::vector<unsigned> statuses;
+    for (int i = 0; i < 9; ++i) statuses.push_back(UNWRAP(f.query()).status);
+    CHECK(statuses == std::vector<unsigned>{200, 200, 500, 200, 200, 500, 200, 200, 500});
+    CHECK(f.injected("system_error") == 3);
+    auto listed = UNWRAP(f.control.unsigned_call("GET", "/sim/faults")).json();
+    CHECK(int_at(listed, "/faults/0/seen") == 9);
+    CHECK(int_at(listed, "/faults/0/every") == 3);
+}
+
+TEST_CASE("a fault rule with times 1 applies once; DELETE /sim/faults removes every rule", "[sim][faults]") {
+    fault_fixture f;
+    f.add(fault_rule("frequency_limited", {{"probability", 1}, {"times", 1}}));
+    CHECK(UNWRAP(f.query()).status == 429);
+    for (int i = 0; i < 3; ++i) CHECK(UNWRAP(f.query()).status == 200);
+    CHECK(f.injected("frequency_limited") == 1);
+    CHECK(int_at(UNWRAP(f.control.unsigned_call("GET", "/sim/faults")).json(), "/faults/0/times_left") == 0);
+
+    f.add(fault_rule("system_error"));
+    CHECK(UNWRAP(f.query()).status == 500);
+    f.clear();
+    CHECK(UNWRAP(f.control.unsigned_call("GET", "/sim/faults")).json().at("faults").as_array().empty());
+    CHECK(UNWRAP(f.query()).status == 200);
+    CHECK(f.injected("system_error") == 1);
+}
+
+TEST_CASE("a fault rule for one endpoint spares the others; '*' hits every /v3/ endpoint but not /sim/",
+          "[sim][faults]") {
+    fault_fixture f;
+    f.add(fault_rule("system_error"));
+    CHECK(UNWRAP(f.query()).status == 500);
+    CHECK(UNWRAP(f.merchant.signed_call("POST", prepay_path("native"), json::serialize(prepay_body(trade_no()))))
+              .status == 200);
+    f.clear();
+
+    f.add(fault_rule("frequency_limited", {{"endpoint", "*"}}));
+    CHECK(UNWRAP(f.query()).status == 429);
+    CHECK(UNWRAP(f.merchant.signed_call("POST", prepay_path("native"), json::serialize(prepay_body(trade_no()))))
+              .status == 429);
+    CHECK(UNWRAP(f.merchant.signed_call("GET", "/v3/certificates")).status == 429);
+    CHECK(UNWRAP(f.control.unsigned_call("GET", "/sim/stats")).status == 200);
+    CHECK(f.injected("frequency_limited") == 3);
+    f.clear();
+    CHECK(UNWRAP(f.query()).status == 200);
+}
+
+TEST_CASE("fault rules with a probability of 0 never hit", "[sim][faults]") {
+    fault_fixture f;
+    f.add(fault_rule("system_error", {{"probability", 0}}));
+    for (int i = 0; i < 5; ++i) CHECK(UNWRAP(f.query()).status == 200);
+    CHECK(f.injected("system_error") == 0);
+}
+
+TEST_CASE("malformed fault rules are refused with 400 naming the problem", "[sim][faults][errors]") {
+    fault_fixture f;
+    struct bad {
+        std::string body, mentions;
+    };
+    for (const auto& b : {bad{R"({"kind":"earthquake"})", "kind"}, bad{R"({"endpoint":"*"})", "kind"},
+                          bad{R"({"kind":"delay"})", "delay_ms"}, bad{R"({"kind":"system_error","probability":2})", "probability"},
+                          bad{R"({"kind":"system_error","every":"3"})", "every"}, bad{"[]", "object"}}) {
+        INFO(b.body);
+        auto a = UNWRAP(f.control.unsigned_call("POST", "/sim/faults", b.body));
+        CHECK(a.status == 400);
+        CHECK(str_at(a, "/error").find(b.mentions) != std::string::npos);
+    }
+    CHECK(UNWRAP(f.control.unsigned_call("GET", "/sim/faults")).json().at("faults").as_array().empty());
+    CHECK(UNWRAP(f.query()).status == 200);
+}

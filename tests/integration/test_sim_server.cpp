@@ -1,0 +1,375 @@
+// The simulator as a server: request limits, idle keep-alive connections, loopback-only
+// listening, statistics (connections, TLS handshakes, requests, answers), certificate rotation;
+// and its config loading, in-process and through `wechatpay sim`.
+#include "sim_env.hpp"
+
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+using namespace wechatpay_test;
+using wechatpay::errc;
+
+// ---- limits and connections ---------------------------------------------------------------
+
+TEST_CASE("a request body over max_body answers 413 and the connection closes; max_body itself is accepted",
+          "[sim][server]") {
+    // A small limit keeps the whole request in one TLS record, so the server has read all of it
+    // before it answers and closes (see the 1 MiB case below for what happens otherwise).
+    sim_env env([](wechatpay::sim::config& c) { c.max_body = 4096; });
+    auto merchant = env.client();
+    auto a = UNWRAP(merchant.signed_call("POST", prepay_path("native"), std::string(4097, 'x')));
+    CHECK(a.status == 413);
+    CHECK_FALSE(a.raw.keep_alive());
+    CHECK(code_of(a) == "PARAM_ERROR");
+    CHECK(int_at(env.stats(), "/answers/413") == 1);
+
+    auto at_limit = UNWRAP(merchant.signed_call("POST", prepay_path("native"), std::string(4096, 'x')));
+    CHECK(at_limit.status == 400);  // read whole: the API finds no JSON in it
+    CHECK(code_of(at_limit) == "PARAM_ERROR");
+    CHECK(merchant.connections_opened() == 2);
+
+    // The default limit is 1 MiB: exactly that much reaches the API.
+    sim_env default_limit;
+    auto big = default_limit.client();
+    auto mib = UNWRAP(big.signed_call("POST", prepay_path("native"), std::string(1024 * 1024, 'x')));
+    CHECK(mib.status == 400);
+    CHECK(code_of(mib) == "PARAM_ERROR");
+}
+
+TEST_CASE("a request body over 1 MiB answers 413, even while the client is still sending it",
+          "[sim][server]") {
+    // The server answers after the header, while most of the body is still on its way. Closing
+    // with unread bytes would make the kernel send a reset that can destroy the 413 in the
+    // client's receive buffer; the server must drain the rest first (a lingering close).
+    sim_env env;
+    auto merchant = env.client();
+    for (int i = 0; i < 5; ++i) {
+        auto r = merchant.signed_call("POST", prepay_path("native"), std::string(1024 * 1024 + 1, 'x'));
+        INFO("attempt " << i << ": " << (r ? "answered" : r.error().to_string()));
+        REQUIRE(r);
+        CHECK(r->status == 413);
+        CHECK_FALSE(r->raw.keep_alive());
+    }
+}
+
+TEST_CASE("the server closes a keep-alive connection idle for idle_timeout, not one in use", "[sim][server]") {
+    sim_env env([](wechatpay::sim::config& c) { c.idle_timeout = 300ms; });
+    auto merchant = env.client();
+    const std::string no = trade_no();
+    prepay(merchant, prepay_body(no));
+    // Requests 100 ms apart keep one connection alive well past 300 ms.
+    for (int i = 0; i < 5; ++i) {
+        std::this_thread::sleep_for(100ms);
+        CHECK(UNWRAP(merchant.signed_call("GET", order_path(no))).status == 200);
+    }
+    CHECK(merchant.connections_opened() == 1);
+
+    const auto idle_since = std::chrono::steady_clock::now();
+    const auto ended = merchant.wait_for_server_close(3s);
+    const auto idle_for = std::chrono::steady_clock::now() - idle_since;
+    INFO(ended.message());
+    CHECK(is_closed_by_peer(ended));
+    CHECK(idle_for >= 250ms);
+    CHECK(idle_for < 2s);
+    CHECK(UNWRAP(merchant.signed_call("GET", order_path(no))).status == 200);
+    CHECK(merchant.connections_opened() == 2);
+}
+
+TEST_CASE("simulator::start refuses to listen anywhere but loopback", "[sim][server][config]") {
+    for (const char* listen : {"0.0.0.0:0", "10.0.0.1:0", "[::]:0", "example.com:0", "127.0.0.1", "127.0.0.1:99999"}) {
+        INFO(listen);
+        auto cfg = test_config();
+        cfg.listen = listen;
+        auto s = wechatpay::sim::simulator::start(cfg);
+        REQUIRE_FALSE(s);
+        CHECK(s.error().detail.starts_with("listen"));
+    }
+    auto cfg = test_config();
+    cfg.listen = "localhost:0";
+    auto s = UNWRAP(wechatpay::sim::simulator::start(cfg));
+    CHECK(s->host() == "127.0.0.1");
+    CHECK(s->port() != 0);
+    CHECK(s->start_line() == "{\"listening\":\"127.0.0.1:" + std::to_string(s->port()) + "\",\"ca\":\"" +
+                                 std::filesystem::absolute(s->ca_file()).string() + "\"}");
+}
+
+TEST_CASE("control API: unknown /sim/ paths answer 404", "[sim][server]") {
+    sim_env env;
+    auto control = env.control();
+    auto a = UNWRAP(control.unsigned_call("GET", "/sim/nothing-here"));
+    CHECK(a.status == 404);
+    CHECK_FALSE(str_at(a, "/error").empty());
+}
+
+TEST_CASE("/sim/stats counts connections, full and resumed TLS handshakes, requests per endpoint and answers per "
+          "status",
+          "[sim][server][stats]") {
+    sim_env env;
+    auto merchant = env.client();
+    const std::string no = trade_no();
+    prepay(merchant, prepay_body(no));
+    CHECK(UNWRAP(merchant.signed_call("GET", order_path(no))).status == 200);
+    CHECK(UNWRAP(merchant.signed_call("GET", order_path("NOSUCHORDER1"))).status == 404);
+    CHECK(merchant.connections_opened() == 1);
+    CHECK_FALSE(merchant.last_handshake_resumed());
+
+    // A second connection that offers the first one's TLS session resumes it.
+    merchant.disconnect();
+    merchant.resume_sessions(true);
+    CHECK(UNWRAP(merchant.signed_call("GET", order_path(no))).status == 200);
+    CHECK(merchant.connections_opened() == 2);
+    CHECK(merchant.last_handshake_resumed());
+    // A third without the offer does not.
+    merchant.disconnect();
+    merchant.resume_sessions(false);
+    CHECK(UNWRAP(merchant.signed_call("GET", "/v3/certificates")).status == 200);
+    merchant.disconnect();
+
+    REQUIRE(eventually([&] { return int_at(env.stats(), "/connections_open") == 0; }));
+    const auto s = env.stats();
+    INFO(json::serialize(s));
+    CHECK(int_at(s, "/connections_accepted") == 3);
+    CHECK(int_at(s, "/tls_handshakes/full") == 2);
+    CHECK(int_at(s, "/tls_handshakes/resumed") == 1);
+    CHECK(int_at(s, "/tls_handshakes/failed") == 0);
+    CHECK(s.at("requests").as_object().size() == 3);
+    CHECK(int_at(s, "/requests/~1v3~1pay~1transactions~1native") == 1);
+    CHECK(int_at(s, "/requests/~1v3~1pay~1transactions~1out-trade-no~1{out_trade_no}") == 3);
+    CHECK(int_at(s, "/requests/~1v3~1certificates") == 1);
+    CHECK(s.at("answers").as_object().size() == 2);
+    CHECK(int_at(s, "/answers/200") == 4);
+    CHECK(int_at(s, "/answers/404") == 1);
+
+    // The same numbers over HTTP; the stats request is answered after its snapshot.
+    auto control = env.control();
+    auto over_http = UNWRAP(control.unsigned_call("GET", "/sim/stats"));
+    REQUIRE(over_http.status == 200);
+    CHECK(int_at(over_http.json(), "/connections_accepted") == 4);
+    CHECK(int_at(over_http.json(), "/answers/200") == 4);
+    CHECK(int_at(env.stats(), "/answers/200") == 5);
+}
+
+TEST_CASE("a client that does not trust the simulator's CA fails the handshake, counted as failed", "[sim][server][stats]") {
+    sim_env env;
+    // Any other CA: the merchant certificate's issuer is not the simulator's TLS CA.
+    sim_client stranger(env.sim().host(), env.sim().port(), env.keys().setup.merchant_cert, merchant_signer(), 3s);
+    auto r = stranger.signed_call("GET", "/v3/certificates");
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code.category() == boost::asio::error::get_ssl_category());
+    REQUIRE(eventually([&] { return int_at(env.stats(), "/tls_handshakes/failed") == 1; }));
+    CHECK(int_at(env.stats(), "/tls_handshakes/full") == 0);
+}
+
+TEST_CASE("/sim/certificates/rotate: a second certificate signs; old-only verifiers fail until refreshed",
+          "[sim][server][certificates]") {
+    sim_env env;
+    auto merchant = env.client();
+    auto control = env.control();
+    const auto old_only = certificate_only_verifier();
+    const std::string old_serial = env.keys().platform_cert.serial();
+
+    auto rotated = UNWRAP(control.unsigned_call("POST", "/sim/certificates/rotate"));
+    REQUIRE(rotated.status == 200);
+    const std::string new_serial = str_at(rotated, "/serial_no");
+    REQUIRE_FALSE(new_serial.empty());
+    CHECK(new_serial != old_serial);
+
+    auto listed = UNWRAP(merchant.signed_call("GET", "/v3/certificates"));
+    REQUIRE(listed.status == 200);
+    CHECK(listed.headers.serial == new_serial);
+    CHECK(errc_of(old_only.verify(listed.headers, listed.body)) == errc::unknown_serial);
+    std::vector<wechatpay::certificate> downloaded;
+    const auto list = listed.json();
+    for (const auto& item : list.at("data").as_array()) {
+        const auto pem = UNWRAP(wechatpay::aead_decrypt(env.keys().apiv3, str_at(item, "/encrypt_certificate/nonce"),
+                                                        str_at(item, "/encrypt_certificate/associated_data"),
+                                                        str_at(item, "/encrypt_certificate/ciphertext")));
+        downloaded.push_back(UNWRAP(wechatpay::certificate::from_pem(pem)));
+        CHECK(downloaded.back().serial() == str_at(item, "/serial_no"));
+    }
+    REQUIRE(downloaded.size() == 2);
+    std::vector<std::string> serials{downloaded[0].serial(), downloaded[1].serial()};
+    std::sort(serials.begin(), serials.end());
+    std::vector<std::string> expected{old_serial, new_serial};
+    std::sort(expected.begin(), expected.end());
+    CHECK(serials == expected);
+
+    const auto refreshed = old_only.with_certificates(downloaded);
+    CHECK(outcome(refreshed.verify(listed.headers, listed.body)) == "ok");
+    auto answer = prepay(merchant, prepay_body(trade_no()));
+    CHECK(answer.headers.serial == new_serial);
+    CHECK(errc_of(old_only.verify(answer.headers, answer.body)) == errc::unknown_serial);
+    CHECK(outcome(refreshed.verify(answer.headers, answer.body)) == "ok");
+    // Asking for the public key still gets the public key.
+    auto by_key = UNWRAP(merchant.signed_call("GET", "/v3/certificates", {},
+                                              {{"Wechatpay-Serial", env.keys().setup.public_key_id}}));
+    CHECK(by_key.headers.serial == env.keys().setup.public_key_id);
+    CHECK(signature_of(by_key) == "ok");
+}
+
+// ---- config ------------------------------------------------------------------------------
+
+namespace {
+
+// A config that loads: the shared setup's files by absolute path.
+json::object good_config() {
+    const auto& k = shared_keys::get();
+    return {{"listen", "127.0.0.1:0"},
+            {"threads", 2},
+            {"tls_generate_dir", (k.dir / "tls").string()},
+            {"merchants", json::array{json::object{{"mchid", k.setup.mchid},
+                                                   {"appids", json::array{k.setup.appid}},
+                                                   {"certificate", k.setup.merchant_cert.string()},
+                                                   {"apiv3_key", k.setup.apiv3_key}}}},
+            {"wechatpay",
+             json::object{{"certificates", json::array{json::object{{"certificate", k.setup.platform_cert.string()},
+                                                                    {"private_key", (k.dir / "platform_key.pem").string()}}}},
+                          {"public_key", json::object{{"id", k.setup.public_key_id},
+                                                      {"private_key", (k.dir / "wechatpay_pub_key_private.pem").string()}}}}}};
+}
+
+json::object& merchant0(json::object& c) { return c["merchants"].as_array()[0].as_object(); }
+json::object& wechatpay_of(json::object& c) { return c["wechatpay"].as_object(); }
+json::object& certificate0(json::object& c) { return wechatpay_of(c)["certificates"].as_array()[0].as_object(); }
+
+struct bad_config {
+    std::string what, field;
+    std::function<void(json::object&)> change;
+};
+
+const std::vector<bad_config>& bad_configs() {
+    static const std::vector<bad_config> list = {
+        {"missing merchant certificate file", "merchants[0].certificate",
+         [](json::object& c) { merchant0(c)["certificate"] = "/nonexistent/apiclient_cert.pem"; }},
+        {"apiv3_key of 31 bytes", "merchants[0].apiv3_key",
+         [](json::object& c) { merchant0(c)["apiv3_key"] = std::string(31, 'k'); }},
+        {"platform key of another certificate", "wechatpay.certificates[0].private_key",
+         [](json::object& c) { certificate0(c)["private_key"] = shared_keys::get().setup.merchant_key.string(); }},
+        {"merchant without mchid", "merchants[0].mchid", [](json::object& c) { merchant0(c).erase("mchid"); }},
+        {"no merchants", "merchants", [](json::object& c) { c["merchants"] = json::array(); }},
+        {"public key id without PUB_KEY_ID_", "wechatpay.public_key.id",
+         [](json::object& c) { wechatpay_of(c)["public_key"].as_object()["id"] = "KEY1"; }},
+        {"neither certificates nor public key", "wechatpay.certificates",
+         [](json::object& c) { c["wechatpay"] = json::object(); }},
+        {"notify.sign_with unknown", "notify.sign_with",
+         [](json::object& c) { c["notify"] = json::object{{"sign_with", "hmac"}}; }},
+        {"notify.time_scale 0", "notify.time_scale", [](json::object& c) { c["notify"] = json::object{{"time_scale", 0}}; }},
+        {"threads as a string", "threads", [](json::object& c) { c["threads"] = "two"; }},
+        {"negative idle_timeout_ms", "idle_timeout_ms", [](json::object& c) { c["idle_timeout_ms"] = -1; }},
+    };
+    return list;
+}
+
+std::filesystem::path write_config(const temp_dir& dir, const json::object& c, std::string_view name = "sim.json") {
+    return dir.write(name, json::serialize(c));
+}
+
+std::string read_text(const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+}  // namespace
+
+TEST_CASE("sim::load_config loads a good config, and the simulator it describes serves", "[sim][config]") {
+    temp_dir dir;
+    auto cfg = UNWRAP(wechatpay::sim::load_config(write_config(dir, good_config())));
+    CHECK(cfg.merchants.size() == 1);
+    CHECK(cfg.certificates.size() == 1);
+    REQUIRE(cfg.public_key);
+    CHECK(cfg.public_key->id == shared_keys::get().setup.public_key_id);
+    CHECK(cfg.threads == 2);
+    auto s = UNWRAP(wechatpay::sim::simulator::start(std::move(cfg)));
+    sim_client merchant(*s, merchant_signer());
+    auto a = UNWRAP(merchant.signed_call("GET", "/v3/certificates"));
+    CHECK(a.status == 200);
+    CHECK(signature_of(a) == "ok");
+}
+
+TEST_CASE("sim::load_config errors name the field", "[sim][config]") {
+    temp_dir dir;
+    for (const auto& bad : bad_configs()) {
+        INFO(bad.what);
+        auto c = good_config();
+        bad.change(c);
+        auto r = wechatpay::sim::load_config(write_config(dir, c));
+        REQUIRE_FALSE(r);
+        INFO(r.error().to_string());
+        CHECK(r.error().detail.starts_with(bad.field));
+        CHECK(r.error().detail.find(shared_keys::get().setup.apiv3_key) == std::string::npos);
+    }
+    // A listen address that is not loopback loads, and start refuses it naming listen.
+    auto c = good_config();
+    c["listen"] = "0.0.0.0:0";
+    auto cfg = UNWRAP(wechatpay::sim::load_config(write_config(dir, c)));
+    auto s = wechatpay::sim::simulator::start(std::move(cfg));
+    REQUIRE_FALSE(s);
+    CHECK(s.error().detail.starts_with("listen"));
+
+    CHECK(errc_of(wechatpay::sim::load_config(dir / "missing.json")) == errc::file_unreadable);
+    CHECK_FALSE(wechatpay::sim::load_config(dir.write("text.json", "listen: 127.0.0.1")));
+}
+
+#ifdef WECHATPAY_CLI
+
+namespace {
+
+struct cli_run {
+    int exit_status = -1;
+    std::string out, err;
+};
+
+// Runs `wechatpay sim --config FILE` (bounded by --max-seconds should it start after all).
+cli_run run_sim_cli(const temp_dir& dir, const std::filesystem::path& config) {
+    const auto out = dir / "stdout.txt", err = dir / "stderr.txt";
+    const std::string command = std::string("'") + WECHATPAY_CLI + "' sim --config '" + config.string() +
+                                "' --max-seconds 5 >'" + out.string() + "' 2>'" + err.string() + "'";
+    const int status = std::system(command.c_str());
+    cli_run r;
+    if (status != -1 && WIFEXITED(status)) r.exit_status = WEXITSTATUS(status);
+    r.out = read_text(out);
+    r.err = read_text(err);
+    return r;
+}
+
+std::size_t line_count(std::string_view s) { return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n')); }
+
+}  // namespace
+
+TEST_CASE("wechatpay sim --config with a bad config exits 2 with one stderr line naming the field", "[sim][config][cli]") {
+    temp_dir dir;
+    auto check_refused = [&](const json::object& c, const std::string& field) {
+        const auto r = run_sim_cli(dir, write_config(dir, c));
+        INFO("stderr: " << r.err);
+        CHECK(r.exit_status == 2);
+        CHECK(r.out.empty());
+        CHECK(line_count(r.err) == 1);
+        CHECK(r.err.find(field) != std::string::npos);
+        CHECK(r.err.find(shared_keys::get().setup.apiv3_key) == std::string::npos);
+    };
+    for (const auto& bad : bad_configs()) {
+        INFO(bad.what);
+        auto c = good_config();
+        bad.change(c);
+        check_refused(c, bad.field);
+    }
+    auto c = good_config();
+    c["listen"] = "10.0.0.1:0";
+    check_refused(c, "listen");
+}
+
+TEST_CASE("wechatpay sim --config with a file that is not JSON exits 2", "[sim][config][cli]") {
+    temp_dir dir;
+    const auto r = run_sim_cli(dir, dir.write("sim.json", "listen = 127.0.0.1:0\n"));
+    INFO("stderr: " << r.err);
+    CHECK(r.exit_status == 2);
+    CHECK(line_count(r.err) == 1);
+}
+
+#endif  // WECHATPAY_CLI
