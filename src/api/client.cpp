@@ -20,8 +20,11 @@ verifier initial_keys(const client_config& cfg) {
     return verifier(cfg.wechatpay_certificates, cfg.wechatpay_public_key);
 }
 
-result<signer> merchant_signer_for(const client_config& cfg) {
+// Everything a client needs checked before it is built: the config, the CA file, the signer.
+result<signer> checked_signer(const client_config& cfg) {
     if (auto ok = cfg.validate(); !ok) return ok.error();
+    if (!cfg.endpoint.ca_file.empty() && !std::filesystem::is_regular_file(cfg.endpoint.ca_file))
+        return error(errc::file_unreadable, "endpoint.ca_file: " + cfg.endpoint.ca_file.string());
     if (cfg.merchant_certificate) return signer::create(cfg.mchid, *cfg.merchant_key, *cfg.merchant_certificate);
     return signer::create(cfg.mchid, *cfg.merchant_key, cfg.merchant_serial);
 }
@@ -61,8 +64,10 @@ client::impl::impl(asio::any_io_executor executor, client_config config, signer 
     tls.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
                     asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
     tls.set_verify_mode(asio::ssl::verify_peer);
-    if (cfg.endpoint.ca_file.empty()) tls.set_default_verify_paths();
-    else tls.load_verify_file(cfg.endpoint.ca_file.string());
+    boost::system::error_code ec;
+    if (cfg.endpoint.ca_file.empty()) tls.set_default_verify_paths(ec);
+    else tls.load_verify_file(cfg.endpoint.ca_file.string(), ec);
+    if (ec) throw exception(error(errc::invalid_certificate, "endpoint.ca_file: no usable CA certificates"));
     // Client-side session cache, so that new connections can resume (fewer full handshakes).
     SSL_CTX_set_session_cache_mode(tls.native_handle(), SSL_SESS_CACHE_CLIENT);
     primary = std::make_shared<net::session_pool>(ex, cfg.pool);
@@ -71,15 +76,15 @@ client::impl::impl(asio::any_io_executor executor, client_config config, signer 
 }
 
 result<std::unique_ptr<client>> client::create(asio::any_io_executor ex, client_config cfg) {
-    auto s = merchant_signer_for(cfg);
-    if (!s) return s.error();
-    if (!cfg.endpoint.ca_file.empty() && !std::filesystem::exists(cfg.endpoint.ca_file))
-        return error(errc::file_unreadable, "endpoint.ca_file: " + cfg.endpoint.ca_file.string());
-    return std::make_unique<client>(std::move(ex), std::move(cfg));
+    try {
+        return std::make_unique<client>(std::move(ex), std::move(cfg));
+    } catch (const exception& e) {
+        return e.err();
+    }
 }
 
 client::client(asio::any_io_executor ex, client_config cfg) {
-    auto s = merchant_signer_for(cfg).value();
+    auto s = checked_signer(cfg).value();
     impl_ = std::make_shared<impl>(std::move(ex), std::move(cfg), std::move(s));
     if (impl_->cfg.downloads_certificates()) impl_->start_refresh_loop();
 }

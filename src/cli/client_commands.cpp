@@ -27,9 +27,14 @@ result<T> run_client(const std::string& config_file, Op op) {
     asio::io_context ioc;
     auto c = unwrap(client::create(ioc.get_executor(), cfg));
     auto done = asio::co_spawn(ioc, op(*c), asio::use_future);
-    ioc.run_for(std::chrono::minutes(5));
+    // Run until the operation is done (the client's certificate refresh timer would keep
+    // run() busy for hours), then let the client wind down.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+    while (done.wait_for(std::chrono::seconds(0)) != std::future_status::ready &&
+           std::chrono::steady_clock::now() < deadline)
+        ioc.run_one_for(std::chrono::milliseconds(100));
     c.reset();
-    ioc.run_for(std::chrono::seconds(1));  // let the client's background work wind down
+    ioc.run_for(std::chrono::seconds(1));
     if (done.wait_for(std::chrono::seconds(0)) != std::future_status::ready)
         return error(asio::error::timed_out, "no answer within 5 minutes");
     return done.get();

@@ -25,7 +25,7 @@ fail() { failed=$((failed + 1)); echo "FAIL - $1: $2"; }
 die() { echo "FATAL: $*" >&2; [[ -f $T/sim.err ]] && cat "$T/sim.err" >&2; exit 1; }
 
 # ---- start the simulator -----------------------------------------------------------------
-"$W" sim --generate "$T/sim" --max-seconds 60 >"$T/start" 2>"$T/sim.err" &
+"$W" sim --generate "$T/sim" --max-seconds 600 >"$T/start" 2>"$T/sim.err" &
 SIM_PID=$!
 for _ in $(seq 1 300); do
     [[ -s $T/start ]] && break
@@ -138,6 +138,34 @@ if curl -sS -o /dev/null "https://$ADDR/v3/certificates" 2>/dev/null; then
 else
     pass "curl without the simulator's CA refuses the connection"
 fi
+
+# ---- the client's verbs: `wechatpay request` and `wechatpay certificates` ---------------------
+APIV3=$(json_string apiv3_key)
+cat >"$S/client.json" <<JSON
+{"mchid": "$MCHID", "appid": "$APPID",
+ "merchant": {"private_key": "apiclient_key.pem", "certificate": "apiclient_cert.pem"},
+ "apiv3_key": "$APIV3",
+ "endpoint": {"host": "127.0.0.1", "backup_host": "", "port": ${ADDR##*:}, "ca_file": "$CA"}}
+JSON
+if "$W" request GET "/v3/pay/transactions/out-trade-no/$NO?mchid=$MCHID" --config "$S/client.json" \
+        >"$T/req.out" 2>"$T/req.err" && grep -q "\"out_trade_no\":\"$NO\"" "$T/req.out" && grep -q "HTTP 200" "$T/req.err"; then
+    pass "wechatpay request: signed, sent, verified (platform certificates downloaded)"
+else
+    fail "wechatpay request" "$(cat "$T/req.out" "$T/req.err")"
+fi
+rc=0; "$W" request GET "/v3/pay/transactions/out-trade-no/NOSUCHORDER1?mchid=$MCHID" --config "$S/client.json" \
+    >"$T/req404.out" 2>"$T/req404.err" || rc=$?
+[[ $rc == 0 ]] && grep -q "HTTP 404" "$T/req404.err" && grep -q ORDER_NOT_EXIST "$T/req404.out" \
+    && pass "wechatpay request: a verified 404 is an answer (exit 0)" || fail "request 404" "exit $rc: $(cat "$T/req404.err")"
+if "$W" certificates --config "$S/client.json" --out "$T/certs" >"$T/certs.out" 2>"$T/certs.err" \
+        && [[ $(cut -d' ' -f1 "$T/certs.out") == $("$W" serial --certificate "$S/platform_cert.pem") ]] \
+        && [[ -f $T/certs/wechatpay_$(cut -d' ' -f1 "$T/certs.out").pem ]]; then
+    pass "wechatpay certificates: downloaded, verified, decrypted, saved"
+else
+    fail "wechatpay certificates" "$(cat "$T/certs.out" "$T/certs.err")"
+fi
+rc=0; "$W" request GET /v3/certificates --config "$T/missing.json" 2>/dev/null || rc=$?
+[[ $rc == 2 ]] && pass "wechatpay request with a missing config exits 2" || fail "request missing config" "exit $rc"
 
 kill -0 "$SIM_PID" 2>/dev/null && pass "the simulator is still running" || fail "simulator" "exited early"
 
