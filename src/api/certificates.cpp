@@ -2,7 +2,7 @@
 // background (certificate-download mode) and when an answer names an unknown serial.
 #include "api/client_impl.hpp"
 
-#include "core/json_reader.hpp"
+#include "core/encrypted_resource.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -21,23 +21,14 @@ using detail::json_reader;
 
 namespace {
 
-struct encrypted_certificate {
-    std::string algorithm, nonce, associated_data, ciphertext;
-};
 struct certificate_entry {
     std::string serial_no, effective_time, expire_time;
-    encrypted_certificate encrypt_certificate;
+    detail::encrypted_resource encrypt_certificate;
 };
 struct certificate_list {
     std::vector<certificate_entry> data;
 };
 
-void read(const json_reader& r, encrypted_certificate& e) {
-    r("algorithm", e.algorithm);
-    r("nonce", e.nonce);
-    r("associated_data", e.associated_data);
-    r("ciphertext", e.ciphertext);
-}
 void read(const json_reader& r, certificate_entry& e) {
     r("serial_no", e.serial_no);
     r("effective_time", e.effective_time);
@@ -52,10 +43,7 @@ result<std::vector<certificate>> open_list(std::string_view body, const apiv3_ke
     if (!list) return list.error();
     std::vector<certificate> out;
     for (const auto& e : list->data) {
-        const auto& enc = e.encrypt_certificate;
-        if (enc.algorithm != "AEAD_AES_256_GCM")
-            return error(errc::unsupported_algorithm, "certificate " + e.serial_no.substr(0, 64));
-        auto pem = aead_decrypt(key, enc.nonce, enc.associated_data, enc.ciphertext);
+        auto pem = detail::open(e.encrypt_certificate, key, "/data/encrypt_certificate");
         if (!pem) return pem.error();
         auto cert = certificate::from_pem(*pem);
         if (!cert) return cert.error();

@@ -1,6 +1,6 @@
 #include <wechatpay/notification.hpp>
 
-#include "core/json_reader.hpp"
+#include "core/encrypted_resource.hpp"
 
 namespace wechatpay {
 
@@ -8,22 +8,10 @@ using detail::json_reader;
 
 namespace {
 
-struct encrypted_resource {
-    std::string original_type, algorithm, ciphertext, associated_data, nonce;
-};
-
 struct envelope {
     std::string id, create_time, resource_type, event_type, summary;
-    std::optional<encrypted_resource> resource;
+    std::optional<detail::encrypted_resource> resource;
 };
-
-void read(const json_reader& r, encrypted_resource& e) {
-    r("original_type", e.original_type);
-    r("algorithm", e.algorithm);
-    r("ciphertext", e.ciphertext);
-    r("associated_data", e.associated_data);
-    r("nonce", e.nonce);
-}
 
 void read(const json_reader& r, envelope& e) {
     r("id", e.id);
@@ -60,13 +48,8 @@ result<notification> notification_handler::open(const signature_headers& headers
     if (env->id.empty() || env->event_type.empty())
         return error(errc::malformed_json, "/id and /event_type are required");
     if (!env->resource) return error(errc::malformed_json, "/resource is required");
-    const encrypted_resource& res = *env->resource;
-    if (res.algorithm != "AEAD_AES_256_GCM")
-        return error(errc::unsupported_algorithm, "/resource/algorithm must be AEAD_AES_256_GCM");
-    if (res.ciphertext.empty() || res.nonce.empty())
-        return error(errc::malformed_json, "/resource/ciphertext and /resource/nonce are required");
-
-    auto plain = aead_decrypt(key_, res.nonce, res.associated_data, res.ciphertext);
+    const detail::encrypted_resource& res = *env->resource;
+    auto plain = detail::open(res, key_, "/resource");
     if (!plain) return plain.error();
     return notification{std::move(env->id),         std::move(env->create_time),
                         std::move(env->event_type), std::move(env->summary),
