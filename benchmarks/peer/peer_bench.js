@@ -4,11 +4,16 @@
 // same `wechatpay sim` process. Writes the same record schema as the C++ client benchmark.
 //
 //   node benchmarks/peer/peer_bench.js --setup DIR --port PORT --out FILE.json
-//        [--calls N] [--concurrency 1,16,64,256,1024] [--kinds query,app_prepay]
+//        [--calls N] [--concurrency 1,16,64,256,1024] [--kinds query,app_prepay] [--runs R]
+//   node benchmarks/peer/peer_bench.js --sim PATH/TO/wechatpay --setup DIR --out FILE.json [...]
+//        (starts `wechatpay sim --generate DIR` itself, and stops it at the end)
+//
+// --runs R repeats the whole sweep R times; every run's records are written (the report takes medians).
 //
 // Works on Node >= 18 (Debian 12's nodejs). Plain CommonJS, no dependency but the plugin.
 'use strict';
 
+const { spawn } = require('child_process');
 const crypto = require('crypto');
 const fs = require('fs');
 const https = require('https');
@@ -23,13 +28,13 @@ const CALL_TIMEOUT_MS = 30000;
 
 function usage(msg) {
   if (msg) console.error(`peer_bench: ${msg}`);
-  console.error('usage: node peer_bench.js --setup DIR --port PORT --out FILE.json '
-    + '[--calls N] [--concurrency 1,16,64,256,1024] [--kinds query,app_prepay]');
+  console.error('usage: node peer_bench.js (--setup DIR --port PORT | --sim WECHATPAY_CLI --setup DIR) --out FILE.json '
+    + '[--calls N] [--concurrency 1,16,64,256,1024] [--kinds query,app_prepay] [--runs R]');
   process.exit(2);
 }
 
 function parseArgs(argv) {
-  const o = { calls: 2000, concurrency: [1, 16, 64, 256, 1024], kinds: ['query', 'app_prepay'] };
+  const o = { calls: 2000, concurrency: [1, 16, 64, 256, 1024], kinds: ['query', 'app_prepay'], runs: 1 };
   for (let i = 0; i < argv.length; i += 2) {
     const [k, v] = [argv[i], argv[i + 1]];
     if (v === undefined) usage(`${k} needs a value`);
@@ -39,10 +44,12 @@ function parseArgs(argv) {
     else if (k === '--calls') o.calls = Number(v);
     else if (k === '--concurrency') o.concurrency = v.split(',').map(Number);
     else if (k === '--kinds') o.kinds = v.split(',');
+    else if (k === '--runs') o.runs = Number(v);
+    else if (k === '--sim') o.sim = v;
     else usage(`unknown option ${k}`);
   }
-  if (!o.setup || !o.out || !(o.port > 0)) usage('--setup, --port and --out are required');
-  if (!(o.calls > 0) || o.concurrency.some((c) => !(c > 0))) usage('--calls and --concurrency must be positive');
+  if (!o.setup || !o.out || !(o.sim || o.port > 0)) usage('--setup, --out and --port or --sim are required');
+  if (!(o.calls > 0) || !(o.runs > 0) || o.concurrency.some((c) => !(c > 0))) usage('--calls and --concurrency must be positive');
   if (o.kinds.some((k) => k !== 'query' && k !== 'app_prepay')) usage('--kinds: query and/or app_prepay');
   return o;
 }
@@ -277,27 +284,69 @@ function toCsv(records) {
 }
 
 function printTable(records) {
-  const cols = [['kind', 10], ['concurrency', 5], ['calls', 6], ['throughput', 9], ['p50_ms', 8], ['p99_ms', 8],
+  const cols = [['run', 3], ['kind', 10], ['concurrency', 5], ['calls', 6], ['throughput', 9], ['p50_ms', 8], ['p99_ms', 8],
     ['p999_ms', 8], ['errors', 6], ['handshakes', 5], ['cpu_ms_per_call', 7], ['floor_ms_per_call', 7], ['overhead_ratio', 6]];
-  const heads = ['kind', 'C', 'calls', 'calls/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'errors', 'hs', 'cpu ms', 'floor ms', 'cpu/floor'];
+  const heads = ['run', 'kind', 'C', 'calls', 'calls/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'errors', 'hs', 'cpu ms', 'floor ms', 'cpu/floor'];
   const pad = (v, w) => String(v).padStart(w);
   console.log(cols.map(([, w], i) => pad(heads[i], Math.max(w, heads[i].length))).join(' '));
   for (const r of records) console.log(cols.map(([k, w], i) => pad(r[k], Math.max(w, heads[i].length))).join(' '));
 }
 
+// Starts `wechatpay sim --generate DIR` and resolves with its port once it prints where it listens.
+function startSimulator(cli, dir) {
+  return new Promise((resolve, reject) => {
+    // --max-seconds: the simulator stops by itself even if this process is killed.
+    const child = spawn(cli, ['sim', '--generate', dir, '--max-seconds', '3600'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.on('error', reject);
+    child.on('exit', (code) => reject(new Error(`simulator exited (${code}) before listening: ${out}`)));
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d) => {
+      out += d;
+      const nl = out.indexOf('\n');
+      if (nl < 0) return;
+      child.stdout.removeAllListeners('data');
+      child.stdout.resume(); // keep draining, so the simulator never blocks on a full pipe
+      try {
+        resolve({ child, port: Number(JSON.parse(out.slice(0, nl)).listening.split(':').pop()) });
+      } catch (e) {
+        child.kill();
+        reject(new Error(`simulator's first line is not {"listening":…}: ${out.slice(0, nl)}`));
+      }
+    });
+  });
+}
+
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
+  let sim;
+  if (opts.sim) {
+    sim = await startSimulator(opts.sim, opts.setup);
+    sim.child.removeAllListeners('exit');
+    opts.port = sim.port;
+    for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { sim.child.kill(); process.exit(130); });
+  }
+  try {
+    await sweep(opts);
+  } finally {
+    if (sim) sim.child.kill();
+  }
+}
+
+async function sweep(opts) {
   const s = loadSetup(opts.setup);
   console.log(`wechatpay-axios-plugin ${SDK_VERSION} on node ${process.version}, pool ${POOL}, `
     + `against https://127.0.0.1:${opts.port}/`);
   await checkVerification(opts, s);
   await warmUp(opts, s);
   const records = [];
-  for (const kind of opts.kinds) {
-    for (const c of opts.concurrency) {
-      const r = await runConfig(opts, s, kind, c);
-      records.push(r);
-      console.log(`  ${kind} c=${c}: ${r.throughput} calls/s, p99 ${r.p99_ms} ms, cpu ${r.cpu_ms_per_call} ms/call`);
+  for (let run = 1; run <= opts.runs; run++) {
+    for (const kind of opts.kinds) {
+      for (const c of opts.concurrency) {
+        const r = { ...(await runConfig(opts, s, kind, c)), run };
+        records.push(r);
+        console.log(`  run ${run} ${kind} c=${c}: ${r.throughput} calls/s, p99 ${r.p99_ms} ms, cpu ${r.cpu_ms_per_call} ms/call`);
+      }
     }
   }
   fs.mkdirSync(path.dirname(path.resolve(opts.out)), { recursive: true });
