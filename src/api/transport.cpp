@@ -93,8 +93,10 @@ awaitable<client::impl::attempt_result> client::impl::attempt(const call& c, net
             auto s = co_await asio::co_spawn(strand, net::connect(strand, tls, std::move(target)),
                                              asio::use_awaitable);
             if (!s) {
-                log(log_level::warning, s.error().to_string());
-                co_return attempt_result{s.error(), true, true};
+                // A refused server certificate is final: no retry, no failover.
+                const bool refused = net::certificate_refused(s.error());
+                log(refused ? log_level::error : log_level::warning, s.error().to_string());
+                co_return attempt_result{s.error(), !refused, !refused};
             }
             pool.count_connect(**s);
             lease->attach(std::move(*s));
@@ -110,6 +112,7 @@ awaitable<client::impl::attempt_result> client::impl::attempt(const call& c, net
         req.set(http::field::user_agent, cfg.user_agent);
         if (const auto serial = current_keys().preferred_serial(); !serial.empty()) req.set("Wechatpay-Serial", serial);
         if (!c.body.empty()) req.set(http::field::content_type, "application/json");
+        if (!cfg.pool.keep_alive) req.keep_alive(false);  // the answer's Connection: close drops it
         req.body() = c.body;
         req.prepare_payload();
 

@@ -8,7 +8,9 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 namespace wechatpay::net {
 
@@ -54,11 +56,26 @@ asio::awaitable<result<std::shared_ptr<session>>> connect(asio::any_io_executor 
 
     tcp.expires_after(o.timeout);
     auto [hec] = co_await s->stream.async_handshake(asio::ssl::stream_base::client, tuple_awaitable);
+    if (hec && ERR_GET_REASON(static_cast<unsigned long>(hec.value())) == SSL_R_CERTIFICATE_VERIFY_FAILED &&
+        hec.category() == asio::error::get_ssl_category()) {
+        // OpenSSL's verdict on the chain. When the chain was fine, the host name check (our
+        // verify callback) refused, which OpenSSL reports as unspecified.
+        const long verdict = SSL_get_verify_result(ssl);
+        const std::string why = verdict != X509_V_OK && verdict != X509_V_ERR_UNSPECIFIED
+                                    ? X509_verify_cert_error_string(verdict)
+                                    : "it does not name " + o.host;
+        co_return error(hec, "TLS handshake with " + o.host + ": server certificate refused: " + why);
+    }
     if (hec) co_return step_error(hec, "TLS handshake with", o.host);
     tcp.expires_never();
     s->resumed = SSL_session_reused(ssl) == 1;
     s->created = s->last_used = clock::now();
     co_return s;
+}
+
+bool certificate_refused(const error& e) noexcept {
+    return e.code.category() == asio::error::get_ssl_category() &&
+           ERR_GET_REASON(static_cast<unsigned long>(e.code.value())) == SSL_R_CERTIFICATE_VERIFY_FAILED;
 }
 
 tls_session current_tls_session(session& s) {

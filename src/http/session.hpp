@@ -50,10 +50,15 @@ struct connect_options {
     tls_session resume;                       // offered to the server when set
 };
 
-// Opens a connection. Errors: asio/ssl error codes with `detail` saying which step failed.
+// Opens a connection. Errors: asio/ssl error codes with `detail` saying which step failed; a
+// server certificate that fails verification says why (untrusted, expired, another host).
 asio::awaitable<result<std::shared_ptr<session>>> connect(asio::any_io_executor ex,
                                                           asio::ssl::context& tls,
                                                           connect_options options);
+
+// The TLS handshake failed because the server's certificate was refused: another attempt
+// cannot help, and the error must not be hidden behind retries.
+bool certificate_refused(const error& e) noexcept;
 
 // The session's current TLS session, to resume later connections with.
 tls_session current_tls_session(session& s);
