@@ -1,0 +1,22 @@
+// Feeds: JSON text, as WeChat Pay sends it in answers and decrypted notification resources, to
+// every model reader: parse_transaction, parse_refund, parse_bill_info and the encrypted-resource
+// reader (notifications, certificate downloads). Expects: a model or malformed_json, never a
+// crash; a parsed transaction or refund keeps the text as `raw`.
+#include "fuzz_common.hpp"
+
+#include <wechatpay/models.hpp>
+#include <wechatpay/requests.hpp>
+
+#include "core/encrypted_resource.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    const std::string_view text = fuzz::as_view(data, size);
+    if (auto t = wechatpay::parse_transaction(text)) fuzz::must(t->raw == text, "transaction raw");
+    else fuzz::must(t.error().is(wechatpay::errc::malformed_json), "transaction error kind");
+    if (auto r = wechatpay::parse_refund(text)) fuzz::must(r->raw == text, "refund raw");
+    else fuzz::must(r.error().is(wechatpay::errc::malformed_json), "refund error kind");
+    if (auto b = wechatpay::parse_bill_info(text))
+        fuzz::must(!b->hash_type.empty() && !b->hash_value.empty() && !b->download_url.empty(), "bill info");
+    (void)wechatpay::detail::read_json_object<wechatpay::detail::encrypted_resource>(text);
+    return 0;
+}
