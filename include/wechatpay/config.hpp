@@ -38,6 +38,9 @@ struct pool_config {
     std::chrono::milliseconds idle_timeout{5000};      // below WeChat's ~8 s idle close
     std::chrono::milliseconds max_age{std::chrono::minutes(10)};  // then reconnect
     std::chrono::milliseconds acquire_timeout{5000};   // wait for a free session at most
+    // false: every call sends Connection: close and opens a new connection (full TLS
+    // handshake) — only to measure what the pool buys; keep the default in production.
+    bool keep_alive = true;
 };
 
 struct timeout_config {
@@ -89,7 +92,7 @@ struct client_config {
 //   {"mchid","appid","merchant":{"private_key","certificate"|"serial"},"apiv3_key",
 //    "wechatpay":{"certificates":[files],"public_key":{"id","file"}},
 //    "endpoint":{"host","backup_host","port","ca_file"},
-//    "pool":{"max_sessions","idle_timeout_ms","max_age_ms","acquire_timeout_ms"},
+//    "pool":{"max_sessions","idle_timeout_ms","max_age_ms","acquire_timeout_ms","keep_alive"},
 //    "timeouts":{"connect_ms","request_ms"},
 //    "retry":{"max_attempts","base_delay_ms","max_delay_ms","rate_limited_delay_ms"},
 //    "user_agent","certificate_refresh_s"}

@@ -117,6 +117,12 @@ public:
         else
             fail(key, "must be a non-negative integer");
     }
+    void boolean(std::string_view key, bool& out) const {
+        if (auto* v = find(key)) {
+            if (auto* b = v->if_bool()) out = *b;
+            else fail(key, "must be true or false");
+        }
+    }
     template <class Rep, class Period>
     void duration(std::string_view key, std::chrono::duration<Rep, Period>& out) const {
         Rep count = out.count();
@@ -202,6 +208,7 @@ void read_settings(const settings_reader& root, client_config& cfg, key_sources&
         p->duration("idle_timeout_ms", cfg.pool.idle_timeout);
         p->duration("max_age_ms", cfg.pool.max_age);
         p->duration("acquire_timeout_ms", cfg.pool.acquire_timeout);
+        p->boolean("keep_alive", cfg.pool.keep_alive);
     }
     if (auto t = root.object("timeouts")) {
         t->duration("connect_ms", cfg.timeouts.connect);
@@ -311,6 +318,7 @@ std::string client_config::to_string() const {
     line("pool.idle_timeout_ms", pool.idle_timeout.count());
     line("pool.max_age_ms", pool.max_age.count());
     line("pool.acquire_timeout_ms", pool.acquire_timeout.count());
+    line("pool.keep_alive", pool.keep_alive ? "true" : "false");
     line("timeouts.connect_ms", timeouts.connect.count());
     line("timeouts.request_ms", timeouts.request.count());
     line("retry.max_attempts", retry.max_attempts);

@@ -48,7 +48,8 @@ struct config_dir {
                           "public_key": {"id": "PUB_KEY_ID_0114232134912410000000000000",
                                          "file": "keys/wechatpay_public_key.pem"}},
             "endpoint": {"host": "127.0.0.1", "backup_host": "", "port": 8443, "ca_file": "ca/test_ca.pem"},
-            "pool": {"max_sessions": 8, "idle_timeout_ms": 3000, "max_age_ms": 60000, "acquire_timeout_ms": 250},
+            "pool": {"max_sessions": 8, "idle_timeout_ms": 3000, "max_age_ms": 60000, "acquire_timeout_ms": 250,
+                     "keep_alive": false},
             "timeouts": {"connect_ms": 1500, "request_ms": 2500},
             "retry": {"max_attempts": 5, "base_delay_ms": 10, "max_delay_ms": 400, "rate_limited_delay_ms": 700},
             "user_agent": "shop/2.0", "certificate_refresh_s": 3600,
@@ -132,6 +133,7 @@ TEST_CASE("load_client_config reads every field of the file", "[config]") {
     CHECK(cfg.pool.idle_timeout == 3000ms);
     CHECK(cfg.pool.max_age == 60000ms);
     CHECK(cfg.pool.acquire_timeout == 250ms);
+    CHECK_FALSE(cfg.pool.keep_alive);
     CHECK(cfg.timeouts.connect == 1500ms);
     CHECK(cfg.timeouts.request == 2500ms);
     CHECK(cfg.retry.max_attempts == 5);
@@ -161,6 +163,7 @@ TEST_CASE("a minimal file keeps the documented defaults", "[config]") {
     CHECK(cfg.pool.idle_timeout == defaults.pool.idle_timeout);
     CHECK(cfg.pool.max_age == defaults.pool.max_age);
     CHECK(cfg.pool.acquire_timeout == defaults.pool.acquire_timeout);
+    CHECK(cfg.pool.keep_alive);
     CHECK(cfg.timeouts.connect == defaults.timeouts.connect);
     CHECK(cfg.timeouts.request == defaults.timeouts.request);
     CHECK(cfg.retry.max_attempts == defaults.retry.max_attempts);
@@ -251,6 +254,8 @@ TEST_CASE("every load error names its field", "[config]") {
          errc::invalid_argument, "pool.max_sessions: must be a non-negative integer"},
         {"max_sessions zero", [](json::object& c) { c["pool"] = {{"max_sessions", 0}}; },
          errc::invalid_argument, "pool.max_sessions: must be ≥ 1"},
+        {"keep_alive not a boolean", [](json::object& c) { c["pool"] = {{"keep_alive", "no"}}; },
+         errc::invalid_argument, "pool.keep_alive: must be true or false"},
         {"idle timeout zero", [](json::object& c) { c["pool"] = {{"idle_timeout_ms", 0}}; },
          errc::invalid_argument, "pool.idle_timeout_ms: must be > 0"},
         {"connect timeout zero", [](json::object& c) { c["timeouts"] = {{"connect_ms", 0}}; },
@@ -327,7 +332,8 @@ TEST_CASE("to_string shows every setting but never the private key or the APIv3 
           "wechatpay.public_key.id: PUB_KEY_ID_0114232134912410000000000000\n", "certificate_refresh_s: 3600\n",
           "endpoint.host: 127.0.0.1\n", "endpoint.backup_host: (none)\n", "endpoint.port: 8443\n",
           "pool.max_sessions: 8\n", "pool.idle_timeout_ms: 3000\n", "pool.max_age_ms: 60000\n",
-          "pool.acquire_timeout_ms: 250\n", "timeouts.connect_ms: 1500\n", "timeouts.request_ms: 2500\n",
+          "pool.acquire_timeout_ms: 250\n", "pool.keep_alive: false\n", "timeouts.connect_ms: 1500\n",
+          "timeouts.request_ms: 2500\n",
           "retry.max_attempts: 5\n", "retry.base_delay_ms: 10\n", "retry.max_delay_ms: 400\n",
           "retry.rate_limited_delay_ms: 700\n", "user_agent: shop/2.0\n", "logger: (none)\n"}) {
         CHECK_THAT(text, Catch::Contains(std::string(expected)));
