@@ -7,6 +7,7 @@
 //        [--calls N] [--concurrency 1,16,64,256,1024] [--kinds query,app_prepay] [--runs R]
 //   node benchmarks/peer/peer_bench.js --sim PATH/TO/wechatpay --setup DIR --out FILE.json [...]
 //        (starts `wechatpay sim --generate DIR` itself, and stops it at the end)
+// --sim-pid PID (with --port): also report the simulator's CPU per call, read from /proc.
 //
 // --runs R repeats the whole sweep R times; every run's records are written (the report takes medians).
 //
@@ -29,7 +30,7 @@ const CALL_TIMEOUT_MS = 30000;
 function usage(msg) {
   if (msg) console.error(`peer_bench: ${msg}`);
   console.error('usage: node peer_bench.js (--setup DIR --port PORT | --sim WECHATPAY_CLI --setup DIR) --out FILE.json '
-    + '[--calls N] [--concurrency 1,16,64,256,1024] [--kinds query,app_prepay] [--runs R]');
+    + '[--calls N] [--concurrency 1,16,64,256,1024] [--kinds query,app_prepay] [--runs R] [--sim-pid PID]');
   process.exit(2);
 }
 
@@ -46,6 +47,7 @@ function parseArgs(argv) {
     else if (k === '--kinds') o.kinds = v.split(',');
     else if (k === '--runs') o.runs = Number(v);
     else if (k === '--sim') o.sim = v;
+    else if (k === '--sim-pid') o.simPid = Number(v);
     else usage(`unknown option ${k}`);
   }
   if (!o.setup || !o.out || !(o.sim || o.port > 0)) usage('--setup, --out and --port or --sim are required');
@@ -155,6 +157,17 @@ async function handshakes(s, port) {
 
 const cpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
 
+// The simulator's CPU ms so far (Linux /proc; utime + stime in USER_HZ = 100 ticks/s), when its
+// pid is known: it shares the machine with the client, so its cost per call is worth stating.
+function simCpuMs(pid) {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch (e) {
+    return undefined;
+  }
+}
+
 // The crypto floor in this process: CPU ms of one RSA-2048 SHA-256 sign and one verify with Node's
 // crypto on the already-parsed keys, over a message the size of a real request.
 function cryptoFloor(s) {
@@ -216,10 +229,12 @@ async function runConfig(opts, s, kind, concurrency) {
     }
   }
   const cpu0 = cpuMs();
+  const sim0 = opts.simPid && simCpuMs(opts.simPid);
   const wall0 = process.hrtime.bigint();
   await Promise.all(Array.from({ length: concurrency }, worker));
   const seconds = Number(process.hrtime.bigint() - wall0) / 1e9;
   const cpuPerCall = (cpuMs() - cpu0) / calls;
+  const sim1 = opts.simPid && simCpuMs(opts.simPid);
   const hs1 = await handshakes(s, opts.port);
   c.agent.destroy();
 
@@ -246,6 +261,7 @@ async function runConfig(opts, s, kind, concurrency) {
     verify_ms: round(floor.verifyMs, 4),
     floor_ms_per_call: round(floorMs, 4),
     overhead_ratio: round(cpuPerCall / floorMs, 3),
+    sim_cpu_ms_per_call: sim0 !== undefined && sim1 !== undefined ? round((sim1 - sim0) / calls, 4) : null,
   };
 }
 
@@ -285,8 +301,9 @@ function toCsv(records) {
 
 function printTable(records) {
   const cols = [['run', 3], ['kind', 10], ['concurrency', 5], ['calls', 6], ['throughput', 9], ['p50_ms', 8], ['p99_ms', 8],
-    ['p999_ms', 8], ['errors', 6], ['handshakes', 5], ['cpu_ms_per_call', 7], ['floor_ms_per_call', 7], ['overhead_ratio', 6]];
-  const heads = ['run', 'kind', 'C', 'calls', 'calls/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'errors', 'hs', 'cpu ms', 'floor ms', 'cpu/floor'];
+    ['p999_ms', 8], ['errors', 6], ['handshakes', 5], ['cpu_ms_per_call', 7], ['floor_ms_per_call', 7], ['overhead_ratio', 6],
+    ['sim_cpu_ms_per_call', 6]];
+  const heads = ['run', 'kind', 'C', 'calls', 'calls/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'errors', 'hs', 'cpu ms', 'floor ms', 'cpu/floor', 'sim cpu ms'];
   const pad = (v, w) => String(v).padStart(w);
   console.log(cols.map(([, w], i) => pad(heads[i], Math.max(w, heads[i].length))).join(' '));
   for (const r of records) console.log(cols.map(([k, w], i) => pad(r[k], Math.max(w, heads[i].length))).join(' '));
@@ -324,6 +341,7 @@ async function main() {
     sim = await startSimulator(opts.sim, opts.setup);
     sim.child.removeAllListeners('exit');
     opts.port = sim.port;
+    opts.simPid = sim.child.pid;
     for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { sim.child.kill(); process.exit(130); });
   }
   try {
