@@ -6,12 +6,14 @@
 #include <wechatpay/crypto.hpp>
 #include <wechatpay/error.hpp>
 #include <wechatpay/keys.hpp>
+#include <wechatpay/notification_dedup.hpp>
 #include <wechatpay/verifier.hpp>
 
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -78,6 +80,9 @@ struct client_config {
     retry_config retry;
     std::string user_agent = "wechatpay-asio/0.1";
     logger_function logger;
+    // Which notifications were handled (notification_handler::handle). Empty: one in-memory
+    // store per client. Servers that share callbacks plug a shared store in here.
+    std::shared_ptr<wechatpay::notification_dedup> notification_dedup;
 
     bool downloads_certificates() const noexcept {
         return wechatpay_certificates.empty() && !wechatpay_public_key;

@@ -5,8 +5,11 @@
 #include <wechatpay/crypto.hpp>
 #include <wechatpay/error.hpp>
 #include <wechatpay/models.hpp>
+#include <wechatpay/notification_dedup.hpp>
 #include <wechatpay/verifier.hpp>
 
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -30,22 +33,6 @@ struct notification {
     result<wechatpay::refund> refund() const { return parse_refund(resource); }
 };
 
-class notification_handler {
-public:
-    notification_handler(verifier v, apiv3_key key) : verifier_(std::move(v)), key_(std::move(key)) {}
-
-    // Over 64 KiB: body_too_large. Then verifier::verify (its errors), then the envelope
-    // (malformed_json, unsupported_algorithm), then decryption (decrypt_failed).
-    result<notification> parse(const signature_headers& headers, std::string_view body) const;
-    result<notification> parse_at(const signature_headers& headers, std::string_view body,
-                                  std::int64_t now) const;
-
-private:
-    result<notification> open(const signature_headers& headers, std::string_view body) const;
-    verifier verifier_;
-    apiv3_key key_;
-};
-
 // What to answer WeChat: success is 204 with no body; a failure (WeChat will retry) is a
 // 500 with {"code":"FAIL","message":"…"}.
 struct notification_reply {
@@ -55,5 +42,42 @@ struct notification_reply {
 };
 notification_reply reply_success();
 notification_reply reply_failure(std::string_view message = "FAIL");
+
+// The merchant's business effect for one notification (mark the order paid, …). An error
+// makes the receiver answer failure, and WeChat's next delivery runs the effect again.
+using notification_effect = std::function<result<void>(const notification&)>;
+
+class notification_handler {
+public:
+    // Copies share `dedup`: by default one in-memory store (see memory_dedup).
+    notification_handler(verifier v, apiv3_key key,
+                         std::shared_ptr<notification_dedup> dedup = std::make_shared<memory_dedup>())
+        : verifier_(std::move(v)), key_(std::move(key)), dedup_(std::move(dedup)) {}
+
+    // Over 64 KiB: body_too_large. Then verifier::verify (its errors, including a timestamp
+    // outside ±300 s: a replay), then the envelope (malformed_json, unsupported_algorithm),
+    // then decryption (decrypt_failed).
+    result<notification> parse(const signature_headers& headers, std::string_view body) const;
+    result<notification> parse_at(const signature_headers& headers, std::string_view body,
+                                  std::int64_t now) const;
+
+    // The whole receiver: parse, then run `effect` once per notification id, and the answer
+    // for WeChat. A redelivery of a handled notification is acknowledged without running
+    // `effect`; one that arrives while the first is still being handled, or after a failed
+    // effect or a failed check, is answered with a failure so that WeChat tries again.
+    notification_reply handle(const signature_headers& headers, std::string_view body,
+                              const notification_effect& effect) const;
+    notification_reply handle_at(const signature_headers& headers, std::string_view body, std::int64_t now,
+                                 const notification_effect& effect) const;
+
+    notification_dedup& dedup() const { return *dedup_; }
+
+private:
+    result<notification> open(const signature_headers& headers, std::string_view body) const;
+    notification_reply run_once(const result<notification>& n, const notification_effect& effect) const;
+    verifier verifier_;
+    apiv3_key key_;
+    std::shared_ptr<notification_dedup> dedup_;
+};
 
 }  // namespace wechatpay

@@ -71,6 +71,7 @@ client::impl::impl(asio::any_io_executor executor, client_config config, signer 
     // Client-side session cache, so that new connections can resume (fewer full handshakes).
     SSL_CTX_set_session_cache_mode(tls.native_handle(), SSL_SESS_CACHE_CLIENT);
     primary = std::make_shared<net::session_pool>(ex, cfg.pool);
+    if (!cfg.notification_dedup) cfg.notification_dedup = std::make_shared<memory_dedup>();
     if (!cfg.endpoint.backup_host.empty() && cfg.endpoint.backup_host != cfg.endpoint.host)
         backup = std::make_shared<net::session_pool>(ex, cfg.pool);
 }
@@ -267,7 +268,7 @@ task<api_response> client::request(std::string method, std::string target, std::
 
 notification_handler client::notifications() const {
     if (!impl_->cfg.apiv3) throw exception(error(errc::invalid_argument, "apiv3_key: needed for notifications"));
-    return notification_handler(impl_->current_keys(), *impl_->cfg.apiv3);
+    return notification_handler(impl_->current_keys(), *impl_->cfg.apiv3, impl_->cfg.notification_dedup);
 }
 
 verifier client::current_verifier() const { return impl_->current_keys(); }

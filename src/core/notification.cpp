@@ -57,6 +57,40 @@ result<notification> notification_handler::open(const signature_headers& headers
                         std::move(*plain),          headers.request_id};
 }
 
+notification_reply notification_handler::handle(const signature_headers& headers, std::string_view body,
+                                                const notification_effect& effect) const {
+    return run_once(parse(headers, body), effect);
+}
+
+notification_reply notification_handler::handle_at(const signature_headers& headers, std::string_view body,
+                                                   std::int64_t now, const notification_effect& effect) const {
+    return run_once(parse_at(headers, body, now), effect);
+}
+
+notification_reply notification_handler::run_once(const result<notification>& n,
+                                                  const notification_effect& effect) const {
+    // The reason stays ours (the caller may log it); WeChat only hears that it should retry.
+    if (!n) return reply_failure("notification rejected");
+    switch (dedup_->try_claim(n->id)) {
+        case notification_dedup::claim::done: return reply_success();
+        case notification_dedup::claim::in_progress: return reply_failure("being handled");
+        case notification_dedup::claim::first: break;
+    }
+    result<void> done = error(errc::invalid_argument, "no effect");
+    try {
+        done = effect(*n);
+    } catch (...) {
+        dedup_->release(n->id);
+        throw;
+    }
+    if (!done) {
+        dedup_->release(n->id);
+        return reply_failure("not handled");
+    }
+    dedup_->complete(n->id);
+    return reply_success();
+}
+
 notification_reply reply_success() { return {204, {}, {}}; }
 
 notification_reply reply_failure(std::string_view message) {

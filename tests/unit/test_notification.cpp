@@ -7,9 +7,12 @@
 #include <wechatpay/crypto.hpp>
 #include <wechatpay/notification.hpp>
 
+#include <chrono>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 using wechatpay::errc;
 using wechatpay::notification_handler;
@@ -354,4 +357,112 @@ TEST_CASE("reply_success is 204 without a body; reply_failure a 500 with FAIL JS
     const auto custom_json = boost::json::parse(custom.body).as_object();
     CHECK(json_string(custom_json, "code") == "FAIL");
     CHECK(json_string(custom_json, "message") == message);
+}
+
+// ---- exactly one business effect (notification_dedup) ------------------------------------
+
+TEST_CASE("handle(): WeChat's redeliveries of one notification cause exactly one effect", "[notification][dedup]") {
+    const auto handler = make_handler();
+    const auto n = sign(notification_parts{}.body());
+    int effects = 0;
+    int failures_left = 3;
+    std::vector<std::string> handled;
+    const wechatpay::notification_effect effect = [&](const wechatpay::notification& got) -> wechatpay::result<void> {
+        if (failures_left > 0) {
+            --failures_left;
+            return wechatpay::error(errc::invalid_argument, "database unavailable");
+        }
+        ++effects;
+        handled.push_back(got.id);
+        return {};
+    };
+    // The merchant's effect fails three times: each answer is a failure, so WeChat retries.
+    for (int i = 0; i < 3; ++i) CHECK(handler.handle_at(n.headers, n.body, t0 + i, effect).status == 500);
+    CHECK(effects == 0);
+    // Then it succeeds once; every later delivery (even after the 204) is acknowledged only.
+    CHECK(handler.handle_at(n.headers, n.body, t0 + 3, effect).status == 204);
+    for (int i = 0; i < 5; ++i) CHECK(handler.handle_at(n.headers, n.body, t0 + 4 + i, effect).status == 204);
+    CHECK(effects == 1);
+    // A copy of the handler shares the memory; another notification id is handled on its own.
+    const auto copy = handler;
+    CHECK(copy.handle_at(n.headers, n.body, t0, effect).status == 204);
+    notification_parts other;
+    other.id = "EV-2018022511223320874";
+    const auto m = sign(other.body());
+    CHECK(copy.handle_at(m.headers, m.body, t0, effect).status == 204);
+    CHECK(handled == std::vector<std::string>{"EV-2018022511223320873", "EV-2018022511223320874"});
+}
+
+TEST_CASE("handle(): forged, replayed or undecryptable notifications never reach the effect", "[notification][dedup]") {
+    const auto handler = make_handler();
+    const auto n = sign(notification_parts{}.body());
+    int effects = 0;
+    const wechatpay::notification_effect effect = [&](const wechatpay::notification&) -> wechatpay::result<void> {
+        ++effects;
+        return {};
+    };
+    CHECK(handler.handle_at(n.headers, n.body + " ", t0, effect).status == 500);  // tampered
+    CHECK(handler.handle_at(n.headers, n.body, t0 + 301, effect).status == 500);  // a replay outside ±300 s
+    CHECK(handler.handle_at(n.headers, n.body, t0 - 301, effect).status == 500);
+    auto probe = n.headers;
+    probe.signature = "WECHATPAY/SIGNTEST/" + probe.signature;
+    CHECK(handler.handle_at(probe, n.body, t0, effect).status == 500);
+    const auto wrong_key = make_handler(UNWRAP(wechatpay::apiv3_key::from("ffffffffffffffffffffffffffffffff")));
+    CHECK(wrong_key.handle_at(n.headers, n.body, t0, effect).status == 500);
+    const auto rejected = handler.handle_at(n.headers, n.body + " ", t0, effect);
+    CHECK(rejected.body.find("rejected") != std::string::npos);
+    CHECK(effects == 0);
+    // None of them was remembered: the genuine delivery is handled.
+    CHECK(handler.handle_at(n.headers, n.body, t0, effect).status == 204);
+    CHECK(effects == 1);
+}
+
+TEST_CASE("handle(): an effect that throws releases the id for the next delivery", "[notification][dedup]") {
+    const auto handler = make_handler();
+    const auto n = sign(notification_parts{}.body());
+    bool fail = true;
+    int effects = 0;
+    const wechatpay::notification_effect effect = [&](const wechatpay::notification&) -> wechatpay::result<void> {
+        if (fail) throw std::runtime_error("crash in the merchant's code");
+        ++effects;
+        return {};
+    };
+    CHECK_THROWS_AS(handler.handle_at(n.headers, n.body, t0, effect), std::runtime_error);
+    fail = false;
+    CHECK(handler.handle_at(n.headers, n.body, t0, effect).status == 204);
+    CHECK(effects == 1);
+}
+
+TEST_CASE("memory_dedup: claims, in progress, done, release, expiry and a bounded size", "[notification][dedup]") {
+    using claim = wechatpay::notification_dedup::claim;
+    std::int64_t now = 1000;
+    wechatpay::memory_dedup d(3, std::chrono::seconds(60), [&now] { return now; });
+    CHECK(d.try_claim("a") == claim::first);
+    CHECK(d.try_claim("a") == claim::in_progress);  // a concurrent redelivery must be retried later
+    d.release("a");
+    CHECK(d.try_claim("a") == claim::first);
+    d.complete("a");
+    CHECK(d.try_claim("a") == claim::done);
+    d.release("a");  // a completed id stays completed
+    CHECK(d.try_claim("a") == claim::done);
+
+    // Expiry: after ttl the id is forgotten.
+    now += 61;
+    CHECK(d.try_claim("a") == claim::first);
+    d.complete("a");
+
+    // Bounded: the oldest claim goes first when a fourth id arrives.
+    for (const char* id : {"b", "c"}) {
+        CHECK(d.try_claim(id) == claim::first);
+        d.complete(id);
+    }
+    CHECK(d.size() == 3);
+    CHECK(d.try_claim("d") == claim::first);
+    CHECK(d.size() == 3);
+    CHECK(d.try_claim("a") == claim::first);  // forgotten: it was the oldest
+    CHECK(d.try_claim("c") == claim::done);
+    for (int i = 0; i < 1000; ++i) {
+        d.try_claim("x" + std::to_string(i));
+        CHECK(d.size() <= 3);
+    }
 }

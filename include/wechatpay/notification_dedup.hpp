@@ -1,0 +1,64 @@
+// Exactly one business effect per notification. WeChat Pay redelivers a notification until it
+// hears a 2xx (for about 18 hours), and may deliver it again even after one: the receiver must
+// remember which notification ids it has handled. This is that memory, as an interface so that
+// several receiving servers can share one store (a database row, a Redis SET NX with expiry).
+#pragma once
+
+#include <wechatpay/signer.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace wechatpay {
+
+class notification_dedup {
+public:
+    enum class claim {
+        first,        // never seen: now marked in progress, the caller handles it
+        in_progress,  // another delivery is being handled right now: answer failure, WeChat retries
+        done,         // handled already: acknowledge without a second effect
+    };
+    virtual ~notification_dedup() = default;
+    // Atomically: an unseen id becomes in progress (first); otherwise what is known of it.
+    virtual claim try_claim(std::string_view id) = 0;
+    // The business effect happened: later deliveries of `id` are duplicates.
+    virtual void complete(std::string_view id) = 0;
+    // It did not: the next delivery of `id` is handled again.
+    virtual void release(std::string_view id) = 0;
+};
+
+// The default store: this process's memory, at most `capacity` ids (the oldest claimed are
+// forgotten first), each remembered for `ttl` after it was claimed. Thread-safe.
+class memory_dedup final : public notification_dedup {
+public:
+    explicit memory_dedup(std::size_t capacity = 100'000, std::chrono::seconds ttl = std::chrono::hours(24),
+                          clock_function clock = {});
+
+    claim try_claim(std::string_view id) override;
+    void complete(std::string_view id) override;
+    void release(std::string_view id) override;
+    std::size_t size() const;
+
+private:
+    struct entry {
+        bool done = false;
+        std::int64_t expires = 0;
+    };
+    std::int64_t now() const { return clock_ ? clock_() : system_unix_time(); }
+    void evict(std::int64_t now);  // expired ids, then the oldest beyond capacity
+
+    const std::size_t capacity_;
+    const std::int64_t ttl_;
+    const clock_function clock_;
+    mutable std::mutex mutex_;
+    std::unordered_map<std::string, entry> ids_;
+    std::deque<std::pair<std::string, std::int64_t>> order_;  // (id, expires) in claim order
+};
+
+}  // namespace wechatpay
