@@ -8,6 +8,9 @@
 #include <wechatpay/client.hpp>
 #include <wechatpay/sim/simulator.hpp>
 
+#include "notify_receiver.hpp"
+#include "simulated_merchant.hpp"
+
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -34,17 +37,19 @@ constexpr auto no_throw = asio::as_tuple(use_awaitable);
 
 namespace {
 
-// ---- a notification receiver: the merchant's notify_url -------------------------------------
+// ---- the merchant's notify_url ---------------------------------------------------------------
 
-// Accepts WeChat Pay's POSTs on 127.0.0.1, verifies and decrypts them with the client's keys,
-// answers 204, and queues the events for the walkthrough to pick up.
-class receiver {
+// The business effect of the walkthrough: queue each (verified, decrypted, first-time) event
+// for the steps that wait for it.
+class event_queue {
 public:
-    receiver(asio::io_context& ioc, const client& c) : acceptor_(ioc, {asio::ip::make_address("127.0.0.1"), 0}), client_(c) {}
-
-    std::string url() const { return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()) + "/notify"; }
-    void start() { asio::co_spawn(acceptor_.get_executor(), accept_loop(), asio::detached); }
-    void stop() { asio::post(acceptor_.get_executor(), [this] { acceptor_.close(); }); }
+    wechatpay::notification_effect effect() {
+        return [this](const notification& n) -> result<void> {
+            std::lock_guard lock(mutex_);
+            events_.push_back(n);
+            return {};
+        };
+    }
 
     // The next event, waiting up to `limit`.
     awaitable<std::optional<notification>> next(std::chrono::milliseconds limit) {
@@ -65,39 +70,6 @@ public:
     }
 
 private:
-    awaitable<void> accept_loop() {
-        for (;;) {
-            auto [ec, socket] = co_await acceptor_.async_accept(no_throw);
-            if (ec) co_return;
-            asio::co_spawn(acceptor_.get_executor(), serve(std::move(socket)), asio::detached);
-        }
-    }
-
-    awaitable<void> serve(asio::ip::tcp::socket socket) {
-        beast::tcp_stream stream(std::move(socket));
-        beast::flat_buffer buffer;
-        http::request<http::string_body> req;
-        stream.expires_after(5s);
-        auto [ec, n] = co_await http::async_read(stream, buffer, req, no_throw);
-        if (ec) co_return;
-        auto headers = signature_headers::from([&](std::string_view name) { return std::string(req[name]); });
-        auto event = client_.notifications().parse(headers, req.body());
-        const notification_reply reply = event ? reply_success() : reply_failure("verification failed");
-        if (event) {
-            std::lock_guard lock(mutex_);
-            events_.push_back(std::move(*event));
-        } else {
-            std::cout << "   receiver refused a notification: " << event.error().to_string() << "\n";
-        }
-        http::response<http::string_body> res{static_cast<http::status>(reply.status), 11};
-        if (!reply.content_type.empty()) res.set(http::field::content_type, reply.content_type);
-        res.body() = reply.body;
-        res.prepare_payload();
-        co_await http::async_write(stream, res, no_throw);
-    }
-
-    asio::ip::tcp::acceptor acceptor_;
-    const client& client_;
     std::mutex mutex_;
     std::deque<notification> events_;
 };
@@ -106,7 +78,8 @@ private:
 
 struct demo {
     client& wechat;
-    receiver& notify;
+    examples::notify_receiver& notify;
+    event_queue& events;
     sim::simulator* simulator;  // null against the real WeChat Pay
     int failures = 0;
     std::string first_order;  // an order that exists, for the burst's queries
@@ -140,7 +113,7 @@ struct demo {
         if (!simulator) co_return;  // a real payment needs a real user
         step(simulator->pay(wechat.config().mchid, no, "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").has_value(),
              "the user pays " + no + " (simulator control API)");
-        auto event = co_await notify.next(5s);
+        auto event = co_await events.next(5s);
         bool ok = event && event->event_type == "TRANSACTION.SUCCESS";
         if (ok) {
             auto t = event->transaction();
@@ -206,7 +179,7 @@ struct demo {
         rr.total = 600;
         auto refunded = co_await wechat.refund(rr);
         if (check(refunded, "refund " + rr.out_refund_no)) std::cout << "         status " << refunded->status << "\n";
-        auto event = co_await notify.next(10s);
+        auto event = co_await events.next(10s);
         step(event && event->event_type == "REFUND.SUCCESS" && event->refund() &&
                  event->refund()->out_refund_no == rr.out_refund_no,
              "notification REFUND.SUCCESS arrived, verified and decrypted");
@@ -297,14 +270,7 @@ int main(int argc, char** argv) {
             simulator = sim::simulator::start(std::move(setup.sim)).value();
             std::cout << "wechatpay-asio demo: the simulator listens on " << simulator->start_line() << "\n"
                       << "(merchant " << setup.mchid << ", keys generated in " << dir.string() << ")\n";
-            cfg.mchid = setup.mchid;
-            cfg.appid = setup.appid;
-            cfg.merchant_key = private_key::from_file(setup.merchant_key).value();
-            cfg.merchant_certificate = certificate::from_file(setup.merchant_cert).value();
-            cfg.apiv3 = apiv3_key::from(setup.apiv3_key).value();
-            cfg.wechatpay_certificates = {certificate::from_file(setup.platform_cert).value()};
-            cfg.wechatpay_public_key = wechatpay_public_key{setup.public_key_id, public_key::from_file(setup.wechatpay_public_key).value()};
-            cfg.endpoint = {simulator->host(), "", simulator->port(), simulator->ca_file()};
+            cfg = examples::simulated_merchant(setup, *simulator);
         }
         cfg.pool.max_sessions = static_cast<std::size_t>(std::max(1, std::min(concurrency, 64)));
 
@@ -314,9 +280,10 @@ int main(int argc, char** argv) {
         for (unsigned t = 0; t < threads; ++t) pool.emplace_back([&] { ioc.run(); });
 
         client wechat(ioc.get_executor(), cfg);
-        receiver notify(ioc, wechat);
+        event_queue events;
+        examples::notify_receiver notify(ioc, wechat, events.effect());
         notify.start();
-        demo d{wechat, notify, simulator.get(), 0, {}};
+        demo d{wechat, notify, events, simulator.get(), 0, {}};
         asio::co_spawn(ioc, d.walkthrough(), asio::use_future).get();
 
         if (burst > 0) {

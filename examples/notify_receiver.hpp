@@ -1,0 +1,70 @@
+// A merchant's notify_url: a small HTTP server on 127.0.0.1 that hands each POST from WeChat
+// Pay to notification_handler::handle() — verify, check the time window, decrypt, run the
+// business effect once per notification id — and answers what handle() says (204, or a 500
+// that makes WeChat deliver again). Put it behind your TLS-terminating proxy in production.
+#pragma once
+
+#include <wechatpay/client.hpp>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <string>
+
+namespace examples {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+
+class notify_receiver {
+public:
+    notify_receiver(asio::io_context& ioc, const wechatpay::client& c, wechatpay::notification_effect effect)
+        : acceptor_(ioc, {asio::ip::make_address("127.0.0.1"), 0}), client_(c), effect_(std::move(effect)) {}
+
+    std::string url() const {
+        return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()) + "/notify";
+    }
+    void start() { asio::co_spawn(acceptor_.get_executor(), accept_loop(), asio::detached); }
+    void stop() { asio::post(acceptor_.get_executor(), [this] { acceptor_.close(); }); }
+    int deliveries() const { return deliveries_; }  // POSTs answered, whatever the answer
+
+private:
+    static constexpr auto no_throw = asio::as_tuple(asio::use_awaitable);
+
+    asio::awaitable<void> accept_loop() {
+        for (;;) {
+            auto [ec, socket] = co_await acceptor_.async_accept(no_throw);
+            if (ec) co_return;
+            asio::co_spawn(acceptor_.get_executor(), serve(std::move(socket)), asio::detached);
+        }
+    }
+
+    asio::awaitable<void> serve(asio::ip::tcp::socket socket) {
+        boost::beast::tcp_stream stream(std::move(socket));
+        boost::beast::flat_buffer buffer;
+        http::request<http::string_body> req;
+        stream.expires_after(std::chrono::seconds(5));
+        auto [ec, n] = co_await http::async_read(stream, buffer, req, no_throw);
+        if (ec) co_return;
+        const auto headers =
+            wechatpay::signature_headers::from([&](std::string_view name) { return std::string(req[name]); });
+        // The client's handler: its current WeChat Pay keys and its shared dedup store.
+        const wechatpay::notification_reply reply = client_.notifications().handle(headers, req.body(), effect_);
+        http::response<http::string_body> res{static_cast<http::status>(reply.status), 11};
+        if (!reply.content_type.empty()) res.set(http::field::content_type, reply.content_type);
+        res.body() = reply.body;
+        res.prepare_payload();
+        ++deliveries_;
+        co_await http::async_write(stream, res, no_throw);
+    }
+
+    asio::ip::tcp::acceptor acceptor_;
+    const wechatpay::client& client_;
+    const wechatpay::notification_effect effect_;
+    std::atomic<int> deliveries_{0};
+};
+
+}  // namespace examples
