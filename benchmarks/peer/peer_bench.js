@@ -243,7 +243,7 @@ async function runConfig(opts, s, kind, concurrency) {
   return {
     sdk: 'wechatpay-axios-plugin',
     sdk_version: SDK_VERSION,
-    runtime: `node ${process.version}`,
+    runtime: `node ${process.version}, OpenSSL ${process.versions.openssl}`,
     kind,
     io_threads: 1,
     concurrency,
