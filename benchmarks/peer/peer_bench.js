@@ -296,7 +296,8 @@ async function warmUp(opts, s) {
 
 function toCsv(records) {
   const cols = Object.keys(records[0]);
-  return [cols.join(','), ...records.map((r) => cols.map((k) => r[k]).join(','))].join('\n') + '\n';
+  const cell = (v) => (/[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v ?? ''));
+  return [cols.join(','), ...records.map((r) => cols.map((k) => cell(r[k])).join(','))].join('\n') + '\n';
 }
 
 function printTable(records) {
