@@ -58,6 +58,10 @@ bool valid_number(std::string_view s, std::size_t max, std::string_view extra) {
                return std::isalnum(static_cast<unsigned char>(c)) || extra.find(c) != std::string_view::npos;
            });
 }
+// WeChat's amounts are 32-bit ints (fen): larger ones are refused, and bills' fee arithmetic
+// (total * 6) stays far from overflow.
+constexpr std::int64_t max_amount = 2147483647;
+
 bool valid_trade_no(std::string_view s) { return valid_number(s, 32, "_-|*"); }
 bool valid_refund_no(std::string_view s) { return valid_number(s, 64, "_-|*@"); }
 
@@ -292,6 +296,7 @@ answer api::prepay(const merchant& m, std::string_view kind, const std::string& 
     if (!valid_trade_no(o.out_trade_no))
         return param_error("/out_trade_no", "must be 6-32 characters of 0-9 A-Z a-z _ - | *");
     if (o.total <= 0) return param_error("/amount/total", "must be greater than 0");
+    if (o.total > max_amount) return param_error("/amount/total", "must be at most 2147483647");
     if (!currency.empty() && currency != "CNY") return param_error("/amount/currency", "must be CNY");
     if (!valid_notify_url(o.notify_url)) return param_error("/notify_url", "must be an https URL without a query");
     if (!o.time_expire.empty()) {
@@ -369,6 +374,8 @@ answer api::refund(const merchant& m, const std::string& body, std::int64_t now)
     if (!valid_refund_no(r.out_refund_no)) return param_error("/out_refund_no", "must be 6-64 characters of 0-9 A-Z a-z _ - | * @");
     if (r.refund <= 0) return param_error("/amount/refund", "must be greater than 0");
     if (r.total <= 0) return param_error("/amount/total", "must be greater than 0");
+    if (r.refund > max_amount) return param_error("/amount/refund", "must be at most 2147483647");
+    if (r.total > max_amount) return param_error("/amount/total", "must be at most 2147483647");
     if (currency != "CNY") return param_error("/amount/currency", "must be CNY");
     if (!r.notify_url.empty() && !valid_notify_url(r.notify_url))
         return param_error("/notify_url", "must be an https URL without a query");
