@@ -6,8 +6,10 @@
 //   1  the payload is the resource's plaintext, encrypted with the APIv3 key inside a well-formed
 //      envelope: then typed as a transaction and as a refund;
 //   2  the payload is nonce, associated data and raw ciphertext, separated by NUL bytes.
-// Keys are generated at start-up (a WeChat Pay public key, PUB_KEY_ID_FUZZ). Expects: no crash;
-// in mode 1 the notification must open and give back exactly the payload.
+// Keys are generated at start-up (a WeChat Pay public key, PUB_KEY_ID_FUZZ). Modes 0 and 1 also
+// run the receiver (handle_at) twice with a fresh dedup store. Expects: no crash; in mode 1 the
+// notification opens and gives back exactly the payload; the receiver answers 204 or 500, and
+// after a 204 the redelivery is a 204 that does not run the business effect again.
 #include "fuzz_common.hpp"
 
 #include <wechatpay/notification.hpp>
@@ -22,9 +24,8 @@ constexpr std::string_view apiv3_text = "0123456789abcdefghijklmnopqrstuv";
 struct setup {
     wechatpay::private_key key = fuzz::identity::generate("fuzz platform").key;
     wechatpay::apiv3_key apiv3 = fuzz::must(wechatpay::apiv3_key::from(apiv3_text), "apiv3 key");
-    wechatpay::notification_handler handler{
-        wechatpay::verifier({}, wechatpay::wechatpay_public_key{std::string(key_id), key.public_part()}),
-        apiv3};
+    wechatpay::verifier verifier{{}, wechatpay::wechatpay_public_key{std::string(key_id), key.public_part()}};
+    wechatpay::notification_handler handler{verifier, apiv3};
 
     // Headers WeChat Pay would send with this body.
     wechatpay::signature_headers sign(std::string_view body) const {
@@ -65,6 +66,24 @@ void type_it(const wechatpay::result<wechatpay::notification>& n) {
     (void)n->refund();
 }
 
+// A delivery and its redelivery to a receiver whose effect succeeds when the resource reads as
+// a transaction.
+void receive_twice(const setup& s, const wechatpay::signature_headers& h, std::string_view body) {
+    const wechatpay::notification_handler receiver(s.verifier, s.apiv3);  // its own dedup store
+    int effects = 0;
+    auto effect = [&](const wechatpay::notification& n) -> wechatpay::result<void> {
+        ++effects;
+        if (auto t = n.transaction(); !t) return t.error();
+        return {};
+    };
+    const auto first = receiver.handle_at(h, body, fuzz::now, effect);
+    fuzz::must(first.status == 204 || first.status == 500, "receiver status");
+    const int after_first = effects;
+    const auto second = receiver.handle_at(h, body, fuzz::now, effect);
+    fuzz::must(second.status == 204 || second.status == 500, "receiver status");
+    if (first.status == 204) fuzz::must(second.status == 204 && effects == after_first, "one effect per id");
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -73,14 +92,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string_view payload = fuzz::as_view(data + 1, size - 1);
     switch (data[0] % 3) {
     case 0: {
-        type_it(s.handler.parse_at(s.sign(payload), payload, fuzz::now));
+        const auto h = s.sign(payload);
+        type_it(s.handler.parse_at(h, payload, fuzz::now));
+        receive_twice(s, h, payload);
         break;
     }
     case 1: {
         const std::string nonce = "fdasflkja484", aad = "transaction";
         const std::string sealed = fuzz::must(wechatpay::aead_encrypt(s.apiv3, nonce, aad, payload), "encrypt");
         const std::string body = envelope(nonce, aad, sealed);
-        auto n = s.handler.parse_at(s.sign(body), body, fuzz::now);
+        const auto h = s.sign(body);
+        auto n = s.handler.parse_at(h, body, fuzz::now);
+        receive_twice(s, h, body);
         if (body.size() > wechatpay::max_notification_body) break;
         fuzz::must(n.has_value(), "a sealed notification opens");
         fuzz::must(n->resource == payload, "the resource is the plaintext");
