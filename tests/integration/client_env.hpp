@@ -69,6 +69,11 @@ public:
           guard_(asio::make_work_guard(ioc_)) {
         auto cfg = client_config_for(sim_.sim(), o.keys);
         if (o.client) o.client(cfg);
+        cfg.logger = [user = std::move(cfg.logger)](wechatpay::log_level l, std::string_view message,
+                                                    std::string_view request_id) {
+            secrets::inspect("log", message);
+            if (user) user(l, message, request_id);
+        };
         client_ = UNWRAP(wechatpay::client::create(ioc_.get_executor(), std::move(cfg)));
         for (unsigned i = 0; i < o.io_threads; ++i) threads_.emplace_back([this] { ioc_.run(); });
     }

@@ -19,7 +19,9 @@
 #include <atomic>
 #include <chrono>
 #include <ctime>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -60,6 +62,11 @@ private:
     static wechatpay::sim::test_setup generate(const std::filesystem::path& dir) {
         auto s = wechatpay::sim::generate_test_setup(dir);
         if (!s) throw std::runtime_error("generate_test_setup: " + s.error().to_string());
+        for (const char* key : {"apiclient_key.pem", "platform_key.pem", "wechatpay_pub_key_private.pem"}) {
+            std::ifstream in(dir / key);
+            secrets::watch_pem(std::string((std::istreambuf_iterator<char>(in)), {}));
+        }
+        secrets::watch(s->apiv3_key);
         s->sim.tls_generate_dir = dir / "tls";
         return std::move(*s);
     }

@@ -4,6 +4,8 @@
 // assertions are not thread-safe).
 #pragma once
 
+#include "secrets_watch.hpp"
+
 #include <wechatpay/error.hpp>
 
 #include <catch2/catch.hpp>
@@ -21,7 +23,13 @@ inline constexpr auto ok = static_cast<wechatpay::errc>(0);
 // errc_of() of an error from another category.
 inline constexpr auto foreign_error = static_cast<wechatpay::errc>(-1);
 
+// Every error a test looks at is also a diagnostic a user could log: the secrets watch reads it.
+inline void watch_error(const wechatpay::error& e) {
+    if (e.code) secrets::inspect("error", e.to_string() + " " + e.api_message + " " + e.api_detail);
+}
+
 inline wechatpay::errc errc_of(const wechatpay::error& e) {
+    watch_error(e);
     if (!e.code) return ok;
     if (e.code.category() != wechatpay::wechatpay_category()) return foreign_error;
     return static_cast<wechatpay::errc>(e.code.value());
@@ -41,6 +49,7 @@ inline bool is_one_of(wechatpay::errc e, std::initializer_list<wechatpay::errc> 
 // "ok", or the error's one-line description: CHECK(outcome(r) == "ok") shows why it failed.
 template <class T>
 std::string outcome(const wechatpay::result<T>& r) {
+    if (!r) watch_error(r.error());
     return r ? std::string("ok") : r.error().to_string();
 }
 
@@ -82,7 +91,10 @@ inline std::string errc_name(wechatpay::errc e) {
 
 template <class T>
 T unwrap(wechatpay::result<T> r, std::string_view expression) {
-    if (!r) FAIL(std::string(expression) + " failed: " + r.error().to_string());
+    if (!r) {
+        watch_error(r.error());
+        FAIL(std::string(expression) + " failed: " + r.error().to_string());
+    }
     return std::move(*r);
 }
 

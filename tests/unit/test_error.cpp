@@ -1,5 +1,7 @@
 // Error codes, kinds, the one-line description and the exception behind result<T>::value().
 #include "checks.hpp"
+#include "embedded_keys.hpp"
+#include "vectors.hpp"
 
 #include <wechatpay/error.hpp>
 
@@ -168,4 +170,15 @@ TEST_CASE("result::value() throws wechatpay::exception carrying the error", "[er
 
     const wechatpay::result<int> fine = 42;
     CHECK(fine.value() == 42);
+}
+
+TEST_CASE("the secrets watch recognises private key material and the APIv3 key", "[error][secrets]") {
+    namespace secrets = wechatpay_test::secrets;
+    const auto body_line = wechatpay_test::pem_body_lines(wechatpay_test::embedded::rsa1024_pkcs8).at(3);
+    CHECK(secrets::contains_secret("error: key " + body_line + " rejected"));
+    CHECK(secrets::contains_secret(body_line.substr(20, 30)));  // a fragment is enough
+    std::string with_key = "apiv3 ";
+    with_key += wechatpay_test::test_apiv3_key;
+    CHECK(secrets::contains_secret(with_key));
+    CHECK_FALSE(secrets::contains_secret("config error: merchant.private_key: not PEM (/etc/key.pem)"));
 }
