@@ -126,7 +126,10 @@ awaitable<client::impl::attempt_result> client::impl::attempt(const call& c, net
             co_return attempt_result{x.answer.error(), !x.got_answer_bytes, true};
         }
         if (x.answer->keep_alive()) {
-            if (!pool.resumable()) pool.remember(net::current_tls_session(*lease->get()));
+            // The TLS session later connections resume: the first, then that of any new
+            // connection that could not resume (its ticket expired or was refused).
+            if (!pool.resumable() || (!session_ref->resumed && session_ref->exchanges == 1))
+                pool.remember(net::current_tls_session(*session_ref));
             lease->keep();
         }
         co_return attempt_result{std::move(*x.answer), false, true};

@@ -38,7 +38,13 @@ asio::awaitable<result<std::shared_ptr<session>>> connect(asio::any_io_executor 
     }
     s->stream.set_verify_mode(asio::ssl::verify_peer);
     s->stream.set_verify_callback(asio::ssl::host_name_verification(o.host));
-    if (o.resume) SSL_set_session(ssl, static_cast<SSL_SESSION*>(o.resume.get()));
+    if (o.resume) {
+        // A copy again, so that this connection's end cannot spoil the pool's session.
+        if (SSL_SESSION* copy = SSL_SESSION_dup(static_cast<SSL_SESSION*>(o.resume.get()))) {
+            SSL_set_session(ssl, copy);
+            SSL_SESSION_free(copy);  // SSL_set_session took its own reference
+        }
+    }
 
     auto& tcp = s->stream.next_layer();
     tcp.expires_after(o.timeout);
@@ -79,12 +85,14 @@ bool certificate_refused(const error& e) noexcept {
 }
 
 tls_session current_tls_session(session& s) {
-    SSL_SESSION* sess = SSL_get1_session(s.stream.native_handle());
+    SSL_SESSION* live = SSL_get1_session(s.stream.native_handle());
+    if (!live) return {};
+    // A copy: OpenSSL marks a connection's own session not resumable when the connection is
+    // freed without a close_notify — the fate of every discarded session — and the pool's copy
+    // must outlive the connection it came from.
+    SSL_SESSION* sess = SSL_SESSION_is_resumable(live) == 1 ? SSL_SESSION_dup(live) : nullptr;
+    SSL_SESSION_free(live);
     if (!sess) return {};
-    if (SSL_SESSION_is_resumable(sess) != 1) {
-        SSL_SESSION_free(sess);
-        return {};
-    }
     return tls_session(sess, [](void* p) { SSL_SESSION_free(static_cast<SSL_SESSION*>(p)); });
 }
 
