@@ -10,6 +10,7 @@
 
 #include <boost/asio.hpp>
 
+#include <ctime>
 #include <future>
 #include <thread>
 #include <vector>
@@ -164,6 +165,16 @@ inline json::object fault(std::string_view kind, std::string_view endpoint, json
     json::object o{{"kind", kind}, {"endpoint", endpoint}};
     for (auto& [k, v] : extra) o[k] = v;
     return o;
+}
+
+// Today's date in China Standard Time (bills of today exist and are not in the future).
+inline std::string today_cst() {
+    const std::time_t t = std::time(nullptr) + 8 * 3600;
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[16];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+    return buf;
 }
 
 inline constexpr std::string_view query_endpoint = "/v3/pay/transactions/out-trade-no/{out_trade_no}";

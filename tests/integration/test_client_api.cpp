@@ -13,16 +13,6 @@ using wechatpay::prepay_kind;
 
 namespace {
 
-// Today's date in China Standard Time (bills of today exist and are not in the future).
-std::string today_cst() {
-    const std::time_t t = std::time(nullptr) + 8 * 3600;
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[16];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-    return buf;
-}
-
 // Whether base64 `signature` is the merchant's SHA256withRSA of `message`.
 bool merchant_signed(const std::string& message, const std::string& signature) {
     auto raw = wechatpay::base64_decode(signature);

@@ -53,15 +53,6 @@ call_error download(wechatpay::client& c, wechatpay::bill_info bill) {
     co_return error_of(file);
 }
 
-std::string today_cst() {
-    const std::time_t t = std::time(nullptr) + 8 * 3600;
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[16];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-    return buf;
-}
-
 // An operation of the matrix: its endpoint (as the simulator's fault rules name it), and
 // prepare(), which does on other endpoints whatever the call needs (an order, a payment, a
 // bill) and returns the call itself, ready to be timed.
