@@ -14,6 +14,7 @@
 #include <atomic>
 #include <map>
 #include <mutex>
+#include <optional>
 
 namespace wechatpay {
 
@@ -90,6 +91,11 @@ private:
     };
     asio::awaitable<result<net::response>> send_attempts(call c);
     asio::awaitable<attempt_result> attempt(const call& c, net::session_pool& pool, const std::string& host);
+    // One exchange on a leased session (connecting it first when empty); nullopt: the reused
+    // session was found closed before any answer byte, try another.
+    asio::awaitable<std::optional<attempt_result>> exchange_on(net::pooled_session& lease, const call& c,
+                                                               net::session_pool& pool, const std::string& host,
+                                                               bool first_round);
     asio::awaitable<result<void>> verify_answer(const net::response& res);
 };
 

@@ -80,60 +80,70 @@ awaitable<client::impl::attempt_result> client::impl::attempt(const call& c, net
                                                               const std::string& host) {
     // A reused session the server closed while idle dies before any answer byte: that one
     // failure is retried at once on another session, and does not count as an attempt.
-    net::session* session_ref = nullptr;
     for (int round = 0;; ++round) {
         auto lease = co_await pool.acquire();
         if (!lease) co_return attempt_result{lease.error(), false, false};  // pool exhausted: waiting again won't help
-        if (lease->empty()) {
-            // Each session lives on its own strand: Beast streams need their operations and
-            // timeouts serialised, while the client's callers may run on any thread.
-            auto strand = asio::make_strand(ex);
-            // Named, not braced inside co_await: g++ 12 destroys such a temporary twice.
-            net::connect_options target{host, cfg.endpoint.port, cfg.timeouts.connect, pool.resumable()};
-            auto s = co_await asio::co_spawn(strand, net::connect(strand, tls, std::move(target)),
-                                             asio::use_awaitable);
-            if (!s) {
-                // A refused server certificate is final: no retry, no failover.
-                const bool refused = net::certificate_refused(s.error());
-                log(refused ? log_level::error : log_level::warning, s.error().to_string());
-                co_return attempt_result{s.error(), !refused, !refused};
-            }
-            pool.count_connect(**s);
-            lease->attach(std::move(*s));
-        }
-        const bool reused = lease->reused();
-
-        auto signed_req = merchant.sign_request(http::to_string(c.method), c.target, c.body);
-        if (!signed_req) co_return attempt_result{signed_req.error(), false, false};
-        net::request req{c.method, c.target, 11};
-        req.set(http::field::host, host_header(host, cfg.endpoint.port));
-        req.set(http::field::authorization, signed_req->authorization);
-        req.set(http::field::accept, "application/json");
-        req.set(http::field::user_agent, cfg.user_agent);
-        if (const auto serial = current_keys().preferred_serial(); !serial.empty()) req.set("Wechatpay-Serial", serial);
-        if (!c.body.empty()) req.set(http::field::content_type, "application/json");
-        if (!cfg.pool.keep_alive) req.keep_alive(false);  // the answer's Connection: close drops it
-        req.body() = c.body;
-        req.prepare_payload();
-
-        session_ref = lease->get();
-        auto x = co_await asio::co_spawn(session_ref->stream.get_executor(),
-                                         net::exchange(*session_ref, req, cfg.timeouts.request, c.body_limit),
-                                         asio::use_awaitable);
-        if (!x.answer) {
-            if (reused && !x.got_answer_bytes && round == 0 && peer_closed(x.answer.error().code))
-                continue;  // the lease is dropped (discarded); try once more on another session
-            co_return attempt_result{x.answer.error(), !x.got_answer_bytes, true};
-        }
-        if (x.answer->keep_alive()) {
-            // The TLS session later connections resume: the first, then that of any new
-            // connection that could not resume (its ticket expired or was refused).
-            if (!pool.resumable() || (!session_ref->resumed && session_ref->exchanges == 1))
-                pool.remember(net::current_tls_session(*session_ref));
-            lease->keep();
-        }
-        co_return attempt_result{std::move(*x.answer), false, true};
+        auto r = co_await exchange_on(*lease, c, pool, host, round == 0);
+        if (r) co_return std::move(*r);
+        // The lease is dropped (discarded) here; try once more on another session.
     }
+}
+
+// In its own coroutine frame, so that the thousands of calls that may wait for a session in
+// attempt() do not each carry room for a request, an answer and a connection's locals.
+awaitable<std::optional<client::impl::attempt_result>> client::impl::exchange_on(net::pooled_session& lease,
+                                                                                 const call& c,
+                                                                                 net::session_pool& pool,
+                                                                                 const std::string& host,
+                                                                                 bool first_round) {
+    if (lease.empty()) {
+        // Each session lives on its own strand: Beast streams need their operations and
+        // timeouts serialised, while the client's callers may run on any thread.
+        auto strand = asio::make_strand(ex);
+        // Named, not braced inside co_await: g++ 12 destroys such a temporary twice.
+        net::connect_options target{host, cfg.endpoint.port, cfg.timeouts.connect, pool.resumable()};
+        auto s = co_await asio::co_spawn(strand, net::connect(strand, tls, std::move(target)), asio::use_awaitable);
+        if (!s) {
+            // A refused server certificate is final: no retry, no failover.
+            const bool refused = net::certificate_refused(s.error());
+            log(refused ? log_level::error : log_level::warning, s.error().to_string());
+            co_return attempt_result{s.error(), !refused, !refused};
+        }
+        pool.count_connect(**s);
+        lease.attach(std::move(*s));
+    }
+    const bool reused = lease.reused();
+
+    auto signed_req = merchant.sign_request(http::to_string(c.method), c.target, c.body);
+    if (!signed_req) co_return attempt_result{signed_req.error(), false, false};
+    net::request req{c.method, c.target, 11};
+    req.set(http::field::host, host_header(host, cfg.endpoint.port));
+    req.set(http::field::authorization, signed_req->authorization);
+    req.set(http::field::accept, "application/json");
+    req.set(http::field::user_agent, cfg.user_agent);
+    if (const auto serial = current_keys().preferred_serial(); !serial.empty()) req.set("Wechatpay-Serial", serial);
+    if (!c.body.empty()) req.set(http::field::content_type, "application/json");
+    if (!cfg.pool.keep_alive) req.keep_alive(false);  // the answer's Connection: close drops it
+    req.body() = c.body;
+    req.prepare_payload();
+
+    net::session* session_ref = lease.get();
+    auto x = co_await asio::co_spawn(session_ref->stream.get_executor(),
+                                     net::exchange(*session_ref, req, cfg.timeouts.request, c.body_limit),
+                                     asio::use_awaitable);
+    if (!x.answer) {
+        if (reused && !x.got_answer_bytes && first_round && peer_closed(x.answer.error().code))
+            co_return std::nullopt;  // retry at once on another session
+        co_return attempt_result{x.answer.error(), !x.got_answer_bytes, true};
+    }
+    if (x.answer->keep_alive()) {
+        // The TLS session later connections resume: the first, then that of any new
+        // connection that could not resume (its ticket expired or was refused).
+        if (!pool.resumable() || (!session_ref->resumed && session_ref->exchanges == 1))
+            pool.remember(net::current_tls_session(*session_ref));
+        lease.keep();
+    }
+    co_return attempt_result{std::move(*x.answer), false, true};
 }
 
 awaitable<result<net::response>> client::impl::send(call c) {
