@@ -7,9 +7,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/use_future.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/asio/use_future.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/json.hpp>
 
@@ -20,11 +20,11 @@
 #include <sstream>
 #include <stdexcept>
 
-#include <csignal>
-#include <ctime>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <csignal>
+#include <ctime>
 
 namespace bench {
 
@@ -119,7 +119,8 @@ std::string sim_process::control(std::string_view method, std::string_view targe
     beast::flat_buffer buf;
     http::response<http::string_body> res;
     http::read(stream, buf, res);
-    if (res.result_int() != 200) throw std::runtime_error("simulator " + std::string(target) + ": " + res.body());
+    if (res.result_int() != 200)
+        throw std::runtime_error("simulator " + std::string(target) + ": " + res.body());
     return res.body();
 }
 
@@ -147,7 +148,9 @@ std::uint64_t sim_process::handshakes() const {
     return hs.at("full").to_number<std::uint64_t>() + hs.at("resumed").to_number<std::uint64_t>();
 }
 
-double sim_process::cpu_seconds() const { return process_cpu_seconds(pid_); }
+double sim_process::cpu_seconds() const {
+    return process_cpu_seconds(pid_);
+}
 
 // ---- process measurements ----------------------------------------------------------------
 
@@ -181,7 +184,9 @@ double thread_cpu_seconds() {
     return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
-std::size_t rss_bytes() { return status_kb("VmRSS:"); }
+std::size_t rss_bytes() {
+    return status_kb("VmRSS:");
+}
 
 std::size_t open_fds() {
     std::size_t n = 0;

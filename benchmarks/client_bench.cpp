@@ -52,8 +52,8 @@ struct record {
 };
 
 // Runs `calls` calls on a fresh client with `threads` io threads and `concurrency` coroutines.
-record run(const bench::sim_process& sim, const std::string& kind, unsigned threads, int concurrency, int calls,
-           bool keep_alive, bool loaded_floor = false) {
+record run(const bench::sim_process& sim, const std::string& kind, unsigned threads, int concurrency,
+           int calls, bool keep_alive, bool loaded_floor = false) {
     static int run_id = 0;
     ++run_id;
     auto cfg = sim.client_config();
@@ -84,8 +84,10 @@ record run(const bench::sim_process& sim, const std::string& kind, unsigned thre
             const auto t0 = steady_clock::now();
             if (kind == "query") {
                 auto q = co_await wechat.query_by_out_trade_no(pending_order);
-                if (!q) fail(bench::outcome_name(q.error()));
-                else if (q->out_trade_no != pending_order) fail("wrong order");
+                if (!q)
+                    fail(bench::outcome_name(q.error()));
+                else if (q->out_trade_no != pending_order)
+                    fail("wrong order");
             } else {
                 prepay_request order;
                 order.description = "bench";
@@ -93,8 +95,10 @@ record run(const bench::sim_process& sim, const std::string& kind, unsigned thre
                 order.notify_url = "https://127.0.0.1:9/notify";
                 order.amount.total = 1;
                 auto p = co_await wechat.prepay_app(std::move(order));
-                if (!p) fail(bench::outcome_name(p.error()));
-                else if (p->prepay_id.empty() || p->payment.sign.empty()) fail("no payment parameters");
+                if (!p)
+                    fail(bench::outcome_name(p.error()));
+                else if (p->prepay_id.empty() || p->payment.sign.empty())
+                    fail("no payment parameters");
             }
             latency[static_cast<std::size_t>(i)] =
                 std::chrono::duration<double, std::milli>(steady_clock::now() - t0).count();
@@ -102,7 +106,8 @@ record run(const bench::sim_process& sim, const std::string& kind, unsigned thre
     };
 
     const auto handshakes0 = sim.handshakes();
-    const double sim0 = sim.cpu_seconds(), self0 = bench::self_cpu_seconds(), sys0 = bench::self_system_seconds();
+    const double sim0 = sim.cpu_seconds(), self0 = bench::self_cpu_seconds(),
+                 sys0 = bench::self_system_seconds();
     const auto start = steady_clock::now();
     for (int c = 0; c < concurrency; ++c) asio::co_spawn(ioc, worker(), asio::detached);
     std::vector<std::thread> pool;
@@ -117,7 +122,8 @@ record run(const bench::sim_process& sim, const std::string& kind, unsigned thre
     for (auto& t : pool) t.join();
     if (prober.joinable()) prober.join();
     for (const auto& c : loaded)
-        r.loaded_floor_ms += 1000 * ((kind == "query" ? 1 : 2) * c.sign + c.verify) / static_cast<double>(loaded.size());
+        r.loaded_floor_ms +=
+            1000 * ((kind == "query" ? 1 : 2) * c.sign + c.verify) / static_cast<double>(loaded.size());
     r.seconds = std::chrono::duration<double>(steady_clock::now() - start).count();
     const double self_cpu = bench::self_cpu_seconds() - self0, sim_cpu = sim.cpu_seconds() - sim0;
     r.sys_ms_per_call = 1000 * (bench::self_system_seconds() - sys0) / calls;
@@ -134,9 +140,10 @@ record run(const bench::sim_process& sim, const std::string& kind, unsigned thre
 
 void print(const record& r) {
     std::printf("%-10s %-12s %2u %5d %6d %8.0f %8.2f %8.2f %8.2f %5d %6llu %7.3f %7.3f %7.3f %6.2f %7.3f\n",
-                r.kind.c_str(), r.mode.c_str(), r.io_threads, r.concurrency, r.calls, r.throughput(), r.p50_ms,
-                r.p99_ms, r.p999_ms, r.errors, static_cast<unsigned long long>(r.handshakes), r.cpu_ms_per_call,
-                r.sys_ms_per_call, r.floor_ms_per_call, r.overhead(), r.sim_cpu_ms_per_call);
+                r.kind.c_str(), r.mode.c_str(), r.io_threads, r.concurrency, r.calls, r.throughput(),
+                r.p50_ms, r.p99_ms, r.p999_ms, r.errors, static_cast<unsigned long long>(r.handshakes),
+                r.cpu_ms_per_call, r.sys_ms_per_call, r.floor_ms_per_call, r.overhead(),
+                r.sim_cpu_ms_per_call);
     for (const auto& [what, n] : r.error_kinds) std::printf("    error %s: %d\n", what.c_str(), n);
     if (r.loaded_floor_ms > 0)
         std::printf("    floor measured during the run: %.3f ms (ratio to it %.2f)\n", r.loaded_floor_ms,
@@ -152,26 +159,28 @@ void write(const std::vector<record>& records, const std::string& dir) {
     for (std::size_t i = 0; i < records.size(); ++i) {
         const auto& r = records[i];
         json << "  {\"sdk\":\"wechatpay-asio\",\"kind\":\"" << r.kind << "\",\"io_threads\":" << r.io_threads
-             << ",\"concurrency\":" << r.concurrency << ",\"calls\":" << r.calls << ",\"seconds\":" << r.seconds
-             << ",\"throughput\":" << r.throughput() << ",\"p50_ms\":" << r.p50_ms << ",\"p99_ms\":" << r.p99_ms
-             << ",\"p999_ms\":" << r.p999_ms << ",\"errors\":" << r.errors << ",\"handshakes\":" << r.handshakes
-             << ",\"cpu_ms_per_call\":" << r.cpu_ms_per_call << ",\"floor_ms_per_call\":" << r.floor_ms_per_call
-             << ",\"overhead_ratio\":" << r.overhead() << ",\"mode\":\"" << r.mode
-             << "\",\"sim_cpu_ms_per_call\":" << r.sim_cpu_ms_per_call << "}" << (i + 1 < records.size() ? "," : "")
-             << "\n";
-        csv << "wechatpay-asio," << r.kind << "," << r.io_threads << "," << r.concurrency << "," << r.calls << ","
-            << r.seconds << "," << r.throughput() << "," << r.p50_ms << "," << r.p99_ms << "," << r.p999_ms << ","
-            << r.errors << "," << r.handshakes << "," << r.cpu_ms_per_call << "," << r.floor_ms_per_call << ","
-            << r.overhead() << "," << r.mode << "," << r.sim_cpu_ms_per_call << "\n";
+             << ",\"concurrency\":" << r.concurrency << ",\"calls\":" << r.calls
+             << ",\"seconds\":" << r.seconds << ",\"throughput\":" << r.throughput()
+             << ",\"p50_ms\":" << r.p50_ms << ",\"p99_ms\":" << r.p99_ms << ",\"p999_ms\":" << r.p999_ms
+             << ",\"errors\":" << r.errors << ",\"handshakes\":" << r.handshakes
+             << ",\"cpu_ms_per_call\":" << r.cpu_ms_per_call
+             << ",\"floor_ms_per_call\":" << r.floor_ms_per_call << ",\"overhead_ratio\":" << r.overhead()
+             << ",\"mode\":\"" << r.mode << "\",\"sim_cpu_ms_per_call\":" << r.sim_cpu_ms_per_call << "}"
+             << (i + 1 < records.size() ? "," : "") << "\n";
+        csv << "wechatpay-asio," << r.kind << "," << r.io_threads << "," << r.concurrency << "," << r.calls
+            << "," << r.seconds << "," << r.throughput() << "," << r.p50_ms << "," << r.p99_ms << ","
+            << r.p999_ms << "," << r.errors << "," << r.handshakes << "," << r.cpu_ms_per_call << ","
+            << r.floor_ms_per_call << "," << r.overhead() << "," << r.mode << "," << r.sim_cpu_ms_per_call
+            << "\n";
     }
     json << "]\n";
 }
 
 int throughput_suite(const bench::sim_process& sim, const bench::options& opt) {
     const int calls = static_cast<int>(opt.number("calls", 4000));
-    std::printf("%-10s %-12s %2s %5s %6s %8s %8s %8s %8s %5s %6s %7s %7s %7s %6s %7s\n", "kind", "mode", "T", "C",
-                "calls", "calls/s", "p50 ms", "p99 ms", "p99.9 ms", "err", "hshake", "cpu ms", "of sys", "floor",
-                "ratio", "sim ms");
+    std::printf("%-10s %-12s %2s %5s %6s %8s %8s %8s %8s %5s %6s %7s %7s %7s %6s %7s\n", "kind", "mode", "T",
+                "C", "calls", "calls/s", "p50 ms", "p99 ms", "p99.9 ms", "err", "hshake", "cpu ms", "of sys",
+                "floor", "ratio", "sim ms");
     std::vector<record> records;
     for (const std::string kind : {"query", "app_prepay"}) {
         if (opt.has("kind") && opt.get("kind") != kind) continue;
@@ -179,7 +188,8 @@ int throughput_suite(const bench::sim_process& sim, const bench::options& opt) {
             for (const long c : opt.numbers("concurrency", {1, 16, 64, 256, 1024})) {
                 // One coroutine is latency-bound: fewer calls give the same figures sooner.
                 records.push_back(run(sim, kind, static_cast<unsigned>(threads), static_cast<int>(c),
-                                      c == 1 ? std::max(1, calls / 4) : calls, true, opt.has("loaded-floor")));
+                                      c == 1 ? std::max(1, calls / 4) : calls, true,
+                                      opt.has("loaded-floor")));
                 print(records.back());
             }
     }
@@ -190,9 +200,10 @@ int throughput_suite(const bench::sim_process& sim, const bench::options& opt) {
     std::printf("\nthroughput with 2 io threads / 1 io thread:\n");
     for (const auto& a : records)
         for (const auto& b : records)
-            if (a.mode == "pooled" && b.mode == "pooled" && a.kind == b.kind && a.concurrency == b.concurrency &&
-                a.io_threads == 1 && b.io_threads == 2)
-                std::printf("  %-10s C=%-5d %.2f\n", a.kind.c_str(), a.concurrency, b.throughput() / a.throughput());
+            if (a.mode == "pooled" && b.mode == "pooled" && a.kind == b.kind &&
+                a.concurrency == b.concurrency && a.io_threads == 1 && b.io_threads == 2)
+                std::printf("  %-10s C=%-5d %.2f\n", a.kind.c_str(), a.concurrency,
+                            b.throughput() / a.throughput());
     if (const auto out = opt.get("out"); !out.empty()) write(records, out);
     int errors = 0;
     for (const auto& r : records) errors += r.errors;
@@ -256,8 +267,10 @@ int memory_suite(const bench::sim_process& sim, const std::string& out) {
     const double per_call = static_cast<double>(during - before) / pending;
     std::printf("%d calls pending (%d finished at the sample; sessions in use %zu, open %zu)\n", pending,
                 finished_early, st.sessions_in_use, st.sessions_open);
-    std::printf("RSS before %.1f MiB, with them pending %.1f MiB, peak %.1f MiB: %.0f bytes per pending call\n",
-                before / 1048576.0, during / 1048576.0, peak / 1048576.0, per_call);
+    std::printf(
+        "RSS before %.1f MiB, with them pending %.1f MiB, peak %.1f MiB: %.0f bytes per pending call\n",
+        before / 1048576.0, during / 1048576.0, peak / 1048576.0, per_call);
+    std::fflush(stdout);
 
     done = 0;
     next = 0;
@@ -271,10 +284,11 @@ int memory_suite(const bench::sim_process& sim, const std::string& out) {
 
     if (!out.empty()) {
         std::ofstream json(out + "/memory.json");
-        json << "{\"sdk\":\"wechatpay-asio\",\"pending_calls\":" << pending << ",\"pool\":" << cfg.pool.max_sessions
-             << ",\"pending_finished_at_sample\":" << finished_early << ",\"rss_before\":" << before
-             << ",\"rss_pending\":" << during << ",\"rss_peak\":" << peak
-             << ",\"bytes_per_pending_call\":" << per_call << ",\"run_calls\":" << total << ",\"rss_every_10000\":[";
+        json << "{\"sdk\":\"wechatpay-asio\",\"pending_calls\":" << pending
+             << ",\"pool\":" << cfg.pool.max_sessions << ",\"pending_finished_at_sample\":" << finished_early
+             << ",\"rss_before\":" << before << ",\"rss_pending\":" << during << ",\"rss_peak\":" << peak
+             << ",\"bytes_per_pending_call\":" << per_call << ",\"run_calls\":" << total
+             << ",\"rss_every_10000\":[";
         for (std::size_t i = 0; i < samples.size(); ++i) json << (i ? "," : "") << samples[i];
         json << "],\"failures\":" << failures.load() << "}\n";
     }
@@ -286,7 +300,9 @@ int memory_suite(const bench::sim_process& sim, const std::string& out) {
 int main(int argc, char** argv) try {
     const bench::options opt(argc, argv);
     const std::string cli = opt.get("cli"), out = opt.get("out");
-    if (cli.empty()) return std::cerr << "usage: client_bench --cli PATH/wechatpay [--calls N] [--out DIR] [--memory]\n", 2;
+    if (cli.empty())
+        return std::cerr << "usage: client_bench --cli PATH/wechatpay [--calls N] [--out DIR] [--memory]\n",
+               2;
     if (!out.empty()) std::filesystem::create_directories(out);
     const bench::sim_process sim(cli);
     sim.create_order(pending_order, 1);  // what every query asks for

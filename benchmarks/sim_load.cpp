@@ -74,7 +74,8 @@ int main(int argc, char** argv) {
                 1000 * sim_cpu / requests, 1000 * floor, sim_cpu / requests / floor);
     if (!out.empty())
         std::ofstream(out + ".json") << "{\"requests\":" << requests << ",\"connections\":" << connections
-                                     << ",\"req_per_s\":" << requests / seconds << ",\"errors\":" << errors.load()
+                                     << ",\"req_per_s\":" << requests / seconds
+                                     << ",\"errors\":" << errors.load()
                                      << ",\"sim_cpu_ms_per_request\":" << 1000 * sim_cpu / requests
                                      << ",\"floor_ms\":" << 1000 * floor << "}\n";
     return errors == 0 ? 0 : 1;

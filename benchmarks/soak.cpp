@@ -64,7 +64,8 @@ milliseconds call_bound(const client_config& cfg) {
     const auto round = cfg.pool.acquire_timeout + 2 * cfg.timeouts.connect + 2 * cfg.timeouts.request;
     milliseconds total = cfg.retry.max_attempts * 2 * round;
     for (unsigned n = 0; n + 1 < cfg.retry.max_attempts; ++n)
-        total += std::max(std::min(cfg.retry.max_delay, cfg.retry.base_delay * (1 << n)), cfg.retry.rate_limited_delay);
+        total += std::max(std::min(cfg.retry.max_delay, cfg.retry.base_delay * (1 << n)),
+                          cfg.retry.rate_limited_delay);
     return total;
 }
 
@@ -72,15 +73,17 @@ milliseconds call_bound(const client_config& cfg) {
 milliseconds simple_bound(const client_config& cfg) {
     milliseconds total = cfg.retry.max_attempts * cfg.timeouts.request;
     for (unsigned n = 0; n + 1 < cfg.retry.max_attempts; ++n)
-        total += std::max(std::min(cfg.retry.max_delay, cfg.retry.base_delay * (1 << n)), cfg.retry.rate_limited_delay);
+        total += std::max(std::min(cfg.retry.max_delay, cfg.retry.base_delay * (1 << n)),
+                          cfg.retry.rate_limited_delay);
     return total;
 }
 
 // The fault rules: `rate` spread evenly over every kind the simulator knows.
 std::string fault_rules(double rate) {
-    const char* kinds[] = {"delay",         "close_before_answer", "close_mid_body",  "system_error",
-                           "frequency_limited", "bad_signature",   "probe_signature", "stale_timestamp",
-                           "unknown_serial", "malformed_json",     "connection_close"};
+    const char* kinds[] = {"delay",           "close_before_answer", "close_mid_body",
+                           "system_error",    "frequency_limited",   "bad_signature",
+                           "probe_signature", "stale_timestamp",     "unknown_serial",
+                           "malformed_json",  "connection_close"};
     json::array rules;
     for (const char* k : kinds) {
         json::object r{{"kind", k}, {"probability", rate / std::size(kinds)}};
@@ -109,7 +112,8 @@ std::string mib(std::size_t bytes) {
 int main(int argc, char** argv) try {
     const bench::options opt(argc, argv);
     const std::string cli = opt.get("cli");
-    if (cli.empty()) return std::cerr << "usage: soak --cli PATH/wechatpay [--calls N] [--concurrency C]\n", 2;
+    if (cli.empty())
+        return std::cerr << "usage: soak --cli PATH/wechatpay [--calls N] [--concurrency C]\n", 2;
     const int calls = static_cast<int>(opt.number("calls", 200000));
     const int concurrency = static_cast<int>(opt.number("concurrency", 256));
     const auto threads = static_cast<unsigned>(opt.number("threads", 2));
@@ -123,7 +127,8 @@ int main(int argc, char** argv) try {
     const std::size_t fds_before = bench::open_fds();
 
     // Per call: its duration, and its outcome ("ok" or the error by category and code).
-    std::vector<float> duration_ms(static_cast<std::size_t>(calls), -1.0f);  // touched now: RSS is not ours to grow
+    std::vector<float> duration_ms(static_cast<std::size_t>(calls),
+                                   -1.0f);  // touched now: RSS is not ours to grow
     std::mutex outcomes_mutex;
     std::map<std::string, int> outcomes;
     std::atomic<int> next{0}, completed{0};
@@ -199,23 +204,26 @@ int main(int argc, char** argv) try {
             // The control connection itself is one of the simulator's open connections.
             const auto open = st.at("connections_open").to_number<std::uint64_t>() - 1;
             const auto delays = st.at("faults_injected").at("delay").to_number<std::uint64_t>();
-            const auto recently_discarded = discarded - (sim_samples.empty() ? 0 : sim_samples.back().discarded);
+            const auto recently_discarded =
+                discarded - (sim_samples.empty() ? 0 : sim_samples.back().discarded);
             sim_samples.push_back({now, delays, discarded});
             while (sim_samples.size() > 1 && sim_samples[1].at <= now - milliseconds(delay_fault_ms) - 500ms)
                 sim_samples.pop_front();
-            const auto allowed = cfg.pool.max_sessions + (delays - sim_samples.front().delays) + recently_discarded;
+            const auto allowed =
+                cfg.pool.max_sessions + (delays - sim_samples.front().delays) + recently_discarded;
             max_sim_open = std::max(max_sim_open, open);
             if (open > allowed) {
                 max_sim_excess = std::max(max_sim_excess, open - allowed);
-                std::printf("simulator: %llu connections open, %llu allowed\n", static_cast<unsigned long long>(open),
-                            static_cast<unsigned long long>(allowed));
+                std::printf("simulator: %llu connections open, %llu allowed\n",
+                            static_cast<unsigned long long>(open), static_cast<unsigned long long>(allowed));
             }
         }
         if (completed != last_completed) {
             last_completed = completed;
             last_progress = now;
         } else if (now - last_progress > 60s) {
-            std::fprintf(stderr, "soak: no call finished for 60 s (%d of %d done): hung\n", last_completed, calls);
+            std::fprintf(stderr, "soak: no call finished for 60 s (%d of %d done): hung\n", last_completed,
+                         calls);
             kill(sim.pid(), SIGTERM);
             std::_Exit(1);  // the io threads are stuck: nothing to join
         }
@@ -230,9 +238,10 @@ int main(int argc, char** argv) try {
     const auto sim_stats = sim.stats();
 
     // ---- report -------------------------------------------------------------------------
-    std::printf("soak: %d calls (10 queries : 7 APP prepays : 3 refunds), concurrency %d, %u io threads, "
-                "pool %zu, %.1f%% faults: %.1f s, %.0f calls/s\n",
-                calls, concurrency, threads, cfg.pool.max_sessions, 100 * fault_rate, seconds, calls / seconds);
+    std::printf(
+        "soak: %d calls (10 queries : 7 APP prepays : 3 refunds), concurrency %d, %u io threads, "
+        "pool %zu, %.1f%% faults: %.1f s, %.0f calls/s\n",
+        calls, concurrency, threads, cfg.pool.max_sessions, 100 * fault_rate, seconds, calls / seconds);
     int accounted = 0;
     for (const auto& [what, n] : outcomes) {
         std::printf("  %7d  %s\n", n, what.c_str());
@@ -256,8 +265,8 @@ int main(int argc, char** argv) try {
 
     check_list check;
     check(accounted == calls && unfinished == 0 && completed == calls,
-          "every call accounted for: " + std::to_string(accounted) + " outcomes for " + std::to_string(calls) +
-              " calls issued");
+          "every call accounted for: " + std::to_string(accounted) + " outcomes for " +
+              std::to_string(calls) + " calls issued");
     char line[256];
     std::snprintf(line, sizeof line,
                   "no call outlived its bound: longest %.0f ms, p99.9 %.0f ms; bound from the config %lld ms "
@@ -269,19 +278,30 @@ int main(int argc, char** argv) try {
     const bool flat = rss_end <= rss_quarter + std::max<std::size_t>(rss_quarter / 20, 2 << 20);
     check(flat, "RSS flat after warm-up: " + mib(rss_quarter) + " at 25%, " + mib(rss_end) + " at 100%");
     check(max_sessions <= cfg.pool.max_sessions && max_sockets <= cfg.pool.max_sessions,
-          "connections within the pool of " + std::to_string(cfg.pool.max_sessions) + ": client sessions open ≤ " +
-              std::to_string(max_sessions) + ", sockets in this process ≤ " + std::to_string(max_sockets));
+          "connections within the pool of " + std::to_string(cfg.pool.max_sessions) +
+              ": client sessions open ≤ " + std::to_string(max_sessions) + ", sockets in this process ≤ " +
+              std::to_string(max_sockets));
     check(max_sim_excess == 0, "simulator's open connections ≤ pool + those the client closed lately: max " +
                                    std::to_string(max_sim_open) + " open");
     check(fds_after == fds_before, "no file descriptor leaked: " + std::to_string(fds_before) + " before, " +
                                        std::to_string(fds_after) + " after the client was destroyed");
 
     if (const auto out = opt.get("out"); !out.empty()) {
-        json::object o{{"calls", calls},           {"concurrency", concurrency},   {"io_threads", threads},
-                       {"fault_rate", fault_rate}, {"seconds", seconds},           {"longest_ms", longest},
-                       {"p999_ms", p999},          {"bound_ms", bound.count()},    {"rss_quarter", rss_quarter},
-                       {"rss_end", rss_end},       {"max_sessions", max_sessions}, {"max_sockets", max_sockets},
-                       {"max_sim_open", max_sim_open}, {"fds_before", fds_before}, {"fds_after", fds_after},
+        json::object o{{"calls", calls},
+                       {"concurrency", concurrency},
+                       {"io_threads", threads},
+                       {"fault_rate", fault_rate},
+                       {"seconds", seconds},
+                       {"longest_ms", longest},
+                       {"p999_ms", p999},
+                       {"bound_ms", bound.count()},
+                       {"rss_quarter", rss_quarter},
+                       {"rss_end", rss_end},
+                       {"max_sessions", max_sessions},
+                       {"max_sockets", max_sockets},
+                       {"max_sim_open", max_sim_open},
+                       {"fds_before", fds_before},
+                       {"fds_after", fds_after},
                        {"passed", check.all_ok}};
         json::object by_outcome;
         for (const auto& [what, n] : outcomes) by_outcome[what] = n;
