@@ -6,7 +6,7 @@
 // vs no keep-alive. `--memory`: bytes per pending call with 10,000 calls in flight, and RSS
 // over a 100,000-call run.
 //
-//   client_bench --cli PATH/wechatpay [--calls N] [--out DIR] [--memory]
+//   client_bench --cli PATH/wechatpay [--calls N] [--runs R] [--out DIR] [--memory]
 //                [--kind query|app_prepay] [--threads 1,2] [--concurrency 1,16,...] [--no-pool-comparison]
 //                [--loaded-floor]   (diagnosis: also measure the floor while the calls run)
 #include "bench_support.hpp"
@@ -41,7 +41,7 @@ struct record {
     unsigned io_threads = 0;
     int concurrency = 0, calls = 0;
     double seconds = 0, p50_ms = 0, p99_ms = 0, p999_ms = 0;
-    int errors = 0;
+    int errors = 0, run = 1;  // run: which repetition of the sweep (--runs), for medians
     std::uint64_t handshakes = 0;
     double cpu_ms_per_call = 0, floor_ms_per_call = 0, sim_cpu_ms_per_call = 0;
     double sys_ms_per_call = 0;              // printed, not in the shared schema
@@ -165,7 +165,8 @@ void write(const std::vector<record>& records, const std::string& dir) {
              << ",\"errors\":" << r.errors << ",\"handshakes\":" << r.handshakes
              << ",\"cpu_ms_per_call\":" << r.cpu_ms_per_call
              << ",\"floor_ms_per_call\":" << r.floor_ms_per_call << ",\"overhead_ratio\":" << r.overhead()
-             << ",\"mode\":\"" << r.mode << "\",\"sim_cpu_ms_per_call\":" << r.sim_cpu_ms_per_call << "}"
+             << ",\"mode\":\"" << r.mode << "\",\"sim_cpu_ms_per_call\":" << r.sim_cpu_ms_per_call
+             << ",\"run\":" << r.run << "}"
              << (i + 1 < records.size() ? "," : "") << "\n";
         csv << "wechatpay-asio," << r.kind << "," << r.io_threads << "," << r.concurrency << "," << r.calls
             << "," << r.seconds << "," << r.throughput() << "," << r.p50_ms << "," << r.p99_ms << ","
@@ -182,20 +183,25 @@ int throughput_suite(const bench::sim_process& sim, const bench::options& opt) {
                 "C", "calls", "calls/s", "p50 ms", "p99 ms", "p99.9 ms", "err", "hshake", "cpu ms", "of sys",
                 "floor", "ratio", "sim ms");
     std::vector<record> records;
-    for (const std::string kind : {"query", "app_prepay"}) {
-        if (opt.has("kind") && opt.get("kind") != kind) continue;
-        for (const long threads : opt.numbers("threads", {1, 2}))
-            for (const long c : opt.numbers("concurrency", {1, 16, 64, 256, 1024})) {
-                // One coroutine is latency-bound: fewer calls give the same figures sooner.
-                records.push_back(run(sim, kind, static_cast<unsigned>(threads), static_cast<int>(c),
-                                      c == 1 ? std::max(1, calls / 4) : calls, true,
-                                      opt.has("loaded-floor")));
-                print(records.back());
-            }
-    }
-    if (!opt.has("no-pool-comparison")) {
-        records.push_back(run(sim, "query", 2, 64, calls, false));
-        print(records.back());
+    const long runs = opt.number("runs", 1);
+    for (long round = 1; round <= runs; ++round) {
+        const auto first = records.size();
+        for (const std::string kind : {"query", "app_prepay"}) {
+            if (opt.has("kind") && opt.get("kind") != kind) continue;
+            for (const long threads : opt.numbers("threads", {1, 2}))
+                for (const long c : opt.numbers("concurrency", {1, 16, 64, 256, 1024})) {
+                    // One coroutine is latency-bound: fewer calls give the same figures sooner.
+                    records.push_back(run(sim, kind, static_cast<unsigned>(threads), static_cast<int>(c),
+                                          c == 1 ? std::max(1, calls / 4) : calls, true,
+                                          opt.has("loaded-floor")));
+                    print(records.back());
+                }
+        }
+        if (!opt.has("no-pool-comparison")) {
+            records.push_back(run(sim, "query", 2, 64, calls, false));
+            print(records.back());
+        }
+        for (auto i = first; i < records.size(); ++i) records[i].run = static_cast<int>(round);
     }
     std::printf("\nthroughput with 2 io threads / 1 io thread:\n");
     for (const auto& a : records)
