@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -76,14 +77,21 @@ sim_process::sim_process(const std::string& cli) {
     const std::string line = read_line(pipe_fd[0]);
     close(pipe_fd[0]);  // the simulator prints nothing more on stdout
     const auto at = line.find("127.0.0.1:");
-    if (pid_ < 0 || at == std::string::npos) throw std::runtime_error("simulator did not start: " + cli);
-    port_ = static_cast<std::uint16_t>(std::stoi(line.substr(at + 10)));
+    if (pid_ > 0 && at != std::string::npos) {
+        port_ = static_cast<std::uint16_t>(std::atoi(line.c_str() + at + 10));
+        if (port_ != 0) return;
+    }
+    stop();  // the destructor of a half-made object does not run: no orphan, no stray files
+    throw std::runtime_error("simulator did not start: " + cli);
 }
 
-sim_process::~sim_process() {
+sim_process::~sim_process() { stop(); }
+
+void sim_process::stop() noexcept {
     if (pid_ > 0) {
         kill(pid_, SIGTERM);
         waitpid(pid_, nullptr, 0);
+        pid_ = -1;
     }
     std::error_code ec;
     fs::remove_all(dir_, ec);

@@ -45,6 +45,7 @@ public:
     double cpu_seconds() const;  // the simulator's user+system CPU so far
 
 private:
+    void stop() noexcept;  // ends the process (if any) and removes its files
     pid_t pid_ = -1;
     std::uint16_t port_ = 0;
     std::filesystem::path dir_;

@@ -131,8 +131,10 @@ int main(int argc, char** argv) try {
               << " deliveries, " << effects << " business effects\n"
               << "simulator: " << boost::json::serialize(stats) << "\n";
     if (static_cast<int>(book.size()) != orders || effects != orders) ++failures;
-    if (receiver.deliveries() != orders * (fail_first + 1)) ++failures;
-    if (stats.at("retried").to_number<int>() != orders * fail_first) ++failures;
+    // At least one failed delivery per simulated outage, each answered with a failure; more
+    // only if a delivery timed out on a very slow machine.
+    if (receiver.deliveries() < orders * (fail_first + 1)) ++failures;
+    if (stats.at("retried").to_number<int>() < orders * fail_first) ++failures;
 
     receiver.stop();
     guard.reset();

@@ -1,7 +1,9 @@
 // Exactly one business effect per notification. WeChat Pay redelivers a notification until it
 // hears a 2xx (for about 18 hours), and may deliver it again even after one: the receiver must
 // remember which notification ids it has handled. This is that memory, as an interface so that
-// several receiving servers can share one store (a database row, a Redis SET NX with expiry).
+// several receiving servers can share one store. A shared store should give an in-progress
+// claim a short lease (minutes: a server that dies mid-effect must not block the id for the
+// day) and keep a completed id for a day (e.g. Redis SET NX EX 300, then SET EX 86400).
 #pragma once
 
 #include <wechatpay/signer.hpp>
@@ -33,8 +35,9 @@ public:
     virtual void release(std::string_view id) = 0;
 };
 
-// The default store: this process's memory, at most `capacity` ids (the oldest claimed are
-// forgotten first), each remembered for `ttl` after it was claimed. Thread-safe.
+// The default store: this process's memory (lost on restart; one per client), at most
+// `capacity` completed ids — the oldest forgotten first — each remembered for `ttl` after it was
+// claimed. Ids still in progress are never forgotten for room. Thread-safe.
 class memory_dedup final : public notification_dedup {
 public:
     explicit memory_dedup(std::size_t capacity = 100'000, std::chrono::seconds ttl = std::chrono::hours(24),
@@ -49,16 +52,18 @@ private:
     struct entry {
         bool done = false;
         std::int64_t expires = 0;
+        std::uint64_t claim = 0;  // which claim made it: queue pairs of older claims are stale
     };
     std::int64_t now() const { return clock_ ? clock_() : system_unix_time(); }
-    void evict(std::int64_t now);  // expired ids, then the oldest beyond capacity
+    void evict(std::int64_t now);  // expired ids, then the oldest completed ones beyond capacity
 
     const std::size_t capacity_;
     const std::int64_t ttl_;
     const clock_function clock_;
     mutable std::mutex mutex_;
     std::unordered_map<std::string, entry> ids_;
-    std::deque<std::pair<std::string, std::int64_t>> order_;  // (id, expires) in claim order
+    std::deque<std::pair<std::string, std::uint64_t>> order_;  // (id, claim) in claim order
+    std::uint64_t claims_ = 0;
 };
 
 }  // namespace wechatpay

@@ -28,8 +28,8 @@ std::chrono::milliseconds backoff(const retry_config& r, unsigned attempt) {
     return std::chrono::milliseconds(std::uniform_int_distribution<std::int64_t>(0, std::max<std::int64_t>(cap, 0))(rng));
 }
 
-// The peer closed a connection we thought alive (the usual fate of an idle keep-alive one).
-// Only then is a request certainly unprocessed: a timeout or a cancellation is not that.
+// The peer closed a connection we thought alive (the usual fate of an idle keep-alive one):
+// the request most likely never reached it. A timeout or a cancellation says nothing of that.
 bool peer_closed(const boost::system::error_code& ec) {
     namespace ae = asio::error;
     return ec == net::http::error::end_of_stream || ec == ae::eof || ec == ae::connection_reset ||
@@ -78,8 +78,9 @@ awaitable<result<void>> client::impl::verify_answer(const net::response& res) {
 
 awaitable<client::impl::attempt_result> client::impl::attempt(const call& c, net::session_pool& pool,
                                                               const std::string& host) {
-    // A reused session the server closed while idle dies before any answer byte: that one
-    // failure is retried at once on another session, and does not count as an attempt.
+    // A reused session the server closed while idle dies before any answer byte: for a call
+    // that is safe to repeat, that one failure is retried at once on another session, and does
+    // not count as an attempt (the server may have read the request before closing).
     for (int round = 0;; ++round) {
         auto lease = co_await pool.acquire();
         if (!lease) co_return attempt_result{lease.error(), false, false};  // pool exhausted: waiting again won't help
@@ -132,11 +133,11 @@ awaitable<std::optional<client::impl::attempt_result>> client::impl::exchange_on
                                      net::exchange(*session_ref, req, cfg.timeouts.request, c.body_limit),
                                      asio::use_awaitable);
     if (!x.answer) {
-        if (reused && !x.got_answer_bytes && first_round && peer_closed(x.answer.error().code))
+        if (c.retry_safe && reused && !x.got_answer_bytes && first_round && peer_closed(x.answer.error().code))
             co_return std::nullopt;  // retry at once on another session
         co_return attempt_result{x.answer.error(), !x.got_answer_bytes, true};
     }
-    if (x.answer->keep_alive()) {
+    if (cfg.pool.keep_alive && x.answer->keep_alive()) {
         // The TLS session later connections resume: the first, then that of any new
         // connection that could not resume (its ticket expired or was refused).
         if (!pool.resumable() || (!session_ref->resumed && session_ref->exchanges == 1))

@@ -62,8 +62,7 @@ asio::awaitable<result<std::shared_ptr<session>>> connect(asio::any_io_executor 
 
     tcp.expires_after(o.timeout);
     auto [hec] = co_await s->stream.async_handshake(asio::ssl::stream_base::client, tuple_awaitable);
-    if (hec && ERR_GET_REASON(static_cast<unsigned long>(hec.value())) == SSL_R_CERTIFICATE_VERIFY_FAILED &&
-        hec.category() == asio::error::get_ssl_category()) {
+    if (hec && certificate_refused(error(hec))) {
         // OpenSSL's verdict on the chain. When the chain was fine, the host name check (our
         // verify callback) refused, which OpenSSL reports as unspecified.
         const long verdict = SSL_get_verify_result(ssl);
@@ -80,8 +79,9 @@ asio::awaitable<result<std::shared_ptr<session>>> connect(asio::any_io_executor 
 }
 
 bool certificate_refused(const error& e) noexcept {
-    return e.code.category() == asio::error::get_ssl_category() &&
-           ERR_GET_REASON(static_cast<unsigned long>(e.code.value())) == SSL_R_CERTIFICATE_VERIFY_FAILED;
+    const auto code = static_cast<unsigned long>(e.code.value());
+    return e.code.category() == asio::error::get_ssl_category() && ERR_GET_LIB(code) == ERR_LIB_SSL &&
+           ERR_GET_REASON(code) == SSL_R_CERTIFICATE_VERIFY_FAILED;
 }
 
 tls_session current_tls_session(session& s) {

@@ -5,6 +5,8 @@
 
 #include "sim/pki.hpp"
 
+#include <mutex>
+
 using namespace wechatpay_test;
 namespace pki = wechatpay::sim;
 
@@ -84,12 +86,14 @@ TEST_CASE("client: untrusted, wrong-host and expired server certificates are ref
     if (r.chain == "other-host") chain = p.server("other-host", p.trusted, {"api.example.com"}, 24h, -1h);
     if (r.chain == "expired") chain = p.server("expired", p.trusted, {"127.0.0.1", "localhost"}, 24h, -48h);
 
+    std::mutex log_mutex;  // the logger runs on the io threads
     std::vector<std::string> logged;
     auto o = serving(chain);
-    o.client = [&logged, trust = o.client](wechatpay::client_config& c) {
+    o.client = [&logged, &log_mutex, trust = o.client](wechatpay::client_config& c) {
         trust(c);
         c.retry.max_attempts = 3;
-        c.logger = [&logged](wechatpay::log_level, std::string_view message, std::string_view) {
+        c.logger = [&logged, &log_mutex](wechatpay::log_level, std::string_view message, std::string_view) {
+            std::lock_guard lock(log_mutex);
             logged.emplace_back(message);
         };
     };
@@ -114,4 +118,12 @@ TEST_CASE("client: untrusted, wrong-host and expired server certificates are ref
     CHECK(stat(stats, "/tls_handshakes/full") == 0);
     CHECK(env.client().stats().retries == 0);
     CHECK(env.client().stats().sessions_open == 0);
+    // The log says it once; nothing was retried.
+    std::lock_guard lock(log_mutex);
+    int refusals = 0;
+    for (const auto& line : logged) {
+        refusals += line.find("server certificate refused") != std::string::npos;
+        CHECK(line.find("retrying") == std::string::npos);
+    }
+    CHECK(refusals == 1);
 }

@@ -9,14 +9,15 @@
 #include <fstream>
 #include <iterator>
 #include <mutex>
-#include <set>
+#include <deque>
+#include <unordered_set>
 #include <vector>
 
 namespace wechatpay_test::secrets {
 
 namespace {
 
-constexpr std::size_t run = 24;  // shorter base64 runs could occur by chance in random nonces
+constexpr std::size_t run = 24;  // shorter base64 runs could occur by chance (nonces, signatures)
 
 class watch_list {
 public:
@@ -58,34 +59,50 @@ public:
             pos = end + 1;
         }
         std::lock_guard lock(mutex_);
-        for (std::size_t i = 0; i + run <= body.size(); i += run / 2) secrets_.insert(body.substr(i, run));
+        const std::string_view kept = bodies_.emplace_back(std::move(body));
+        for (std::size_t i = 0; i + run <= kept.size(); ++i) windows_.insert(kept.substr(i, run));
     }
 
     void add(std::string_view raw) {
         std::lock_guard lock(mutex_);
-        if (!raw.empty()) secrets_.insert(std::string(raw));
+        if (!raw.empty()) raw_.emplace_back(raw);
     }
 
     void inspect(std::string_view where, std::string_view text) {
         std::lock_guard lock(mutex_);
         ++inspected_;
-        if (contains(text)) leaks_.push_back(std::string(where) + ": " + std::string(text.substr(0, 200)));
-    }
-
-    bool contains(std::string_view text) const {
-        for (const auto& s : secrets_)
-            if (text.find(s) != std::string_view::npos) return true;
-        return false;
+        std::string masked(text);
+        if (mask(masked)) leaks_.push_back(std::string(where) + ": " + masked.substr(0, 200));
     }
 
     bool check(std::string_view text) {
         std::lock_guard lock(mutex_);
-        return contains(text);
+        std::string masked(text);
+        return mask(masked);
     }
 
 private:
+    // Stars out every secret in `text` (so that a report does not repeat it); true if any.
+    bool mask(std::string& text) const {
+        const std::string original = text;
+        bool found = false;
+        for (std::size_t i = 0; i + run <= original.size(); ++i)
+            if (windows_.count(std::string_view(original).substr(i, run))) {
+                text.replace(i, run, run, '*');
+                found = true;
+            }
+        for (const auto& r : raw_)
+            for (auto at = original.find(r); at != std::string::npos; at = original.find(r, at + 1)) {
+                text.replace(at, r.size(), r.size(), '*');
+                found = true;
+            }
+        return found;
+    }
+
     std::mutex mutex_;
-    std::set<std::string> secrets_;
+    std::deque<std::string> bodies_;                  // stable storage for the windows' views
+    std::unordered_set<std::string_view> windows_;    // every 24-character run of every key body
+    std::vector<std::string> raw_;                    // APIv3 keys
     std::vector<std::string> leaks_;
     std::size_t inspected_ = 0;
 };

@@ -1,7 +1,8 @@
 // The secrets watch: every diagnostic the C++ test suite sees — each error's text (through
 // the checks.hpp helpers) and each client log line (client_env's logger) — is inspected for
 // the secrets the tests use: private keys (any 24-character run of their PEM body) and APIv3
-// keys. A binary in which one leaked exits non-zero at the end, naming where.
+// keys. A binary in which one leaked exits non-zero at the end, naming where (the secret starred
+// out).
 #pragma once
 
 #include <string>

@@ -10,9 +10,12 @@
 #include <wechatpay/signer.hpp>
 #include <wechatpay/verifier.hpp>
 
+#include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -126,11 +129,42 @@ TEST_CASE("threads sign and verify thousands of distinct messages with shared ob
     CHECK(distinct.size() == static_cast<std::size_t>(thread_count * per_thread));
 }
 
+namespace {
+
+struct sealed_notification {
+    wechatpay::signature_headers headers;
+    std::string body;
+};
+
+// A TRANSACTION.SUCCESS notification `id` around `resource`, encrypted with `key` and signed by
+// the fake WeChat Pay at t0; nullopt when building it failed.
+std::optional<sealed_notification> seal(const wechatpay::apiv3_key& key, const std::string& id,
+                                        const std::string& resource) {
+    const auto nonce = wechatpay::random_nonce(12);
+    const auto ciphertext = wechatpay::aead_encrypt(key, nonce, "transaction", resource);
+    if (!ciphertext) return std::nullopt;
+    sealed_notification n;
+    n.body = R"({"id":")" + id +
+             R"(","create_time":"2015-05-20T13:29:35+08:00","resource_type":"encrypt-resource",)"
+             R"("event_type":"TRANSACTION.SUCCESS","summary":"ok","resource":{)"
+             R"("original_type":"transaction","algorithm":"AEAD_AES_256_GCM","ciphertext":")" +
+             *ciphertext + R"(","associated_data":"transaction","nonce":")" + nonce + R"("}})";
+    n.headers.timestamp = std::to_string(t0);
+    n.headers.nonce = wechatpay::random_nonce();
+    n.headers.serial = std::string(platform_serial);
+    const auto signature =
+        fake_wechatpay::instance().signer().sign(wechatpay::answer_message(n.headers.timestamp, n.headers.nonce, n.body));
+    if (!signature) return std::nullopt;
+    n.headers.signature = *signature;
+    return n;
+}
+
+}  // namespace
+
 TEST_CASE("one notification handler parses notifications from several threads", "[concurrency]") {
     constexpr int per_thread = 100;
-    const auto& platform = fake_wechatpay::instance();
     const auto key = UNWRAP(wechatpay::apiv3_key::from(test_apiv3_key));
-    const wechatpay::notification_handler handler(platform.certificate_verifier(), key);
+    const wechatpay::notification_handler handler(fake_wechatpay::instance().certificate_verifier(), key);
 
     std::atomic<int> build_failures{0}, parse_failures{0}, wrong_content{0};
     run_in_parallel([&](int t) {
@@ -138,31 +172,12 @@ TEST_CASE("one notification handler parses notifications from several threads", 
             const auto out_trade_no = "N" + std::to_string(t) + "x" + std::to_string(i);
             const auto resource = R"({"out_trade_no":")" + out_trade_no + R"(","amount":{"total":)" +
                                   std::to_string(i + 1) + "}}";
-            const auto nonce = wechatpay::random_nonce(12);
-            const auto ciphertext = wechatpay::aead_encrypt(key, nonce, "transaction", resource);
-            if (!ciphertext) {
+            const auto n = seal(key, "EV-" + out_trade_no, resource);
+            if (!n) {
                 ++build_failures;
                 continue;
             }
-            const std::string body =
-                R"({"id":"EV-)" + out_trade_no +
-                R"(","create_time":"2015-05-20T13:29:35+08:00","resource_type":"encrypt-resource",)"
-                R"("event_type":"TRANSACTION.SUCCESS","summary":"ok","resource":{)"
-                R"("original_type":"transaction","algorithm":"AEAD_AES_256_GCM","ciphertext":")" +
-                *ciphertext + R"(","associated_data":"transaction","nonce":")" + nonce + R"("}})";
-            wechatpay::signature_headers h;
-            h.timestamp = std::to_string(t0);
-            h.nonce = wechatpay::random_nonce();
-            h.serial = std::string(platform_serial);
-            const auto signature =
-                platform.signer().sign(wechatpay::answer_message(h.timestamp, h.nonce, body));
-            if (!signature) {
-                ++build_failures;
-                continue;
-            }
-            h.signature = *signature;
-
-            const auto parsed = handler.parse_at(h, body, t0);
+            const auto parsed = handler.parse_at(n->headers, n->body, t0);
             if (!parsed) {
                 ++parse_failures;
                 continue;
@@ -176,6 +191,37 @@ TEST_CASE("one notification handler parses notifications from several threads", 
     CHECK(build_failures.load() == 0);
     CHECK(parse_failures.load() == 0);
     CHECK(wrong_content.load() == 0);
+}
+
+TEST_CASE("redeliveries racing on several threads cause exactly one business effect per id", "[concurrency]") {
+    constexpr int ids = 20, deliveries_per_thread = 5;
+    const auto key = UNWRAP(wechatpay::apiv3_key::from(test_apiv3_key));
+    const wechatpay::notification_handler handler(fake_wechatpay::instance().certificate_verifier(), key);
+    std::vector<sealed_notification> notifications;
+    for (int i = 0; i < ids; ++i) {
+        auto n = seal(key, "EV-RACE" + std::to_string(i), R"({"out_trade_no":"RACE)" + std::to_string(i) + R"("})");
+        REQUIRE(n);
+        notifications.push_back(std::move(*n));
+    }
+    // The merchant's effect: slow enough for deliveries to overlap, failing one time in three.
+    std::array<std::atomic<int>, ids> effects{};
+    std::atomic<int> attempts{0}, acknowledged{0};
+    const wechatpay::notification_effect effect = [&](const wechatpay::notification& n) -> wechatpay::result<void> {
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+        if (attempts.fetch_add(1) % 3 == 0) return wechatpay::error(wechatpay::errc::invalid_argument, "busy");
+        ++effects[static_cast<std::size_t>(std::stoi(n.id.substr(7)))];
+        return {};
+    };
+    run_in_parallel([&](int) {
+        for (int round = 0; round < deliveries_per_thread; ++round)
+            for (const auto& n : notifications)
+                if (handler.handle_at(n.headers, n.body, t0, effect).status == 204) ++acknowledged;
+    });
+    // Then WeChat keeps trying until it hears 204: every id ends with exactly one effect.
+    for (const auto& n : notifications)
+        while (handler.handle_at(n.headers, n.body, t0, effect).status != 204) {}
+    for (int i = 0; i < ids; ++i) CHECK(effects[static_cast<std::size_t>(i)].load() == 1);
+    CHECK(acknowledged.load() > 0);
 }
 
 TEST_CASE("copies of keys, verifiers and signers are used from several threads at once", "[concurrency]") {

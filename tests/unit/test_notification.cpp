@@ -462,7 +462,37 @@ TEST_CASE("memory_dedup: claims, in progress, done, release, expiry and a bounde
     CHECK(d.try_claim("a") == claim::first);  // forgotten: it was the oldest
     CHECK(d.try_claim("c") == claim::done);
     for (int i = 0; i < 1000; ++i) {
-        d.try_claim("x" + std::to_string(i));
+        const std::string id = "x" + std::to_string(i);
+        d.try_claim(id);
+        d.complete(id);
         CHECK(d.size() <= 3);
     }
+}
+
+TEST_CASE("memory_dedup: an id in progress is never forgotten for room, and a stale claim evicts nothing",
+          "[notification][dedup]") {
+    using claim = wechatpay::notification_dedup::claim;
+    std::int64_t now = 1000;
+    wechatpay::memory_dedup d(2, std::chrono::seconds(60), [&now] { return now; });
+    CHECK(d.try_claim("slow") == claim::first);  // its effect is still running …
+    for (int i = 0; i < 10; ++i) {
+        const std::string id = "fast" + std::to_string(i);
+        CHECK(d.try_claim(id) == claim::first);
+        d.complete(id);
+    }
+    CHECK(d.try_claim("slow") == claim::in_progress);  // … so a redelivery must wait
+    d.complete("slow");
+    CHECK(d.try_claim("slow") == claim::done);
+
+    // Released and claimed again within the same second: the first claim's queue entry is
+    // stale and must not make room by forgetting the second.
+    wechatpay::memory_dedup e(2, std::chrono::seconds(60), [&now] { return now; });
+    CHECK(e.try_claim("a") == claim::first);
+    e.release("a");
+    CHECK(e.try_claim("a") == claim::first);
+    e.complete("a");
+    CHECK(e.try_claim("b") == claim::first);
+    e.complete("b");
+    CHECK(e.try_claim("a") == claim::done);
+    CHECK(e.try_claim("b") == claim::done);
 }
