@@ -207,8 +207,8 @@ int throughput_suite(const bench::sim_process& sim, const bench::options& opt) {
     for (const auto& a : records)
         for (const auto& b : records)
             if (a.mode == "pooled" && b.mode == "pooled" && a.kind == b.kind &&
-                a.concurrency == b.concurrency && a.io_threads == 1 && b.io_threads == 2)
-                std::printf("  %-10s C=%-5d %.2f\n", a.kind.c_str(), a.concurrency,
+                a.concurrency == b.concurrency && a.run == b.run && a.io_threads == 1 && b.io_threads == 2)
+                std::printf("  run %d  %-10s C=%-5d %.2f\n", a.run, a.kind.c_str(), a.concurrency,
                             b.throughput() / a.throughput());
     if (const auto out = opt.get("out"); !out.empty()) write(records, out);
     int errors = 0;
