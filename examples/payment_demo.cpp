@@ -12,8 +12,6 @@
 #include "simulated_merchant.hpp"
 
 #include <boost/asio.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -27,8 +25,6 @@
 #include <thread>
 
 namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
 using namespace wechatpay;
 using namespace std::chrono_literals;
 using asio::awaitable;
