@@ -35,6 +35,20 @@ answer param_error(std::string_view field, std::string_view issue, std::string_v
 
 answer sign_error(std::string_view why) { return error_answer(401, "SIGN_ERROR", why); }
 
+constexpr std::string_view by_trade_no = "/v3/pay/transactions/out-trade-no/";
+constexpr std::string_view by_transaction_id = "/v3/pay/transactions/id/";
+constexpr std::string_view refund_by_no = "/v3/refund/domestic/refunds/";
+
+// The {id} of PREFIX{id}SUFFIX: exactly one non-empty path segment.
+std::optional<std::string_view> path_param(std::string_view path, std::string_view prefix,
+                                           std::string_view suffix = {}) {
+    if (path.size() <= prefix.size() + suffix.size() || !path.starts_with(prefix) || !path.ends_with(suffix))
+        return std::nullopt;
+    const auto id = path.substr(prefix.size(), path.size() - prefix.size() - suffix.size());
+    if (id.find('/') != std::string_view::npos) return std::nullopt;
+    return id;
+}
+
 std::string query_param(std::string_view query, std::string_view name) {
     while (!query.empty()) {
         const auto amp = query.find('&');
@@ -197,19 +211,11 @@ std::string refund_notification_resource(const refund_record& r) {
 }
 
 std::string api::endpoint_of(std::string_view method, std::string_view path) {
-    struct rule {
-        std::string_view prefix, name;
-    };
-    static constexpr rule rules[] = {
-        {"/v3/pay/transactions/id/", "/v3/pay/transactions/id/{transaction_id}"},
-        {"/v3/refund/domestic/refunds/", "/v3/refund/domestic/refunds/{out_refund_no}"},
-    };
-    if (path.starts_with("/v3/pay/transactions/out-trade-no/"))
-        return path.ends_with("/close") ? "/v3/pay/transactions/out-trade-no/{out_trade_no}/close"
-                                        : "/v3/pay/transactions/out-trade-no/{out_trade_no}";
-    for (const auto& r : rules)
-        if (path.starts_with(r.prefix) && path.size() > r.prefix.size()) return std::string(r.name);
     (void)method;
+    if (path_param(path, by_trade_no, "/close")) return "/v3/pay/transactions/out-trade-no/{out_trade_no}/close";
+    if (path_param(path, by_trade_no)) return "/v3/pay/transactions/out-trade-no/{out_trade_no}";
+    if (path_param(path, by_transaction_id)) return "/v3/pay/transactions/id/{transaction_id}";
+    if (path_param(path, refund_by_no)) return "/v3/refund/domestic/refunds/{out_refund_no}";
     return std::string(path);
 }
 
@@ -249,15 +255,15 @@ answer api::handle(const incoming& in, std::int64_t now) {
         if (post && path.size() == prepay_prefix.size() + kind.size() && path.starts_with(prepay_prefix) &&
             path.ends_with(kind))
             return prepay(*m, kind, in.body, now);
-    if (get && (path.starts_with("/v3/pay/transactions/id/") || path.starts_with("/v3/pay/transactions/out-trade-no/")))
-        return api::query(*m, path, query, now);
-    if (post && path.starts_with("/v3/pay/transactions/out-trade-no/") && path.ends_with("/close")) {
-        auto no = path.substr(34, path.size() - 34 - 6);
-        return close(*m, no, in.body, now);
-    }
+    if (get)
+        if (auto no = path_param(path, by_trade_no)) return api::query(*m, false, *no, query, now);
+    if (get)
+        if (auto id = path_param(path, by_transaction_id)) return api::query(*m, true, *id, query, now);
+    if (post)
+        if (auto no = path_param(path, by_trade_no, "/close")) return close(*m, *no, in.body, now);
     if (post && path == "/v3/refund/domestic/refunds") return refund(*m, in.body, now);
-    if (get && path.starts_with("/v3/refund/domestic/refunds/"))
-        return query_refund(*m, path.substr(std::string_view("/v3/refund/domestic/refunds/").size()));
+    if (get)
+        if (auto no = path_param(path, refund_by_no)) return query_refund(*m, *no);
     if (get && path == "/v3/bill/tradebill") return bill(*m, true, query, now);
     if (get && path == "/v3/bill/fundflowbill") return bill(*m, false, query, now);
     if (get && path == "/v3/billdownload/file") return download(*m, query);
@@ -302,6 +308,7 @@ answer api::prepay(const merchant& m, std::string_view kind, const std::string& 
     if (!o.time_expire.empty()) {
         auto t = parse_rfc3339(o.time_expire);
         if (!t) return param_error("/time_expire", "must be an RFC 3339 time");
+        if (*t <= now) return param_error("/time_expire", "must be later than now");
         o.expires = *t;
     }
 
@@ -322,15 +329,13 @@ answer api::prepay(const merchant& m, std::string_view kind, const std::string& 
     return {200, json::serialize(json::object{{"prepay_id", stored.prepay_id}})};
 }
 
-answer api::query(const merchant& m, std::string_view path, std::string_view query, std::int64_t now) {
+answer api::query(const merchant& m, bool by_transaction, std::string_view id, std::string_view query,
+                  std::int64_t now) {
     const std::string mchid = query_param(query, "mchid");
     if (mchid.empty()) return param_error("mchid", "is required", "query");
     if (mchid != m.mchid) return param_error("mchid", "differs from the mchid that signed the request", "query");
-    std::optional<order> o;
-    if (path.starts_with("/v3/pay/transactions/id/"))
-        o = store_.find_by_transaction(m.mchid, std::string(path.substr(24)), now);
-    else
-        o = store_.find_order(m.mchid, std::string(path.substr(34)), now);
+    const auto o = by_transaction ? store_.find_by_transaction(m.mchid, std::string(id), now)
+                                  : store_.find_order(m.mchid, std::string(id), now);
     if (!o) return error_answer(404, "ORDER_NOT_EXIST", "order does not exist");
     return {200, json::serialize(transaction_json(*o))};
 }
@@ -405,8 +410,9 @@ answer api::bill(const merchant& m, bool trade, std::string_view query, std::int
     if (*parse_rfc3339(date + "T00:00:00+08:00") > now)
         return error_answer(400, "INVALID_REQUEST", "bill_date is in the future");
 
-    const std::string csv = trade ? trade_bill_csv(store_.orders_of(m.mchid), store_.refunds_of(m.mchid), date, kind)
-                                  : fundflow_bill_csv(store_.orders_of(m.mchid), store_.refunds_of(m.mchid), date, kind);
+    const auto [csv, rows] = trade ? trade_bill_csv(store_.orders_of(m.mchid), store_.refunds_of(m.mchid), date, kind)
+                                   : fundflow_bill_csv(store_.orders_of(m.mchid), store_.refunds_of(m.mchid), date, kind);
+    if (rows == 0) return error_answer(400, "NO_STATEMENT_EXIST", "no bill: nothing of this type happened on bill_date");
     const std::string token = random_nonce(24);
     {
         std::lock_guard lock(bills_mutex_);

@@ -55,7 +55,7 @@ public:
 
 private:
     answer prepay(const merchant& m, std::string_view kind, const std::string& body, std::int64_t now);
-    answer query(const merchant& m, std::string_view path, std::string_view query, std::int64_t now);
+    answer query(const merchant& m, bool by_transaction, std::string_view id, std::string_view query, std::int64_t now);
     answer close(const merchant& m, std::string_view out_trade_no, const std::string& body, std::int64_t now);
     answer refund(const merchant& m, const std::string& body, std::int64_t now);
     answer query_refund(const merchant& m, std::string_view out_refund_no);

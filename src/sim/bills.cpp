@@ -40,7 +40,7 @@ void row(std::string& out, std::initializer_list<std::string> cells) {
 
 }  // namespace
 
-std::string trade_bill_csv(const std::vector<order>& orders, const std::vector<refund_record>& refunds,
+bill_csv trade_bill_csv(const std::vector<order>& orders, const std::vector<refund_record>& refunds,
                            const std::string& date, const std::string& kind) {
     std::string out(bom);
     out += "交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,"
@@ -77,10 +77,10 @@ std::string trade_bill_csv(const std::vector<order>& orders, const std::vector<r
         }
     out += "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额\r\n";
     row(out, {std::to_string(count), yuan(settled), yuan(refunded), "0.00", yuan(fees), yuan(ordered), yuan(asked)});
-    return out;
+    return {std::move(out), count};
 }
 
-std::string fundflow_bill_csv(const std::vector<order>& orders, const std::vector<refund_record>& refunds,
+bill_csv fundflow_bill_csv(const std::vector<order>& orders, const std::vector<refund_record>& refunds,
                               const std::string& date, const std::string& kind) {
     std::string out(bom);
     out += "记账时间,微信支付业务单号,资金流水单号,业务名称,业务类型,收支类型,收支金额（元）,账户结余（元）,"
@@ -108,7 +108,7 @@ std::string fundflow_bill_csv(const std::vector<order>& orders, const std::vecto
     out += "资金流水总笔数,收入笔数,收入金额,支出笔数,支出金额\r\n";
     row(out, {std::to_string(in_count + out_count), std::to_string(in_count), yuan(in_sum), std::to_string(out_count),
               yuan(out_sum)});
-    return out;
+    return {std::move(out), in_count + out_count};
 }
 
 }  // namespace wechatpay::sim

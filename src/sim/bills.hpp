@@ -9,12 +9,15 @@
 
 namespace wechatpay::sim {
 
+struct bill_csv {
+    std::string text;
+    std::int64_t rows = 0;  // records, not counting headers and summary: WeChat has no bill without any
+};
+
 // kind: ALL | SUCCESS | REFUND. Rows: payments and refunds that completed on `date` (YYYY-MM-DD).
-std::string trade_bill_csv(const std::vector<order>& orders, const std::vector<refund_record>& refunds,
+bill_csv trade_bill_csv(const std::vector<order>& orders, const std::vector<refund_record>& refunds,
                            const std::string& date, const std::string& kind);
 // kind: BASIC | OPERATION | FEES. BASIC lists income (payments) and expense (refunds).
-std::string fundflow_bill_csv(const std::vector<order>& orders, const std::vector<refund_record>& refunds,
+bill_csv fundflow_bill_csv(const std::vector<order>& orders, const std::vector<refund_record>& refunds,
                               const std::string& date, const std::string& kind);
-
-
 }  // namespace wechatpay::sim

@@ -258,6 +258,8 @@ struct simulator::impl {
             auto [rec, n] = co_await http::async_read(stream, buffer, parser, tuple_awaitable);
             if (rec == http::error::body_limit) {
                 auto res = json_response(413, R"({"code":"PARAM_ERROR","message":"request body too large"})", 11, false);
+                res.set("Request-ID", next_request_id());
+                sign(res, parser.get()["Wechatpay-Serial"], {});  // an answer like any other
                 counters.answer(413);
                 stream.next_layer().expires_after(5s);
                 co_await http::async_write(stream, res, tuple_awaitable);

@@ -66,6 +66,8 @@ std::optional<order> store::find_by_transaction(const std::string& mchid, const 
     if (it == by_txn_.end() || it->second.first != mchid) return std::nullopt;
     order* o = locate(it->second.first, it->second.second);
     expire(*o, now);
+    // WeChat assigns the transaction id when the user pays: before that, no order has one.
+    if (o->trade_state != "SUCCESS" && o->trade_state != "REFUND") return std::nullopt;
     return *o;
 }
 

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace wechatpay_test;
@@ -404,6 +405,14 @@ TEST_CASE("orders are found by out_trade_no and by transaction_id; unknown ones 
     check_error(UNWRAP(merchant.signed_call("GET", order_path("NOSUCHORDER1"))), 404, "ORDER_NOT_EXIST");
     check_error(UNWRAP(merchant.signed_call("GET", order_by_id_path("4200000000000000000000000000"))), 404,
                 "ORDER_NOT_EXIST");
+    // WeChat assigns a transaction_id when the user pays: an unpaid order has none to be found by.
+    const std::string unpaid = trade_no();
+    prepay(merchant, prepay_body(unpaid));
+    const auto open = UNWRAP(merchant.signed_call("GET", order_path(unpaid)));
+    CHECK(str_at(open, "/trade_state") == "NOTPAY");
+    CHECK_FALSE(UNWRAP(wechatpay::parse_transaction(open.body)).transaction_id.size());
+    const std::string guessed = t.transaction_id.substr(0, 16) + std::string(12, '0');
+    CHECK(UNWRAP(merchant.signed_call("GET", order_by_id_path(guessed))).status == 404);
     // The query string names the merchant.
     auto no_mchid = UNWRAP(merchant.signed_call("GET", "/v3/pay/transactions/out-trade-no/" + no));
     check_error(no_mchid, 400, "PARAM_ERROR");
@@ -438,6 +447,12 @@ TEST_CASE("close: 204 and the order is CLOSED; a paid order answers 400 ORDERPAI
     CHECK(str_at(UNWRAP(merchant.signed_call("GET", order_path(paid))), "/trade_state") == "SUCCESS");
 
     check_error(UNWRAP(merchant.signed_call("POST", close_path("NOSUCHORDER1"), close_body)), 404, "ORDER_NOT_EXIST");
+    // Without an order number the path names no order, let alone one called "close".
+    for (const char* path : {"/v3/pay/transactions/out-trade-no//close", "/v3/pay/transactions/out-trade-no/close",
+                             "/v3/pay/transactions/out-trade-no/a/b/close"}) {
+        INFO(path);
+        check_error(UNWRAP(merchant.signed_call("POST", path, close_body)), 404, "NOT_FOUND");
+    }
     auto no_mchid = UNWRAP(merchant.signed_call("POST", close_path(no), "{}"));
     check_error(no_mchid, 400, "PARAM_ERROR");
     CHECK(str_at(no_mchid, "/detail/field") == "/mchid");
@@ -448,8 +463,11 @@ TEST_CASE("an order past its time_expire is CLOSED when queried and cannot be pa
     auto merchant = env.client();
     const std::string no = trade_no();
     auto body = prepay_body(no);
-    body["time_expire"] = rfc3339_cst(std::time(nullptr) - 60);
+    const std::int64_t expiry = std::time(nullptr) + 2;
+    body["time_expire"] = rfc3339_cst(expiry);
     prepay(merchant, body);
+    CHECK(str_at(UNWRAP(merchant.signed_call("GET", order_path(no))), "/trade_state") == "NOTPAY");
+    while (std::time(nullptr) <= expiry) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     auto q = UNWRAP(merchant.signed_call("GET", order_path(no)));
     CHECK(q.status == 200);
     CHECK(str_at(q, "/trade_state") == "CLOSED");
@@ -463,6 +481,15 @@ TEST_CASE("an order past its time_expire is CLOSED when queried and cannot be pa
     CHECK(str_at(UNWRAP(merchant.signed_call("GET", order_path(open))), "/trade_state") == "NOTPAY");
     CHECK(env.sim().pay(env.keys().setup.mchid, open));
     CHECK(str_at(UNWRAP(merchant.signed_call("GET", order_path(open))), "/trade_state") == "SUCCESS");
+
+    // One that has already passed is refused, and no order is made.
+    const std::string late = trade_no();
+    body = prepay_body(late);
+    body["time_expire"] = rfc3339_cst(std::time(nullptr) - 60);
+    auto refused = UNWRAP(merchant.signed_call("POST", prepay_path("native"), json::serialize(body)));
+    check_error(refused, 400, "PARAM_ERROR");
+    CHECK(str_at(refused, "/detail/field") == "/time_expire");
+    check_error(UNWRAP(merchant.signed_call("GET", order_path(late))), 404, "ORDER_NOT_EXIST");
 }
 
 TEST_CASE("orders are paid through POST /sim/orders/{no}/pay and simulator::pay", "[sim][pay]") {
@@ -703,7 +730,7 @@ TEST_CASE("trade and fund flow bills for today (CST): the download is signed as 
     }
 }
 
-TEST_CASE("bill applications WeChat refuses: malformed or future date, unknown type", "[sim][bills][errors]") {
+TEST_CASE("bill applications WeChat refuses: malformed or future date, unknown type, a day without records", "[sim][bills][errors]") {
     sim_env env;
     auto merchant = env.client();
     const std::string tomorrow = rfc3339_cst(std::time(nullptr) + 86400).substr(0, 10);
@@ -718,6 +745,20 @@ TEST_CASE("bill applications WeChat refuses: malformed or future date, unknown t
     }
     check_error(UNWRAP(merchant.signed_call("GET", "/v3/bill/tradebill?bill_date=" + tomorrow)), 400,
                 "INVALID_REQUEST");
+
+    // A day without a record of the asked type has no bill, as at WeChat.
+    auto control = env.control();
+    paid_order(merchant, control);
+    const std::string today = rfc3339_cst(std::time(nullptr)).substr(0, 10);
+    for (const std::string& target : std::vector<std::string>{"/v3/bill/tradebill?bill_date=2025-01-01",
+                                                              "/v3/bill/tradebill?bill_date=" + today + "&bill_type=REFUND",
+                                                              "/v3/bill/fundflowbill?bill_date=2025-01-01",
+                                                              "/v3/bill/fundflowbill?bill_date=" + today +
+                                                                  "&account_type=OPERATION"}) {
+        INFO(target);
+        check_error(UNWRAP(merchant.signed_call("GET", target)), 400, "NO_STATEMENT_EXIST");
+    }
+    CHECK(UNWRAP(merchant.signed_call("GET", "/v3/bill/tradebill?bill_date=" + today)).status == 200);
 }
 
 // ---- certificates ---------------------------------------------------------------------------

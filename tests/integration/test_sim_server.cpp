@@ -25,6 +25,8 @@ TEST_CASE("a request body over max_body answers 413 and the connection closes; m
     CHECK(a.status == 413);
     CHECK_FALSE(a.raw.keep_alive());
     CHECK(code_of(a) == "PARAM_ERROR");
+    CHECK_FALSE(a.request_id.empty());
+    CHECK(signature_of(a, full_verifier()) == "ok");
     CHECK(int_at(env.stats(), "/answers/413") == 1);
 
     auto at_limit = UNWRAP(merchant.signed_call("POST", prepay_path("native"), std::string(4096, 'x')));
