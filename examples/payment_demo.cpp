@@ -1,10 +1,12 @@
 // The demo of `./dev demo`: the whole life of a payment, against the built-in simulator (or,
 // with --config, against WeChat Pay itself), then a burst of concurrent calls.
 //
-//   payment_demo [--config client.json] [--burst N] [--concurrency C] [--threads T]
+//   wechatpay_demo [--config client.json --notify-url URL [--openid ID]] [--burst N]
+//                  [--concurrency C] [--threads T]          (--help says more)
 //
-// Without --config it starts the simulator in-process with freshly generated keys, and runs a
-// small notification receiver, so nothing but this program is needed.
+// Without --config it starts the simulator in-process with freshly generated keys (in a temporary
+// folder removed at exit), and runs a small notification receiver, so nothing but this program
+// is needed. With --config nobody pays the orders, so it waits for no payment or notification.
 #include <wechatpay/client.hpp>
 #include <wechatpay/sim/simulator.hpp>
 
@@ -15,13 +17,20 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <charconv>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <deque>
+#include <filesystem>
 #include <future>
 #include <iostream>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <thread>
 
 namespace asio = boost::asio;
@@ -74,9 +83,10 @@ private:
 
 struct demo {
     client& wechat;
-    examples::notify_receiver& notify;
     event_queue& events;
     sim::simulator* simulator;  // null against the real WeChat Pay
+    std::string notify_url;     // what orders name: the local receiver, or --notify-url
+    std::string openid;         // the JSAPI payer; empty: no JSAPI leg
     int failures = 0;
     std::string first_order;  // an order that exists, for the burst's queries
 
@@ -99,7 +109,7 @@ struct demo {
         prepay_request r;
         r.description = what;
         r.out_trade_no = no;
-        r.notify_url = notify.url();
+        r.notify_url = notify_url;
         r.amount.total = fen;
         return r;
     }
@@ -107,7 +117,7 @@ struct demo {
     // The user pays (simulated), the notification arrives, the query agrees.
     awaitable<void> pay_and_confirm(const std::string& no) {
         if (!simulator) co_return;  // a real payment needs a real user
-        step(simulator->pay(wechat.config().mchid, no, "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").has_value(),
+        step(simulator->pay(wechat.config().mchid, no, openid).has_value(),
              "the user pays " + no + " (simulator control API)");
         auto event = co_await events.next(5s);
         bool ok = event && event->event_type == "TRANSACTION.SUCCESS";
@@ -135,12 +145,18 @@ struct demo {
         if (app) co_await pay_and_confirm(app_no);
 
         std::cout << "\n== JSAPI / mini-program: prepay, parameters for wx.requestPayment\n";
-        const std::string js_no = new_trade_no("JSAPI");
-        auto js_req = order(js_no, 1999, "Monthly pass");
-        js_req.payer_openid = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o";
-        auto js = co_await wechat.prepay_jsapi(js_req);
-        if (check(js, "prepay_jsapi " + js_no)) std::cout << "         " << to_json(js->payment).substr(0, 150) << "…\n";
-        if (js) co_await pay_and_confirm(js_no);
+        if (openid.empty()) {
+            // WeChat Pay rejects a JSAPI order without a payer, and only a real user has one.
+            std::cout << "   skip  no --openid: the JSAPI leg needs the payer's openid under appid "
+                      << wechat.config().appid << "\n";
+        } else {
+            const std::string js_no = new_trade_no("JSAPI");
+            auto js_req = order(js_no, 1999, "Monthly pass");
+            js_req.payer_openid = openid;
+            auto js = co_await wechat.prepay_jsapi(js_req);
+            if (check(js, "prepay_jsapi " + js_no)) std::cout << "         " << to_json(js->payment).substr(0, 150) << "…\n";
+            if (js) co_await pay_and_confirm(js_no);
+        }
 
         std::cout << "\n== Native: a QR code to scan\n";
         const std::string native_no = new_trade_no("NATIVE");
@@ -170,7 +186,7 @@ struct demo {
         rr.out_trade_no = app_no;
         rr.out_refund_no = "R" + app_no;
         rr.reason = "Customer changed their mind";
-        rr.notify_url = notify.url();
+        rr.notify_url = notify_url;
         rr.refund = 600;
         rr.total = 600;
         auto refunded = co_await wechat.refund(rr);
@@ -239,47 +255,174 @@ double percentile(std::vector<double>& v, double p) {
     return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
 }
 
+// ---- the process ----------------------------------------------------------------------------
+
+constexpr const char* usage_text =
+    "usage: wechatpay_demo [--config FILE --notify-url URL [--openid ID]] [--burst N]\n"
+    "                      [--concurrency C] [--threads T]\n"
+    "\n"
+    "A whole payment (APP, JSAPI, Native, H5, close, refund, bill), then a burst of calls.\n"
+    "Without --config: against a simulator started in-process, with keys generated into a\n"
+    "temporary folder (/tmp/wechatpay-demo-*) that is removed when the demo ends.\n"
+    "\n"
+    "  --config FILE     client config (JSON; see README): run against its endpoint, e.g. WeChat\n"
+    "                    Pay itself. Real orders are created (and one closed); nobody pays them,\n"
+    "                    so no payment, refund, bill or notification is waited for.\n"
+    "  --notify-url URL  with --config (and required there): the https notify_url the orders\n"
+    "                    name. WeChat Pay cannot reach the demo's own receiver on 127.0.0.1.\n"
+    "  --openid ID       the JSAPI payer (an openid under the config's appid); with --config the\n"
+    "                    JSAPI leg is skipped without it. Simulator default: a test openid.\n"
+    "  --burst N         calls in the burst: APP prepays and queries (default 5000 with the\n"
+    "                    simulator, 0 with --config: each prepay is a real order)\n"
+    "  --concurrency C   coroutines in the burst (default 256; at most 64 connections)\n"
+    "  --threads T       io threads (default 2)\n"
+    "\n"
+    "Exit 0 when every step succeeded, 1 when one failed, 2 for a bad command line.\n";
+
+struct options {
+    std::string config_file, notify_url, openid;
+    std::optional<int> burst;  // default depends on --config
+    int concurrency = 256;
+    unsigned threads = 2;
+};
+
+struct usage_error : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+int parse_count(std::string_view option, std::string_view text, int min) {
+    int v = 0;
+    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (text.empty() || ec != std::errc{} || ptr != text.data() + text.size() || v < min)
+        throw usage_error(std::string(option) + " wants a whole number >= " + std::to_string(min));
+    return v;
+}
+
+options parse(int argc, char** argv) {
+    options o;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view a = argv[i];
+        if (a == "--help" || a == "-h") {
+            std::cout << usage_text;
+            std::exit(0);
+        }
+        if (i + 1 == argc) throw usage_error(std::string(a) + " wants a value (--help lists the options)");
+        const std::string_view v = argv[++i];
+        if (a == "--config") o.config_file = v;
+        else if (a == "--notify-url") o.notify_url = v;
+        else if (a == "--openid") o.openid = v;
+        else if (a == "--burst") o.burst = parse_count(a, v, 0);
+        else if (a == "--concurrency") o.concurrency = parse_count(a, v, 1);
+        else if (a == "--threads") o.threads = static_cast<unsigned>(parse_count(a, v, 1));
+        else throw usage_error("unknown option " + std::string(a) + " (--help lists them)");
+    }
+    if (o.config_file.empty() && !o.notify_url.empty())
+        throw usage_error("--notify-url goes with --config: the simulator notifies the demo's own receiver");
+    if (!o.config_file.empty() && o.notify_url.empty())
+        throw usage_error("--config needs --notify-url URL: orders must name an https URL that WeChat Pay "
+                          "can reach, and it cannot reach the demo's receiver on 127.0.0.1");
+    return o;
+}
+
+// The simulator's generated keys: a fresh folder, gone when the demo ends however it ends
+// (the destructor on returns and exceptions, remove_now() on SIGINT/SIGTERM).
+class temp_keys {
+public:
+    std::filesystem::path create() {
+        std::string name = (std::filesystem::temp_directory_path() / "wechatpay-demo-XXXXXX").string();
+        if (!::mkdtemp(name.data())) throw std::runtime_error("cannot create " + name + ": " + std::strerror(errno));
+        dir_ = name;
+        return dir_;
+    }
+    void remove_now() noexcept {
+        std::error_code ec;
+        if (dir_.empty()) return;
+        std::filesystem::remove_all(dir_, ec);
+        // Say so rather than leave keys behind in silence (out of file descriptors, …).
+        if (ec) std::cerr << "demo: cannot remove " << dir_.string() << ": " << ec.message() << "\n";
+        dir_.clear();
+    }
+    ~temp_keys() { remove_now(); }
+
+private:
+    std::filesystem::path dir_;
+};
+
+// The io threads, stopped and joined on every way out, before the client they serve is
+// destroyed (a joinable std::thread would otherwise terminate the demo on an exception).
+class io_threads {
+public:
+    io_threads(asio::io_context& ioc, unsigned n) : ioc_(ioc), work_(ioc.get_executor()) {
+        for (unsigned t = 0; t < n; ++t) threads_.emplace_back([this] { ioc_.run(); });
+    }
+    void stop() {
+        work_.reset();
+        ioc_.stop();
+        for (auto& t : threads_)
+            if (t.joinable()) t.join();
+    }
+    ~io_threads() { stop(); }
+
+private:
+    asio::io_context& ioc_;
+    asio::executor_work_guard<asio::io_context::executor_type> work_;
+    std::vector<std::thread> threads_;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::string config_file;
-    int burst = 5000, concurrency = 256;
-    unsigned threads = 2;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        const std::string_view a = argv[i];
-        if (a == "--config") config_file = argv[i + 1];
-        else if (a == "--burst") burst = std::stoi(argv[i + 1]);
-        else if (a == "--concurrency") concurrency = std::stoi(argv[i + 1]);
-        else if (a == "--threads") threads = static_cast<unsigned>(std::stoul(argv[i + 1]));
+    options opt;
+    try {
+        opt = parse(argc, argv);
+    } catch (const usage_error& e) {
+        std::cerr << "demo: " << e.what() << "\n";
+        return 2;
     }
     try {
+        temp_keys keys;  // declared first: removed once everything else is gone
+        asio::io_context ioc;
+        // Ctrl-C skips the destructors; the keys still go.
+        asio::signal_set signals(ioc, SIGINT, SIGTERM);
+        signals.async_wait([&keys](const boost::system::error_code& ec, int signo) {
+            if (ec) return;
+            keys.remove_now();
+            std::cerr << "\ndemo: interrupted\n";
+            std::_Exit(128 + signo);
+        });
+
         std::unique_ptr<sim::simulator> simulator;
         client_config cfg;
-        if (!config_file.empty()) {
-            cfg = load_client_config(config_file).value();
-            std::cout << "wechatpay-asio demo against " << cfg.endpoint.host << " (" << config_file << ")\n";
+        if (!opt.config_file.empty()) {
+            cfg = load_client_config(opt.config_file).value();
+            std::cout << "wechatpay-asio demo against " << cfg.endpoint.host << " (" << opt.config_file << ")\n"
+                      << "(orders name notify_url " << opt.notify_url
+                      << "; nobody pays them here, so no notification is waited for)\n";
         } else {
-            const auto dir = std::filesystem::temp_directory_path() / ("wechatpay-demo-" + std::to_string(::getpid()));
+            const auto dir = keys.create();
             auto setup = sim::generate_test_setup(dir).value();
             setup.sim.threads = 1;
             setup.sim.refund_delay = 300ms;
             simulator = sim::simulator::start(std::move(setup.sim)).value();
             std::cout << "wechatpay-asio demo: the simulator listens on " << simulator->start_line() << "\n"
-                      << "(merchant " << setup.mchid << ", keys generated in " << dir.string() << ")\n";
+                      << "(merchant " << setup.mchid << ", keys generated in " << dir.string()
+                      << ", removed at exit)\n";
             cfg = examples::simulated_merchant(setup, *simulator);
+            if (opt.openid.empty()) opt.openid = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o";
         }
+        // Thousands of real orders are never a default.
+        const int burst = opt.burst.value_or(simulator ? 5000 : 0);
+        const int concurrency = opt.concurrency;
+        const unsigned threads = opt.threads;
         cfg.pool.max_sessions = static_cast<std::size_t>(std::max(1, std::min(concurrency, 64)));
-
-        asio::io_context ioc;
-        auto guard = asio::make_work_guard(ioc);
-        std::vector<std::thread> pool;
-        for (unsigned t = 0; t < threads; ++t) pool.emplace_back([&] { ioc.run(); });
 
         client wechat(ioc.get_executor(), cfg);
         event_queue events;
         examples::notify_receiver notify(ioc, wechat, events.effect());
         notify.start();
-        demo d{wechat, notify, events, simulator.get(), 0, {}};
+        const std::string notify_url = simulator ? notify.url() : opt.notify_url;
+        io_threads pool(ioc, threads);
+        demo d{wechat, events, simulator.get(), notify_url, opt.openid, 0, {}};
         asio::co_spawn(ioc, d.walkthrough(), asio::use_future).get();
 
         if (burst > 0) {
@@ -291,7 +434,7 @@ int main(int argc, char** argv) {
             std::vector<std::future<void>> workers;
             for (int w = 0; w < concurrency; ++w)
                 workers.push_back(asio::co_spawn(
-                    ioc, burst_worker(wechat, next, burst, out, notify.url(), d.first_order), asio::use_future));
+                    ioc, burst_worker(wechat, next, burst, out, notify_url, d.first_order), asio::use_future));
             auto finished = [&] {
                 return std::all_of(workers.begin(), workers.end(),
                                    [](auto& f) { return f.wait_for(0ms) == std::future_status::ready; });
@@ -315,9 +458,7 @@ int main(int argc, char** argv) {
         }
 
         notify.stop();
-        guard.reset();
-        ioc.stop();
-        for (auto& t : pool) t.join();
+        pool.stop();
         std::cout << "\n" << (d.failures == 0 ? "Every step succeeded." : "Some steps FAILED.") << "\n";
         return d.failures == 0 ? 0 : 1;
     } catch (const std::exception& e) {

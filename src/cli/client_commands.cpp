@@ -9,6 +9,8 @@
 #include <boost/asio/use_future.hpp>
 
 #include <array>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -73,15 +75,35 @@ std::string iso_date(std::chrono::system_clock::time_point t) {
     return buf;
 }
 
+// Where saving fails is a failed run (exit 1), like a failed download: the certificates the
+// caller asked to keep are not there.
+[[noreturn]] void save_failed(const std::string& what, int err) {
+    throw cli_error(exit_failure, what + (err ? std::string(": ") + std::strerror(err) : std::string()));
+}
+
+void make_out_dir(const std::string& dir) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) save_failed("--out " + dir + ": cannot create the directory", ec.value());
+    if (!std::filesystem::is_directory(dir, ec)) save_failed("--out " + dir + ": not a directory", 0);
+}
+
+// Checked after close: a full disk shows only when the buffer is flushed.
+void save(const std::filesystem::path& file, const std::string& text) {
+    errno = 0;
+    std::ofstream f(file, std::ios::binary | std::ios::trunc);
+    if (f) f << text;
+    if (f.is_open()) f.close();
+    if (!f) save_failed("cannot write " + file.string(), errno);
+}
+
 int run_certificates(const args& a) {
     auto certs = unwrap(run_client<std::vector<certificate>>(a.get("config"), [](client& c) { return c.certificates(); }));
     const auto out = a.find("out");
-    if (out) std::filesystem::create_directories(*out);
+    if (out) make_out_dir(*out);
     for (const auto& c : certs) {
         print_line(c.serial() + "  " + iso_date(c.not_before()) + " .. " + iso_date(c.not_after()));
-        if (!out) continue;
-        const auto file = std::filesystem::path(*out) / ("wechatpay_" + c.serial() + ".pem");
-        std::ofstream(file, std::ios::binary | std::ios::trunc) << c.pem();
+        if (out) save(std::filesystem::path(*out) / ("wechatpay_" + c.serial() + ".pem"), c.pem());
     }
     if (certs.empty()) std::cerr << "no platform certificates (a WeChat Pay public key merchant)\n";
     return exit_ok;
@@ -107,7 +129,10 @@ const command certificates_command{
     "download, verify and decrypt WeChat Pay's platform certificates",
     "certificates --config FILE [--out DIR]",
     "Downloads /v3/certificates, checks the answer's signature against the certificates it\n"
-    "carries, decrypts them with the APIv3 key and prints SERIAL NOT_BEFORE .. NOT_AFTER.",
+    "carries, decrypts them with the APIv3 key and prints SERIAL NOT_BEFORE .. NOT_AFTER;\n"
+    "--out saves each one (creating DIR). Exit 0 when all are verified (and saved), 1 when\n"
+    "the answer fails verification, none came, DIR cannot be created or a file cannot be\n"
+    "written, 2 for a usage or config error.",
     certificates_options,
     0,
     run_certificates,

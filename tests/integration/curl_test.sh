@@ -164,6 +164,60 @@ if "$W" certificates --config "$S/client.json" --out "$T/certs" >"$T/certs.out" 
 else
     fail "wechatpay certificates" "$(cat "$T/certs.out" "$T/certs.err")"
 fi
+# The saved PEM is the certificate the simulator serves: same serial as /v3/certificates names.
+call served GET /v3/certificates
+SERVED=$(grep -o '"serial_no":"[^"]*"' "$T/served.b" | cut -d'"' -f4 | sort | tr '\n' ' ')
+SAVED=$(for f in "$T"/certs/wechatpay_*.pem; do "$W" serial --certificate "$f"; done | sort | tr '\n' ' ')
+[[ -n $SERVED && $SAVED == "$SERVED" ]] && pass "certificates --out: the saved PEMs' serials are the ones served" \
+    || fail "saved serials" "saved '$SAVED', served '$SERVED'"
+# Saving that fails is exit 1 with the reason: an --out that cannot be a directory, a file that
+# cannot be opened (a directory in its place), a write that fails at close (/dev/full).
+printf 'x' >"$T/regular"
+rc=0; "$W" certificates --config "$S/client.json" --out "$T/regular/certs" >/dev/null 2>"$T/out1.err" || rc=$?
+[[ $rc == 1 ]] && grep -q "cannot create the directory" "$T/out1.err" \
+    && pass "certificates --out under a regular file exits 1" || fail "--out under a file" "exit $rc: $(cat "$T/out1.err")"
+mkdir -p "$T/blocked/wechatpay_$PLATFORM_SERIAL.pem"
+rc=0; "$W" certificates --config "$S/client.json" --out "$T/blocked" >/dev/null 2>"$T/out2.err" || rc=$?
+[[ $rc == 1 ]] && grep -q "cannot write" "$T/out2.err" \
+    && pass "certificates --out: a file that cannot be opened exits 1" || fail "--out unopenable" "exit $rc: $(cat "$T/out2.err")"
+if [[ -c /dev/full ]]; then
+    mkdir -p "$T/full" && ln -s /dev/full "$T/full/wechatpay_$PLATFORM_SERIAL.pem"
+    rc=0; "$W" certificates --config "$S/client.json" --out "$T/full" >/dev/null 2>"$T/out3.err" || rc=$?
+    [[ $rc == 1 ]] && grep -q "No space left" "$T/out3.err" \
+        && pass "certificates --out: a write that fails (disk full) exits 1" || fail "--out disk full" "exit $rc: $(cat "$T/out3.err")"
+else
+    echo "ok - # SKIP no /dev/full"
+fi
+
+# `wechatpay request` exit 1: an answer that fails verification (the simulator's bad_signature
+# fault on the query endpoint), and no answer at all (nothing listens on the port).
+QUERY_ENDPOINT='/v3/pay/transactions/out-trade-no/{out_trade_no}'
+curl -sS --cacert "$CA" -o "$T/fault.b" -w '%{http_code}' -X POST -H "Content-Type: application/json" \
+    --data-binary "{\"kind\":\"bad_signature\",\"endpoint\":\"$QUERY_ENDPOINT\",\"every\":1}" \
+    "https://$ADDR/sim/faults" >"$T/fault.status"
+[[ $(cat "$T/fault.status") == 200 ]] || die "POST /sim/faults: $(cat "$T/fault.status" "$T/fault.b")"
+rc=0; "$W" request GET "/v3/pay/transactions/out-trade-no/$NO?mchid=$MCHID" --config "$S/client.json" \
+    >"$T/badsig.out" 2>"$T/badsig.err" || rc=$?
+[[ $rc == 1 && ! -s $T/badsig.out ]] && grep -qi "signature" "$T/badsig.err" \
+    && pass "wechatpay request: a forged answer signature exits 1, prints no body" \
+    || fail "request bad signature" "exit $rc: $(cat "$T/badsig.out" "$T/badsig.err")"
+curl -sS --cacert "$CA" -o /dev/null -X DELETE "https://$ADDR/sim/faults"
+rc=0; "$W" request GET "/v3/pay/transactions/out-trade-no/$NO?mchid=$MCHID" --config "$S/client.json" \
+    >/dev/null 2>&1 || rc=$?
+[[ $rc == 0 ]] && pass "with the fault removed the same request exits 0" || fail "request after fault" "exit $rc"
+# Port 1 on loopback: nothing listens (checked with curl first); backup_host "" keeps the
+# failover from leaving loopback.
+if curl -s -o /dev/null --max-time 5 "http://127.0.0.1:1/" 2>/dev/null || [[ $? != 7 ]]; then
+    echo "ok - # SKIP something answers on 127.0.0.1:1"
+else
+    sed "s/\"port\": ${ADDR##*:}/\"port\": 1/" "$S/client.json" >"$S/refused.json"
+    grep -q '"port": 1,' "$S/refused.json" && grep -q '"backup_host": ""' "$S/refused.json" || die "refused.json"
+    rc=0; "$W" request GET "/v3/pay/transactions/out-trade-no/$NO?mchid=$MCHID" --config "$S/refused.json" \
+        >"$T/refused.out" 2>"$T/refused.err" || rc=$?
+    [[ $rc == 1 && ! -s $T/refused.out ]] && grep -qi "refused" "$T/refused.err" \
+        && pass "wechatpay request: a refused connection exits 1" \
+        || fail "request refused" "exit $rc: $(cat "$T/refused.out" "$T/refused.err")"
+fi
 rc=0; "$W" request GET /v3/certificates --config "$T/missing.json" 2>/dev/null || rc=$?
 [[ $rc == 2 ]] && pass "wechatpay request with a missing config exits 2" || fail "request missing config" "exit $rc"
 
