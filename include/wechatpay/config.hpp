@@ -30,7 +30,9 @@ using logger_function =
 
 struct endpoint_config {
     std::string host = "api.mch.weixin.qq.com";
-    std::string backup_host = "api2.mch.weixin.qq.com";  // network failures fail over here; "" = none
+    // Network failures fail over here; "" = none. The default backup only backs up the default
+    // host: with another host (a proxy, the simulator) there is no failover unless one is named.
+    std::string backup_host = "api2.mch.weixin.qq.com";
     std::uint16_t port = 443;
     std::filesystem::path ca_file;  // PEM bundle to trust; empty = the system store
 };
@@ -106,7 +108,7 @@ result<client_config> load_client_config(const std::filesystem::path& file);
 // WECHATPAY_MCHID, WECHATPAY_APPID, WECHATPAY_PRIVATE_KEY_FILE, WECHATPAY_CERTIFICATE_FILE |
 // WECHATPAY_SERIAL, WECHATPAY_APIV3_KEY (or WECHATPAY_APIV3_KEY_FILE),
 // WECHATPAY_PLATFORM_CERTIFICATES (files separated by ':'), WECHATPAY_PUBLIC_KEY_FILE +
-// WECHATPAY_PUBLIC_KEY_ID, WECHATPAY_HOST, WECHATPAY_PORT, WECHATPAY_CA_FILE.
+// WECHATPAY_PUBLIC_KEY_ID, WECHATPAY_HOST, WECHATPAY_BACKUP_HOST, WECHATPAY_PORT, WECHATPAY_CA_FILE.
 // `getenv` is injectable for tests.
 result<client_config> client_config_from_env(
     const std::function<const char*(const char*)>& getenv = {});

@@ -56,26 +56,19 @@ result<std::vector<certificate>> open_list(std::string_view body, const apiv3_ke
 
 }  // namespace
 
-awaitable<result<std::vector<certificate>>> client::impl::refresh_certificates(std::string unknown_serial) {
-    if (!unknown_serial.empty()) {
-        std::lock_guard lock(keys_mutex);
-        const auto now = std::chrono::steady_clock::now();
-        if (serial_refreshes.size() > 256) serial_refreshes.clear();  // bounded under a serial flood
-        auto& last = serial_refreshes[unknown_serial.substr(0, 64)];
-        const bool recent = last.time_since_epoch().count() != 0 && now - last < std::chrono::minutes(1);
-        if (recent || now - last_serial_refresh < std::chrono::milliseconds(200))
-            co_return error(errc::unknown_serial, "certificates were refreshed for it moments ago");
-        last = last_serial_refresh = now;
-    }
+awaitable<result<std::vector<certificate>>> client::impl::refresh_certificates() {
     if (!cfg.apiv3) co_return error(errc::invalid_argument, "apiv3_key: needed to decrypt certificates");
     // The list's signature is checked below, against the certificates it brings.
     call c = get("/v3/certificates");
     c.verify = false;
     auto res = co_await send(std::move(c));
     if (!res) co_return res.error();
+    const auto headers = signature_headers::from([&](std::string_view n) { return std::string((*res)[n]); });
     if (res->result_int() == 404 && current_keys().wechatpay_key()) {
-        // A public-key merchant has no platform certificates: nothing to refresh.
-        co_return std::vector<certificate>{};
+        // A public-key merchant has no platform certificates: nothing to refresh, provided
+        // WeChat (the signature) says so (the code).
+        if (auto ok = current_keys().verify(headers, res->body()); !ok) co_return ok.error();
+        if (api_error_from(*res, "").api_code == "RESOURCE_NOT_EXISTS") co_return std::vector<certificate>{};
     }
     if (res->result_int() != 200) co_return api_error_from(*res, "GET /v3/certificates");
     auto certs = open_list(res->body(), *cfg.apiv3);
@@ -89,7 +82,6 @@ awaitable<result<std::vector<certificate>>> client::impl::refresh_certificates(s
     std::vector<certificate> candidates = *certs;
     for (const auto& trusted : current_keys().certificates()) candidates.push_back(trusted);
     const verifier check = current_keys().with_certificates(candidates);
-    const auto headers = signature_headers::from([&](std::string_view n) { return std::string((*res)[n]); });
     if (auto ok = check.verify(headers, res->body()); !ok) {
         error e = ok.error();
         e.detail = "certificate list: " + e.detail;
@@ -103,6 +95,46 @@ awaitable<result<std::vector<certificate>>> client::impl::refresh_certificates(s
     log(log_level::info, "platform certificates refreshed: " + std::to_string(certs->size()),
         (*res)["Request-ID"]);
     co_return certs;
+}
+
+struct client::impl::certificate_download {
+    explicit certificate_download(const asio::any_io_executor& ex)
+        : done(ex, asio::steady_timer::time_point::max()) {}
+    asio::steady_timer done;  // cancelled when the download ends: wakes every waiter
+    std::optional<result<void>> outcome;
+};
+
+awaitable<result<void>> client::impl::fresh_certificates(bool on_demand) {
+    co_return co_await asio::co_spawn(refresh_strand, join_download(shared_from_this(), on_demand),
+                                      asio::use_awaitable);
+}
+
+// On refresh_strand. The download itself runs detached: a waiter's cancellation ends that
+// waiter's wait, not the download the others wait for.
+awaitable<result<void>> client::impl::join_download(std::shared_ptr<impl> self, bool on_demand) {
+    co_await asio::this_coro::throw_if_cancelled(false);
+    auto download = self->download_in_flight;
+    if (!download) {
+        const auto now = std::chrono::steady_clock::now();
+        if (on_demand) {
+            if (self->last_on_demand != std::chrono::steady_clock::time_point{} &&
+                now - self->last_on_demand < std::chrono::minutes(1))
+                co_return error(errc::unknown_serial, "platform certificates were downloaded less than a minute ago");
+            self->last_on_demand = now;
+        }
+        download = self->download_in_flight = std::make_shared<certificate_download>(self->refresh_strand);
+        asio::co_spawn(self->refresh_strand, run_download(self, download), asio::detached);
+    }
+    co_await download->done.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (!download->outcome) co_return error(asio::error::operation_aborted, "cancelled waiting for certificates");
+    co_return *download->outcome;
+}
+
+awaitable<void> client::impl::run_download(std::shared_ptr<impl> self, std::shared_ptr<certificate_download> download) {
+    auto r = co_await self->refresh_certificates();
+    download->outcome = r ? result<void>{} : result<void>(r.error());
+    self->download_in_flight.reset();
+    download->done.cancel();
 }
 
 verifier client::impl::current_keys() const {
@@ -119,22 +151,24 @@ void client::impl::stop_refresh_loop() {
     asio::post(refresh_strand, [signal = stop_refresh] { signal->emit(asio::cancellation_type::terminal); });
 }
 
-// Every certificate_refresh (±10% jitter, so a fleet does not refresh in step) until
-// ~client emits the stop signal. Holds the client only while refreshing.
+// Downloads at once, then every certificate_refresh (±10% jitter, so a fleet does not refresh
+// in step; a minute after a failure, if that is sooner) until ~client emits the stop signal.
+// Holds the client only while downloading.
 awaitable<void> client::impl::refresh_loop(std::weak_ptr<impl> weak, std::shared_ptr<asio::cancellation_signal>) {
     co_await asio::this_coro::throw_if_cancelled(false);
     std::minstd_rand rng{std::random_device{}()};
     asio::steady_timer timer(co_await asio::this_coro::executor);
-    for (bool first = true;; first = false) {
+    for (;;) {
         std::chrono::milliseconds period;
         {
             auto self = weak.lock();
             if (!self) co_return;
-            if (!first) {
-                auto r = co_await self->refresh_certificates();
-                if (!r) self->log(log_level::warning, "certificate refresh failed: " + r.error().to_string());
-            }
+            auto r = co_await join_download(self, false);
             period = std::chrono::duration_cast<std::chrono::milliseconds>(self->cfg.certificate_refresh);
+            if (!r) {
+                self->log(log_level::warning, "certificate refresh failed: " + r.error().to_string());
+                period = std::min<std::chrono::milliseconds>(period, std::chrono::minutes(1));
+            }
         }
         const auto jitter = std::uniform_int_distribution<std::int64_t>(-period.count() / 10, period.count() / 10)(rng);
         timer.expires_after(period + std::chrono::milliseconds(jitter));

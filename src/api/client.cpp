@@ -72,6 +72,10 @@ client::impl::impl(asio::any_io_executor executor, client_config config, signer 
     SSL_CTX_set_session_cache_mode(tls.native_handle(), SSL_SESS_CACHE_CLIENT);
     primary = std::make_shared<net::session_pool>(ex, cfg.pool);
     if (!cfg.notification_dedup) cfg.notification_dedup = std::make_shared<memory_dedup>();
+    // api2 backs up api only: a client pointed elsewhere never sends its calls to production.
+    const endpoint_config production;
+    if (cfg.endpoint.host != production.host && cfg.endpoint.backup_host == production.backup_host)
+        cfg.endpoint.backup_host.clear();
     if (!cfg.endpoint.backup_host.empty() && cfg.endpoint.backup_host != cfg.endpoint.host)
         backup = std::make_shared<net::session_pool>(ex, cfg.pool);
 }

@@ -54,10 +54,12 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
 
     mutable std::mutex keys_mutex;
     verifier keys;  // WeChat Pay's keys; replaced whole on refresh
-    // Refreshes prompted by unknown serials: each serial at most once a minute, and none
-    // within 200 ms of another, so forged serials cannot make us download in a loop.
-    std::map<std::string, std::chrono::steady_clock::time_point> serial_refreshes;
-    std::chrono::steady_clock::time_point last_serial_refresh{};
+
+    // Certificate downloads run one at a time; calls that need one while it runs wait for it
+    // instead of failing or downloading again. Touched on refresh_strand only.
+    struct certificate_download;
+    std::shared_ptr<certificate_download> download_in_flight;
+    std::chrono::steady_clock::time_point last_on_demand{};
 
     std::atomic<std::uint64_t> calls{0}, retries{0}, failovers{0}, refreshes{0};
     asio::strand<asio::any_io_executor> refresh_strand;
@@ -71,9 +73,15 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
 
     verifier current_keys() const;
     // Downloads /v3/certificates and installs them (the answer must verify with them or with
-    // a certificate already trusted). `unknown_serial`, when set, names the serial that
-    // prompted it: such refreshes are rate-limited.
-    asio::awaitable<result<std::vector<certificate>>> refresh_certificates(std::string unknown_serial = {});
+    // a certificate already trusted).
+    asio::awaitable<result<std::vector<certificate>>> refresh_certificates();
+    // Fresh certificates installed, from the download in flight or a new one. An `on_demand`
+    // download (an unknown serial, none known yet) starts at most once a minute, so forged
+    // serials cannot make the client download in a loop.
+    asio::awaitable<result<void>> fresh_certificates(bool on_demand);
+    static asio::awaitable<result<void>> join_download(std::shared_ptr<impl> self, bool on_demand);
+    static asio::awaitable<void> run_download(std::shared_ptr<impl> self,
+                                              std::shared_ptr<certificate_download> download);
     void start_refresh_loop();
     void stop_refresh_loop();
     static asio::awaitable<void> refresh_loop(std::weak_ptr<impl> self,

@@ -64,8 +64,10 @@ awaitable<result<void>> client::impl::verify_answer(const net::response& res) {
     // A serial we do not know may be a rotated platform certificate: refresh once (at most
     // once a minute) and look again.
     if (!ok && ok.error().is(errc::unknown_serial) && cfg.downloads_certificates()) {
-        auto refreshed = co_await refresh_certificates(headers.serial);
-        if (refreshed) ok = current_keys().verify(headers, body);
+        auto refreshed = co_await fresh_certificates(true);
+        // Look again even when refused: another call's download may have just brought it.
+        ok = current_keys().verify(headers, body);
+        if (!ok && !refreshed) log(log_level::warning, "certificate download: " + refreshed.error().to_string());
     }
     if (!ok) {
         error e = ok.error();
@@ -86,7 +88,10 @@ awaitable<client::impl::attempt_result> client::impl::attempt(const call& c, net
         if (!lease) co_return attempt_result{lease.error(), false, false};  // pool exhausted: waiting again won't help
         auto r = co_await exchange_on(*lease, c, pool, host, round == 0);
         if (r) co_return std::move(*r);
-        // The lease is dropped (discarded) here; try once more on another session.
+        // A server that closed this one idle (a restart, a load balancer's sweep) has most
+        // likely closed every session idle as long: drop them all, so that the one resend
+        // goes out on a fresh connection. The lease is discarded here.
+        pool.close_idle();
     }
 }
 
@@ -160,6 +165,14 @@ awaitable<result<net::response>> client::impl::send(call c) {
 awaitable<result<net::response>> client::impl::send_attempts(call c) {
     ++calls;
     const std::string what = std::string(http::to_string(c.method)) + " " + c.target.substr(0, c.target.find('?'));
+    // In download mode, wait for the first certificates (downloading since construction): the
+    // request names the serial it expects answers signed with, and the answer needs them.
+    if (c.verify && cfg.downloads_certificates() && current_keys().certificates().empty())
+        if (auto ready = co_await fresh_certificates(true); !ready && current_keys().certificates().empty()) {
+            error e = ready.error();
+            e.detail = what + ": no platform certificates: " + e.detail;
+            co_return e;
+        }
     bool on_backup = false;
     asio::steady_timer pause(co_await asio::this_coro::executor);
 

@@ -446,6 +446,7 @@ result<client_config> client_config_from_env(const std::function<const char*(con
     }
 
     if (auto host = env("WECHATPAY_HOST"); !host.empty()) cfg.endpoint.host = std::move(host);
+    if (auto host = env("WECHATPAY_BACKUP_HOST"); !host.empty()) cfg.endpoint.backup_host = std::move(host);
     if (const auto port = env("WECHATPAY_PORT"); !port.empty()) {
         auto p = parse_port("WECHATPAY_PORT", port);
         if (!p) return p.error();

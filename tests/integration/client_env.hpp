@@ -90,6 +90,7 @@ public:
     client_env& operator=(const client_env&) = delete;
 
     wechatpay::client& client() { return *client_; }
+    void destroy_client() { client_.reset(); }  // the simulator and the io threads stay
     wechatpay::sim::simulator& sim() { return sim_.sim(); }
     asio::io_context& ioc() { return ioc_; }
     json::value sim_stats() const { return sim_.stats(); }

@@ -194,7 +194,12 @@ TEST_CASE("client: 1000 concurrent calls share a bounded pool", "[client][pool]"
     CHECK(st.sessions_open <= pool_size);
     CHECK(st.sessions_in_use == 0);
     CHECK(st.waits > 0);
-    CHECK(int_at(env.sim_stats(), "/connections_accepted") <= static_cast<std::int64_t>(pool_size));
+    // Every session was opened once and then reused: as many TLS handshakes as sessions.
+    const auto s = env.sim_stats();
+    CHECK(st.connects == pool_size);
+    CHECK(int_at(s, "/connections_accepted") == static_cast<std::int64_t>(pool_size));
+    CHECK(int_at(s, "/tls_handshakes/full") + int_at(s, "/tls_handshakes/resumed") ==
+          static_cast<std::int64_t>(pool_size));
 }
 
 TEST_CASE("client: waiting longer than acquire_timeout for a session is timed_out", "[client][pool]") {
@@ -246,13 +251,12 @@ TEST_CASE("client: an answer with Connection: close discards its session", "[cli
 
 TEST_CASE("client: in download mode a rotated platform certificate is fetched on its first use",
           "[client][certificates]") {
-    // certificates.cpp refreshes for an unknown serial at most once a minute per serial, and
-    // leaves 200 ms between any two such refreshes (a flood of forged serials costs little).
+    // The first download starts with the client; the rotated serial prompts the one on-demand
+    // download a minute allows.
     client_env env({.keys = key_mode::download});
-    const std::string no = env.new_order();  // the first answer's serial fetched the certificates
+    const std::string no = env.new_order();  // waits for the first download
     const auto& k = shared_keys::get();
     REQUIRE(env.client().current_verifier().preferred_serial() == k.platform_cert.serial());
-    std::this_thread::sleep_for(250ms);  // past the 200 ms gap, or the rotation's refresh is refused
 
     auto control = env.control();
     auto rotated = UNWRAP(control.unsigned_call("POST", "/sim/certificates/rotate"));
@@ -266,4 +270,113 @@ TEST_CASE("client: in download mode a rotated platform certificate is fetched on
     bool knows_new = false;
     for (const auto& cert : env.client().current_verifier().certificates()) knows_new |= cert.serial() == new_serial;
     CHECK(knows_new);
+}
+
+TEST_CASE("client: calls that meet a rotated certificate together share one download; forged serials get none",
+          "[client][certificates]") {
+    client_env env({.keys = key_mode::download});
+    const std::string no = env.new_order();
+    REQUIRE(env.sim_requests("/v3/certificates") == 1);  // the download the client starts with
+    auto control = env.control();
+    REQUIRE(UNWRAP(control.unsigned_call("POST", "/sim/certificates/rotate")).status == 200);
+
+    std::vector<std::future<wechatpay::error>> calls;
+    for (int i = 0; i < 200; ++i) calls.push_back(asio::co_spawn(env.ioc(), query_error(env.client(), no), asio::use_future));
+    int failures = 0;
+    for (auto& f : calls)
+        if (client_env::wait(f, 30s).code) ++failures;
+    CHECK(failures == 0);
+    CHECK(env.sim_requests("/v3/certificates") == 2);  // one more, for all 200
+
+    // Within a minute of it, an unknown serial prompts no download: answers with forged serials
+    // cannot make the client download in a loop.
+    env.faults(fault("unknown_serial", query_endpoint, {{"every", 1}}));
+    for (int i = 0; i < 3; ++i) CHECK(errc_of(env.run(env.client().query_by_out_trade_no(no))) == errc::unknown_serial);
+    CHECK(env.sim_requests("/v3/certificates") == 2);
+}
+
+TEST_CASE("client: in download mode certificates are downloaded at once, then every certificate_refresh",
+          "[client][certificates]") {
+    const auto start = steady::now();
+    client_env env({.client = [](wechatpay::client_config& c) { c.certificate_refresh = 1s; },
+                    .keys = key_mode::download});
+    CHECK(eventually([&] { return env.client().stats().certificate_refreshes >= 1; }));  // before any call
+    auto control = env.control();
+    auto rotated = UNWRAP(control.unsigned_call("POST", "/sim/certificates/rotate"));
+    const std::string new_serial = str_at(rotated, "/serial_no");
+    auto knows_new = [&] {
+        for (const auto& cert : env.client().current_verifier().certificates())
+            if (cert.serial() == new_serial) return true;
+        return false;
+    };
+    CHECK(eventually(knows_new, 5s));  // the background refresh, with no call to prompt it
+    // Periods of 1 s ± 10%: never more downloads than that allows.
+    const auto downloads = env.sim_requests("/v3/certificates");
+    CHECK(downloads >= 2);
+    CHECK(downloads <= 1 + since(start).count() / 900);
+
+    env.destroy_client();  // stops the refreshes
+    const auto at_end = env.sim_requests("/v3/certificates");
+    std::this_thread::sleep_for(1500ms);
+    CHECK(env.sim_requests("/v3/certificates") == at_end);
+}
+
+// ---- failover -----------------------------------------------------------------------------
+
+TEST_CASE("client: a host that refuses connections fails over to backup_host; an HTTP answer never does",
+          "[client][retry]") {
+    SECTION("connection refused: the backup answers") {
+        client_env env({.client = [](wechatpay::client_config& c) {
+            c.endpoint.backup_host = c.endpoint.host;  // the simulator
+            c.endpoint.host = "127.0.0.2";               // loopback too, but nothing listens there
+        }});
+        const std::string no = env.new_order();
+        CHECK(outcome(env.run(env.client().query_by_out_trade_no(no))) == "ok");
+        const auto st = env.client().stats();
+        CHECK(st.failovers == 2);
+        CHECK(st.retries == 2);
+        CHECK(env.sim_requests("*") == 2);
+    }
+    SECTION("500 answers: retried on the primary host only") {
+        client_env env({.client = [](wechatpay::client_config& c) {
+            c.endpoint.backup_host = "127.0.0.2";
+            c.retry.max_attempts = 3;
+        }});
+        const std::string no = env.new_order();
+        env.faults(fault("system_error", query_endpoint, {{"every", 1}}));
+        auto r = env.run(env.client().query_by_out_trade_no(no));
+        REQUIRE(errc_of(r) == errc::api_error);
+        CHECK(r.error().http_status == 500);
+        CHECK(r.error().api_code == "SYSTEM_ERROR");
+        CHECK(env.client().stats().failovers == 0);
+        CHECK(env.sim_requests(query_endpoint) == 3);
+    }
+}
+
+TEST_CASE("client: after the server closed every idle session, calls reconnect without a retry or a failover",
+          "[client][pool]") {
+    constexpr std::size_t pool_size = 8;
+    client_env env({.sim = [](wechatpay::sim::config& c) { c.idle_timeout = 300ms; },
+                    .client = [](wechatpay::client_config& c) {
+                        c.pool.max_sessions = pool_size;
+                        c.endpoint.backup_host = "127.0.0.2";  // a failover would fail
+                    }});
+    const std::string no = env.new_order();
+    // Eight slow calls at once open the whole pool.
+    env.faults(fault("delay", query_endpoint, {{"times", 8}, {"delay_ms", 100}}));
+    std::vector<std::future<wechatpay::error>> calls;
+    for (std::size_t i = 0; i < pool_size; ++i)
+        calls.push_back(asio::co_spawn(env.ioc(), query_error(env.client(), no), asio::use_future));
+    for (auto& f : calls) CHECK(client_env::wait(f, 10s).code == wechatpay::error().code);
+    REQUIRE(env.client().stats().sessions_idle == pool_size);
+
+    std::this_thread::sleep_for(700ms);  // the simulator closes all eight, as a restart would
+    const auto before = env.client().stats();
+    for (int i = 0; i < 3; ++i) CHECK(outcome(env.run(env.client().query_by_out_trade_no(no))) == "ok");
+    const auto st = env.client().stats();
+    CHECK(st.retries == before.retries);
+    CHECK(st.failovers == 0);
+    // One dead session was tried (the resend), then one new connection served the three.
+    CHECK(st.connects == before.connects + 1);
+    CHECK(st.sessions_open == 1);
 }

@@ -363,6 +363,7 @@ TEST_CASE("client_config_from_env reads every WECHATPAY_ variable", "[config]") 
         {"WECHATPAY_PUBLIC_KEY_FILE", (keys / "wechatpay_public_key.pem").string()},
         {"WECHATPAY_PUBLIC_KEY_ID", std::string(public_key_id)},
         {"WECHATPAY_HOST", "127.0.0.1"},
+        {"WECHATPAY_BACKUP_HOST", "127.0.0.2"},
         {"WECHATPAY_PORT", "8443"},
         {"WECHATPAY_CA_FILE", "/tmp/ca.pem"},
     };
@@ -381,6 +382,7 @@ TEST_CASE("client_config_from_env reads every WECHATPAY_ variable", "[config]") 
         REQUIRE(cfg.wechatpay_public_key);
         CHECK(cfg.wechatpay_public_key->id == public_key_id);
         CHECK(cfg.endpoint.host == "127.0.0.1");
+        CHECK(cfg.endpoint.backup_host == "127.0.0.2");
         CHECK(cfg.endpoint.port == 8443);
         CHECK(cfg.endpoint.ca_file == "/tmp/ca.pem");
     }
