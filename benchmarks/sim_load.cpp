@@ -1,7 +1,8 @@
 // Load on the simulator as a separate process: N signed queries over C keep-alive connections
 // from the client, then the simulator's own CPU time per request (from /proc) beside the floor
 // it cannot go below — one RSA-2048 verify (the request) and one sign (the answer), measured in
-// this process in the same run. Also checks that nothing failed and no connection leaked.
+// this process in the same run. Exits 1 unless every request succeeded, /sim/stats counts only
+// 200 answers and no connection is left open but the stats request's own (counts in the JSON).
 //
 //   sim_load --cli PATH/wechatpay [--requests N] [--connections C] [--threads T] [--out PREFIX]
 #include "bench_support.hpp"
@@ -15,6 +16,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -64,7 +66,18 @@ int main(int argc, char** argv) {
     const auto st = wechat->stats();
     wechat.reset();  // closes the pooled connections: the simulator must see none left open
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    const std::string stats = boost::json::serialize(sim.stats());
+    const auto sim_stats = sim.stats();
+    const std::string stats = boost::json::serialize(sim_stats);
+
+    // The simulator's side: every answer a 200 (the prepay and the queries; the stats request
+    // is answered after its snapshot, so it is not counted), and no connection left open but
+    // the stats request's own.
+    std::uint64_t answers_200 = 0, answers_other = 0;
+    for (const auto& [status, count] : sim_stats.at("answers").as_object())
+        (status == "200" ? answers_200 : answers_other) += count.to_number<std::uint64_t>();
+    const auto connections_open = sim_stats.at("connections_open").to_number<std::uint64_t>();
+    const bool answers_ok = answers_other == 0 && answers_200 >= static_cast<std::uint64_t>(requests);
+    const bool no_leak = connections_open <= 1;
 
     std::printf("requests %d, connections %d, client io threads %u\n", requests, connections, threads);
     std::printf("throughput %.0f req/s, errors %d, client connects %llu\n", requests / seconds, errors.load(),
@@ -72,11 +85,21 @@ int main(int argc, char** argv) {
     std::printf("simulator stats after the client closed: %s\n", stats.c_str());
     std::printf("simulator CPU per request %.3f ms; floor (1 verify + 1 sign) %.3f ms; ratio %.2f\n",
                 1000 * sim_cpu / requests, 1000 * floor, sim_cpu / requests / floor);
+    std::printf("simulator answers: %llu of 200, %llu other; connections open %llu (1 is the stats request)\n",
+                static_cast<unsigned long long>(answers_200), static_cast<unsigned long long>(answers_other),
+                static_cast<unsigned long long>(connections_open));
     if (!out.empty())
         std::ofstream(out + ".json") << "{\"requests\":" << requests << ",\"connections\":" << connections
                                      << ",\"req_per_s\":" << requests / seconds
                                      << ",\"errors\":" << errors.load()
+                                     << ",\"answers_200\":" << answers_200
+                                     << ",\"answers_other\":" << answers_other
+                                     << ",\"connections_open\":" << connections_open
                                      << ",\"sim_cpu_ms_per_request\":" << 1000 * sim_cpu / requests
                                      << ",\"floor_ms\":" << 1000 * floor << "}\n";
-    return errors == 0 ? 0 : 1;
+    if (!answers_ok) std::fprintf(stderr, "sim_load: FAILED: not every answer was a 200\n");
+    if (!no_leak) std::fprintf(stderr, "sim_load: FAILED: %llu connections left open (at most 1 expected)\n",
+                               static_cast<unsigned long long>(connections_open));
+    if (errors != 0) std::fprintf(stderr, "sim_load: FAILED: %d requests failed\n", errors.load());
+    return errors == 0 && answers_ok && no_leak ? 0 : 1;
 }

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <vector>
 
 namespace wechatpay::sim {
 
@@ -143,6 +144,33 @@ private:
     const json::object& root_;
 };
 
+// The JSON with every object's keys sorted (recursively), arrays in order: equal for bodies that
+// differ only in key order or whitespace.
+std::string canonical_json(const json::value& v) {
+    if (const auto* o = v.if_object()) {
+        std::vector<const json::key_value_pair*> items;
+        for (const auto& kv : *o) items.push_back(&kv);
+        std::sort(items.begin(), items.end(), [](auto* a, auto* b) { return a->key() < b->key(); });
+        std::string out = "{";
+        for (const auto* kv : items) {
+            if (out.size() > 1) out += ',';
+            out += json::serialize(json::string(kv->key()));
+            out += ':';
+            out += canonical_json(kv->value());
+        }
+        return out + "}";
+    }
+    if (const auto* a = v.if_array()) {
+        std::string out = "[";
+        for (const auto& item : *a) {
+            if (out.size() > 1) out += ',';
+            out += canonical_json(item);
+        }
+        return out + "]";
+    }
+    return json::serialize(v);
+}
+
 json::object transaction_json(const order& o) {
     static const std::map<std::string, std::string> descriptions = {
         {"NOTPAY", "订单未支付"}, {"SUCCESS", "支付成功"}, {"CLOSED", "订单已关闭"}, {"REFUND", "转入退款"}};
@@ -210,6 +238,29 @@ std::string refund_notification_resource(const refund_record& r) {
     return json::serialize(f);
 }
 
+std::optional<std::string> percent_decode(std::string_view segment) {
+    auto hex = [](char c) -> int {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        return -1;
+    };
+    std::string out;
+    out.reserve(segment.size());
+    for (std::size_t i = 0; i < segment.size(); ++i) {
+        if (segment[i] != '%') {
+            out += segment[i];
+            continue;
+        }
+        if (i + 2 >= segment.size()) return std::nullopt;  // "%" or "%4" at the end
+        const int h = hex(segment[i + 1]), l = hex(segment[i + 2]);
+        if (h < 0 || l < 0) return std::nullopt;
+        out += static_cast<char>(h * 16 + l);
+        i += 2;
+    }
+    return out;
+}
+
 std::string api::endpoint_of(std::string_view method, std::string_view path) {
     (void)method;
     if (path_param(path, by_trade_no, "/close")) return "/v3/pay/transactions/out-trade-no/{out_trade_no}/close";
@@ -255,15 +306,20 @@ answer api::handle(const incoming& in, std::int64_t now) {
         if (post && path.size() == prepay_prefix.size() + kind.size() && path.starts_with(prepay_prefix) &&
             path.ends_with(kind))
             return prepay(*m, kind, in.body, now);
-    if (get)
-        if (auto no = path_param(path, by_trade_no)) return api::query(*m, false, *no, query, now);
-    if (get)
-        if (auto id = path_param(path, by_transaction_id)) return api::query(*m, true, *id, query, now);
-    if (post)
-        if (auto no = path_param(path, by_trade_no, "/close")) return close(*m, *no, in.body, now);
+    // Ids in paths arrive percent-encoded ("AB%7C12345" for AB|12345: clients encode | * @) and
+    // are decoded before use. A malformed escape makes no id at all: 400, a bad request.
+    std::optional<std::string> id;
+    auto route = [&](std::string_view prefix, std::string_view suffix = {}) {
+        const auto raw = path_param(path, prefix, suffix);
+        if (raw) id = percent_decode(*raw);
+        return raw.has_value();
+    };
+    auto bad_escape = [](std::string_view name) { return param_error(name, "is not valid percent-encoding", "path"); };
+    if (get && route(by_trade_no)) return id ? api::query(*m, false, *id, query, now) : bad_escape("out_trade_no");
+    if (get && route(by_transaction_id)) return id ? api::query(*m, true, *id, query, now) : bad_escape("transaction_id");
+    if (post && route(by_trade_no, "/close")) return id ? close(*m, *id, in.body, now) : bad_escape("out_trade_no");
     if (post && path == "/v3/refund/domestic/refunds") return refund(*m, in.body, now);
-    if (get)
-        if (auto no = path_param(path, refund_by_no)) return query_refund(*m, *no);
+    if (get && route(refund_by_no)) return id ? query_refund(*m, *id) : bad_escape("out_refund_no");
     if (get && path == "/v3/bill/tradebill") return bill(*m, true, query, now);
     if (get && path == "/v3/bill/fundflowbill") return bill(*m, false, query, now);
     if (get && path == "/v3/billdownload/file") return download(*m, query);
@@ -316,7 +372,8 @@ answer api::prepay(const merchant& m, std::string_view kind, const std::string& 
         {"jsapi", "JSAPI"}, {"app", "APP"}, {"native", "NATIVE"}, {"h5", "MWEB"}};
     o.trade_type = trade_types.at(kind);
     o.created = now;
-    o.fingerprint = std::string(kind) + " " + json::serialize(doc);  // same body, other kind: a change
+    // Same parameters in another key order are the same prepay: compare a canonical form.
+    o.fingerprint = std::string(kind) + " " + canonical_json(doc);  // same body, other kind: a change
     const order stored = store_.insert_or_get(o);
     if (stored.fingerprint != o.fingerprint)
         return error_answer(403, "OUT_TRADE_NO_USED", "out_trade_no was used with other parameters");

@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 
 namespace wechatpay::sim {
@@ -30,6 +31,10 @@ struct answer {
 std::string transaction_resource(const order& o);
 std::string refund_resource(const refund_record& r);
 std::string refund_notification_resource(const refund_record& r);  // REFUND.* events
+
+// A path segment percent-decoded (RFC 3986: %XX, either case of hex digit; '+' stays '+').
+// nullopt when a '%' is not followed by two hex digits.
+std::optional<std::string> percent_decode(std::string_view segment);
 
 // WeChat's error body: {"code","message"[,"detail":{…}]}.
 answer error_answer(unsigned status, std::string_view code, std::string_view message,

@@ -1,7 +1,10 @@
 // Loading the simulator's JSON config, and generating a self-contained test setup.
 #include <wechatpay/sim/simulator.hpp>
 
+#include "sim/config.hpp"
+
 #include "core/files.hpp"
+#include "sim/notifier.hpp"
 #include "sim/pki.hpp"
 
 #include <boost/json.hpp>
@@ -14,6 +17,8 @@ namespace json = boost::json;
 namespace fs = std::filesystem;
 
 namespace {
+
+constexpr std::int64_t max_ms = 2147483647;  // ~24.8 days: far from chrono overflow
 
 // Reads fields with errors that name them ("merchants[0].apiv3_key: …").
 class reader {
@@ -45,6 +50,18 @@ public:
         if (!v) return fallback;
         if (!v->is_number()) return fail(key, "must be a number");
         return v->to_number<double>();
+    }
+    // An integer in [min, max] (fallback when absent): 2.5, "2" or 1e9 are refused, not truncated.
+    result<std::int64_t> integer(std::string_view key, std::int64_t fallback, std::int64_t min, std::int64_t max,
+                                 std::string_view range) const {
+        const auto* v = get(key);
+        if (!v) return fallback;
+        std::int64_t n = 0;
+        if (auto i = v->if_int64()) n = *i;
+        else if (auto u = v->if_uint64()) n = *u > static_cast<std::uint64_t>(max) ? max + 1 : static_cast<std::int64_t>(*u);
+        else return fail(key, "must be an integer " + std::string(range));
+        if (n < min || n > max) return fail(key, "must be an integer " + std::string(range));
+        return n;
     }
     template <class T>
     result<T> file(std::string_view key, result<T> (*load)(const fs::path&)) const {
@@ -92,7 +109,7 @@ result<config> load_config(const fs::path& file) {
         if (!listen) return listen.error();
         cfg.listen = *listen;
     }
-    auto threads = top.number("threads", 0);
+    auto threads = top.integer("threads", 0, 0, max_threads, "from 1 to 256 (0: hardware concurrency)");
     if (!threads) return threads.error();
     cfg.threads = static_cast<unsigned>(*threads);
     auto generate = top.path("tls_generate_dir", false);
@@ -187,13 +204,32 @@ result<config> load_config(const fs::path& file) {
         cfg.notify_sign_with_public_key = *sign_with == "public_key";
         if (cfg.notify_sign_with_public_key && !cfg.public_key) return n.fail("sign_with", "no public_key is configured");
     }
-    for (auto [key, target] : {std::pair{"idle_timeout_ms", &cfg.idle_timeout}, {"refund_delay_ms", &cfg.refund_delay}}) {
-        auto ms = top.number(key, static_cast<double>(target->count()));
-        if (!ms) return ms.error();
-        if (*ms < 0) return top.fail(key, "must not be negative");
-        *target = std::chrono::milliseconds(static_cast<long long>(*ms));
-    }
+    // An idle timeout of 0 would close every connection before its first request.
+    auto idle = top.integer("idle_timeout_ms", cfg.idle_timeout.count(), 1, max_ms, "from 1 to 2147483647");
+    if (!idle) return idle.error();
+    cfg.idle_timeout = std::chrono::milliseconds(*idle);
+    auto delay = top.integer("refund_delay_ms", cfg.refund_delay.count(), 0, max_ms, "from 0 to 2147483647");
+    if (!delay) return delay.error();
+    cfg.refund_delay = std::chrono::milliseconds(*delay);
+    if (auto why = check_config(cfg); !why) return why.error();
     return cfg;
+}
+
+result<void> check_config(const config& cfg) {
+    auto invalid = [](std::string what) { return error(errc::invalid_argument, std::move(what)); };
+    if (cfg.threads > max_threads) return invalid("threads: must be an integer from 1 to 256 (0: hardware concurrency)");
+    if (cfg.idle_timeout.count() <= 0 || cfg.idle_timeout.count() > max_ms)
+        return invalid("idle_timeout_ms: must be an integer from 1 to 2147483647");
+    if (cfg.refund_delay.count() < 0 || cfg.refund_delay.count() > max_ms)
+        return invalid("refund_delay_ms: must be an integer from 0 to 2147483647");
+    if (!(cfg.notify_time_scale > 0)) return invalid("notify.time_scale: must be greater than 0");
+    // Requests are matched to a merchant by mchid: a second one of the same mchid would never be.
+    for (std::size_t i = 0; i < cfg.merchants.size(); ++i)
+        for (std::size_t j = 0; j < i; ++j)
+            if (cfg.merchants[i].mchid == cfg.merchants[j].mchid)
+                return invalid("merchants[" + std::to_string(i) + "].mchid: " + cfg.merchants[i].mchid +
+                               " is also merchants[" + std::to_string(j) + "]");
+    return check_notify_ca(cfg.notify_ca);
 }
 
 result<test_setup> generate_test_setup(const fs::path& dir) {

@@ -100,13 +100,16 @@ std::optional<asio::ip::address> loopback_address(const std::string& host) {
     return a;
 }
 
-// One POST; returns "" on a 2xx answer, else what went wrong.
+// One POST; returns "" when the receiver answers 200 or 204 (what WeChat takes as delivered:
+// any other status, 2xx included, is a failure to retry), else what went wrong. One 5 s
+// deadline bounds the whole try (connect, handshake, write, read), as WeChat's reply limit does.
 awaitable<std::string> post_once(asio::ssl::context& tls, url_parts u, std::string body,
                                  std::vector<std::pair<std::string, std::string>> headers) {
     auto addr = loopback_address(u.host);
     if (!addr) co_return "notify_url host is not a loopback address";
     const tcp::endpoint ep(*addr, static_cast<unsigned short>(std::stoi(u.port)));
     auto ex = co_await asio::this_coro::executor;
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
 
     http::request<http::string_body> req{http::verb::post, u.target, 11};
     req.set(http::field::host, u.host + ":" + u.port);
@@ -119,34 +122,34 @@ awaitable<std::string> post_once(asio::ssl::context& tls, url_parts u, std::stri
     http::response<http::string_body> res;
     beast::flat_buffer buf;
 
-    auto exchange = [&](auto& stream, beast::tcp_stream& tcp) -> awaitable<std::string> {
-        tcp.expires_after(5s);
+    auto exchange = [&](auto& stream) -> awaitable<std::string> {
         auto [we, wn] = co_await http::async_write(stream, req, tuple_awaitable);
         if (we) co_return "write: " + we.message();
-        tcp.expires_after(5s);
         auto [re, rn] = co_await http::async_read(stream, buf, res, tuple_awaitable);
         if (re) co_return "read: " + re.message();
-        co_return res.result_int() / 100 == 2 ? "" : "HTTP " + std::to_string(res.result_int());
+        const unsigned status = res.result_int();
+        co_return status == 200 || status == 204 ? "" : "HTTP " + std::to_string(status);
     };
 
     if (!u.tls) {
         beast::tcp_stream tcp(ex);
-        tcp.expires_after(5s);
+        tcp.expires_at(deadline);  // stays armed for every operation below
         auto [ce] = co_await tcp.async_connect(ep, tuple_awaitable);
         if (ce) co_return "connect: " + ce.message();
-        co_return co_await exchange(tcp, tcp);
+        co_return co_await exchange(tcp);
     }
     beast::ssl_stream<beast::tcp_stream> stream(ex, tls);
     // SSL_set_tlsext_host_name, without the macro's C-style cast.
     SSL_ctrl(stream.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
              const_cast<char*>(u.host.c_str()));
     stream.set_verify_callback(asio::ssl::host_name_verification(u.host));
-    stream.next_layer().expires_after(5s);
+    stream.next_layer().expires_at(deadline);
     auto [ce] = co_await stream.next_layer().async_connect(ep, tuple_awaitable);
     if (ce) co_return "connect: " + ce.message();
     auto [he] = co_await stream.async_handshake(asio::ssl::stream_base::client, tuple_awaitable);
     if (he) co_return "TLS: " + he.message();
-    auto outcome = co_await exchange(stream, stream.next_layer());
+    auto outcome = co_await exchange(stream);
+    // The outcome is decided: the close is courtesy, bounded apart.
     stream.next_layer().expires_after(1s);
     co_await stream.async_shutdown(tuple_awaitable);
     co_return outcome;
@@ -156,11 +159,27 @@ awaitable<std::string> post_once(asio::ssl::context& tls, url_parts u, std::stri
 constexpr std::chrono::seconds retry_after[] = {15s, 15s, 30s, 3min, 10min, 20min, 30min, 30min,
                                                 30min, 60min, 3h, 3h, 3h, 6h};
 
-awaitable<void> deliver(std::shared_ptr<notifier::shared> s, std::size_t index, url_parts u, std::string body,
-                        std::vector<std::pair<std::string, std::string>> headers) {
+// The Wechatpay-* headers of one try: a fresh timestamp, nonce and signature over the same body,
+// as WeChat signs each resend (a receiver refuses timestamps older than 300 s, and the later
+// tries come hours after the first).
+std::vector<std::pair<std::string, std::string>> signed_headers(const notifier::shared& s, const std::string& id,
+                                                                const std::string& body) {
+    const auto who = s.keys.for_notification(s.cfg.notify_sign_with_public_key);
+    const std::string ts = std::to_string(system_unix_time()), nonce = random_nonce(32);
+    auto raw = who.key.sign_sha256(answer_message(ts, nonce, body));
+    return {{"Wechatpay-Timestamp", ts},
+            {"Wechatpay-Nonce", nonce},
+            {"Wechatpay-Signature", raw ? base64_encode(*raw) : ""},
+            {"Wechatpay-Serial", who.serial},
+            {"Wechatpay-Signature-Type", std::string(signature_type)},
+            {"Request-ID", "sim-notify-" + id}};
+}
+
+awaitable<void> deliver(std::shared_ptr<notifier::shared> s, std::size_t index, std::string id, url_parts u,
+                        std::string body) {
     asio::steady_timer timer(co_await asio::this_coro::executor);
     for (unsigned attempt = 0;; ++attempt) {
-        const std::string outcome = co_await post_once(s->tls, u, body, headers);
+        const std::string outcome = co_await post_once(s->tls, u, body, signed_headers(*s, id, body));
         const bool ok = outcome.empty();
         s->record(index, attempt + 1, ok ? "delivered" : outcome, ok);
         if (ok) {
@@ -179,11 +198,23 @@ awaitable<void> deliver(std::shared_ptr<notifier::shared> s, std::size_t index, 
 
 }  // namespace
 
+result<void> check_notify_ca(const std::filesystem::path& file) {
+    if (file.empty()) return {};
+    asio::ssl::context probe(asio::ssl::context::tls_client);
+    boost::system::error_code ec;
+    probe.load_verify_file(file.string(), ec);
+    if (ec) return error(errc::invalid_argument, "notify.ca: not a PEM CA bundle: " + file.string() + " (" + ec.message() + ")");
+    return {};
+}
+
 notifier::notifier(asio::io_context& ioc, const config& cfg, const keyring& keys, stats& st)
     : s_(std::make_shared<shared>(ioc, cfg, keys, st)) {
     s_->tls.set_verify_mode(asio::ssl::verify_peer);
-    if (cfg.notify_ca.empty()) s_->tls.set_default_verify_paths();
-    else s_->tls.load_verify_file(cfg.notify_ca.string());
+    // simulator::start checked notify_ca (check_notify_ca); should the file have changed since,
+    // https deliveries fail verification and say so in the log, nothing throws.
+    boost::system::error_code ec;
+    if (cfg.notify_ca.empty()) s_->tls.set_default_verify_paths(ec);
+    else s_->tls.load_verify_file(cfg.notify_ca.string(), ec);
 }
 
 notifier::~notifier() = default;
@@ -219,17 +250,7 @@ void notifier::send(notification_job job) {
                                   {"ciphertext", sealed ? *sealed : ""},
                                   {"associated_data", job.original_type},
                                   {"nonce", nonce}}}});
-    const auto who = s_->keys.for_notification(s_->cfg.notify_sign_with_public_key);
-    const std::string ts = std::to_string(now), sig_nonce = random_nonce(32);
-    auto raw = who.key.sign_sha256(answer_message(ts, sig_nonce, body));
-    std::vector<std::pair<std::string, std::string>> headers = {
-        {"Wechatpay-Timestamp", ts},
-        {"Wechatpay-Nonce", sig_nonce},
-        {"Wechatpay-Signature", raw ? base64_encode(*raw) : ""},
-        {"Wechatpay-Serial", who.serial},
-        {"Wechatpay-Signature-Type", std::string(signature_type)},
-        {"Request-ID", "sim-notify-" + id}};
-    asio::co_spawn(asio::make_strand(s_->ioc), deliver(s_, index, *u, body, std::move(headers)), asio::detached);
+    asio::co_spawn(asio::make_strand(s_->ioc), deliver(s_, index, id, *u, body), asio::detached);
 }
 
 std::string notifier::log_json() const {

@@ -1,6 +1,7 @@
 // Sends notifications as WeChat Pay does: encrypts the resource with the merchant's APIv3 key,
 // signs the body, POSTs it to notify_url (https verified against notify.ca; http only for
-// loopback), and retries on WeChat's schedule (scaled by time_scale) until a 2xx answer.
+// loopback), and retries on WeChat's schedule (scaled by time_scale) until a 200 or 204 answer,
+// signing each try afresh.
 #pragma once
 
 #include <wechatpay/sim/simulator.hpp>
@@ -11,12 +12,17 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ssl/context.hpp>
 
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
 namespace wechatpay::sim {
+
+// notify.ca must load as PEM certificates; the error names "notify.ca". An empty path (the
+// system store) passes.
+result<void> check_notify_ca(const std::filesystem::path& file);
 
 struct notification_job {
     const merchant* to;

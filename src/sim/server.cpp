@@ -3,6 +3,7 @@
 #include <wechatpay/sim/simulator.hpp>
 
 #include "sim/api.hpp"
+#include "sim/config.hpp"
 #include "sim/faults.hpp"
 #include "sim/keyring.hpp"
 #include "sim/notifier.hpp"
@@ -179,8 +180,12 @@ struct simulator::impl {
             return reply(status, json::serialize(json::object{{"error", message}}));
         };
         constexpr std::string_view orders_prefix = "/sim/orders/";
-        if (post && path.starts_with(orders_prefix) && path.ends_with("/pay")) {
-            const std::string no(path.substr(orders_prefix.size(), path.size() - orders_prefix.size() - 4));
+        if (post && path.starts_with(orders_prefix) && path.ends_with("/pay") &&
+            path.size() > orders_prefix.size() + 4) {
+            // The order number arrives percent-encoded, as in the API's paths.
+            const auto decoded = percent_decode(path.substr(orders_prefix.size(), path.size() - orders_prefix.size() - 4));
+            if (!decoded) return fail(400, "order number is not valid percent-encoding");
+            const std::string& no = *decoded;
             std::string mchid, openid, bank;
             boost::system::error_code ec;
             auto doc = req.body().empty() ? json::value(json::object{}) : json::parse(req.body(), ec);
@@ -314,6 +319,7 @@ result<std::unique_ptr<simulator>> simulator::start(config cfg) {
     if (cfg.merchants.empty()) return error(errc::invalid_argument, "merchants: at least one is required");
     if (cfg.certificates.empty() && !cfg.public_key)
         return error(errc::invalid_argument, "wechatpay: a platform certificate or a public key is required");
+    if (auto why = check_config(cfg); !why) return why.error();
     auto endpoint = parse_listen(cfg.listen);
     if (!endpoint) return endpoint.error();
 

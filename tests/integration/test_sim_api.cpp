@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 #include <zlib.h>
 
+#include <cctype>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -85,6 +86,36 @@ std::string paid_order(sim_client& merchant, sim_client& control, std::int64_t t
     prepay(merchant, prepay_body(no, total));
     pay_order(control, no);
     return no;
+}
+
+// A path segment percent-encoded as clients send it: RFC 3986 unreserved characters stay, every
+// other byte is %XX (upper case, or lower case when asked).
+std::string encoded(std::string_view segment, bool lower = false) {
+    const char* hex = lower ? "0123456789abcdef" : "0123456789ABCDEF";
+    std::string out;
+    for (const char c : segment) {
+        if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_' || c == '~') {
+            out += c;
+        } else {
+            out += '%';
+            out += hex[static_cast<unsigned char>(c) >> 4];
+            out += hex[static_cast<unsigned char>(c) & 15];
+        }
+    }
+    return out;
+}
+
+// The object with every object's keys in reverse order, recursively: the same JSON to WeChat.
+json::value keys_reversed(const json::value& v) {
+    if (const auto* o = v.if_object()) {
+        json::object r;
+        for (auto it = o->end(); it != o->begin();) {
+            --it;
+            r[it->key()] = keys_reversed(it->value());
+        }
+        return r;
+    }
+    return v;
 }
 
 // Polls the refund until it reaches `status` (after refund_delay).
@@ -357,6 +388,26 @@ TEST_CASE("a repeated out_trade_no: same parameters give the same prepay, others
                 "OUT_TRADE_NO_USED");
 }
 
+TEST_CASE("a repeated prepay with the same parameters in another key order is the same prepay", "[sim][prepay]") {
+    // JSON objects are unordered: another serialiser (or SDK) retrying the same order sends the
+    // same parameters, and WeChat answers the same prepay.
+    sim_env env;
+    auto merchant = env.client();
+    const std::string no = trade_no();
+    auto body = prepay_body(no, 100, "jsapi");
+    body["scene_info"] = json::object{{"payer_client_ip", "14.23.150.211"}, {"device_id", "013467007045764"}};
+    const auto first = prepay(merchant, body, "jsapi");
+    const json::value reversed = keys_reversed(body);
+    REQUIRE(json::serialize(reversed) != json::serialize(body));
+    CHECK(str_at(prepay(merchant, reversed.as_object(), "jsapi"), "/prepay_id") == str_at(first, "/prepay_id"));
+
+    // Reordered and changed is still a change.
+    auto changed = reversed.as_object();
+    changed["amount"].as_object()["total"] = 101;
+    check_error(UNWRAP(merchant.signed_call("POST", prepay_path("jsapi"), json::serialize(changed))), 403,
+                "OUT_TRADE_NO_USED");
+}
+
 TEST_CASE("a repeated out_trade_no with the same body on another prepay kind is OUT_TRADE_NO_USED",
           "[sim][prepay]") {
     sim_env env;
@@ -456,6 +507,63 @@ TEST_CASE("close: 204 and the order is CLOSED; a paid order answers 400 ORDERPAI
     auto no_mchid = UNWRAP(merchant.signed_call("POST", close_path(no), "{}"));
     check_error(no_mchid, 400, "PARAM_ERROR");
     CHECK(str_at(no_mchid, "/detail/field") == "/mchid");
+}
+
+TEST_CASE("ids in paths are percent-decoded: query, close, pay and refund query with | * @",
+          "[sim][query][close][refund]") {
+    // WeChat allows | * in out_trade_no and @ in out_refund_no; clients percent-encode them in
+    // the path (wechatpay::client does), so the server must decode before looking the id up.
+    sim_env env;
+    auto merchant = env.client();
+    auto control = env.control();
+    const std::string mchid = env.keys().setup.mchid;
+    auto query_path = [&](const std::string& segment) {
+        return "/v3/pay/transactions/out-trade-no/" + segment + "?mchid=" + mchid;
+    };
+
+    const std::string no = "AB|" + trade_no("*");
+    prepay(merchant, prepay_body(no));
+    REQUIRE(query_path(encoded(no)).find("AB%7C") != std::string::npos);
+    for (bool lower : {false, true}) {
+        INFO(query_path(encoded(no, lower)));
+        auto q = UNWRAP(merchant.signed_call("GET", query_path(encoded(no, lower))));
+        check_signed(q);
+        CHECK(q.status == 200);
+        CHECK(str_at(q, "/out_trade_no") == no);
+    }
+    auto paid = UNWRAP(control.unsigned_call("POST", "/sim/orders/" + encoded(no) + "/pay"));
+    INFO(paid.body);
+    CHECK(paid.status == 200);
+    CHECK(str_at(UNWRAP(merchant.signed_call("GET", query_path(encoded(no)))), "/trade_state") == "SUCCESS");
+
+    const std::string rno = "R@" + trade_no("|*");
+    REQUIRE(UNWRAP(merchant.signed_call("POST", "/v3/refund/domestic/refunds",
+                                        json::serialize(refund_body(no, rno, 10))))
+                .status == 200);
+    auto r = UNWRAP(merchant.signed_call("GET", refund_path(encoded(rno))));
+    check_signed(r);
+    CHECK(r.status == 200);
+    CHECK(str_at(r, "/out_refund_no") == rno);
+
+    const std::string open = "CL*" + trade_no("|");
+    prepay(merchant, prepay_body(open));
+    const std::string close_body = json::serialize(json::object{{"mchid", mchid}});
+    auto closed = UNWRAP(merchant.signed_call(
+        "POST", "/v3/pay/transactions/out-trade-no/" + encoded(open) + "/close", close_body));
+    CHECK(closed.status == 204);
+    CHECK(str_at(UNWRAP(merchant.signed_call("GET", query_path(encoded(open)))), "/trade_state") == "CLOSED");
+
+    // A '%' without two hex digits is not an id at all: 400, as a malformed request line.
+    for (const char* bad : {"AB%7", "AB%ZZ12345", "AB12345%", "%G1ABCDEF"}) {
+        INFO(bad);
+        auto a = UNWRAP(merchant.signed_call("GET", query_path(bad)));
+        check_error(a, 400, "PARAM_ERROR");
+        CHECK(str_at(a, "/detail/location") == "path");
+        CHECK(UNWRAP(merchant.signed_call("GET", refund_path(bad))).status == 400);
+        CHECK(UNWRAP(control.unsigned_call("POST", "/sim/orders/" + std::string(bad) + "/pay")).status == 400);
+    }
+    // Decoding yields an id, not a path: an encoded '/' is part of it (and no order has one).
+    check_error(UNWRAP(merchant.signed_call("GET", query_path("AB%2F12345"))), 404, "ORDER_NOT_EXIST");
 }
 
 TEST_CASE("an order past its time_expire is CLOSED when queried and cannot be paid", "[sim][query]") {

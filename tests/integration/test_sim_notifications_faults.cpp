@@ -14,6 +14,7 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <set>
 #include <thread>
 
 using namespace wechatpay_test;
@@ -27,8 +28,8 @@ namespace http = beast::http;
 using asio::ip::tcp;
 
 // A merchant's notification endpoint: plain HTTP on 127.0.0.1 (the simulator allows http for
-// loopback notify_urls), on its own thread. Records every request; answers 500 to the first
-// `fail_first` of them and 204 afterwards.
+// loopback notify_urls), on its own thread. Records every request; answers `fail_status` (500
+// unless told) to the first `fail_first` of them and 204 afterwards.
 class notify_receiver {
 public:
     struct delivery {
@@ -38,7 +39,8 @@ public:
         std::chrono::steady_clock::time_point at;
     };
 
-    explicit notify_receiver(unsigned fail_first = 0) : fail_first_(fail_first) {
+    explicit notify_receiver(unsigned fail_first = 0, unsigned fail_status = 500)
+        : fail_first_(fail_first), fail_status_(fail_status) {
         acceptor_.open(tcp::v4());
         acceptor_.bind({asio::ip::make_address("127.0.0.1"), 0});
         acceptor_.listen();
@@ -101,13 +103,13 @@ private:
         d.headers = wechatpay::signature_headers::from([&](std::string_view n) { return std::string(req[n]); });
         d.at = std::chrono::steady_clock::now();
         std::lock_guard lock(mutex_);
-        d.answered = got_.size() < fail_first_ ? 500 : 204;
+        d.answered = got_.size() < fail_first_ ? fail_status_ : 204;
         got_.push_back(d);
         arrived_.notify_all();
         return d.answered;
     }
 
-    unsigned fail_first_;
+    unsigned fail_first_, fail_status_;
     asio::io_context ioc_;
     tcp::acceptor acceptor_{ioc_};
     std::mutex mutex_;
@@ -252,6 +254,60 @@ TEST_CASE("a receiver that answers 500 twice gets the notification on the third 
     auto stats = UNWRAP(control.unsigned_call("GET", "/sim/stats")).json();
     CHECK(int_at(stats, "/notifications/retried") == 2);
     CHECK(int_at(stats, "/notifications/failed") == 2);
+    CHECK(int_at(stats, "/notifications/sent") == 1);
+}
+
+TEST_CASE("each try is signed afresh: a new timestamp, nonce and signature over the same body, each verifying",
+          "[sim][notifications]") {
+    // On WeChat's schedule the later tries come minutes to hours after the first: a resent
+    // signature would carry a timestamp outside the receiver's 300 s window, never accepted.
+    notify_receiver receiver(2);
+    // 15 s scaled to 750 ms: the third try comes 1.5 s after the first, so in a later second.
+    sim_env env([](wechatpay::sim::config& c) { c.notify_time_scale = 0.05; });
+    auto merchant = env.client();
+    const std::string no = trade_no();
+    prepay(merchant, prepay_body(no, 100, "native", receiver.url()));
+    REQUIRE(env.sim().pay(env.keys().setup.mchid, no));
+
+    const auto got = receiver.wait_for(3, 10s);
+    REQUIRE(got.size() == 3);
+    const auto first = UNWRAP(merchant_handler().parse(got[0].headers, got[0].body));
+    std::set<std::string> nonces, signatures;
+    for (std::size_t i = 0; i < got.size(); ++i) {
+        INFO("try " << i + 1);
+        CHECK(got[i].body == got[0].body);  // the same notification: same id, same ciphertext
+        CHECK(UNWRAP(merchant_handler().parse(got[i].headers, got[i].body)).id == first.id);
+        nonces.insert(got[i].headers.nonce);
+        signatures.insert(got[i].headers.signature);
+        if (i > 0) CHECK(std::stoll(got[i].headers.timestamp) >= std::stoll(got[i - 1].headers.timestamp));
+    }
+    CHECK(nonces.size() == 3);
+    CHECK(signatures.size() == 3);
+    CHECK(std::stoll(got[2].headers.timestamp) > std::stoll(got[0].headers.timestamp));
+}
+
+TEST_CASE("only 200 and 204 deliver: a receiver's 202 is a failure, and the notification is resent",
+          "[sim][notifications]") {
+    // WeChat takes 200 or 204 as success (reference §7); 202 means "accepted, not yet handled".
+    notify_receiver receiver(1, 202);
+    sim_env env;
+    auto merchant = env.client();
+    auto control = env.control();
+    const std::string no = trade_no();
+    prepay(merchant, prepay_body(no, 100, "native", receiver.url()));
+    pay_order(control, no);
+
+    const auto got = receiver.wait_for(2);
+    REQUIRE(got.size() == 2);
+    CHECK(got[0].answered == 202);
+    CHECK(got[1].answered == 204);
+    REQUIRE(eventually([&] {
+        const auto log = notification_log(control);
+        return log.size() == 1 && log[0].at("delivered").as_bool();
+    }));
+    CHECK(int_at(notification_log(control)[0], "/attempts") == 2);
+    auto stats = UNWRAP(control.unsigned_call("GET", "/sim/stats")).json();
+    CHECK(int_at(stats, "/notifications/failed") == 1);
     CHECK(int_at(stats, "/notifications/sent") == 1);
 }
 

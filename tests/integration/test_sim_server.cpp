@@ -262,6 +262,18 @@ const std::vector<bad_config>& bad_configs() {
         {"notify.time_scale 0", "notify.time_scale", [](json::object& c) { c["notify"] = json::object{{"time_scale", 0}}; }},
         {"threads as a string", "threads", [](json::object& c) { c["threads"] = "two"; }},
         {"negative idle_timeout_ms", "idle_timeout_ms", [](json::object& c) { c["idle_timeout_ms"] = -1; }},
+        // 0 would close every connection before its first request.
+        {"idle_timeout_ms 0", "idle_timeout_ms", [](json::object& c) { c["idle_timeout_ms"] = 0; }},
+        // -1 used to wrap to 4294967295 threads (a hang), 100000 aborted in std::thread.
+        {"threads -1", "threads", [](json::object& c) { c["threads"] = -1; }},
+        {"threads 100000", "threads", [](json::object& c) { c["threads"] = 100000; }},
+        {"threads 257", "threads", [](json::object& c) { c["threads"] = 257; }},
+        {"threads 2.5", "threads", [](json::object& c) { c["threads"] = 2.5; }},
+        {"two merchants with one mchid", "merchants[1].mchid",
+         [](json::object& c) { c["merchants"].as_array().push_back(merchant0(c)); }},
+        // Used to throw out of simulator::start (load_verify_file without an error code).
+        {"notify.ca not PEM", "notify.ca",
+         [](json::object& c) { c["notify"] = json::object{{"ca", (shared_keys::get().dir / "simulator.json").string()}}; }},
     };
     return list;
 }
@@ -292,6 +304,52 @@ TEST_CASE("sim::load_config loads a good config, and the simulator it describes 
     auto a = UNWRAP(merchant.signed_call("GET", "/v3/certificates"));
     CHECK(a.status == 200);
     CHECK(signature_of(a) == "ok");
+}
+
+TEST_CASE("sim::load_config: threads 0 (hardware concurrency) to 256, idle_timeout_ms from 1", "[sim][config]") {
+    temp_dir dir;
+    for (int threads : {0, 1, 256}) {
+        INFO(threads);
+        auto c = good_config();
+        c["threads"] = threads;
+        c["idle_timeout_ms"] = 1;
+        auto cfg = UNWRAP(wechatpay::sim::load_config(write_config(dir, c)));
+        CHECK(cfg.threads == static_cast<unsigned>(threads));
+        CHECK(cfg.idle_timeout == 1ms);
+    }
+    auto c = good_config();
+    c.erase("threads");
+    CHECK(UNWRAP(wechatpay::sim::load_config(write_config(dir, c))).threads == 0);
+}
+
+TEST_CASE("simulator::start refuses what load_config refuses, naming the field, and throws nothing", "[sim][config]") {
+    // In-process configs skip load_config: start holds them to the same rules.
+    temp_dir dir;
+    const auto not_pem = dir.write("ca.pem", "not a certificate\n");
+    struct bad_start {
+        std::string field;
+        std::function<void(wechatpay::sim::config&)> change;
+    };
+    for (const auto& bad : {
+             bad_start{"threads", [](auto& c) { c.threads = 100000; }},
+             bad_start{"idle_timeout_ms", [](auto& c) { c.idle_timeout = 0ms; }},
+             bad_start{"merchants[1].mchid", [](auto& c) { c.merchants.push_back(c.merchants[0]); }},
+             bad_start{"notify.ca", [&](auto& c) { c.notify_ca = not_pem; }},
+             bad_start{"notify.ca", [&](auto& c) { c.notify_ca = dir.path(); }},
+         }) {
+        INFO(bad.field);
+        auto cfg = test_config();
+        bad.change(cfg);
+        wechatpay::result<std::unique_ptr<wechatpay::sim::simulator>> s = wechatpay::error(errc::invalid_argument, "");
+        REQUIRE_NOTHROW(s = wechatpay::sim::simulator::start(std::move(cfg)));
+        REQUIRE_FALSE(s);
+        INFO(s.error().to_string());
+        CHECK(s.error().detail.starts_with(bad.field));
+    }
+    // A PEM CA bundle loads.
+    auto cfg = test_config();
+    cfg.notify_ca = shared_keys::get().setup.platform_cert;
+    CHECK(wechatpay::sim::simulator::start(std::move(cfg)));
 }
 
 TEST_CASE("sim::load_config errors name the field", "[sim][config]") {

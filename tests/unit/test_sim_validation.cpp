@@ -77,3 +77,18 @@ TEST_CASE("sim: amounts beyond WeChat's 32-bit int are refused; bills at the lar
     CHECK(refund.status == 400);
     CHECK(field_of(refund) == "/amount/refund");
 }
+
+// Ids in API paths arrive percent-encoded (clients encode | * @): decoded strictly, a '%'
+// without two hex digits after it is no id.
+TEST_CASE("sim: percent_decode decodes %XX in either case and refuses malformed escapes", "[sim]") {
+    using wechatpay::sim::percent_decode;
+    CHECK(percent_decode("AB%7C12345") == "AB|12345");
+    CHECK(percent_decode("ab%7c%2a%40") == "ab|*@");
+    CHECK(percent_decode("plain_no-1") == "plain_no-1");
+    CHECK(percent_decode("a+b") == "a+b");  // '+' is a space only in form queries
+    CHECK(percent_decode("") == "");
+    for (const char* bad : {"%", "%4", "AB%7", "%G0", "%0G", "AB%%7C"}) {
+        INFO(bad);
+        CHECK_FALSE(percent_decode(bad));
+    }
+}

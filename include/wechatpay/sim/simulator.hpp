@@ -39,7 +39,7 @@ struct public_key_identity {
 
 struct config {
     std::string listen = "127.0.0.1:0";  // loopback only; port 0 picks a free port
-    unsigned threads = 0;                // 0: hardware concurrency
+    unsigned threads = 0;                // 1..256; 0: hardware concurrency
     // TLS: a server certificate chain and key; when absent, a CA and a certificate for
     // 127.0.0.1/localhost are generated into tls_generate_dir.
     std::optional<std::filesystem::path> tls_certificate, tls_private_key;
@@ -49,18 +49,20 @@ struct config {
     std::vector<platform_identity> certificates;
     std::optional<public_key_identity> public_key;
 
-    // Notifications: CA bundle to verify https notify_urls (system store when empty); http is
-    // allowed for loopback receivers. time_scale multiplies WeChat's retry schedule.
+    // Notifications: CA bundle (PEM) to verify https notify_urls (system store when empty); http
+    // is allowed for loopback receivers. time_scale multiplies WeChat's retry schedule.
     std::filesystem::path notify_ca;
     double notify_time_scale = 1.0;
     bool notify_sign_with_public_key = false;  // "sign_with": "public_key" (else certificate)
 
-    std::chrono::milliseconds idle_timeout{8000};
+    std::chrono::milliseconds idle_timeout{8000};  // > 0
     std::chrono::milliseconds refund_delay{1000};
     std::size_t max_body = 1024 * 1024;
 };
 
-// Reads the simulator's JSON config (paths relative to the file). Errors name the field.
+// Reads the simulator's JSON config (paths relative to the file). Errors name the field:
+// "threads" (an integer 0..256), "idle_timeout_ms" (> 0), a merchant's mchid used twice,
+// "notify.ca" (must load as PEM), … simulator::start holds an in-process config to the same.
 result<config> load_config(const std::filesystem::path& file);
 
 // Keys and certificates for a self-contained setup (the demo, tests): a merchant with one appid,
