@@ -1,10 +1,15 @@
 #include "http/session.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
@@ -12,13 +17,61 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <optional>
+
 namespace wechatpay::net {
 
 namespace {
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 
+using tcp = asio::ip::tcp;
+
+// A step that ran out of time is timed_out, whoever noticed (the stream's deadline reports
+// beast::error::timeout), as the pool's acquire timeout is.
 error step_error(boost::system::error_code ec, const char* step, const std::string& host) {
+    if (ec == beast::error::timeout) ec = asio::error::timed_out;
     return error(ec, std::string(step) + " " + host);
+}
+
+// Resolves host:port, completing with timed_out at `deadline`. getaddrinfo cannot be
+// interrupted (cancelling the resolver only spares a lookup not yet started), so a lookup
+// still running then is abandoned: it ends in the background, and its result is dropped.
+// Both inner handlers run on the caller's executor (the session's strand), one at a time.
+template <class Token>
+auto async_resolve_until(asio::any_io_executor ex, std::string host, std::string service, clock::time_point deadline,
+                         Token&& token) {
+    using signature = void(boost::system::error_code, tcp::resolver::results_type);
+    auto init = [](auto handler, asio::any_io_executor io, std::string name, std::string port,
+                   clock::time_point until) {
+        using handler_type = decltype(handler);
+        struct race {
+            race(const asio::any_io_executor& e, handler_type h) : resolver(e), timer(e), handler(std::move(h)) {}
+            tcp::resolver resolver;
+            asio::steady_timer timer;
+            std::optional<handler_type> handler;  // empty once the race is decided
+
+            void finish(boost::system::error_code ec, tcp::resolver::results_type endpoints) {
+                if (!handler) return;
+                auto h = std::move(*handler);
+                handler.reset();
+                timer.cancel();
+                resolver.cancel();
+                std::move(h)(ec, std::move(endpoints));  // already on its executor
+            }
+        };
+        const auto on = asio::get_associated_executor(handler, io);
+        auto r = std::make_shared<race>(io, std::move(handler));
+        r->timer.expires_at(until);
+        r->timer.async_wait(asio::bind_executor(on, [r](boost::system::error_code ec) {
+            if (ec != asio::error::operation_aborted) r->finish(asio::error::timed_out, {});
+        }));
+        r->resolver.async_resolve(name, port, asio::bind_executor(on, [r](boost::system::error_code ec,
+                                                                            tcp::resolver::results_type endpoints) {
+            r->finish(ec, std::move(endpoints));
+        }));
+    };
+    return asio::async_initiate<Token, signature>(init, token, std::move(ex), std::move(host), std::move(service),
+                                                  deadline);
 }
 }  // namespace
 
@@ -46,21 +99,24 @@ asio::awaitable<result<std::shared_ptr<session>>> connect(asio::any_io_executor 
         }
     }
 
-    auto& tcp = s->stream.next_layer();
-    tcp.expires_after(o.timeout);
+    // One deadline for the whole of it: resolve, TCP connect and TLS handshake.
+    const auto deadline = clock::now() + o.timeout;
+    auto& stream = s->stream.next_layer();
     if (is_ip) {
-        auto [cec] = co_await tcp.async_connect(asio::ip::tcp::endpoint(literal, o.port), tuple_awaitable);
+        stream.expires_at(deadline);
+        auto [cec] = co_await stream.async_connect(tcp::endpoint(literal, o.port), tuple_awaitable);
         if (cec) co_return step_error(cec, "connect to", o.host);
     } else {
-        asio::ip::tcp::resolver resolver(ex);
-        auto [rec, endpoints] = co_await resolver.async_resolve(o.host, std::to_string(o.port), tuple_awaitable);
+        auto [rec, endpoints] =
+            co_await async_resolve_until(ex, o.host, std::to_string(o.port), deadline, tuple_awaitable);
         if (rec) co_return step_error(rec, "resolve", o.host);
-        auto [cec, ep] = co_await tcp.async_connect(endpoints, tuple_awaitable);
+        stream.expires_at(deadline);
+        auto [cec, ep] = co_await stream.async_connect(endpoints, tuple_awaitable);
         if (cec) co_return step_error(cec, "connect to", o.host);
     }
-    tcp.socket().set_option(asio::ip::tcp::no_delay(true), ec);
+    stream.socket().set_option(tcp::no_delay(true), ec);
 
-    tcp.expires_after(o.timeout);
+    stream.expires_at(deadline);
     auto [hec] = co_await s->stream.async_handshake(asio::ssl::stream_base::client, tuple_awaitable);
     if (hec && certificate_refused(error(hec))) {
         // OpenSSL's verdict on the chain. When the chain was fine, the host name check (our
@@ -72,7 +128,7 @@ asio::awaitable<result<std::shared_ptr<session>>> connect(asio::any_io_executor 
         co_return error(hec, "TLS handshake with " + o.host + ": server certificate refused: " + why);
     }
     if (hec) co_return step_error(hec, "TLS handshake with", o.host);
-    tcp.expires_never();
+    stream.expires_never();
     s->resumed = SSL_session_reused(ssl) == 1;
     s->created = s->last_used = clock::now();
     co_return s;

@@ -46,12 +46,15 @@ using tls_session = std::shared_ptr<void>;
 struct connect_options {
     std::string host;
     std::uint16_t port = 443;
-    std::chrono::milliseconds timeout{5000};  // TCP connect and TLS handshake, each
+    std::chrono::milliseconds timeout{5000};  // name resolution, TCP connect and TLS handshake, together
     tls_session resume;                       // offered to the server when set
 };
 
-// Opens a connection. Errors: asio/ssl error codes with `detail` saying which step failed; a
-// server certificate that fails verification says why (untrusted, expired, another host).
+// Opens a connection. Errors: asio/ssl error codes with `detail` saying which step failed
+// ("resolve HOST", "connect to HOST", "TLS handshake with HOST"), asio::error::timed_out when
+// the timeout ran out in that step; a server certificate that fails verification says why
+// (untrusted, expired, another host). `ex` must be a strand: the session's operations and
+// deadlines are serialised on it.
 asio::awaitable<result<std::shared_ptr<session>>> connect(asio::any_io_executor ex,
                                                           asio::ssl::context& tls,
                                                           connect_options options);
@@ -70,7 +73,8 @@ struct exchange_result {
     bool got_answer_bytes = false;
 };
 
-// Writes `req` and reads the answer (bodies up to body_limit), each within `timeout`.
+// Writes `req` and reads the answer (bodies up to body_limit), each within `timeout`
+// (asio::error::timed_out otherwise).
 asio::awaitable<exchange_result> exchange(session& s, request& req, std::chrono::milliseconds timeout,
                                           std::uint64_t body_limit);
 

@@ -380,3 +380,52 @@ TEST_CASE("client: after the server closed every idle session, calls reconnect w
     CHECK(st.connects == before.connects + 1);
     CHECK(st.sessions_open == 1);
 }
+
+TEST_CASE("client: a server that never answers the TLS handshake is timed_out within timeouts.connect",
+          "[client][timeout]") {
+    // A plain TCP listener that accepts and then says nothing: the connections it holds stay
+    // open to the end, so the client meets a real stall, not a reset.
+    asio::io_context listener_ioc;
+    asio::ip::tcp::acceptor acceptor(listener_ioc, {asio::ip::make_address("127.0.0.1"), 0});
+    const auto port = acceptor.local_endpoint().port();
+    std::vector<asio::ip::tcp::socket> accepted;
+    std::function<void()> accept_next = [&] {
+        acceptor.async_accept([&](boost::system::error_code ec, asio::ip::tcp::socket s) {
+            if (ec) return;
+            accepted.push_back(std::move(s));
+            accept_next();
+        });
+    };
+    accept_next();
+    std::thread listener([&] { listener_ioc.run(); });
+    struct stop_listener {
+        asio::io_context& ioc;
+        std::thread& t;
+        ~stop_listener() {
+            ioc.stop();
+            t.join();
+        }
+    } stop{listener_ioc, listener};
+
+    client_env env({.client = [port](wechatpay::client_config& c) {
+        c.endpoint.host = "127.0.0.1";
+        c.endpoint.port = port;
+        c.endpoint.backup_host = "";
+        c.timeouts.connect = 300ms;
+        c.retry.max_attempts = 2;
+    }});
+    const auto start = steady::now();
+    auto r = env.run(env.client().query_by_out_trade_no("C_STALLED_HANDSHAKE"), 5s);
+    const auto took = since(start);
+    REQUIRE_FALSE(r);
+    INFO(r.error().to_string());
+    CHECK(is_transport(r.error()));
+    CHECK(r.error().code == asio::error::timed_out);
+    CHECK(r.error().detail.find("TLS handshake") != std::string::npos);
+    CHECK(took >= 600ms);
+    CHECK(took < 300ms * 2 + 1500ms);
+    const auto st = env.client().stats();
+    CHECK(st.retries == 1);
+    CHECK(st.sessions_in_use == 0);
+    CHECK(st.sessions_open == 0);
+}
