@@ -73,17 +73,25 @@ std::string read_optional_input(const args& a, std::string_view option) {
     return path ? read_input(*path, option) : std::string();
 }
 
-private_key load_private_key(const std::string& path) {
-    return unwrap(private_key::from_file(path), named("private-key", path));
+namespace {
+
+// A key or certificate from a file, or from standard input for "-".
+template <class T>
+T load_pem(const std::string& path, std::string_view option) {
+    if (path != "-") return unwrap(T::from_file(path), named(option, path));
+    std::string pem = read_input(path, option);
+    auto loaded = T::from_pem(pem);
+    secure_wipe(pem);  // it may be a private key
+    return unwrap(std::move(loaded), named(option, path));
 }
 
-public_key load_public_key(const std::string& path) {
-    return unwrap(public_key::from_file(path), named("public-key", path));
-}
+}  // namespace
 
-certificate load_certificate(const std::string& path) {
-    return unwrap(certificate::from_file(path), named("certificate", path));
-}
+private_key load_private_key(const std::string& path) { return load_pem<private_key>(path, "private-key"); }
+
+public_key load_public_key(const std::string& path) { return load_pem<public_key>(path, "public-key"); }
+
+certificate load_certificate(const std::string& path) { return load_pem<certificate>(path, "certificate"); }
 
 apiv3_key load_apiv3_key(const args& a) {
     a.require_one_of(apiv3_key_option.name, apiv3_key_file_option.name);

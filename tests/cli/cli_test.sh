@@ -212,6 +212,12 @@ for cert in "$JAVA/wechat_pay_certificate.pem" "$GO/cert_D7CE59D1F522D701.pem"; 
         serial --certificate "$cert"
 done
 expect "serial: a key is not a certificate" 2 serial --certificate "$DOC_KEY"
+serial_stdin=$("$W" serial --certificate - <"$JAVA/wechat_pay_certificate.pem" 2>>"$T/stderr.log") || true
+check "serial: --certificate - reads the certificate from stdin" \
+    test "$serial_stdin" = "$(openssl_serial "$JAVA/wechat_pay_certificate.pem")"
+msg_sig=$(printf 'message' | "$W" sign --private-key "$DOC_KEY" --message-file - 2>>"$T/stderr.log") || true
+key_sig=$(printf 'message' >"$T/msg"; "$W" sign --private-key - --message-file "$T/msg" <"$DOC_KEY" 2>>"$T/stderr.log") || true
+check "sign: --private-key - reads the key from stdin" test -n "$key_sig" -a "$key_sig" = "$msg_sig"
 
 # ---- decrypt / encrypt: the Java SDK's AES-GCM vector ------------------------------------
 

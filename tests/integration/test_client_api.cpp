@@ -313,14 +313,57 @@ TEST_CASE("client: WeChat's errors are api_error with status, code and Request-I
         const wechatpay::trade_bill_request future{"2099-01-01", "ALL", false};
         check_api_error(env.run(c.trade_bill(future)), 400, "INVALID_REQUEST");
     }
-    SECTION("PARAM_ERROR for an unknown bill type") {
-        const wechatpay::trade_bill_request odd{today_cst(), "EVERYTHING", false};
-        auto r = env.run(c.trade_bill(odd));
-        // The client may refuse it itself; when it does not, WeChat's PARAM_ERROR comes back.
-        if (errc_of(r) != errc::invalid_argument) check_api_error(r, 400, "PARAM_ERROR");
+    SECTION("NO_STATEMENT_EXIST for a day without records") {
+        const wechatpay::trade_bill_request quiet{"2025-01-01", "ALL", false};
+        check_api_error(env.run(c.trade_bill(quiet)), 400, "NO_STATEMENT_EXIST");
+    }
+    SECTION("ORDER_CLOSED on a prepay of a closed order") {
+        const std::string no = env.new_order(100);
+        REQUIRE(outcome(env.run(c.close(no))) == "ok");
+        check_api_error(env.run(c.prepay_native(client_env::order(no, 100))), 400, "ORDER_CLOSED");
+    }
+    SECTION("APPID_MCHID_NOT_MATCH for an appid the merchant does not own") {
+        auto order = client_env::order(trade_no("A"));
+        order.appid = "wx0000000000000000";
+        check_api_error(env.run(c.prepay_native(order)), 400, "APPID_MCHID_NOT_MATCH");
+    }
+    SECTION("INVALID_REQUEST for a refund of an unpaid order") {
+        wechatpay::refund_request r;
+        r.out_trade_no = env.new_order(100);
+        r.out_refund_no = "R" + r.out_trade_no;
+        r.refund = 10;
+        r.total = 100;
+        check_api_error(env.run(c.refund(r)), 400, "INVALID_REQUEST");
+    }
+    SECTION("PARAM_ERROR from WeChat, through the raw request the client does not validate") {
+        auto r = env.run(c.request("GET", "/v3/bill/tradebill?bill_date=" + today_cst() + "&bill_type=EVERYTHING"));
+        REQUIRE(outcome(r) == "ok");  // a verified answer, whatever its status
+        CHECK(r->status == 400);
+        CHECK(r->body.find("PARAM_ERROR") != std::string::npos);
     }
     // A 4xx is never retried.
     CHECK(c.stats().retries == before);
+}
+
+TEST_CASE("client: a merchant WeChat does not know, or a wrong certificate serial, is refused", "[client][api-error]") {
+    SECTION("SIGN_ERROR: the request is signed under another serial") {
+        client_env env({.client = [](wechatpay::client_config& c) {
+            c.merchant_certificate.reset();
+            c.merchant_serial = "5F1C72E2A8931B72A2E13AF8DEE92471EB397115";
+        }});
+        auto r = env.run(env.client().query_by_out_trade_no("NO_SUCH_ORDER_4"));
+        REQUIRE(errc_of(r) == errc::api_error);
+        CHECK(r.error().http_status == 401);
+        CHECK(r.error().api_code == "SIGN_ERROR");
+        CHECK(env.client().stats().retries == 0);
+    }
+    SECTION("MCH_NOT_EXISTS: an mchid the simulator has no merchant for") {
+        client_env env({.client = [](wechatpay::client_config& c) { c.mchid = "1900009999"; }});
+        auto r = env.run(env.client().query_by_out_trade_no("NO_SUCH_ORDER_5"));
+        REQUIRE(errc_of(r) == errc::api_error);
+        CHECK(r.error().http_status == 400);
+        CHECK(r.error().api_code == "MCH_NOT_EXISTS");
+    }
 }
 
 // ---- answers that fail verification -------------------------------------------------------

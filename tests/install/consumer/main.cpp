@@ -1,4 +1,6 @@
-// Uses the installed package: loads a key, signs a request, checks the signature verifies.
+// Uses the installed package: loads a key, signs a request, checks the signature verifies;
+// and links the simulator library, whose config loader names a missing file.
+#include <wechatpay/sim/simulator.hpp>
 #include <wechatpay/wechatpay.hpp>
 
 #include <iostream>
@@ -12,6 +14,7 @@ int main(int argc, char** argv) {
     auto sig = wechatpay::base64_decode(req.signature).value();
     const auto message = wechatpay::request_message("GET", "/v3/certificates", req.timestamp, req.nonce, "");
     if (!key->public_part().verify_sha256(message, sig)) return 1;
+    if (wechatpay::sim::load_config("/nonexistent/sim.json")) return 1;
     std::cout << req.authorization.substr(0, 40) << "...\n";
     return 0;
 }
