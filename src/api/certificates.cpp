@@ -116,23 +116,32 @@ awaitable<result<void>> client::impl::join_download(std::shared_ptr<impl> self, 
     auto download = self->download_in_flight;
     if (!download) {
         const auto now = std::chrono::steady_clock::now();
-        if (on_demand) {
-            if (self->last_on_demand != std::chrono::steady_clock::time_point{} &&
-                now - self->last_on_demand < std::chrono::minutes(1))
+        if (on_demand && self->last_on_demand != std::chrono::steady_clock::time_point{}) {
+            // After a failed download, try again sooner, and say what went wrong meanwhile.
+            const auto& failed = self->last_download_error;
+            if (now - self->last_on_demand < (failed ? std::chrono::seconds(5) : std::chrono::seconds(60))) {
+                if (failed) co_return *failed;
                 co_return error(errc::unknown_serial, "platform certificates were downloaded less than a minute ago");
-            self->last_on_demand = now;
+            }
         }
+        if (on_demand) self->last_on_demand = now;
         download = self->download_in_flight = std::make_shared<certificate_download>(self->refresh_strand);
         asio::co_spawn(self->refresh_strand, run_download(self, download), asio::detached);
     }
-    co_await download->done.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (!download->outcome) co_await download->done.async_wait(asio::as_tuple(asio::use_awaitable));
     if (!download->outcome) co_return error(asio::error::operation_aborted, "cancelled waiting for certificates");
     co_return *download->outcome;
 }
 
 awaitable<void> client::impl::run_download(std::shared_ptr<impl> self, std::shared_ptr<certificate_download> download) {
-    auto r = co_await self->refresh_certificates();
-    download->outcome = r ? result<void>{} : result<void>(r.error());
+    // Whatever happens (a user logger may throw), the waiters are woken with an outcome.
+    try {
+        auto r = co_await self->refresh_certificates();
+        download->outcome = r ? result<void>{} : result<void>(r.error());
+    } catch (const std::exception& e) {
+        download->outcome = result<void>(error(errc::crypto_failure, std::string("certificate download: ") + e.what()));
+    }
+    self->last_download_error = download->outcome->has_value() ? std::nullopt : std::optional(download->outcome->error());
     self->download_in_flight.reset();
     download->done.cancel();
 }
@@ -164,6 +173,8 @@ awaitable<void> client::impl::refresh_loop(std::weak_ptr<impl> weak, std::shared
             auto self = weak.lock();
             if (!self) co_return;
             auto r = co_await join_download(self, false);
+            if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none)
+                co_return;  // ~client stopped us while downloading
             period = std::chrono::duration_cast<std::chrono::milliseconds>(self->cfg.certificate_refresh);
             if (!r) {
                 self->log(log_level::warning, "certificate refresh failed: " + r.error().to_string());

@@ -60,6 +60,7 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     struct certificate_download;
     std::shared_ptr<certificate_download> download_in_flight;
     std::chrono::steady_clock::time_point last_on_demand{};
+    std::optional<error> last_download_error;
 
     std::atomic<std::uint64_t> calls{0}, retries{0}, failovers{0}, refreshes{0};
     asio::strand<asio::any_io_executor> refresh_strand;

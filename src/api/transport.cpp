@@ -65,6 +65,7 @@ awaitable<result<void>> client::impl::verify_answer(const net::response& res) {
     // once a minute) and look again.
     if (!ok && ok.error().is(errc::unknown_serial) && cfg.downloads_certificates()) {
         auto refreshed = co_await fresh_certificates(true);
+        if (!refreshed && refreshed.error().code == asio::error::operation_aborted) co_return refreshed.error();
         // Look again even when refused: another call's download may have just brought it.
         ok = current_keys().verify(headers, body);
         if (!ok && !refreshed) log(log_level::warning, "certificate download: " + refreshed.error().to_string());

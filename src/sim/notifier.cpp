@@ -20,6 +20,7 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/json.hpp>
 
+#include <charconv>
 #include <chrono>
 
 namespace wechatpay::sim {
@@ -107,7 +108,11 @@ awaitable<std::string> post_once(asio::ssl::context& tls, url_parts u, std::stri
                                  std::vector<std::pair<std::string, std::string>> headers) {
     auto addr = loopback_address(u.host);
     if (!addr) co_return "notify_url host is not a loopback address";
-    const tcp::endpoint ep(*addr, static_cast<unsigned short>(std::stoi(u.port)));
+    unsigned short port = 0;
+    const auto [end, ec] = std::from_chars(u.port.data(), u.port.data() + u.port.size(), port);
+    if (ec != std::errc() || end != u.port.data() + u.port.size() || port == 0)
+        co_return "notify_url port is not a port number";
+    const tcp::endpoint ep(*addr, port);
     auto ex = co_await asio::this_coro::executor;
     const auto deadline = std::chrono::steady_clock::now() + 5s;
 

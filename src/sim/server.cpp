@@ -335,8 +335,10 @@ result<std::unique_ptr<simulator>> simulator::start(config cfg) {
     if (!ec) i->acceptor.listen(asio::socket_base::max_listen_connections, ec);
     if (ec) return error(ec, "listen: cannot listen on " + i->cfg.listen);
     i->local = i->acceptor.local_endpoint();
-    i->endpoints.set_base_url("https://" + std::string(endpoint->address().is_v6() ? "[::1]" : "127.0.0.1") + ":" +
-                              std::to_string(i->acceptor.local_endpoint().port()));
+    // Download URLs name the address the simulator listens on, as WeChat's name its own host.
+    const std::string host = i->local.address().to_string();
+    i->endpoints.set_base_url("https://" + (i->local.address().is_v6() ? "[" + host + "]" : host) + ":" +
+                              std::to_string(i->local.port()));
 
     impl& s = *i;
     asio::co_spawn(s.ioc, s.accept_loop(), asio::detached);

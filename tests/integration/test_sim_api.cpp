@@ -386,6 +386,11 @@ TEST_CASE("a repeated out_trade_no: same parameters give the same prepay, others
     changed["description"] = "another description";
     check_error(UNWRAP(merchant.signed_call("POST", prepay_path("jsapi"), json::serialize(changed))), 403,
                 "OUT_TRADE_NO_USED");
+
+    // Once paid, the same parameters no longer give a prepay: the order is done.
+    auto control = env.control();
+    pay_order(control, no);
+    check_error(UNWRAP(merchant.signed_call("POST", prepay_path("jsapi"), json::serialize(body))), 400, "ORDERPAID");
 }
 
 TEST_CASE("a repeated prepay with the same parameters in another key order is the same prepay", "[sim][prepay]") {

@@ -7,6 +7,7 @@
 #include <wechatpay/signer.hpp>
 
 #include "sim/api.hpp"
+#include "sim/bills.hpp"
 
 #include <boost/json.hpp>
 
@@ -90,5 +91,46 @@ TEST_CASE("sim: percent_decode decodes %XX in either case and refuses malformed 
     for (const char* bad : {"%", "%4", "AB%7", "%G0", "%0G", "AB%%7C"}) {
         INFO(bad);
         CHECK_FALSE(percent_decode(bad));
+    }
+}
+
+// wechatpay-php's sample trade bill (a fixture of the official SDK) and the simulator's share a
+// layout: a BOM, the same header row and summary header, back-tick-prefixed cells, CRLF lines.
+TEST_CASE("sim: trade bills have the layout of the official SDK's sample bill", "[sim][bills]") {
+    const std::string sample = read_vector("sdk-tests/wechatpay-php/bill.ALL.csv");
+    CHECK(wechatpay::sha1_hex(sample) == "9bb6cd819be348f17a9cbcedddc8eb62fefbd790");  // as recorded upstream
+
+    sim_api sim;
+    REQUIRE(sim.send("POST", "/v3/pay/transactions/native", native_prepay("layout0001", "250")).status == 200);
+    wechatpay::sim::store::change why{};
+    REQUIRE(sim.store.pay(std::string(mchid), "layout0001", "", "", now, why));
+    const auto ours = wechatpay::sim::trade_bill_csv(sim.store.orders_of(std::string(mchid)),
+                                                     sim.store.refunds_of(std::string(mchid)), "2025-11-27", "ALL");
+    CHECK(ours.rows == 1);
+
+    auto lines_of = [](std::string_view text) {
+        std::vector<std::string> out;
+        for (std::size_t end; (end = text.find("\r\n")) != std::string_view::npos; text.remove_prefix(end + 2))
+            out.emplace_back(text.substr(0, end));
+        CHECK(text.empty());  // the last line ends with CRLF too
+        return out;
+    };
+    auto cells_of = [](const std::string& row) {
+        std::size_t n = 1;
+        for (char c : row) n += c == ',';
+        return n;
+    };
+    const auto theirs = lines_of(sample), mine = lines_of(ours.text);
+    REQUIRE(theirs.size() >= 4);
+    REQUIRE(mine.size() == 4);  // header, one payment, summary header, summary
+    CHECK(mine[0] == theirs[0]);
+    CHECK(mine[2] == theirs[theirs.size() - 2]);
+    CHECK(cells_of(mine[1]) == cells_of(theirs[1]));
+    CHECK(cells_of(mine[3]) == cells_of(theirs.back()));
+    for (const auto* row : {&mine[1], &mine[3]}) {
+        INFO(*row);
+        std::size_t ticks = 0;
+        for (std::size_t i = 0; i < row->size(); ++i) ticks += (*row)[i] == '`' && (i == 0 || (*row)[i - 1] == ',');
+        CHECK(ticks == cells_of(*row));
     }
 }
