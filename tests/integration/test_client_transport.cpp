@@ -429,3 +429,18 @@ TEST_CASE("client: a server that never answers the TLS handshake is timed_out wi
     CHECK(st.sessions_in_use == 0);
     CHECK(st.sessions_open == 0);
 }
+
+TEST_CASE("client: destroyed during its first certificate download, it leaves nothing running",
+          "[client][certificates]") {
+    client_env env;  // for its simulator
+    env.faults(fault("delay", "/v3/certificates", {{"every", 1}, {"delay_ms", 300}}));
+    asio::io_context ioc;
+    {
+        auto c = UNWRAP(wechatpay::client::create(ioc.get_executor(), client_config_for(env.sim(), key_mode::download)));
+        ioc.run_for(100ms);  // the download the client starts with is under way
+    }
+    // The download ends, and with it every piece of work: no refresh timer stays armed.
+    ioc.run_for(5s);
+    CHECK(ioc.stopped());
+    CHECK(env.sim_requests("/v3/certificates") == 1);
+}
