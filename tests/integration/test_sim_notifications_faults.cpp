@@ -4,21 +4,29 @@
 
 #include <wechatpay/notification.hpp>
 
+// The simulator's internal PKI, for the https receivers' certificates. A relative path: this
+// target, unlike wechatpay_client_tests, does not have src/ among its include directories.
+#include "../../src/sim/pki.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
 using namespace wechatpay_test;
 using wechatpay::errc;
+namespace pki = wechatpay::sim;
 
 namespace {
 
@@ -27,9 +35,14 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using asio::ip::tcp;
 
-// A merchant's notification endpoint: plain HTTP on 127.0.0.1 (the simulator allows http for
-// loopback notify_urls), on its own thread. Records every request; answers `fail_status` (500
-// unless told) to the first `fail_first` of them and 204 afterwards.
+// A server certificate chain and its key, for an https receiver.
+struct tls_files {
+    std::filesystem::path chain, key;
+};
+
+// A merchant's notification endpoint on 127.0.0.1, on its own thread: plain HTTP (the simulator
+// allows http for loopback notify_urls), or HTTPS when given `tls`. Records every request;
+// answers `fail_status` (500 unless told) to the first `fail_first` of them and 204 afterwards.
 class notify_receiver {
 public:
     struct delivery {
@@ -39,8 +52,15 @@ public:
         std::chrono::steady_clock::time_point at;
     };
 
-    explicit notify_receiver(unsigned fail_first = 0, unsigned fail_status = 500)
+    explicit notify_receiver(const tls_files& tls) : notify_receiver(0, 500, tls) {}
+    explicit notify_receiver(unsigned fail_first = 0, unsigned fail_status = 500,
+                             const std::optional<tls_files>& tls = std::nullopt)
         : fail_first_(fail_first), fail_status_(fail_status) {
+        if (tls) {
+            tls_.emplace(asio::ssl::context::tls_server);
+            tls_->use_certificate_chain_file(tls->chain.string());
+            tls_->use_private_key_file(tls->key.string(), asio::ssl::context::pem);
+        }
         acceptor_.open(tcp::v4());
         acceptor_.bind({asio::ip::make_address("127.0.0.1"), 0});
         acceptor_.listen();
@@ -55,7 +75,7 @@ public:
     notify_receiver& operator=(const notify_receiver&) = delete;
 
     std::string url() const {
-        return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()) + "/wechatpay/notify";
+        return (tls_ ? "https" : "http") + std::string("://127.0.0.1:") + std::to_string(acceptor_.local_endpoint().port()) + "/wechatpay/notify";
     }
 
     // The deliveries so far, once there are at least `n` of them or `within` has passed.
@@ -63,6 +83,17 @@ public:
         std::unique_lock lock(mutex_);
         arrived_.wait_for(lock, within, [&] { return got_.size() >= n; });
         return got_;
+    }
+
+    // TLS handshakes that failed so far, once there are at least `n` or `within` has passed.
+    unsigned wait_for_failed_handshakes(unsigned n, std::chrono::milliseconds within = 5s) {
+        std::unique_lock lock(mutex_);
+        arrived_.wait_for(lock, within, [&] { return failed_handshakes_ >= n; });
+        return failed_handshakes_;
+    }
+    std::string last_handshake_error() {
+        std::lock_guard lock(mutex_);
+        return last_handshake_error_;
     }
 
 private:
@@ -75,11 +106,30 @@ private:
     }
 
     asio::awaitable<void> serve(tcp::socket socket) {
-        beast::tcp_stream stream(std::move(socket));
+        beast::tcp_stream tcp(std::move(socket));
+        tcp.expires_after(5s);
+        if (!tls_) co_return co_await exchange(tcp);
+        beast::ssl_stream<beast::tcp_stream> stream(std::move(tcp), *tls_);
+        auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::server, asio::as_tuple(asio::use_awaitable));
+        if (hec) {
+            std::lock_guard lock(mutex_);
+            ++failed_handshakes_;
+            last_handshake_error_ = hec.message();
+            arrived_.notify_all();
+            co_return;
+        }
+        co_await exchange(stream);
+        // A clean close_notify, so the simulator's own shutdown ends at once; bounded apart.
+        beast::get_lowest_layer(stream).expires_after(1s);
+        co_await stream.async_shutdown(asio::as_tuple(asio::use_awaitable));
+    }
+
+    template <class Stream>
+    asio::awaitable<void> exchange(Stream& stream) {
         beast::flat_buffer buffer;
         for (;;) {
             http::request<http::string_body> req;
-            stream.expires_after(5s);
+            beast::get_lowest_layer(stream).expires_after(5s);
             auto [rec, rn] = co_await http::async_read(stream, buffer, req, asio::as_tuple(asio::use_awaitable));
             if (rec) co_return;
             const unsigned status = record(req);
@@ -110,11 +160,14 @@ private:
     }
 
     unsigned fail_first_, fail_status_;
+    std::optional<asio::ssl::context> tls_;  // before ioc_: outlives the streams its frames hold
     asio::io_context ioc_;
     tcp::acceptor acceptor_{ioc_};
     std::mutex mutex_;
     std::condition_variable arrived_;
     std::vector<delivery> got_;
+    unsigned failed_handshakes_ = 0;
+    std::string last_handshake_error_;
     std::thread thread_;
 };
 
@@ -326,6 +379,114 @@ TEST_CASE("notify sign_with public_key: notifications name and are signed by the
     CHECK(UNWRAP(n.transaction()).out_trade_no == no);
     CHECK(errc_of(merchant_handler(certificate_only_verifier()).parse(got[0].headers, got[0].body)) ==
           errc::unknown_serial);
+}
+
+// ---- notifications over https ---------------------------------------------------------------
+
+namespace {
+
+// The CA notify_ca names, a stranger CA, and one server key: made once per binary. Both server
+// certificates name 127.0.0.1, so only the issuer decides. The CAs' names differ: a namesake of
+// the trusted CA is found by name and fails on its signature ("invalid padding"), not as an
+// unknown issuer.
+struct receiver_pki {
+    temp_dir dir;
+    pki::key_and_cert trusted_authority = authority("notify test CA");
+    pki::key_and_cert stranger_authority = authority("untrusted notify CA");
+    std::filesystem::path trusted_ca = dir.write("trusted-ca.pem", trusted_authority.cert_pem);
+    std::string key_pem = pki::generate_rsa_key();
+    std::filesystem::path key = dir.write("server.key", key_pem);
+    tls_files trusted = server("trusted", trusted_authority);
+    tls_files stranger = server("stranger", stranger_authority);
+
+    static const receiver_pki& get() {
+        static const receiver_pki p;
+        return p;
+    }
+
+private:
+    receiver_pki() = default;
+    static pki::key_and_cert authority(const std::string& name) {
+        auto k = pki::generate_rsa_key();
+        auto cert = pki::make_ca(k, name);
+        return {std::move(k), std::move(cert)};
+    }
+    tls_files server(const std::string& name, const pki::key_and_cert& ca) const {
+        return {dir.write(name + ".pem", pki::issue_certificate(key_pem, ca, "127.0.0.1", {"127.0.0.1", "localhost"},
+                                                               24h, -1h, true)),
+                key};
+    }
+};
+
+// A simulator that verifies https receivers against `ca` only.
+sim_env trusting(const std::filesystem::path& ca) {
+    return sim_env([ca](wechatpay::sim::config& c) { c.notify_ca = ca; });
+}
+
+}  // namespace
+
+TEST_CASE("an https receiver whose certificate chains to notify_ca gets the notification once",
+          "[sim][notifications][tls]") {
+    const auto& pki = receiver_pki::get();
+    notify_receiver receiver(pki.trusted);
+    auto env = trusting(pki.trusted_ca);
+    auto merchant = env.client();
+    auto control = env.control();
+    const std::string no = trade_no();
+    prepay(merchant, prepay_body(no, 100, "native", receiver.url()));
+    pay_order(control, no);
+
+    const auto got = receiver.wait_for(1);
+    REQUIRE(got.size() == 1);
+    CHECK(got[0].target == "/wechatpay/notify");
+    CHECK(got[0].answered == 204);
+    // TLS changes the transport only: the body verifies and decrypts as over http.
+    const auto n = UNWRAP(merchant_handler().parse(got[0].headers, got[0].body));
+    CHECK(n.event_type == "TRANSACTION.SUCCESS");
+    CHECK(UNWRAP(n.transaction()).out_trade_no == no);
+
+    REQUIRE(eventually([&] {
+        const auto log = notification_log(control);
+        return log.size() == 1 && log[0].at("delivered").as_bool();
+    }));
+    const auto log = notification_log(control);
+    CHECK(str_at(log[0], "/notify_url") == receiver.url());
+    CHECK(str_at(log[0], "/outcome") == "delivered");
+    CHECK(int_at(log[0], "/attempts") == 1);
+    CHECK(receiver.wait_for(2, 100ms).size() == 1);  // delivered: no resend
+    CHECK(receiver.wait_for_failed_handshakes(1, 0ms) == 0);
+}
+
+TEST_CASE("an https receiver whose certificate notify_ca does not trust gets nothing; the tries fail and retry",
+          "[sim][notifications][tls]") {
+    // The receiver's certificate is good for 127.0.0.1 but issued by a stranger CA: the
+    // simulator must refuse it at the handshake, before a single byte of the notification.
+    const auto& pki = receiver_pki::get();
+    notify_receiver receiver(pki.stranger);
+    auto env = trusting(pki.trusted_ca);
+    auto merchant = env.client();
+    auto control = env.control();
+    const std::string no = trade_no();
+    prepay(merchant, prepay_body(no, 100, "native", receiver.url()));
+    pay_order(control, no);
+
+    // Tries at 0, 15, 30 and 60 ms (WeChat's schedule times notify_time_scale 0.001).
+    const unsigned refused = receiver.wait_for_failed_handshakes(3, 2s);
+    INFO("receiver's last handshake error: " << receiver.last_handshake_error());
+    CHECK(refused >= 3);
+    REQUIRE(eventually([&] {
+        const auto log = notification_log(control);
+        return log.size() == 1 && int_at(log[0], "/attempts") >= 3;
+    }, 2s));
+    const auto log = notification_log(control);
+    INFO(json::serialize(log));
+    CHECK_FALSE(log[0].at("delivered").as_bool());
+    CHECK(str_at(log[0], "/outcome").find("certificate") != std::string::npos);
+    auto stats = UNWRAP(control.unsigned_call("GET", "/sim/stats")).json();
+    CHECK(int_at(stats, "/notifications/sent") == 0);
+    CHECK(int_at(stats, "/notifications/failed") >= 3);
+    CHECK(int_at(stats, "/notifications/retried") >= 2);
+    CHECK(receiver.wait_for(1, 0ms).empty());  // not one request got through
 }
 
 // ---- faults ------------------------------------------------------------------------------
