@@ -152,7 +152,12 @@ awaitable<std::string> post_once(asio::ssl::context& tls, url_parts u, std::stri
     auto [ce] = co_await stream.next_layer().async_connect(ep, tuple_awaitable);
     if (ce) co_return "connect: " + ce.message();
     auto [he] = co_await stream.async_handshake(asio::ssl::stream_base::client, tuple_awaitable);
-    if (he) co_return "TLS: " + he.message();
+    if (he) {
+        // OpenSSL's verdict on the receiver's certificate says more than the handshake's error.
+        if (const long v = SSL_get_verify_result(stream.native_handle()); v != X509_V_OK)
+            co_return std::string("TLS: receiver certificate refused: ") + X509_verify_cert_error_string(v);
+        co_return "TLS: " + he.message();
+    }
     auto outcome = co_await exchange(stream);
     // The outcome is decided: the close is courtesy, bounded apart.
     stream.next_layer().expires_after(1s);
