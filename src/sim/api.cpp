@@ -40,16 +40,6 @@ constexpr std::string_view by_trade_no = "/v3/pay/transactions/out-trade-no/";
 constexpr std::string_view by_transaction_id = "/v3/pay/transactions/id/";
 constexpr std::string_view refund_by_no = "/v3/refund/domestic/refunds/";
 
-// The {id} of PREFIX{id}SUFFIX: exactly one non-empty path segment.
-std::optional<std::string_view> path_param(std::string_view path, std::string_view prefix,
-                                           std::string_view suffix = {}) {
-    if (path.size() <= prefix.size() + suffix.size() || !path.starts_with(prefix) || !path.ends_with(suffix))
-        return std::nullopt;
-    const auto id = path.substr(prefix.size(), path.size() - prefix.size() - suffix.size());
-    if (id.find('/') != std::string_view::npos) return std::nullopt;
-    return id;
-}
-
 std::string query_param(std::string_view query, std::string_view name) {
     while (!query.empty()) {
         const auto amp = query.find('&');
@@ -236,6 +226,14 @@ std::string refund_notification_resource(const refund_record& r) {
                                            {"payer_refund", r.refund}}}};
     if (r.status == "SUCCESS") f["success_time"] = rfc3339_cst(r.succeeded);
     return json::serialize(f);
+}
+
+std::optional<std::string_view> path_param(std::string_view path, std::string_view prefix, std::string_view suffix) {
+    if (path.size() <= prefix.size() + suffix.size() || !path.starts_with(prefix) || !path.ends_with(suffix))
+        return std::nullopt;
+    const auto id = path.substr(prefix.size(), path.size() - prefix.size() - suffix.size());
+    if (id.find('/') != std::string_view::npos) return std::nullopt;
+    return id;
 }
 
 std::optional<std::string> percent_decode(std::string_view segment) {

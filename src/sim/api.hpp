@@ -32,6 +32,10 @@ std::string transaction_resource(const order& o);
 std::string refund_resource(const refund_record& r);
 std::string refund_notification_resource(const refund_record& r);  // REFUND.* events
 
+// The {id} of PREFIX{id}SUFFIX: exactly one non-empty path segment, still percent-encoded.
+std::optional<std::string_view> path_param(std::string_view path, std::string_view prefix,
+                                           std::string_view suffix = {});
+
 // A path segment percent-decoded (RFC 3986: %XX, either case of hex digit; '+' stays '+').
 // nullopt when a '%' is not followed by two hex digits.
 std::optional<std::string> percent_decode(std::string_view segment);

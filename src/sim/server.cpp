@@ -179,11 +179,10 @@ struct simulator::impl {
         auto fail = [&](unsigned status, const std::string& message) {
             return reply(status, json::serialize(json::object{{"error", message}}));
         };
-        constexpr std::string_view orders_prefix = "/sim/orders/";
-        if (post && path.starts_with(orders_prefix) && path.ends_with("/pay") &&
-            path.size() > orders_prefix.size() + 4) {
+        const auto paid_no = post ? path_param(path, "/sim/orders/", "/pay") : std::nullopt;
+        if (paid_no) {
             // The order number arrives percent-encoded, as in the API's paths.
-            const auto decoded = percent_decode(path.substr(orders_prefix.size(), path.size() - orders_prefix.size() - 4));
+            const auto decoded = percent_decode(*paid_no);
             if (!decoded) return fail(400, "order number is not valid percent-encoding");
             const std::string& no = *decoded;
             std::string mchid, openid, bank;
