@@ -22,6 +22,18 @@ asio::awaitable<wechatpay::error> query_error(wechatpay::client& c, std::string 
     co_return r ? wechatpay::error() : r.error();
 }
 
+// `n` queries at once; returns how many failed. Each must end within `deadline`.
+int concurrent_query_failures(client_env& env, const std::string& out_trade_no, std::size_t n,
+                              std::chrono::milliseconds deadline = 30s) {
+    std::vector<std::future<wechatpay::error>> calls;
+    for (std::size_t i = 0; i < n; ++i)
+        calls.push_back(asio::co_spawn(env.ioc(), query_error(env.client(), out_trade_no), asio::use_future));
+    int failures = 0;
+    for (auto& f : calls)
+        if (client_env::wait(f, deadline).code) ++failures;
+    return failures;
+}
+
 std::chrono::milliseconds since(steady::time_point start) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - start);
 }
@@ -183,12 +195,7 @@ TEST_CASE("client: 1000 concurrent calls share a bounded pool", "[client][pool]"
     client_env env({.client = [](wechatpay::client_config& c) { c.pool.max_sessions = pool_size; },
                     .io_threads = 4});
     const std::string no = env.new_order();
-    std::vector<std::future<wechatpay::error>> calls;
-    for (int i = 0; i < 1000; ++i) calls.push_back(asio::co_spawn(env.ioc(), query_error(env.client(), no), asio::use_future));
-    int failures = 0;
-    for (auto& f : calls)
-        if (client_env::wait(f, 30s).code) ++failures;
-    CHECK(failures == 0);
+    CHECK(concurrent_query_failures(env, no, 1000) == 0);
     const auto st = env.client().stats();
     CHECK(st.connects <= pool_size);
     CHECK(st.sessions_open <= pool_size);
@@ -280,12 +287,7 @@ TEST_CASE("client: calls that meet a rotated certificate together share one down
     auto control = env.control();
     REQUIRE(UNWRAP(control.unsigned_call("POST", "/sim/certificates/rotate")).status == 200);
 
-    std::vector<std::future<wechatpay::error>> calls;
-    for (int i = 0; i < 200; ++i) calls.push_back(asio::co_spawn(env.ioc(), query_error(env.client(), no), asio::use_future));
-    int failures = 0;
-    for (auto& f : calls)
-        if (client_env::wait(f, 30s).code) ++failures;
-    CHECK(failures == 0);
+    CHECK(concurrent_query_failures(env, no, 200) == 0);
     CHECK(env.sim_requests("/v3/certificates") == 2);  // one more, for all 200
 
     // Within a minute of it, an unknown serial prompts no download: answers with forged serials
@@ -364,10 +366,7 @@ TEST_CASE("client: after the server closed every idle session, calls reconnect w
     const std::string no = env.new_order();
     // Eight slow calls at once open the whole pool.
     env.faults(fault("delay", query_endpoint, {{"times", 8}, {"delay_ms", 100}}));
-    std::vector<std::future<wechatpay::error>> calls;
-    for (std::size_t i = 0; i < pool_size; ++i)
-        calls.push_back(asio::co_spawn(env.ioc(), query_error(env.client(), no), asio::use_future));
-    for (auto& f : calls) CHECK(client_env::wait(f, 10s).code == wechatpay::error().code);
+    CHECK(concurrent_query_failures(env, no, pool_size, 10s) == 0);
     REQUIRE(env.client().stats().sessions_idle == pool_size);
 
     std::this_thread::sleep_for(700ms);  // the simulator closes all eight, as a restart would

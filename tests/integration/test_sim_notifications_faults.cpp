@@ -171,6 +171,17 @@ private:
     std::thread thread_;
 };
 
+// A NATIVE order naming `receiver` as its notify_url, prepaid and paid through the control API:
+// the simulator now notifies the receiver. Returns the order's out_trade_no.
+std::string paid_order_notifying(sim_env& env, const notify_receiver& receiver) {
+    auto merchant = env.client();
+    auto control = env.control();
+    const std::string no = trade_no();
+    prepay(merchant, prepay_body(no, 100, "native", receiver.url()));
+    pay_order(control, no);
+    return no;
+}
+
 wechatpay::notification_handler merchant_handler(wechatpay::verifier v = full_verifier()) {
     return wechatpay::notification_handler(std::move(v), shared_keys::get().apiv3);
 }
@@ -278,11 +289,8 @@ TEST_CASE("a refund POSTs REFUND.SUCCESS with the refund, to the refund's or els
 TEST_CASE("a receiver that answers 500 twice gets the notification on the third attempt", "[sim][notifications]") {
     notify_receiver receiver(2);
     sim_env env;
-    auto merchant = env.client();
     auto control = env.control();
-    const std::string no = trade_no();
-    prepay(merchant, prepay_body(no, 100, "native", receiver.url()));
-    pay_order(control, no);
+    paid_order_notifying(env, receiver);
 
     const auto got = receiver.wait_for(3);
     REQUIRE(got.size() == 3);
@@ -317,10 +325,7 @@ TEST_CASE("each try is signed afresh: a new timestamp, nonce and signature over 
     notify_receiver receiver(2);
     // 15 s scaled to 750 ms: the third try comes 1.5 s after the first, so in a later second.
     sim_env env([](wechatpay::sim::config& c) { c.notify_time_scale = 0.05; });
-    auto merchant = env.client();
-    const std::string no = trade_no();
-    prepay(merchant, prepay_body(no, 100, "native", receiver.url()));
-    REQUIRE(env.sim().pay(env.keys().setup.mchid, no));
+    paid_order_notifying(env, receiver);
 
     const auto got = receiver.wait_for(3, 10s);
     REQUIRE(got.size() == 3);
@@ -344,11 +349,8 @@ TEST_CASE("only 200 and 204 deliver: a receiver's 202 is a failure, and the noti
     // WeChat takes 200 or 204 as success (reference §7); 202 means "accepted, not yet handled".
     notify_receiver receiver(1, 202);
     sim_env env;
-    auto merchant = env.client();
     auto control = env.control();
-    const std::string no = trade_no();
-    prepay(merchant, prepay_body(no, 100, "native", receiver.url()));
-    pay_order(control, no);
+    paid_order_notifying(env, receiver);
 
     const auto got = receiver.wait_for(2);
     REQUIRE(got.size() == 2);
@@ -368,10 +370,7 @@ TEST_CASE("notify sign_with public_key: notifications name and are signed by the
           "[sim][notifications]") {
     notify_receiver receiver;
     sim_env env([](wechatpay::sim::config& c) { c.notify_sign_with_public_key = true; });
-    auto merchant = env.client();
-    const std::string no = trade_no();
-    prepay(merchant, prepay_body(no, 100, "native", receiver.url()));
-    REQUIRE(env.sim().pay(env.keys().setup.mchid, no));
+    const std::string no = paid_order_notifying(env, receiver);
     const auto got = receiver.wait_for(1);
     REQUIRE(got.size() == 1);
     CHECK(got[0].headers.serial == env.keys().setup.public_key_id);
@@ -430,11 +429,8 @@ TEST_CASE("an https receiver whose certificate chains to notify_ca gets the noti
     const auto& pki = receiver_pki::get();
     notify_receiver receiver(pki.trusted);
     auto env = trusting(pki.trusted_ca);
-    auto merchant = env.client();
     auto control = env.control();
-    const std::string no = trade_no();
-    prepay(merchant, prepay_body(no, 100, "native", receiver.url()));
-    pay_order(control, no);
+    const std::string no = paid_order_notifying(env, receiver);
 
     const auto got = receiver.wait_for(1);
     REQUIRE(got.size() == 1);
@@ -464,11 +460,8 @@ TEST_CASE("an https receiver whose certificate notify_ca does not trust gets not
     const auto& pki = receiver_pki::get();
     notify_receiver receiver(pki.stranger);
     auto env = trusting(pki.trusted_ca);
-    auto merchant = env.client();
     auto control = env.control();
-    const std::string no = trade_no();
-    prepay(merchant, prepay_body(no, 100, "native", receiver.url()));
-    pay_order(control, no);
+    const std::string no = paid_order_notifying(env, receiver);
 
     // Tries at 0, 15, 30 and 60 ms (WeChat's schedule times notify_time_scale 0.001).
     const unsigned refused = receiver.wait_for_failed_handshakes(3, 2s);
