@@ -39,7 +39,11 @@ args args::parse(const command& cmd, std::span<const std::string_view> argv) {
             usage_error(std::string(cmd.name) + ": unknown option --" + std::string(name) +
                         see_help(cmd));
         std::string_view value;
-        if (eq != std::string_view::npos) {
+        if (opt->value.empty()) {
+            // A flag: present or not.
+            if (eq != std::string_view::npos)
+                usage_error(std::string(cmd.name) + ": option --" + std::string(name) + " takes no value");
+        } else if (eq != std::string_view::npos) {
             value = arg.substr(eq + 1);
         } else if (i + 1 < argv.size() && !argv[i + 1].starts_with("--")) {
             // A following "--x" is taken as a forgotten value; "--name=--x" still passes one.
@@ -137,7 +141,7 @@ std::string help_text(const command& cmd) {
     for (const option& opt : cmd.options) {
         std::string help(opt.help);
         if (opt.repeatable) help += " (repeatable)";
-        row("--" + std::string(opt.name) + " " + std::string(opt.value), help);
+        row("--" + std::string(opt.name) + (opt.value.empty() ? "" : " ") + std::string(opt.value), help);
     }
     row("--help", "show this help");
     return out;

@@ -11,10 +11,11 @@
 
 namespace wechatpay::cli {
 
-// Every option takes a value ("--name VALUE" or "--name=VALUE"); --help is implicit.
+// An option takes a value ("--name VALUE" or "--name=VALUE"), or is a flag ("--name") when its
+// placeholder is empty; --help is implicit.
 struct option {
     std::string_view name;   // without the leading "--"
-    std::string_view value;  // placeholder shown in help: FILE, ID, B64…
+    std::string_view value;  // placeholder shown in help: FILE, ID, B64…; empty: a flag
     std::string_view help;
     bool required = false;
     bool repeatable = false;

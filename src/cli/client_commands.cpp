@@ -51,7 +51,7 @@ constexpr std::array request_options{
 
 int run_request(const args& a) {
     const std::string method = a.positionals()[0], target = a.positionals()[1];
-    const std::string body = read_optional_input(a, "body-file");
+    const std::string body = read_optional_input(a, "body-file", body_file_limit);
     auto answer = run_client<api_response>(a.get("config"), [&](client& c) { return c.request(method, target, body); });
     const api_response res = unwrap(std::move(answer));
     std::cerr << "HTTP " << res.status << (res.verified ? " (signature verified)" : " (file download: not signed)")

@@ -14,18 +14,6 @@
 namespace wechatpay::cli {
 namespace {
 
-std::string named(std::string_view option, const std::string& path) {
-    return "--" + std::string(option) + " " + path;
-}
-
-// Reads to the end; false with errno set on a read error (EISDIR for a directory, …).
-bool read_all(std::FILE* f, std::string& out) {
-    char buf[16 * 1024];
-    std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
-    return std::ferror(f) == 0;
-}
-
 void write_stdout(std::string_view text) {
     if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size())
         throw cli_error(exit_usage, std::string("cannot write output: ") + std::strerror(errno));
@@ -47,8 +35,11 @@ void unwrap(const result<void>& r, std::string_view context) {
     if (!r) fail(r.error(), context);
 }
 
-std::string read_input(const std::string& path, std::string_view option) {
-    std::string out;
+std::string named(std::string_view option, std::string_view value) {
+    return "--" + std::string(option) + " " + wechatpay::excerpt(value, 256);
+}
+
+std::string read_input(const std::string& path, std::string_view option, file_limit limit) {
     if (path == "-") {
         // stdin can be read only once; a second "-" would silently read nothing.
         static bool stdin_taken = false;
@@ -56,21 +47,31 @@ std::string read_input(const std::string& path, std::string_view option) {
             usage_error("--" + std::string(option) + " -: standard input is already used by "
                         "another option");
         stdin_taken = true;
-        if (!read_all(stdin, out))
-            usage_error(named(option, path) + ": cannot read standard input: " +
-                        std::strerror(errno));
-        return out;
+        auto text = read_descriptor(0, limit);
+        if (!text) usage_error(named(option, path) + ": standard input: " + text.error().detail);
+        return std::move(*text);
     }
-    const std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"),
-                                                            &std::fclose);
-    if (!f || !read_all(f.get(), out))
-        usage_error(named(option, path) + ": cannot read: " + std::strerror(errno));
-    return out;
+    auto text = read_file(path, limit);
+    // The detail names the file (quoted) and says why: "\"/dev/zero\": larger than …".
+    if (!text) usage_error("--" + std::string(option) + " " + text.error().detail);
+    return std::move(*text);
 }
 
-std::string read_optional_input(const args& a, std::string_view option) {
+std::string read_optional_input(const args& a, std::string_view option, file_limit limit) {
     const auto path = a.find(option);
-    return path ? read_input(*path, option) : std::string();
+    return path ? read_input(*path, option, limit) : std::string();
+}
+
+std::int64_t parse_integer(std::string_view text, std::string_view option, std::int64_t min, std::int64_t max) {
+    std::int64_t value = 0;
+    const char* end = text.data() + text.size();
+    const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+    // from_chars takes a leading '-' but no '+' or space: a digit first keeps "-0" out too.
+    if (text.empty() || text.front() < '0' || text.front() > '9' || ec != std::errc{} || ptr != end ||
+        value < min || value > max)
+        usage_error("--" + std::string(option) + ": must be a whole number from " + std::to_string(min) + " to " +
+                    std::to_string(max));
+    return value;
 }
 
 namespace {
@@ -78,8 +79,7 @@ namespace {
 // A key or certificate from a file, or from standard input for "-".
 template <class T>
 T load_pem(const std::string& path, std::string_view option) {
-    if (path != "-") return unwrap(T::from_file(path), named(option, path));
-    std::string pem = read_input(path, option);
+    std::string pem = read_input(path, option, pem_file_limit);
     auto loaded = T::from_pem(pem);
     secure_wipe(pem);  // it may be a private key
     return unwrap(std::move(loaded), named(option, path));
@@ -99,7 +99,7 @@ apiv3_key load_apiv3_key(const args& a) {
         return unwrap(apiv3_key::from(*key), "--apiv3-key");
 
     const std::string& path = a.get(apiv3_key_file_option.name);
-    std::string text = read_input(path, apiv3_key_file_option.name);
+    std::string text = read_input(path, apiv3_key_file_option.name, apiv3_key_file_limit);
     // Editors and `echo` end the file with a newline that is not part of the key.
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
     auto key = apiv3_key::from(text);
@@ -123,12 +123,7 @@ verifier load_verifier(const args& a) {
 }
 
 std::int64_t parse_unix_time(const std::string& text, std::string_view option) {
-    std::int64_t value = 0;
-    const char* end = text.data() + text.size();
-    const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-    if (text.empty() || text.front() == '-' || ec != std::errc{} || ptr != end)
-        usage_error("--" + std::string(option) + " must be Unix time in decimal seconds");
-    return value;
+    return parse_integer(text, option, 0, 253402300799);  // 9999-12-31T23:59:59Z
 }
 
 std::int64_t now_from(const args& a) {

@@ -4,6 +4,8 @@
 
 #include "args.hpp"
 
+#include "core/files.hpp"
+
 #include <wechatpay/crypto.hpp>
 #include <wechatpay/error.hpp>
 #include <wechatpay/keys.hpp>
@@ -45,10 +47,24 @@ T unwrap(result<T> r, std::string_view context = {}) {
 void unwrap(const result<void>& r, std::string_view context = {});
 
 // The bytes of a file, or of standard input for "-" (once per run: two inputs cannot both
-// come from stdin). `option` names the input in errors.
-std::string read_input(const std::string& path, std::string_view option);
+// come from stdin), read up to `limit` (a usage error saying which limit beyond it). `option`
+// names the input in errors.
+std::string read_input(const std::string& path, std::string_view option, file_limit limit);
 // The input named by the option; empty when the option is absent.
-std::string read_optional_input(const args& a, std::string_view option);
+std::string read_optional_input(const args& a, std::string_view option, file_limit limit);
+
+// What the CLI's other inputs can hold. A body: the client's limit on an answer's body.
+inline constexpr file_limit body_file_limit{4 * 1024 * 1024, "a request, answer or notification body"};
+inline constexpr file_limit headers_file_limit{64 * 1024, "a headers file"};
+// A signed message: a body and its request line, timestamp and nonce.
+inline constexpr file_limit message_file_limit{4 * 1024 * 1024 + 64 * 1024, "a message to sign"};
+
+// "--OPTION VALUE" as errors show it: the value quoted, cut after 256 bytes.
+std::string named(std::string_view option, std::string_view value);
+
+// A whole decimal integer in [min, max]; otherwise a usage error naming the option and the range
+// ("--max-seconds: must be a whole number from 1 to 31536000"). No sign, spaces or suffixes.
+std::int64_t parse_integer(std::string_view text, std::string_view option, std::int64_t min, std::int64_t max);
 
 private_key load_private_key(const std::string& path);
 public_key load_public_key(const std::string& path);
@@ -58,7 +74,7 @@ apiv3_key load_apiv3_key(const args& a);
 // WeChat Pay's keys from --certificate… and/or --public-key with --public-key-id.
 verifier load_verifier(const args& a);
 
-// Decimal Unix seconds.
+// Decimal Unix seconds, up to the year 9999.
 std::int64_t parse_unix_time(const std::string& text, std::string_view option);
 // --now, else the system clock.
 std::int64_t now_from(const args& a);

@@ -18,7 +18,7 @@ constexpr option plaintext_file_option{"plaintext-file", "FILE",
 // The plaintext to encrypt: --plaintext-file, else standard input.
 std::string read_plaintext(const args& a) {
     return read_input(a.find(plaintext_file_option.name).value_or("-"),
-                      plaintext_file_option.name);
+                      plaintext_file_option.name, body_file_limit);
 }
 
 // ---- decrypt / encrypt ------------------------------------------------------------------

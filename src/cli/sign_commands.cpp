@@ -50,14 +50,14 @@ int run_sign(const args& a) {
     if (const auto path = a.find("message-file")) {
         for (const auto* name : request_options) a.forbid(name, "does not go with --message-file");
         const auto key = load_private_key(a.get(private_key_option.name));
-        const std::string message = read_input(*path, "message-file");
+        const std::string message = read_input(*path, "message-file", message_file_limit);
         print_line(base64_encode(unwrap(key.sign_sha256(message))));
         return exit_ok;
     }
     const std::string& method = a.get("method");
     const std::string& url = a.get("url");
     const signer s = make_signer(a, a.get("mchid"), a.get("serial"));
-    const std::string body = read_optional_input(a, "body-file");
+    const std::string body = read_optional_input(a, "body-file", body_file_limit);
     print_line(unwrap(s.sign_request(method, url, body)).authorization);
     return exit_ok;
 }

@@ -18,27 +18,29 @@ constexpr std::array sim_options{
     option{"generate", "DIR",
            "generate a merchant, a platform certificate and a public key into DIR, and serve "
            "with DIR/simulator.json"},
-    option{"max-seconds", "N", "stop after N seconds (default: until SIGINT or SIGTERM)"},
+    option{"force", "", "with --generate: replace files already in DIR (default: refuse, exit 2)"},
+    option{"max-seconds", "N", "stop after N seconds, 1 to 31536000 (default: until SIGINT or SIGTERM)"},
 };
 
 int run_sim(const args& a) {
     a.require_one_of("config", "generate");
-    double max_seconds = 0;
-    if (auto s = a.find("max-seconds")) {
-        try {
-            max_seconds = std::stod(*s);
-        } catch (const std::exception&) {
-            usage_error("--max-seconds: not a number");
-        }
-    }
+    if (a.has("force") && !a.has("generate")) usage_error("sim: --force goes with --generate");
+    const bool force = a.has("force");
+    // At most a year: a larger value would overflow nothing, but it is a typo.
+    const std::int64_t max_seconds =
+        a.has("max-seconds") ? parse_integer(a.get("max-seconds"), "max-seconds", 1, 31536000) : 0;
     sim::config cfg;
     if (auto dir = a.find("generate")) {
-        auto setup = unwrap(sim::generate_test_setup(*dir), "--generate");
+        auto generated = sim::generate_test_setup(*dir, force);
+        if (!generated && generated.error().is(errc::file_unreadable) && !force &&
+            generated.error().detail.ends_with(" exists: not overwritten"))
+            usage_error("--generate: " + generated.error().detail + " (give --force to replace it)");
+        auto setup = unwrap(std::move(generated), "--generate");
         std::cerr << "wechatpay: generated mchid " << setup.mchid << ", appid " << setup.appid
-                  << ", public key id " << setup.public_key_id << " into " << *dir << "\n";
+                  << ", public key id " << setup.public_key_id << " into " << wechatpay::excerpt(*dir, 256) << "\n";
         cfg = std::move(setup.sim);
     } else {
-        cfg = unwrap(sim::load_config(a.get("config")));
+        cfg = unwrap(sim::load_config(a.get("config")), "--config");
     }
 
     // Block the stop signals before any thread starts, so that only sigtimedwait sees them.
@@ -53,8 +55,7 @@ int run_sim(const args& a) {
     std::fflush(stdout);
 
     if (max_seconds > 0) {
-        timespec limit{static_cast<std::time_t>(max_seconds),
-                       static_cast<long>((max_seconds - static_cast<double>(static_cast<std::time_t>(max_seconds))) * 1e9)};
+        const timespec limit{static_cast<std::time_t>(max_seconds), 0};
         sigtimedwait(&stop_signals, nullptr, &limit);
     } else {
         int sig = 0;
@@ -69,7 +70,7 @@ int run_sim(const args& a) {
 const command sim_command{
     "sim",
     "run the WeChat Pay API v3 simulator (HTTPS on loopback)",
-    "sim (--config FILE | --generate DIR) [--max-seconds N]",
+    "sim (--config FILE | --generate DIR [--force]) [--max-seconds N]",
     "Serves WeChat Pay API v3 on a loopback address: verifies signed requests, signs its\n"
     "answers, keeps orders and refunds, serves bills, sends notifications and injects faults\n"
     "on demand (POST /sim/faults). Prints one JSON line on start:\n"

@@ -29,7 +29,7 @@ int run_verify(const args& a) {
                                     a.get("serial"), {}, {}};
     const std::int64_t now = now_from(a);
     const verifier v = load_verifier(a);
-    const std::string body = read_optional_input(a, "body-file");
+    const std::string body = read_optional_input(a, "body-file", body_file_limit);
     unwrap(v.verify_at(headers, body, now));
     print_line("verified");
     return exit_ok;
@@ -54,8 +54,8 @@ int run_notify(const args& a) {
     const apiv3_key key = load_apiv3_key(a);
     const notification_handler handler(load_verifier(a), key);
     const auto headers =
-        signature_headers::parse(read_input(a.get("headers-file"), "headers-file"));
-    const std::string body = read_input(a.get("body-file"), "body-file");
+        signature_headers::parse(read_input(a.get("headers-file"), "headers-file", headers_file_limit));
+    const std::string body = read_input(a.get("body-file"), "body-file", body_file_limit);
     print_line(unwrap(handler.parse_at(headers, body, now)).resource);
     return exit_ok;
 }

@@ -1,12 +1,15 @@
 #include <wechatpay/config.hpp>
 
+#include "core/config_text.hpp"
 #include "core/files.hpp"
+#include "core/json_strict.hpp"
 
 #include <boost/json.hpp>
 
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cmath>
 #include <cstdlib>
 #include <limits>
 #include <sstream>
@@ -56,9 +59,9 @@ bool has_control_character(std::string_view s) {
 
 // The error of loading `field` from `file`: names both, never the content.
 error file_error(std::string_view field, const fs::path& file, const error& e) {
-    if (e.is(errc::file_unreadable))
-        return error(e.code, std::string(field) + ": file cannot be read: " + file.string());
-    return error(e.code, std::string(field) + ": " + file.string() + ": " + e.detail);
+    // A file_unreadable detail names the file already (quoted) and says why.
+    if (e.is(errc::file_unreadable)) return error(e.code, std::string(field) + ": file cannot be read: " + e.detail);
+    return error(e.code, std::string(field) + ": " + wechatpay::excerpt(file.string(), 256) + ": " + e.detail);
 }
 
 template <class T>
@@ -81,6 +84,9 @@ result<apiv3_key> load_apiv3_key(std::string_view field, std::string_view text) 
 // first error wins; later reads do nothing.
 class settings_reader {
 public:
+    // Every duration of the file: ~24.8 days at most, far from any chrono overflow.
+    static constexpr std::int64_t max_duration = 2147483647;
+
     settings_reader(const json::object& obj, std::string prefix, std::optional<error>& failure)
         : obj_(obj), prefix_(std::move(prefix)), failure_(failure) {}
 
@@ -103,19 +109,23 @@ public:
             return fail(key, "must be an array of file names");
         for (const auto& x : *arr) out.emplace_back(std::string(x.get_string()));
     }
+    // An integer in [min, max]: 2.5 and "2" are not integers; 1e12 or -1 are out of range
+    // (an exponent form with a whole value in range, 1e3, is the integer it means).
     template <class Int>
-    void integer(std::string_view key, Int& out) const {
+    void integer(std::string_view key, Int& out, std::int64_t min, std::int64_t max) const {
         auto* v = find(key);
         if (!v) return;
-        constexpr auto max = static_cast<std::uint64_t>(std::numeric_limits<Int>::max());
-        if (auto* i = v->if_int64(); i && *i >= 0 && static_cast<std::uint64_t>(*i) <= max)
-            out = static_cast<Int>(*i);
-        else if (auto* u = v->if_uint64(); u && *u <= max)
-            out = static_cast<Int>(*u);
-        else if (max < std::numeric_limits<std::uint32_t>::max())
-            fail(key, "must be an integer from 0 to " + std::to_string(max));
-        else
-            fail(key, "must be a non-negative integer");
+        const std::string range = "from " + std::to_string(min) + " to " + std::to_string(max);
+        bool in_range = false;
+        std::int64_t n = 0;
+        if (auto* i = v->if_int64()) n = *i, in_range = n >= min && n <= max;
+        else if (v->is_uint64()) in_range = false;  // above INT64_MAX: above every max here
+        else if (auto* d = v->if_double(); d && *d == std::floor(*d)) {
+            in_range = *d >= static_cast<double>(min) && *d <= static_cast<double>(max);
+            if (in_range) n = static_cast<std::int64_t>(*d);
+        } else return fail(key, "must be an integer " + range);
+        if (!in_range) return fail(key, "out of range: must be an integer " + range);
+        out = static_cast<Int>(n);
     }
     void boolean(std::string_view key, bool& out) const {
         if (auto* v = find(key)) {
@@ -124,10 +134,16 @@ public:
         }
     }
     template <class Rep, class Period>
-    void duration(std::string_view key, std::chrono::duration<Rep, Period>& out) const {
+    void duration(std::string_view key, std::chrono::duration<Rep, Period>& out, std::int64_t min,
+                  std::int64_t max = max_duration) const {
         Rep count = out.count();
-        integer(key, count);
+        integer(key, count, min, max);
         out = std::chrono::duration<Rep, Period>(count);
+    }
+    // Refuses every key of this object not in `known` (a typo would otherwise be ignored).
+    void allow(std::initializer_list<std::string_view> known) const {
+        if (auto key = unknown_key(obj_, known); key && !failure_)
+            failure_ = error(errc::invalid_argument, "unknown key " + wechatpay::excerpt(name(*key), 128));
     }
     // A nested object, or nothing when the key is absent (or on a type error).
     std::optional<settings_reader> object(std::string_view key) const {
@@ -154,74 +170,66 @@ private:
     std::optional<error>& failure_;
 };
 
-// Parses the file's text; a syntax error names the line it is on.
+// Parses the file's text: a syntax error names the line it is on, a duplicated key its path.
 result<json::object> parse_config(std::string_view text, const fs::path& file) {
-    json::parser parser;
-    boost::system::error_code ec;
-    const std::size_t parsed = parser.write(text.data(), text.size(), ec);
-    if (ec) {
-        const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(std::min(parsed, text.size())), '\n');
-        return error(errc::invalid_argument,
-                     file.string() + ": not JSON (line " + std::to_string(line) + "): " + ec.message());
-    }
-    auto value = parser.release();
-    if (!value.is_object()) return error(errc::invalid_argument, file.string() + ": not a JSON object");
-    return std::move(value.as_object());
+    auto value = parse_json_strict(text);
+    if (!value) return error(value.error().code, wechatpay::excerpt(file.string(), 256) + ": " + value.error().detail);
+    if (!value->is_object()) return error(errc::invalid_argument, wechatpay::excerpt(file.string(), 256) + ": not a JSON object");
+    return std::move(value->as_object());
 }
-
-// The files and secrets the JSON names, before they are loaded.
-struct key_sources {
-    fs::path private_key, certificate, public_key_file;
-    std::string public_key_id;
-    std::vector<fs::path> platform_certificates;
-    std::string apiv3;
-    bool has_public_key = false;
-    ~key_sources() { secure_wipe(apiv3); }
-};
 
 // Every plain setting of the file into `cfg`, and the key files and secrets into `keys`.
 void read_settings(const settings_reader& root, client_config& cfg, key_sources& keys) {
+    root.allow({"mchid", "appid", "merchant", "apiv3_key", "wechatpay", "endpoint", "pool", "timeouts", "retry",
+                "user_agent", "certificate_refresh_s"});
     root.text("mchid", cfg.mchid);
     root.text("appid", cfg.appid);
     if (auto m = root.object("merchant")) {
+        m->allow({"private_key", "certificate", "serial"});
         m->path("private_key", keys.private_key);
         m->path("certificate", keys.certificate);
         m->text("serial", cfg.merchant_serial);
     }
     root.text("apiv3_key", keys.apiv3);
     if (auto w = root.object("wechatpay")) {
+        w->allow({"certificates", "public_key"});
         w->paths("certificates", keys.platform_certificates);
         if (auto p = w->object("public_key")) {
+            p->allow({"id", "file"});
             keys.has_public_key = true;
             p->text("id", keys.public_key_id);
             p->path("file", keys.public_key_file);
         }
     }
     if (auto e = root.object("endpoint")) {
+        e->allow({"host", "backup_host", "port", "ca_file"});
         e->text("host", cfg.endpoint.host);
         e->text("backup_host", cfg.endpoint.backup_host);
-        e->integer("port", cfg.endpoint.port);
+        e->integer("port", cfg.endpoint.port, 1, 65535);
         e->path("ca_file", cfg.endpoint.ca_file);
     }
     if (auto p = root.object("pool")) {
-        p->integer("max_sessions", cfg.pool.max_sessions);
-        p->duration("idle_timeout_ms", cfg.pool.idle_timeout);
-        p->duration("max_age_ms", cfg.pool.max_age);
-        p->duration("acquire_timeout_ms", cfg.pool.acquire_timeout);
+        p->allow({"max_sessions", "idle_timeout_ms", "max_age_ms", "acquire_timeout_ms", "keep_alive"});
+        p->integer("max_sessions", cfg.pool.max_sessions, 1, 100000);
+        p->duration("idle_timeout_ms", cfg.pool.idle_timeout, 1);
+        p->duration("max_age_ms", cfg.pool.max_age, 1);
+        p->duration("acquire_timeout_ms", cfg.pool.acquire_timeout, 1);
         p->boolean("keep_alive", cfg.pool.keep_alive);
     }
     if (auto t = root.object("timeouts")) {
-        t->duration("connect_ms", cfg.timeouts.connect);
-        t->duration("request_ms", cfg.timeouts.request);
+        t->allow({"connect_ms", "request_ms"});
+        t->duration("connect_ms", cfg.timeouts.connect, 1);
+        t->duration("request_ms", cfg.timeouts.request, 1);
     }
     if (auto r = root.object("retry")) {
-        r->integer("max_attempts", cfg.retry.max_attempts);
-        r->duration("base_delay_ms", cfg.retry.base_delay);
-        r->duration("max_delay_ms", cfg.retry.max_delay);
-        r->duration("rate_limited_delay_ms", cfg.retry.rate_limited_delay);
+        r->allow({"max_attempts", "base_delay_ms", "max_delay_ms", "rate_limited_delay_ms"});
+        r->integer("max_attempts", cfg.retry.max_attempts, 1, 100);
+        r->duration("base_delay_ms", cfg.retry.base_delay, 0);
+        r->duration("max_delay_ms", cfg.retry.max_delay, 0);
+        r->duration("rate_limited_delay_ms", cfg.retry.rate_limited_delay, 0);
     }
     root.text("user_agent", cfg.user_agent);
-    root.duration("certificate_refresh_s", cfg.certificate_refresh);
+    root.duration("certificate_refresh_s", cfg.certificate_refresh, 1, 30 * 24 * 3600);
 }
 
 // ---- environment ----------------------------------------------------------------------------
@@ -332,20 +340,26 @@ std::string client_config::to_string() const {
 
 // ---- loading --------------------------------------------------------------------------------
 
-result<client_config> load_client_config(const fs::path& file) {
-    auto text = read_file(file);
-    if (!text) return error(errc::file_unreadable, "config file cannot be read: " + file.string());
-    auto root = parse_config(*text, file);
-    secure_wipe(*text);  // the file may hold the APIv3 key
+result<void> read_client_config_text(std::string_view text, const fs::path& file, client_config& cfg,
+                                     key_sources& keys) {
+    auto root = parse_config(text, file);
     if (!root) return root.error();
-
-    client_config cfg;
-    key_sources keys;
     std::optional<error> failure;
     read_settings(settings_reader(*root, "", failure), cfg, keys);
     if (failure) return *failure;
     if (keys.has_public_key && keys.public_key_id.empty()) return invalid("wechatpay.public_key.id", "required");
     if (keys.has_public_key && keys.public_key_file.empty()) return invalid("wechatpay.public_key.file", "required");
+    return {};
+}
+
+result<client_config> load_client_config(const fs::path& file) {
+    auto text = read_file(file, config_file_limit);
+    if (!text) return error(errc::file_unreadable, "config file cannot be read: " + text.error().detail);
+    client_config cfg;
+    key_sources keys;
+    auto read = read_client_config_text(*text, file, cfg, keys);
+    secure_wipe(*text);  // the file may hold the APIv3 key
+    if (!read) return read.error();
 
     // Relative file names are relative to the config file, wherever the program runs.
     const fs::path dir = file.parent_path();
@@ -412,7 +426,7 @@ result<client_config> client_config_from_env(const std::function<const char*(con
         return invalid("WECHATPAY_APIV3_KEY_FILE", "set either it or WECHATPAY_APIV3_KEY, not both");
     std::string_view apiv3_name = "WECHATPAY_APIV3_KEY";
     if (!apiv3_file.empty()) {
-        auto text = read_file(apiv3_file);
+        auto text = read_file(apiv3_file, apiv3_key_file_limit);
         if (!text) return file_error("WECHATPAY_APIV3_KEY_FILE", apiv3_file, text.error());
         apiv3_text = std::move(*text);
         // Editors and `echo` end the file with a newline that is not part of the key.

@@ -1,19 +1,92 @@
 #include "core/files.hpp"
 
-#include <fstream>
-#include <sstream>
+#include <wechatpay/crypto.hpp>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace wechatpay {
 
-result<std::string> read_file(const std::filesystem::path& path) {
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec)) return error(errc::file_unreadable, path.string() + " is a directory");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return error(errc::file_unreadable, path.string());
-    std::ostringstream out;
-    out << in.rdbuf();
-    if (in.bad()) return error(errc::file_unreadable, path.string());
-    return std::move(out).str();
+namespace {
+
+std::string size_text(std::size_t bytes) {
+    if (bytes % (1024 * 1024) == 0) return std::to_string(bytes / (1024 * 1024)) + " MiB";
+    if (bytes % 1024 == 0) return std::to_string(bytes / 1024) + " KiB";
+    return std::to_string(bytes) + " bytes";
+}
+
+// Reads until end of file or limit.bytes + 1 bytes; errno-style failure as a message.
+result<std::string> read_bounded(int fd, file_limit limit) {
+    std::string out;
+    char buf[16 * 1024];
+    for (;;) {
+        const std::size_t room = limit.bytes + 1 - out.size();
+        const ssize_t n = ::read(fd, buf, room < sizeof buf ? room : sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return error(errc::file_unreadable, std::strerror(errno));
+        if (n == 0) return out;
+        out.append(buf, static_cast<std::size_t>(n));
+        if (out.size() > limit.bytes) {
+            secure_wipe(out);
+            return error(errc::file_unreadable, too_large(limit));
+        }
+    }
+}
+
+}  // namespace
+
+std::string too_large(file_limit limit) {
+    return "larger than " + size_text(limit.bytes) + ", the most " + std::string(limit.holds) + " holds";
+}
+
+result<std::string> read_descriptor(int fd, file_limit limit) { return read_bounded(fd, limit); }
+
+result<std::string> read_file(const std::filesystem::path& path, file_limit limit) {
+    const std::string name = wechatpay::excerpt(path.string(), 256);
+    // O_NONBLOCK: opening a FIFO without a writer must not hang (it then reads as empty).
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) return error(errc::file_unreadable, name + ": " + std::strerror(errno));
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        ::close(fd);
+        return error(errc::file_unreadable, name + ": is a directory");
+    }
+    // Blocking again for the reads themselves (a FIFO's writer may be slower than us).
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    auto text = read_bounded(fd, limit);
+    ::close(fd);
+    if (!text) return error(text.error().code, name + ": " + text.error().detail);
+    return text;
+}
+
+result<void> write_new_file(const std::filesystem::path& path, std::string_view content, file_secrecy secrecy,
+                            bool replace) {
+    const std::string name = wechatpay::excerpt(path.string(), 256);
+    if (replace && ::unlink(path.c_str()) != 0 && errno != ENOENT)
+        return error(errc::file_unreadable, name + ": cannot replace: " + std::strerror(errno));
+    const mode_t mode = secrecy == file_secrecy::secret ? 0600 : 0644;
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+    if (fd < 0) {
+        if (errno == EEXIST) return error(errc::file_unreadable, name + " exists: not overwritten");
+        return error(errc::file_unreadable, name + ": cannot create: " + std::strerror(errno));
+    }
+    std::size_t done = 0;
+    while (done < content.size()) {
+        const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            const int e = errno;
+            ::close(fd);
+            return error(errc::file_unreadable, name + ": cannot write: " + std::strerror(e));
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    if (::close(fd) != 0) return error(errc::file_unreadable, name + ": cannot write: " + std::strerror(errno));
+    return {};
 }
 
 }  // namespace wechatpay

@@ -122,7 +122,7 @@ result<public_key> public_key::from_pem(std::string_view pem) {
 }
 
 result<public_key> public_key::from_file(const std::filesystem::path& path) {
-    auto text = read_file(path);
+    auto text = read_file(path, pem_file_limit);
     if (!text) return text.error();
     return from_pem(*text);
 }
@@ -162,7 +162,7 @@ result<private_key> private_key::from_pem(std::string_view pem) {
 }
 
 result<private_key> private_key::from_file(const std::filesystem::path& path) {
-    auto text = read_file(path);
+    auto text = read_file(path, pem_file_limit);
     if (!text) return text.error();
     auto key = from_pem(*text);
     secure_wipe(*text);
@@ -224,7 +224,7 @@ result<certificate> certificate::from_pem(std::string_view pem) {
 }
 
 result<certificate> certificate::from_file(const std::filesystem::path& path) {
-    auto text = read_file(path);
+    auto text = read_file(path, pem_file_limit);
     if (!text) return text.error();
     return from_pem(*text);
 }

@@ -4,12 +4,17 @@
 #include "sim/config.hpp"
 
 #include "core/files.hpp"
+#include "core/json_strict.hpp"
 #include "sim/notifier.hpp"
 #include "sim/pki.hpp"
 
 #include <boost/json.hpp>
 
-#include <fstream>
+#include <algorithm>
+#include <cmath>
+#include <iterator>
+#include <optional>
+#include <utility>
 
 namespace wechatpay::sim {
 
@@ -51,17 +56,25 @@ public:
         if (!v->is_number()) return fail(key, "must be a number");
         return v->to_number<double>();
     }
-    // An integer in [min, max] (fallback when absent): 2.5, "2" or 1e9 are refused, not truncated.
+    // An integer in [min, max] (fallback when absent): 2.5 and "2" are refused, not truncated;
+    // -1 or 1e12 are out of range (an exponent form with a whole value in range is that integer).
     result<std::int64_t> integer(std::string_view key, std::int64_t fallback, std::int64_t min, std::int64_t max,
                                  std::string_view range) const {
         const auto* v = get(key);
         if (!v) return fallback;
-        std::int64_t n = 0;
-        if (auto i = v->if_int64()) n = *i;
-        else if (auto u = v->if_uint64()) n = *u > static_cast<std::uint64_t>(max) ? max + 1 : static_cast<std::int64_t>(*u);
-        else return fail(key, "must be an integer " + std::string(range));
-        if (n < min || n > max) return fail(key, "must be an integer " + std::string(range));
-        return n;
+        if (auto i = v->if_int64(); i && *i >= min && *i <= max) return *i;
+        if (auto d = v->if_double(); d && *d == std::floor(*d) && *d >= static_cast<double>(min) &&
+                                     *d <= static_cast<double>(max))
+            return static_cast<std::int64_t>(*d);
+        if (v->is_int64() || v->is_uint64() || (v->is_double() && v->get_double() == std::floor(v->get_double())))
+            return fail(key, "out of range: must be an integer " + std::string(range));
+        return fail(key, "must be an integer " + std::string(range));
+    }
+    // Refuses a key that is not in `known` (a typo would otherwise be ignored).
+    result<void> allow(std::initializer_list<std::string_view> known) const {
+        if (auto key = unknown_key(o_, known))
+            return error(errc::invalid_argument, "unknown key " + wechatpay::excerpt(name(*key), 128));
+        return {};
     }
     template <class T>
     result<T> file(std::string_view key, result<T> (*load)(const fs::path&)) const {
@@ -95,13 +108,22 @@ result<const json::array*> array_at(const reader& r, std::string_view key) {
 }  // namespace
 
 result<config> load_config(const fs::path& file) {
-    auto text = read_file(file);
-    if (!text) return error(errc::file_unreadable, "config: cannot read " + file.string());
-    boost::system::error_code ec;
-    auto doc = json::parse(*text, ec);
-    if (ec || !doc.is_object()) return error(errc::invalid_argument, "config: not a JSON object: " + file.string());
+    auto text = read_file(file, config_file_limit);
+    if (!text) return error(errc::file_unreadable, "config: cannot read " + text.error().detail);
+    return load_config_text(*text, file);
+}
+
+result<config> load_config_text(std::string_view text, const fs::path& file) {
+    const std::string name = wechatpay::excerpt(file.string(), 256);
+    auto parsed = parse_json_strict(text);
+    if (!parsed) return error(errc::invalid_argument, "config: " + name + ": " + parsed.error().detail);
+    if (!parsed->is_object()) return error(errc::invalid_argument, "config: not a JSON object: " + name);
     const fs::path base = file.parent_path();
-    const reader top(doc.get_object(), "", base);
+    const reader top(parsed->get_object(), "", base);
+    if (auto ok = top.allow({"listen", "threads", "tls_generate_dir", "tls", "merchants", "wechatpay", "notify",
+                             "idle_timeout_ms", "refund_delay_ms"});
+        !ok)
+        return ok.error();
     config cfg;
 
     if (top.get("listen")) {
@@ -119,6 +141,7 @@ result<config> load_config(const fs::path& file) {
     if (!tls) return tls.error();
     if (*tls) {
         const reader t(**tls, "tls", base);
+        if (auto ok = t.allow({"certificate", "private_key"}); !ok) return ok.error();
         auto c = t.path("certificate");
         auto k = t.path("private_key");
         if (!c) return c.error();
@@ -135,6 +158,7 @@ result<config> load_config(const fs::path& file) {
         const std::string where = "merchants[" + std::to_string(i) + "]";
         if (!item.is_object()) return error(errc::invalid_argument, where + ": must be an object");
         const reader m(item.get_object(), where, base);
+        if (auto ok = m.allow({"mchid", "certificate", "apiv3_key", "appids"}); !ok) return ok.error();
         auto mchid = m.string("mchid");
         if (!mchid) return mchid.error();
         auto cert = m.file<certificate>("certificate", &certificate::from_file);
@@ -157,6 +181,7 @@ result<config> load_config(const fs::path& file) {
     auto wechat = object_at(top, "wechatpay", true);
     if (!wechat) return wechat.error();
     const reader w(**wechat, "wechatpay", base);
+    if (auto ok = w.allow({"certificates", "public_key"}); !ok) return ok.error();
     auto certs = array_at(w, "certificates");
     if (!certs) return certs.error();
     if (*certs)
@@ -164,6 +189,7 @@ result<config> load_config(const fs::path& file) {
             const std::string where = "wechatpay.certificates[" + std::to_string(i) + "]";
             if (!(**certs)[i].is_object()) return error(errc::invalid_argument, where + ": must be an object");
             const reader c((**certs)[i].get_object(), where, base);
+            if (auto ok = c.allow({"certificate", "private_key"}); !ok) return ok.error();
             auto cert = c.file<certificate>("certificate", &certificate::from_file);
             if (!cert) return cert.error();
             auto key = c.file<private_key>("private_key", &private_key::from_file);
@@ -175,6 +201,7 @@ result<config> load_config(const fs::path& file) {
     if (!pk) return pk.error();
     if (*pk) {
         const reader p(**pk, "wechatpay.public_key", base);
+        if (auto ok = p.allow({"id", "private_key"}); !ok) return ok.error();
         auto id = p.string("id");
         if (!id) return id.error();
         if (!id->starts_with("PUB_KEY_ID_")) return p.fail("id", "must start with PUB_KEY_ID_");
@@ -189,10 +216,15 @@ result<config> load_config(const fs::path& file) {
     if (!notify) return notify.error();
     if (*notify) {
         const reader n(**notify, "notify", base);
+        if (auto ok = n.allow({"ca", "time_scale", "sign_with"}); !ok) return ok.error();
         auto ca = n.path("ca", false);
         if (!ca) return ca.error();
         cfg.notify_ca = *ca;
-        if (!cfg.notify_ca.empty() && !fs::exists(cfg.notify_ca)) return n.fail("ca", "file not found: " + cfg.notify_ca.string());
+        if (!cfg.notify_ca.empty() && !fs::exists(cfg.notify_ca))
+            return n.fail("ca", "file not found: " + wechatpay::excerpt(cfg.notify_ca.string(), 256));
+        // OpenSSL reads it later, unbounded: the bounded read first refuses /dev/zero and the like.
+        if (!cfg.notify_ca.empty())
+            if (auto bundle = read_file(cfg.notify_ca, certificate_chain_limit); !bundle) return n.fail("ca", bundle.error());
         auto scale = n.number("time_scale", 1.0);
         if (!scale) return scale.error();
         if (*scale <= 0) return n.fail("time_scale", "must be greater than 0");
@@ -232,12 +264,27 @@ result<void> check_config(const config& cfg) {
     return check_notify_ca(cfg.notify_ca);
 }
 
-result<test_setup> generate_test_setup(const fs::path& dir) {
+result<test_setup> generate_test_setup(const fs::path& dir, bool overwrite) {
     std::error_code fec;
     fs::create_directories(dir, fec);
-    if (fec) return error(errc::file_unreadable, "cannot create " + dir.string());
+    if (fec) return error(errc::file_unreadable, "cannot create " + wechatpay::excerpt(dir.string(), 256));
+    // Every file this writes, so that an existing one stops it before anything is written.
+    static constexpr std::pair<const char*, file_secrecy> files[] = {
+        {"apiclient_key.pem", file_secrecy::secret},      {"apiclient_cert.pem", file_secrecy::public_file},
+        {"platform_key.pem", file_secrecy::secret},       {"platform_cert.pem", file_secrecy::public_file},
+        {"wechatpay_pub_key_private.pem", file_secrecy::secret},
+        {"wechatpay_pub_key.pem", file_secrecy::public_file},
+        {"simulator.json", file_secrecy::secret}};  // it holds the APIv3 key
+    if (!overwrite)
+        for (const auto& [name, secrecy] : files)
+            if (fs::exists(fs::symlink_status(dir / name, fec)))
+                return error(errc::file_unreadable,
+                             wechatpay::excerpt((dir / name).string(), 256) + " exists: not overwritten");
+    std::optional<error> failure;
     auto write = [&](const std::string& name, const std::string& text) {
-        std::ofstream(dir / name, std::ios::binary | std::ios::trunc) << text;
+        if (failure) return dir / name;
+        const auto it = std::find_if(std::begin(files), std::end(files), [&](const auto& f) { return name == f.first; });
+        if (auto w = write_new_file(dir / name, text, it->second, overwrite); !w && !failure) failure = w.error();
         return dir / name;
     };
     test_setup s;
@@ -273,6 +320,7 @@ result<test_setup> generate_test_setup(const fs::path& dir) {
                                    {"public_key", json::object{{"id", s.public_key_id},
                                                                {"private_key", "wechatpay_pub_key_private.pem"}}}}}};
     write("simulator.json", json::serialize(sim_json) + "\n");
+    if (failure) return *failure;
     auto cfg = load_config(dir / "simulator.json");
     if (!cfg) return cfg.error();
     s.sim = std::move(*cfg);

@@ -12,4 +12,8 @@ inline constexpr unsigned max_threads = 256;
 // with one mchid, notify.ca loads as PEM certificates.
 result<void> check_config(const config& cfg);
 
+// load_config's work on the file's text: `file` names it in errors, and relative paths inside it
+// are relative to its folder (the files they name are read).
+result<config> load_config_text(std::string_view text, const std::filesystem::path& file);
+
 }  // namespace wechatpay::sim

@@ -395,6 +395,75 @@ done
 expect "help VERB" 0 help notify
 check "help VERB prints the verb's help" grep -q -- "--headers-file" "$T/out"
 
+# ---- hostile inputs: files that never end, loose numbers, configs, overwritten keys ----------
+
+in_err() { grep -qF -- "$1" "$T/err"; }
+started=$SECONDS
+expect "--apiv3-key-file /dev/zero: refused" 2 decrypt --apiv3-key-file /dev/zero --nonce 0123456789ab --associated-data x \
+    --ciphertext AAAA
+check "--apiv3-key-file /dev/zero: says which limit" \
+    in_err '--apiv3-key-file "/dev/zero": larger than 4 KiB, the most an APIv3 key file holds'
+expect "--private-key /dev/zero: refused" 2 sign --private-key /dev/zero --message-file /dev/null
+check "--private-key /dev/zero: says which limit" \
+    in_err 'larger than 64 KiB, the most a PEM key or certificate file holds'
+expect "--message-file /dev/zero: refused" 2 sign --private-key "$DOC_KEY" --message-file /dev/zero
+check "--message-file /dev/zero: says which limit" in_err 'the most a message to sign holds'
+expect "--config /dev/zero: refused" 2 request GET /v3/certificates --config /dev/zero
+check "--config /dev/zero: says which limit" in_err 'larger than 1 MiB, the most a config file holds'
+expect "--apiv3-key-file - from an endless stdin: refused" 2 \
+    decrypt --apiv3-key-file - --nonce 0123456789ab --associated-data x --ciphertext AAAA </dev/zero
+check "stdin: says which limit" in_err 'larger than 4 KiB, the most an APIv3 key file holds'
+mkfifo "$T/fifo"
+expect "--apiv3-key-file FIFO without a writer: refused, no hang" 2 \
+    decrypt --apiv3-key-file "$T/fifo" --nonce 0123456789ab --associated-data x --ciphertext AAAA
+check "endless and odd files were refused within seconds" test $((SECONDS - started)) -lt 20
+expect "a path with a line break: refused" 2 sign --private-key $'/nonexistent/a\r\nforged line' \
+    --message-file /dev/null
+check "a path with a line break: escaped, on one line" test "$(wc -l <"$T/err")" = 1
+check "a path with a line break: shown escaped" in_err 'a\r\nforged line'
+expect "a 100 KB path: refused" 2 sign --private-key "/$(head -c 100000 /dev/zero | tr '\0' x)" \
+    --message-file /dev/null
+check "a 100 KB path: cut in the message" test "$(wc -c <"$T/err")" -lt 1000
+
+for bad in 5abc -1 0 +5 " 5" 1e3 99999999999999999999 31536001 ""; do
+    expect "sim --max-seconds '$bad': refused" 2 sim --generate "$T/never" --max-seconds "$bad"
+done
+check "--max-seconds: names the option and the range" in_err '--max-seconds: must be a whole number from 1 to 31536000'
+check "--max-seconds refused before anything is generated" test ! -e "$T/never"
+for bad in 5abc -1 +5 1e3 99999999999999999999 253402300800; do
+    expect "verify --now '$bad': refused" 2 verify --serial S --timestamp 1 --nonce n --signature AAAA \
+        --public-key "$T/wx_pub.pem" --public-key-id PUB_KEY_ID_1 --now "$bad"
+done
+check "--now: names the option and the range" in_err '--now: must be a whole number from 0 to 253402300799'
+
+echo '{"mchidd": "1900000109"}' >"$T/typo.json"
+expect "client config with an unknown key: refused" 2 request GET /v3/certificates --config "$T/typo.json"
+check "client config with an unknown key: names it" in_err 'unknown key "mchidd"'
+echo '{"mchid": "1", "mchid": "2"}' >"$T/dup.json"
+expect "client config with a duplicated key: refused" 2 request GET /v3/certificates --config "$T/dup.json"
+check "client config with a duplicated key: names it" in_err 'duplicate key "mchid"'
+echo '{"retry": {"max_attempts": 1e12}}' >"$T/range.json"
+expect "client config number out of range: refused" 2 request GET /v3/certificates --config "$T/range.json"
+check "client config number out of range: said so" in_err 'retry.max_attempts: out of range: must be an integer from 1 to 100'
+echo '{"threads": 2, "treads": 3, "merchants": []}' >"$T/simtypo.json"
+expect "sim config with an unknown key: refused" 2 sim --config "$T/simtypo.json" --max-seconds 1
+check "sim config with an unknown key: names it" in_err 'unknown key "treads"'
+
+mkdir "$T/keys"
+echo "MERCHANT KEY" >"$T/keys/apiclient_key.pem"
+expect "sim --generate over an existing key: refused" 2 sim --generate "$T/keys" --max-seconds 1
+check "sim --generate: names the file" in_err "apiclient_key.pem\" exists: not overwritten (give --force to replace it)"
+check "sim --generate: the merchant's key is untouched" grep -qx "MERCHANT KEY" "$T/keys/apiclient_key.pem"
+check "sim --generate: nothing else was written" test ! -e "$T/keys/simulator.json"
+expect "sim --force without --generate: refused" 2 sim --config "$T/simtypo.json" --force
+expect "sim --force=x: refused (a flag)" 2 sim --generate "$T/keys" --force=x
+expect "sim --generate --force: replaces" 0 sim --generate "$T/keys" --force --max-seconds 1
+check "sim --generate --force: the key was replaced" grep -q "PRIVATE KEY" "$T/keys/apiclient_key.pem"
+for f in apiclient_key.pem platform_key.pem wechatpay_pub_key_private.pem simulator.json tls/server.key; do
+    check "sim --generate: $f is 0600" test "$(stat -c %a "$T/keys/$f")" = 600
+done
+check "sim --generate: a certificate is 0644" test "$(stat -c %a "$T/keys/apiclient_cert.pem")" = 644
+
 # ---- no secret ever reached stderr -------------------------------------------------------
 
 secrets=("$apiv3" "$notify_apiv3" "$wrong_apiv3" "${apiv3:0:31}" "${notify_apiv3:0:16}")

@@ -52,8 +52,7 @@ struct config_dir {
                      "keep_alive": false},
             "timeouts": {"connect_ms": 1500, "request_ms": 2500},
             "retry": {"max_attempts": 5, "base_delay_ms": 10, "max_delay_ms": 400, "rate_limited_delay_ms": 700},
-            "user_agent": "shop/2.0", "certificate_refresh_s": 3600,
-            "future_setting": {"nested": [1, null]}
+            "user_agent": "shop/2.0", "certificate_refresh_s": 3600
         })").as_object();
     }
 
@@ -190,7 +189,8 @@ TEST_CASE("relative paths are relative to the config file; absolute ones are kep
         const auto r = d.load(config);
         CHECK(errc_of(r) == errc::file_unreadable);
         CHECK(detail_of(r) ==
-              "merchant.private_key: file cannot be read: " + (d.dir / "keys/absent.pem").string());
+              "merchant.private_key: file cannot be read: \"" + (d.dir / "keys/absent.pem").string() +
+                  "\": No such file or directory");
     }
 }
 
@@ -209,10 +209,10 @@ TEST_CASE("every load error names its field", "[config]") {
         {"merchant not an object", [](json::object& c) { c["merchant"] = "keys/merchant_key.pem"; },
          errc::invalid_argument, "merchant: must be an object"},
         {"private key not PEM", [&](json::object& c) { merchant(c)["private_key"] = "keys/merchant_cert.pem"; },
-         errc::not_pem, "merchant.private_key: " + (d.dir / "keys/merchant_cert.pem").string() + ": "},
+         errc::not_pem, "merchant.private_key: \"" + (d.dir / "keys/merchant_cert.pem").string() + "\": "},
         {"certificate unreadable", [&](json::object& c) { merchant(c)["certificate"] = "keys/none.pem"; },
          errc::file_unreadable,
-         "merchant.certificate: file cannot be read: " + (d.dir / "keys/none.pem").string()},
+         "merchant.certificate: file cannot be read: \"" + (d.dir / "keys/none.pem").string() + "\""},
         {"certificate of another key", [&](json::object& c) { merchant(c)["certificate"] = "keys/platform_a.pem"; },
          errc::key_mismatch, "merchant.certificate: "},
         {"serial not a string", [&](json::object& c) { merchant(c)["serial"] = json::array{}; },
@@ -241,9 +241,9 @@ TEST_CASE("every load error names its field", "[config]") {
          },
          errc::not_pem, "wechatpay.public_key.file: "},
         {"port out of range", [](json::object& c) { c["endpoint"] = {{"port", 70000}}; },
-         errc::invalid_argument, "endpoint.port: must be an integer from 0 to 65535"},
+         errc::invalid_argument, "endpoint.port: out of range: must be an integer from 1 to 65535"},
         {"port zero", [](json::object& c) { c["endpoint"] = {{"port", 0}}; },
-         errc::invalid_argument, "endpoint.port: must not be 0"},
+         errc::invalid_argument, "endpoint.port: out of range: must be an integer from 1 to 65535"},
         {"empty host", [](json::object& c) { c["endpoint"] = {{"host", ""}}; },
          errc::invalid_argument, "endpoint.host: required"},
         {"host given as a URL", [](json::object& c) { c["endpoint"] = {{"host", "https://api.mch.weixin.qq.com"}}; },
@@ -251,23 +251,23 @@ TEST_CASE("every load error names its field", "[config]") {
         {"pool not an object", [](json::object& c) { c["pool"] = 5; },
          errc::invalid_argument, "pool: must be an object"},
         {"max_sessions a string", [](json::object& c) { c["pool"] = {{"max_sessions", "many"}}; },
-         errc::invalid_argument, "pool.max_sessions: must be a non-negative integer"},
+         errc::invalid_argument, "pool.max_sessions: must be an integer from 1 to 100000"},
         {"max_sessions zero", [](json::object& c) { c["pool"] = {{"max_sessions", 0}}; },
-         errc::invalid_argument, "pool.max_sessions: must be ≥ 1"},
+         errc::invalid_argument, "pool.max_sessions: out of range: must be an integer from 1 to 100000"},
         {"keep_alive not a boolean", [](json::object& c) { c["pool"] = {{"keep_alive", "no"}}; },
          errc::invalid_argument, "pool.keep_alive: must be true or false"},
         {"idle timeout zero", [](json::object& c) { c["pool"] = {{"idle_timeout_ms", 0}}; },
-         errc::invalid_argument, "pool.idle_timeout_ms: must be > 0"},
+         errc::invalid_argument, "pool.idle_timeout_ms: out of range: must be an integer from 1 to 2147483647"},
         {"connect timeout zero", [](json::object& c) { c["timeouts"] = {{"connect_ms", 0}}; },
-         errc::invalid_argument, "timeouts.connect_ms: must be > 0"},
+         errc::invalid_argument, "timeouts.connect_ms: out of range: must be an integer from 1 to 2147483647"},
         {"request timeout fractional", [](json::object& c) { c["timeouts"] = {{"request_ms", 1.5}}; },
-         errc::invalid_argument, "timeouts.request_ms: must be a non-negative integer"},
+         errc::invalid_argument, "timeouts.request_ms: must be an integer from 1 to 2147483647"},
         {"max_attempts zero", [](json::object& c) { c["retry"] = {{"max_attempts", 0}}; },
-         errc::invalid_argument, "retry.max_attempts: must be ≥ 1"},
+         errc::invalid_argument, "retry.max_attempts: out of range: must be an integer from 1 to 100"},
         {"negative delay", [](json::object& c) { c["retry"] = {{"base_delay_ms", -1}}; },
-         errc::invalid_argument, "retry.base_delay_ms: must be a non-negative integer"},
+         errc::invalid_argument, "retry.base_delay_ms: out of range: must be an integer from 0 to 2147483647"},
         {"refresh zero", [](json::object& c) { c["certificate_refresh_s"] = 0; },
-         errc::invalid_argument, "certificate_refresh_s: must be > 0"},
+         errc::invalid_argument, "certificate_refresh_s: out of range: must be an integer from 1 to 2592000"},
         {"user agent with a line break", [](json::object& c) { c["user_agent"] = "a\r\nX-Injected: 1"; },
          errc::invalid_argument, "user_agent: must not contain control characters"},
         {"mchid with letters", [](json::object& c) { c["mchid"] = "19000x"; },
@@ -299,7 +299,7 @@ TEST_CASE("a file that cannot be read or parsed is refused", "[config]") {
 
     const auto syntax = load_client_config(d.dir.write("config.json", "{\n  \"mchid\": \"1\",\n  oops\n}"));
     CHECK(errc_of(syntax) == errc::invalid_argument);
-    CHECK_THAT(detail_of(syntax), Catch::Contains("config.json: not JSON (line 3)"));
+    CHECK_THAT(detail_of(syntax), Catch::Contains("config.json\": not JSON (line 3)"));
 
     const auto array = load_client_config(d.dir.write("config.json", "[]"));
     CHECK(errc_of(array) == errc::invalid_argument);
@@ -404,15 +404,15 @@ TEST_CASE("client_config_from_env reads every WECHATPAY_ variable", "[config]") 
         };
         const std::vector<failure_case> cases = {
             {"WECHATPAY_PRIVATE_KEY_FILE", "/nonexistent/key.pem", errc::file_unreadable,
-             "WECHATPAY_PRIVATE_KEY_FILE: file cannot be read: /nonexistent/key.pem"},
+             "WECHATPAY_PRIVATE_KEY_FILE: file cannot be read: \"/nonexistent/key.pem\""},
             {"WECHATPAY_CERTIFICATE_FILE", (keys / "merchant_key.pem").string(), errc::not_pem,
              "WECHATPAY_CERTIFICATE_FILE: "},
             {"WECHATPAY_APIV3_KEY", std::string(test_apiv3_key), errc::invalid_argument,
              "WECHATPAY_APIV3_KEY_FILE: set either it or WECHATPAY_APIV3_KEY"},
             {"WECHATPAY_APIV3_KEY_FILE", "/nonexistent/apiv3", errc::file_unreadable,
-             "WECHATPAY_APIV3_KEY_FILE: file cannot be read: /nonexistent/apiv3"},
+             "WECHATPAY_APIV3_KEY_FILE: file cannot be read: \"/nonexistent/apiv3\""},
             {"WECHATPAY_PLATFORM_CERTIFICATES", (keys / "platform_a.pem").string() + ":/nonexistent.pem",
-             errc::file_unreadable, "WECHATPAY_PLATFORM_CERTIFICATES: file cannot be read: /nonexistent.pem"},
+             errc::file_unreadable, "WECHATPAY_PLATFORM_CERTIFICATES: file cannot be read: \"/nonexistent.pem\""},
             {"WECHATPAY_PUBLIC_KEY_ID", "", errc::invalid_argument,
              "WECHATPAY_PUBLIC_KEY_ID: required with WECHATPAY_PUBLIC_KEY_FILE"},
             {"WECHATPAY_PORT", "443x", errc::invalid_argument, "WECHATPAY_PORT: must be a port number"},

@@ -69,12 +69,14 @@ result<config> load_config(const std::filesystem::path& file);
 // a platform certificate and a public key, all freshly generated into `dir` — PEM files named
 // apiclient_key.pem, apiclient_cert.pem, platform_cert.pem, platform_key.pem,
 // wechatpay_pub_key.pem, wechatpay_pub_key_private.pem, and a simulator.json that loads them.
+// Private keys and simulator.json (it holds the APIv3 key) are created with mode 0600. Unless
+// `overwrite`, an existing file of these names is an error naming it and nothing is written.
 struct test_setup {
     config sim;
     std::string mchid, appid, apiv3_key, public_key_id;
     std::filesystem::path merchant_key, merchant_cert, platform_cert, wechatpay_public_key;
 };
-result<test_setup> generate_test_setup(const std::filesystem::path& dir);
+result<test_setup> generate_test_setup(const std::filesystem::path& dir, bool overwrite = false);
 
 class simulator {
 public:
