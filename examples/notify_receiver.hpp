@@ -49,8 +49,7 @@ private:
         stream.expires_after(std::chrono::seconds(5));
         auto [ec, n] = co_await http::async_read(stream, buffer, req, no_throw);
         if (ec) co_return;
-        const auto headers =
-            wechatpay::signature_headers::from([&](std::string_view name) { return std::string(req[name]); });
+        const auto headers = wechatpay::signature_headers::from_fields(req);  // repeats noted
         // The client's handler: its current WeChat Pay keys and its shared dedup store.
         const wechatpay::notification_reply reply = client_.notifications().handle(headers, req.body(), effect_);
         http::response<http::string_body> res{static_cast<http::status>(reply.status), 11};

@@ -7,6 +7,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace wechatpay {
 
@@ -46,6 +47,8 @@ enum class errc {
     api_error,
     // internal: OpenSSL refused an operation that should not fail
     crypto_failure,
+    // Added later, numbered after the others to keep their values (kinds noted):
+    ambiguous_header,  // security: a signature header repeated, or holding a line break
 };
 
 enum class error_kind { usage, config, security, protocol, transport, api, internal };
@@ -88,6 +91,13 @@ public:
 private:
     wechatpay::error error_;
 };
+
+// Caller or server text as it may appear inside an error's detail or a log line: between double
+// quotes, control bytes, quotes, backslashes and non-ASCII bytes escaped (\n, \xHH), and cut
+// after `max` bytes of input with the full length noted, so that it can neither forge a log line
+// nor flood one.
+// (Not named quoted: argument-dependent lookup would pick std::quoted for std::string.)
+std::string excerpt(std::string_view text, std::size_t max = 64);
 
 // Called by result<T>::value() on failure (found by argument-dependent lookup).
 [[noreturn]] void throw_exception_from_error(const error& e, const boost::source_location& loc);

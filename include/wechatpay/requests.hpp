@@ -138,4 +138,12 @@ result<bill_info> parse_bill_info(std::string_view json);
 // Percent-encodes one path segment (out_trade_no, out_refund_no…) for a URL.
 std::string encode_path_segment(std::string_view s);
 
+// A request target that can be sent and signed as written: origin-form (RFC 9112 §3.2.1),
+// "/path" then optionally "?query", each byte a path or query character of RFC 3986 or part of
+// a %XX escape. Spaces, control bytes (a CR LF would end the request line and start a header
+// or another request), non-ASCII bytes and "#fragments" are not.
+bool is_origin_form(std::string_view target);
+// An HTTP method: one token of RFC 9110 §5.6.2 (letters, digits, !#$%&'*+-.^_`|~).
+bool is_method_token(std::string_view method);
+
 }  // namespace wechatpay

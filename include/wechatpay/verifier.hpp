@@ -29,17 +29,30 @@ struct signature_headers {
     std::string serial;          // Wechatpay-Serial
     std::string signature_type;  // Wechatpay-Signature-Type (may be absent)
     std::string request_id;      // Request-ID (answers only; for diagnostics)
+    // A signature header the message carried more than once: which copy counts would decide
+    // the verdict, so verify() refuses the set (errc::ambiguous_header).
+    std::string repeated;
 
-    // From any header lookup: get(name) returns the value, empty when absent (Beast's
-    // fields: [&](std::string_view n) { return std::string(req[n]); }).
+    // From an HTTP message's headers: anything with count(name) and operator[](name), such as
+    // Beast's fields or a request or response itself. Repeated headers are noted.
+    template <class Fields>
+    static signature_headers from_fields(const Fields& fields) {
+        auto h = from([&](std::string_view n) { return std::string(fields[n]); });
+        for (std::string_view name : {"Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Signature",
+                                      "Wechatpay-Serial", "Wechatpay-Signature-Type"})
+            if (fields.count(name) > 1) h.repeated = name;
+        return h;
+    }
+    // From a lookup that holds one value per name (a JSON object, a map): get(name) returns the
+    // value, empty when absent. For HTTP messages use from_fields, which sees repeats.
     template <class Get>
     static signature_headers from(Get&& get) {
         return {std::string(get("Wechatpay-Timestamp")), std::string(get("Wechatpay-Nonce")),
                 std::string(get("Wechatpay-Signature")), std::string(get("Wechatpay-Serial")),
-                std::string(get("Wechatpay-Signature-Type")), std::string(get("Request-ID"))};
+                std::string(get("Wechatpay-Signature-Type")), std::string(get("Request-ID")), {}};
     }
     // From a raw header block ("Name: value" lines, as curl -D writes; names case-insensitive;
-    // a status line and blank lines are skipped).
+    // a status line and blank lines are skipped). Repeated headers are noted.
     static signature_headers parse(std::string_view block);
 };
 
@@ -58,7 +71,8 @@ public:
              std::optional<wechatpay_public_key> public_key = std::nullopt,
              clock_function clock = {});
 
-    // Checks, in order: headers present, not a probe, signature type, timestamp well-formed and
+    // Checks, in order: no signature header repeated, headers present, nonce without control
+    // bytes (it is a line of the signed message), not a probe, signature type, timestamp well-formed and
     // within ±300 s of the clock, serial known, certificate valid now, base64, RSA signature
     // over the raw body. Each failure is its own errc (security kind); never throws.
     result<void> verify(const signature_headers& headers, std::string_view body) const;

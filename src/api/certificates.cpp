@@ -63,7 +63,7 @@ awaitable<result<std::vector<certificate>>> client::impl::refresh_certificates()
     c.verify = false;
     auto res = co_await send(std::move(c));
     if (!res) co_return res.error();
-    const auto headers = signature_headers::from([&](std::string_view n) { return std::string((*res)[n]); });
+    const auto headers = signature_headers::from_fields(*res);
     if (res->result_int() == 404 && current_keys().wechatpay_key()) {
         // A public-key merchant has no platform certificates: nothing to refresh, provided
         // WeChat (the signature) says so (the code).

@@ -228,6 +228,9 @@ task<std::string> client::download_bill(bill_info bill) {
             target = url.substr(origin.size());
     }
     if (target.empty()) co_return error(errc::invalid_argument, "download_url is not on the configured WeChat Pay host");
+    // The URL comes from an answer: sent only if it is a plain path?query.
+    if (!is_origin_form(target))
+        co_return error(errc::invalid_argument, "download_url path " + excerpt(target) + " is not /path?query");
     if (!iequal(bill.hash_type, "SHA1")) co_return error(errc::unsupported_algorithm, "hash_type " + bill.hash_type.substr(0, 16));
 
     call c = get(std::move(target));
@@ -257,9 +260,12 @@ task<std::vector<certificate>> client::certificates() {
 
 task<api_response> client::request(std::string method, std::string target, std::string body) {
     auto self = impl_;
+    // Refused before any I/O: both go onto the wire and into the signed message as written.
     const verb v = net::http::string_to_verb(method);
-    if (v == verb::unknown) co_return error(errc::invalid_argument, "unknown HTTP method");
-    if (target.empty() || target.front() != '/') co_return error(errc::invalid_argument, "target must start with /");
+    if (v == verb::unknown) co_return error(errc::invalid_argument, "method " + excerpt(method) + " is not an HTTP method");
+    if (!is_origin_form(target))
+        co_return error(errc::invalid_argument,
+                        "target " + excerpt(target) + " is not /path?query (RFC 3986 characters, %XX escapes)");
     const bool download = target.starts_with("/v3/billdownload/");
     call c = post(std::move(target), std::move(body));
     c.method = v;

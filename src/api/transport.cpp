@@ -58,7 +58,7 @@ error api_error_from(const net::response& res, std::string_view what) {
 }
 
 awaitable<result<void>> client::impl::verify_answer(const net::response& res) {
-    const auto headers = signature_headers::from([&](std::string_view n) { return std::string(res[n]); });
+    const auto headers = signature_headers::from_fields(res);
     const std::string_view body = res.body();
     auto ok = current_keys().verify(headers, body);
     // A serial we do not know may be a rotated platform certificate: refresh once (at most

@@ -36,6 +36,7 @@ public:
         case errc::malformed_gzip: return "malformed gzip data";
         case errc::api_error: return "WeChat Pay answered with an error";
         case errc::crypto_failure: return "OpenSSL operation failed";
+        case errc::ambiguous_header: return "ambiguous signature header";
         }
         return "unknown wechatpay error";
     }
@@ -56,6 +57,7 @@ error_kind kind_of(const boost::system::error_code& code) noexcept {
     if (code.category() != wechatpay_category()) return error_kind::transport;
     const auto e = static_cast<errc>(code.value());
     if (e == errc::invalid_argument) return error_kind::usage;
+    if (e == errc::ambiguous_header) return error_kind::security;
     if (e <= errc::file_unreadable) return error_kind::config;
     if (e <= errc::hash_mismatch) return error_kind::security;
     if (e <= errc::malformed_gzip) return error_kind::protocol;
@@ -79,15 +81,49 @@ const char* to_string(error_kind k) noexcept {
 error::error(errc e, std::string d) : code(make_error_code(e)), detail(std::move(d)) {}
 error::error(boost::system::error_code c, std::string d) : code(c), detail(std::move(d)) {}
 
+namespace {
+
+// Appends `text` with every byte outside printable ASCII, and `"` and `\`, escaped.
+void append_escaped(std::string& out, std::string_view text) {
+    static constexpr char hex[] = "0123456789abcdef";
+    for (unsigned char c : text) {
+        if (c == '\n') out += "\\n";
+        else if (c == '\r') out += "\\r";
+        else if (c == '\t') out += "\\t";
+        else if (c == '"' || c == '\\') out += {'\\', static_cast<char>(c)};
+        else if (c < 0x20 || c >= 0x7f) out += {'\\', 'x', hex[c >> 4], hex[c & 15]};
+        else out += static_cast<char>(c);
+    }
+}
+
+}  // namespace
+
 std::string error::to_string() const {
     std::string s = wechatpay::to_string(kind());
     s += " error: ";
     s += code.message();
     if (!detail.empty()) s += ": " + detail;
     if (http_status != 0) s += " [HTTP " + std::to_string(http_status) + "]";
-    if (!api_code.empty()) s += " [" + api_code + "]";
-    if (!request_id.empty()) s += " [Request-ID " + request_id + "]";
+    // Both come from the server: escaped, so that they cannot break the line.
+    if (!api_code.empty()) {
+        s += " [";
+        append_escaped(s, api_code.substr(0, 64));
+        s += "]";
+    }
+    if (!request_id.empty()) {
+        s += " [Request-ID ";
+        append_escaped(s, request_id.substr(0, 128));
+        s += "]";
+    }
     return s;
+}
+
+std::string excerpt(std::string_view text, std::size_t max) {
+    std::string out = "\"";
+    append_escaped(out, text.substr(0, max));
+    out += '"';
+    if (text.size() > max) out += "... (" + std::to_string(text.size()) + " bytes)";
+    return out;
 }
 
 exception::exception(wechatpay::error e) : std::runtime_error(e.to_string()), error_(std::move(e)) {}

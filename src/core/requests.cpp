@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <initializer_list>
 
@@ -474,6 +475,30 @@ std::string encode_path_segment(std::string_view s) {
         }
     }
     return out;
+}
+
+bool is_origin_form(std::string_view target) {
+    constexpr std::string_view others = "-._~!$&'()*+,;=:@/?";  // unreserved, sub-delims, ':' '@', '/' '?'
+    if (target.empty() || target.front() != '/') return false;
+    for (std::size_t i = 0; i < target.size(); ++i) {
+        const char c = target[i];
+        if (c == '%') {
+            if (i + 2 >= target.size() || !std::isxdigit(static_cast<unsigned char>(target[i + 1])) ||
+                !std::isxdigit(static_cast<unsigned char>(target[i + 2])))
+                return false;
+            i += 2;
+        } else if (!is_ascii_alnum(c) && others.find(c) == std::string_view::npos) {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool is_method_token(std::string_view method) {
+    constexpr std::string_view others = "!#$%&'*+-.^_`|~";
+    return !method.empty() && std::all_of(method.begin(), method.end(), [&](char c) {
+        return is_ascii_alnum(c) || others.find(c) != std::string_view::npos;
+    });
 }
 
 }  // namespace wechatpay

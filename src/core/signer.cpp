@@ -1,8 +1,11 @@
 #include <wechatpay/signer.hpp>
 
 #include <wechatpay/crypto.hpp>
+#include <wechatpay/requests.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <utility>
 
 namespace wechatpay {
 
@@ -28,6 +31,23 @@ bool header_safe(std::string_view s) {
     for (unsigned char c : s)
         if (c == '"' || c == '\\' || c < 0x20 || c == 0x7f) return false;
     return true;
+}
+
+// Each field is a line of a signed message: a line break inside one would let the same
+// signature stand for other fields.
+bool one_line(std::string_view s) {
+    return std::none_of(s.begin(), s.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; });
+}
+
+// The fields of a payment-parameter signature (reference §8), checked before signing.
+result<void> check_payment_fields(std::string_view appid, std::string_view prepay_id, std::string_view nonce) {
+    const std::pair<std::string_view, std::string_view> fields[] = {
+        {"appid", appid}, {"prepay_id", prepay_id}, {"nonce", nonce}};
+    for (const auto& [name, value] : fields) {
+        if (value.empty()) return error(errc::invalid_argument, std::string(name) + " is required");
+        if (!one_line(value)) return error(errc::invalid_argument, std::string(name) + " holds a control character");
+    }
+    return {};
 }
 
 std::string payment_message(std::string_view appid, std::int64_t timestamp, std::string_view nonce,
@@ -77,8 +97,10 @@ result<signed_request> signer::sign_request(std::string_view method, std::string
 result<signed_request> signer::sign_request(std::string_view method, std::string_view canonical_url,
                                             std::string_view body, std::int64_t timestamp,
                                             std::string_view nonce) const {
-    if (method.empty() || canonical_url.empty() || canonical_url.front() != '/')
-        return error(errc::invalid_argument, "method and a canonical URL starting with '/' are required");
+    // Each is a line of the signed message and goes onto the wire as written.
+    if (!is_method_token(method)) return error(errc::invalid_argument, "method " + excerpt(method) + " is not an HTTP method");
+    if (!is_origin_form(canonical_url))
+        return error(errc::invalid_argument, "URL " + excerpt(canonical_url) + " is not /path?query (RFC 3986 characters, %XX escapes)");
     if (nonce.empty() || !header_safe(nonce)) return error(errc::invalid_argument, "nonce");
     auto signature = sign(request_message(method, canonical_url, timestamp, nonce, body));
     if (!signature) return signature.error();
@@ -104,8 +126,7 @@ result<jsapi_payment> signer::jsapi_payment_for(std::string_view appid,
 
 result<app_payment> signer::app_payment_for(std::string_view appid, std::string_view prepay_id,
                                             std::int64_t timestamp, std::string_view nonce) const {
-    if (appid.empty() || prepay_id.empty() || nonce.empty())
-        return error(errc::invalid_argument, "appid, prepay_id and nonce are required");
+    if (auto ok = check_payment_fields(appid, prepay_id, nonce); !ok) return ok.error();
     auto sig = sign(payment_message(appid, timestamp, nonce, prepay_id));
     if (!sig) return sig.error();
     app_payment p;
@@ -120,8 +141,7 @@ result<app_payment> signer::app_payment_for(std::string_view appid, std::string_
 
 result<jsapi_payment> signer::jsapi_payment_for(std::string_view appid, std::string_view prepay_id,
                                                 std::int64_t timestamp, std::string_view nonce) const {
-    if (appid.empty() || prepay_id.empty() || nonce.empty())
-        return error(errc::invalid_argument, "appid, prepay_id and nonce are required");
+    if (auto ok = check_payment_fields(appid, prepay_id, nonce); !ok) return ok.error();
     std::string package = "prepay_id=" + std::string(prepay_id);
     auto sig = sign(payment_message(appid, timestamp, nonce, package));
     if (!sig) return sig.error();

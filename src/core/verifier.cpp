@@ -49,6 +49,7 @@ signature_headers signature_headers::parse(std::string_view block) {
         {"Wechatpay-Timestamp", &h.timestamp},       {"Wechatpay-Nonce", &h.nonce},
         {"Wechatpay-Signature", &h.signature},       {"Wechatpay-Serial", &h.serial},
         {"Wechatpay-Signature-Type", &h.signature_type}, {"Request-ID", &h.request_id}};
+    bool seen[std::size(fields)] = {};
     while (!block.empty()) {
         const auto eol = block.find('\n');
         const std::string_view line = block.substr(0, eol);
@@ -56,8 +57,13 @@ signature_headers signature_headers::parse(std::string_view block) {
         const auto colon = line.find(':');
         if (colon == std::string_view::npos) continue;  // status line or blank line
         const std::string_view name = trim(line.substr(0, colon));
-        for (auto& [field, target] : fields)
-            if (iequals(name, field)) *target = trim(line.substr(colon + 1));
+        for (std::size_t i = 0; i < std::size(fields); ++i) {
+            const auto& [field, target] = fields[i];
+            if (!iequals(name, field)) continue;
+            if (seen[i] && field != "Request-ID") h.repeated = field;
+            seen[i] = true;
+            *target = trim(line.substr(colon + 1));
+        }
     }
     return h;
 }
@@ -130,8 +136,13 @@ result<void> verifier::verify_at(const signature_headers& h, std::string_view bo
     const std::pair<std::string_view, const std::string*> required[] = {
         {"Wechatpay-Timestamp", &h.timestamp}, {"Wechatpay-Nonce", &h.nonce},
         {"Wechatpay-Signature", &h.signature}, {"Wechatpay-Serial", &h.serial}};
+    if (!h.repeated.empty()) return fail(errc::ambiguous_header, h.repeated + " appears more than once");
     for (auto& [name, value] : required)
         if (value->empty()) return fail(errc::missing_header, std::string(name));
+    // The nonce is a line of the signed message: a line break inside it would let one
+    // signature stand for another split of nonce and body.
+    if (std::any_of(h.nonce.begin(), h.nonce.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; }))
+        return fail(errc::ambiguous_header, "Wechatpay-Nonce holds a control character");
 
     if (h.signature.starts_with(probe_signature_prefix)) return fail(errc::probe_signature);
     if (!h.signature_type.empty() && h.signature_type != signature_type)

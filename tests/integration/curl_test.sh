@@ -221,6 +221,26 @@ fi
 rc=0; "$W" request GET /v3/certificates --config "$T/missing.json" 2>/dev/null || rc=$?
 [[ $rc == 2 ]] && pass "wechatpay request with a missing config exits 2" || fail "request missing config" "exit $rc"
 
+# A PATH or METHOD that is not one line of HTTP is refused (exit 2) before any connection: a
+# CR LF in it would smuggle headers or a second request over the signed connection.
+connections() { curl -sS --cacert "$CA" "https://$ADDR/sim/stats" | grep -o '"connections_accepted":[0-9]*' | cut -d: -f2; }
+before=$(connections)
+for bad in $'/v3/certificates HTTP/1.1\r\nHost: x\r\n\r\nGET /v3/pay/transactions/out-trade-no/'"$NO?mchid=$MCHID" \
+           $'/v3/certificates\nX-Injected: 1' '/v3/cert ificates' '/v3/certificates#top' '/v3/a%zz' \
+           $'/v3/pay/transactions/out-trade-no/\xe8\xae\xa2'; do
+    rc=0; "$W" request GET "$bad" --config "$S/client.json" >"$T/smuggle.out" 2>"$T/smuggle.err" || rc=$?
+    [[ $rc == 2 && ! -s $T/smuggle.out && $(wc -l <"$T/smuggle.err") == 1 ]] && grep -q "is not /path?query" "$T/smuggle.err" \
+        && pass "wechatpay request refuses PATH $(printf '%q' "$bad") (exit 2, one line)" \
+        || fail "request PATH $(printf '%q' "$bad")" "exit $rc: $(cat "$T/smuggle.out" "$T/smuggle.err")"
+done
+rc=0; "$W" request $'GET /v3/certificates HTTP/1.1\r\nX: 1\r\n\r\nGET' /v3/certificates --config "$S/client.json" \
+    >/dev/null 2>"$T/method.err" || rc=$?
+[[ $rc == 2 ]] && grep -q "is not an HTTP method" "$T/method.err" && pass "wechatpay request refuses a METHOD holding CR LF (exit 2)" \
+    || fail "request METHOD" "exit $rc: $(cat "$T/method.err")"
+after=$(connections)
+[[ $after == $((before + 1)) ]] && pass "none of those opened a connection (only the stats read did)" \
+    || fail "refused requests connected" "connections $before -> $after"
+
 kill -0 "$SIM_PID" 2>/dev/null && pass "the simulator is still running" || fail "simulator" "exited early"
 
 echo "$passed passed, $failed failed"

@@ -277,6 +277,66 @@ TEST_CASE("client: invalid requests are refused before any I/O", "[client][valid
     CHECK(env.client().stats().connects == 0);
 }
 
+TEST_CASE("client: request() sends only origin-form targets and method tokens, refusing the rest before any I/O",
+          "[client][validation][request]") {
+    client_env env;
+    auto& c = env.client();
+    // Each would put other bytes on the wire than those signed, or let the target end the
+    // request line: the first smuggles a second request over the signed connection.
+    const std::string_view bad_targets[] = {
+        "/v3/certificates HTTP/1.1\r\nHost: x\r\n\r\nGET /v3/pay/transactions/id/1?mchid=1",
+        "/v3/certificates\r\nX-Injected: 1",
+        "/v3/certificates\nX-Injected: 1",
+        "/v3/certificates\rX",
+        "/v3/cert ificates",
+        "/v3/certificates\t",
+        std::string_view("/v3/certificates\0", 17),
+        "/v3/certificates\x7f",
+        "/v3/pay/transactions/out-trade-no/\xe8\xae\xa2\xe5\x8d\x95?mchid=1",  // UTF-8: must be %XX
+        "/v3/certificates#fragment",
+        "/v3/certificates?a=%",
+        "/v3/certificates?a=%4",
+        "/v3/certificates?a=%zz",
+        "/v3/certificates?a=\"b\"",
+        "/v3/certificates?a=<b>",
+        "/v3/certificates?a={b}",
+        "/v3/certificates?a=b|c",
+        "/v3/certificates?a=b\\c",
+        "/v3/certificates?a=b^c",
+        "/v3/certificates?a=b`c",
+        "",
+        "v3/certificates",
+        "https://api.mch.weixin.qq.com/v3/certificates",
+        "*",
+    };
+    for (std::string_view target : bad_targets) {
+        CAPTURE(target);
+        const auto r = env.run(c.request("GET", std::string(target)));
+        REQUIRE(errc_of(r) == errc::invalid_argument);
+        // The error quotes the target escaped and cut: no raw line break reaches a log.
+        CHECK(r.error().to_string().find_first_of("\r\n") == std::string::npos);
+        CHECK(r.error().to_string().size() < 300);
+    }
+    for (std::string_view method : {"GET\r\nX-Injected: 1", "GET /v3/x", "get", "", "G\x00T"}) {
+        CAPTURE(method);
+        CHECK(errc_of(env.run(c.request(std::string(method), "/v3/certificates"))) == errc::invalid_argument);
+    }
+    // A download URL from an answer is held to the same rule.
+    const std::string origin = "https://" + c.config().endpoint.host + ":" + std::to_string(c.config().endpoint.port);
+    const wechatpay::bill_info injected{"SHA1", "00", origin + "/v3/billdownload/file?token=x\r\nX: 1", false};
+    CHECK(errc_of(env.run(c.download_bill(injected))) == errc::invalid_argument);
+    CHECK(env.sim_requests() == 0);
+    CHECK(int_at(env.sim_stats(), "/connections_accepted") == 0);
+    CHECK(c.stats().connects == 0);
+
+    // Every character origin-form allows goes out as written: WeChat answers, the client does
+    // not refuse.
+    const auto fine = env.run(c.request("GET", "/v3/pay/transactions/out-trade-no/A%20B-._~!$&'()*+,;=:@?mchid=" +
+                                                   c.config().mchid + "&x=/?%E8%AE%A2"));
+    REQUIRE(fine);
+    CHECK(fine->status == 404);
+}
+
 // ---- WeChat's errors ----------------------------------------------------------------------
 
 TEST_CASE("client: WeChat's errors are api_error with status, code and Request-ID", "[client][api-error]") {

@@ -150,7 +150,7 @@ private:
         d.target = std::string(req.target());
         d.content_type = std::string(req[http::field::content_type]);
         d.body = req.body();
-        d.headers = wechatpay::signature_headers::from([&](std::string_view n) { return std::string(req[n]); });
+        d.headers = wechatpay::signature_headers::from_fields(req);
         d.at = std::chrono::steady_clock::now();
         std::lock_guard lock(mutex_);
         d.answered = got_.size() < fail_first_ ? fail_status_ : 204;

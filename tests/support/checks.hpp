@@ -83,6 +83,7 @@ inline std::string errc_name(wechatpay::errc e) {
         case errc::malformed_gzip: return "malformed_gzip";
         case errc::api_error: return "api_error";
         case errc::crypto_failure: return "crypto_failure";
+        case errc::ambiguous_header: return "ambiguous_header";
     }
     if (e == ok) return "ok";
     if (e == foreign_error) return "foreign_error";

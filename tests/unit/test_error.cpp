@@ -48,6 +48,7 @@ const std::vector<std::pair<errc, error_kind>>& all_codes() {
         {errc::malformed_gzip, error_kind::protocol},
         {errc::api_error, error_kind::api},
         {errc::crypto_failure, error_kind::internal},
+        {errc::ambiguous_header, error_kind::security},
     };
     return codes;
 }
@@ -83,6 +84,7 @@ TEST_CASE("errc values are stable and numbered from 1", "[error]") {
     CHECK(static_cast<int>(errc::malformed_gzip) == 25);
     CHECK(static_cast<int>(errc::api_error) == 26);
     CHECK(static_cast<int>(errc::crypto_failure) == 27);
+    CHECK(static_cast<int>(errc::ambiguous_header) == 28);
 }
 
 TEST_CASE("error codes live in the wechatpay category with a distinct message each", "[error]") {
@@ -181,4 +183,28 @@ TEST_CASE("the secrets watch recognises private key material and the APIv3 key",
     with_key += wechatpay_test::test_apiv3_key;
     CHECK(secrets::contains_secret(with_key));
     CHECK_FALSE(secrets::contains_secret("config error: merchant.private_key: not PEM (/etc/key.pem)"));
+}
+
+TEST_CASE("excerpt() keeps caller text from forging or flooding a line", "[error]") {
+    using wechatpay::excerpt;
+    CHECK(excerpt("apiclient_key.pem") == R"("apiclient_key.pem")");
+    CHECK(excerpt("a\r\nX-Forged: 1") == R"("a\r\nX-Forged: 1")");
+    CHECK(excerpt(std::string_view("\0\x7f\x1b\"\\", 5)) == R"("\x00\x7f\x1b\"\\")");
+    CHECK(excerpt("\xe5\xbe\xae") == R"("\xe5\xbe\xae")");  // non-ASCII bytes are escaped, not passed on
+    const std::string huge(100000, 'p');
+    const std::string q = excerpt(huge);
+    CHECK(q == "\"" + std::string(64, 'p') + "\"... (100000 bytes)");
+    CHECK(excerpt(huge, 8).size() < 40);
+}
+
+TEST_CASE("server text in to_string() cannot break the line", "[error]") {
+    wechatpay::error e(errc::api_error, "GET /v3/x");
+    e.api_code = "PARAM_ERROR\nforged line";
+    e.request_id.assign(1000, 'r');
+    e.request_id.append("\r\n");
+    const std::string s = e.to_string();
+    CHECK(s.find('\n') == std::string::npos);
+    CHECK(s.find('\r') == std::string::npos);
+    CHECK(s.find("[PARAM_ERROR\\nforged line]") != std::string::npos);
+    CHECK(s.size() < 400);
 }

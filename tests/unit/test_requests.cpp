@@ -433,3 +433,33 @@ TEST_CASE("encode_path_segment keeps unreserved characters and %-encodes the res
     CHECK(encode_path_segment(std::string_view("\x00\xff", 2)) == "%00%FF");
     CHECK(encode_path_segment("..") == "..");  // unreserved, as RFC 3986 says; never a valid order number
 }
+
+TEST_CASE("is_origin_form: /path?query of RFC 3986 characters and %XX escapes, nothing else", "[requests]") {
+    using wechatpay::is_origin_form;
+    for (std::string_view good : {"/", "/v3/certificates", "/v3/pay/transactions/id/4200?mchid=1900000001",
+                                  "/v3/bill/tradebill?bill_date=2026-11-27&bill_type=ALL&tar_type=GZIP",
+                                  "/a%20b/%E8%AE%A2?x=/?y", "/-._~!$&'()*+,;=:@", "//double", "/?", "/a?"}) {
+        CAPTURE(good);
+        CHECK(is_origin_form(good));
+    }
+    for (std::string_view bad : {"", "v3", "*", "https://api.mch.weixin.qq.com/v3", "/a b", "/a\r\nX: 1", "/a\n",
+                                 "/a\t", "/a\x7f", "/a#f", "/a%", "/a%4", "/a%G0", "/a%0g", "/\"", "/<", "/>", "/{",
+                                 "/}", "/|", "/\\", "/^", "/`", "/\xe8\xae\xa2", "/a?b c"}) {
+        CAPTURE(bad);
+        CHECK_FALSE(is_origin_form(bad));
+    }
+    CHECK_FALSE(is_origin_form(std::string_view("/a\0b", 4)));
+    // Every byte that encode_path_segment produces is allowed after a '/'.
+    std::string all;
+    for (int c = 0; c < 256; ++c) all += static_cast<char>(c);
+    CHECK(is_origin_form("/" + wechatpay::encode_path_segment(all)));
+}
+
+TEST_CASE("is_method_token: an RFC 9110 token", "[requests]") {
+    using wechatpay::is_method_token;
+    for (std::string_view good : {"GET", "POST", "PUT", "PATCH", "DELETE", "M-SEARCH"}) CHECK(is_method_token(good));
+    for (std::string_view bad : {"", "GET ", "GET\r\n", "G\nET", "GE(T", "GET/", "P\xc3\x96ST"}) {
+        CAPTURE(bad);
+        CHECK_FALSE(is_method_token(bad));
+    }
+}

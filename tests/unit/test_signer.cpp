@@ -9,10 +9,13 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <set>
 #include <string>
 #include <string_view>
+#include <tuple>
+#include <utility>
 
 using namespace std::string_view_literals;
 using wechatpay::errc;
@@ -302,5 +305,42 @@ TEST_CASE("signer signatures verify with the merchant certificate's key", "[sign
     for (std::string_view message : {""sv, "message"sv, "多字节 UTF-8 ✓\n"sv, "a\0b"sv}) {
         const auto signature = UNWRAP(wechatpay::base64_decode(UNWRAP(s.sign(message))));
         CHECK(cert.key().verify_sha256(message, signature));
+    }
+}
+
+TEST_CASE("sign_request refuses a method or URL that is not one line of HTTP, before signing", "[signer][errors]") {
+    const auto s = doc_signer();
+    CHECK(s.sign_request("GET", "/v3/certificates", "", 1554208460, "N"));
+    // A line break in either would make the signed message ambiguous and put other bytes on the
+    // wire than those signed.
+    for (const auto& [method, url] : std::initializer_list<std::pair<std::string_view, std::string_view>>{
+             {"GET\n/v3/x", "/v3/certificates"}, {"GET /v3/x", "/v3/certificates"}, {"", "/v3/certificates"},
+             {"GET", "/v3/certificates\n1554208460"}, {"GET", "/v3/certificates\r\nX-Injected: 1"},
+             {"GET", "/v3/a b"}, {"GET", "/v3/a#f"}, {"GET", "/v3/\xe8\xae\xa2"}, {"GET", "v3/certificates"}, {"GET", ""}}) {
+        CAPTURE(method, url);
+        const auto r = s.sign_request(method, url, "", 1554208460, "N");
+        REQUIRE(errc_of(r) == errc::invalid_argument);
+        CHECK(r.error().detail.find('\n') == std::string::npos);
+    }
+    for (std::string_view nonce : {"", "a\nb", "a\"b", "a\\b", "a\rb"}) {
+        CAPTURE(nonce);
+        CHECK(errc_of(s.sign_request("GET", "/v3/certificates", "", 1554208460, nonce)) == errc::invalid_argument);
+    }
+}
+
+TEST_CASE("payment parameters refuse fields that would add lines to the signed message", "[signer][errors]") {
+    const auto s = doc_signer();
+    const std::string_view appid = "wx8888888888888888", prepay = "wx201410272009395522657a690389285100", nonce = "N";
+    CHECK(s.app_payment_for(appid, prepay, 1554208460, nonce));
+    CHECK(s.jsapi_payment_for(appid, prepay, 1554208460, nonce));
+    // "appid\nts\nnonce\nprepay\n": a prepay_id "X\nY" would sign what another split of the
+    // fields also reads as.
+    for (const auto& [a, p, n] : std::initializer_list<std::tuple<std::string_view, std::string_view, std::string_view>>{
+             {"wx88\n1554208460", prepay, nonce}, {appid, "wx2014\nextra", nonce}, {appid, prepay, "N\nX"},
+             {appid, "wx2014\r", nonce}, {appid, prepay, std::string_view("N\0", 2)}, {"", prepay, nonce},
+             {appid, "", nonce}, {appid, prepay, ""}}) {
+        CAPTURE(a, p, n);
+        CHECK(errc_of(s.app_payment_for(a, p, 1554208460, n)) == errc::invalid_argument);
+        CHECK(errc_of(s.jsapi_payment_for(a, p, 1554208460, n)) == errc::invalid_argument);
     }
 }

@@ -7,6 +7,8 @@
 #include <wechatpay/crypto.hpp>
 #include <wechatpay/verifier.hpp>
 
+#include <boost/beast/http/fields.hpp>
+
 #include <cstdint>
 #include <map>
 #include <string>
@@ -156,6 +158,80 @@ TEST_CASE("signature_headers::from asks the lookup for each header by name", "[v
     CHECK(h.serial == "x");
     CHECK(h.signature_type.empty());
     CHECK(h.request_id == "rid");
+}
+
+namespace {
+
+// An HTTP header block carrying `h`, with `name` given a second time with `other` as its value
+// (before or after the signed copy).
+boost::beast::http::fields fields_with_repeat(const signature_headers& h, std::string_view name,
+                                              std::string_view other, bool other_first) {
+    boost::beast::http::fields f;
+    const std::pair<std::string_view, std::string_view> signed_ones[] = {
+        {"Wechatpay-Timestamp", h.timestamp}, {"Wechatpay-Nonce", h.nonce},
+        {"Wechatpay-Signature", h.signature}, {"Wechatpay-Serial", h.serial},
+        {"Wechatpay-Signature-Type", h.signature_type}, {"Request-ID", h.request_id}};
+    for (const auto& [n, v] : signed_ones) {
+        if (n == name && other_first) f.insert(n, other);
+        f.insert(n, v);
+        if (n == name && !other_first) f.insert(n, other);
+    }
+    return f;
+}
+
+}  // namespace
+
+TEST_CASE("ambiguous_header: a signature header given twice is refused, whichever copy comes first",
+          "[verifier][errors]") {
+    const auto good = signed_headers();
+    CHECK(verify(signature_headers::from_fields(fields_with_repeat(good, "Other", "", false))) == ok);
+    // The second copy of each: a signature made for another body, another time, another nonce, …
+    const auto other = platform().sign("{}", t0 + 1, "ANOTHERNONCE");
+    const std::pair<std::string_view, std::string> repeats[] = {
+        {"Wechatpay-Timestamp", other.timestamp}, {"Wechatpay-Nonce", other.nonce},
+        {"Wechatpay-Signature", other.signature}, {"Wechatpay-Serial", "PUB_KEY_ID_0112233445566778899"},
+        {"Wechatpay-Signature-Type", "WECHATPAY2-SHA256-RSA2048"}};
+    for (const auto& [name, value] : repeats)
+        for (bool other_first : {true, false}) {
+            CAPTURE(name, other_first);
+            const auto h = signature_headers::from_fields(fields_with_repeat(good, name, value, other_first));
+            CHECK(h.repeated == name);
+            const auto r = platform().certificate_verifier().verify_at(h, body, t0);
+            REQUIRE(errc_of(r) == errc::ambiguous_header);
+            CHECK(r.error().kind() == wechatpay::error_kind::security);
+            CHECK(r.error().detail == std::string(name) + " appears more than once");
+        }
+    // Request-ID is not signed: a repeat of it changes nothing.
+    CHECK(verify(signature_headers::from_fields(fields_with_repeat(good, "Request-ID", "x", false))) == ok);
+}
+
+TEST_CASE("ambiguous_header: a raw header block repeating a signature header", "[verifier][errors]") {
+    const auto h = signed_headers();
+    std::string block = "HTTP/1.1 200 OK\r\nWechatpay-Timestamp: " + h.timestamp + "\r\nWechatpay-Nonce: " +
+                        h.nonce + "\r\nWechatpay-Signature: " + h.signature + "\r\nWechatpay-Serial: " + h.serial +
+                        "\r\nRequest-ID: a\r\nRequest-ID: b\r\n";
+    CHECK(verify(signature_headers::parse(block)) == ok);
+    block += "wechatpay-signature: " + platform().sign("{}", t0).signature + "\r\n";  // names are case-insensitive
+    const auto parsed = signature_headers::parse(block);
+    CHECK(parsed.repeated == "Wechatpay-Signature");
+    CHECK(verify(parsed) == errc::ambiguous_header);
+}
+
+TEST_CASE("ambiguous_header: a nonce holding a line break could move text between nonce and body",
+          "[verifier][errors]") {
+    // WeChat signed nonce "N" with body "X\n{…}"; the same bytes read as nonce "N\nX" and body
+    // "{…}" must not verify.
+    const std::string shifted_body = "X\n" + std::string(body);
+    auto h = platform().sign(shifted_body, t0, "N");
+    CHECK(verify(h, shifted_body) == ok);
+    h.nonce = "N\nX";
+    CHECK(wechatpay::answer_message(h.timestamp, h.nonce, body) ==
+          wechatpay::answer_message(h.timestamp, "N", shifted_body));
+    CHECK(verify(h, body) == errc::ambiguous_header);
+    for (std::string_view nonce : std::initializer_list<std::string_view>{"a\rb", std::string_view("a\0b", 3), "a\x7f", "\tab"}) {
+        CAPTURE(nonce);
+        CHECK(verify(signed_headers([&](auto& x) { x.nonce = std::string(nonce); })) == errc::ambiguous_header);
+    }
 }
 
 TEST_CASE("answer_message builds TIMESTAMP, NONCE and BODY lines", "[verifier]") {
