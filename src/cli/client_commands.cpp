@@ -51,6 +51,12 @@ constexpr std::array request_options{
 
 int run_request(const args& a) {
     const std::string method = a.positionals()[0], target = a.positionals()[1];
+    // Checked before the client exists (it may download certificates at once): both are sent
+    // and signed as written, so a line break in either could smuggle a header or a request.
+    if (!is_method_token(method)) usage_error("request: METHOD " + excerpt(method) + " is not an HTTP method");
+    if (!is_origin_form(target))
+        usage_error("request: PATH " + excerpt(target) +
+                    " is not /path?query (RFC 3986 characters; percent-encode the rest as %XX; no #fragment)");
     const std::string body = read_optional_input(a, "body-file", body_file_limit);
     auto answer = run_client<api_response>(a.get("config"), [&](client& c) { return c.request(method, target, body); });
     const api_response res = unwrap(std::move(answer));

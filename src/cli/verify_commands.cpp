@@ -26,7 +26,7 @@ constexpr std::array verify_options{
 
 int run_verify(const args& a) {
     const signature_headers headers{a.get("timestamp"), a.get("nonce"), a.get("signature"),
-                                    a.get("serial"), {}, {}};
+                                    a.get("serial"), {}, {}, {}};
     const std::int64_t now = now_from(a);
     const verifier v = load_verifier(a);
     const std::string body = read_optional_input(a, "body-file", body_file_limit);

@@ -276,8 +276,11 @@ result<void> client_config::validate() const {
         return invalid("apiv3_key",
                        "required to download platform certificates (or set wechatpay.certificates or "
                        "wechatpay.public_key)");
-    if (wechatpay_public_key && !wechatpay_public_key->id.starts_with("PUB_KEY_ID_"))
-        return invalid("wechatpay.public_key.id", "must start with PUB_KEY_ID_");
+    // It is sent as the Wechatpay-Serial header: letters, digits and '_' only.
+    if (wechatpay_public_key && (!wechatpay_public_key->id.starts_with("PUB_KEY_ID_") ||
+                                 !std::all_of(wechatpay_public_key->id.begin(), wechatpay_public_key->id.end(),
+                                              [](unsigned char c) { return std::isalnum(c) || c == '_'; })))
+        return invalid("wechatpay.public_key.id", "must start with PUB_KEY_ID_ and hold only letters, digits and _");
     if (certificate_refresh.count() <= 0) return invalid("certificate_refresh_s", "must be > 0");
 
     if (endpoint.host.empty()) return invalid("endpoint.host", "required");

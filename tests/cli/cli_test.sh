@@ -353,6 +353,25 @@ expect "notify: APIv3 key of the wrong length" 2 \
     notify --apiv3-key "${notify_apiv3:0:16}" "${notification[@]}" --certificate "$T/wx_cert.pem"
 expect "notify: missing --headers-file" 2 notify --apiv3-key "$notify_apiv3" \
     --body-file "$T/notify_body.json" --certificate "$T/wx_cert.pem"
+# A signature header given twice: which copy counts would decide the verdict, so neither does.
+{ cat "$T/notify_headers"; printf 'Wechatpay-Signature: %s\r\n' "${notify_sig/A/B}"; } >"$T/notify_headers_twice"
+expect "notify: a repeated Wechatpay-Signature is refused (either order)" 1 notify --apiv3-key "$notify_apiv3" \
+    --headers-file "$T/notify_headers_twice" --body-file "$T/notify_body.json" --certificate "$T/wx_cert.pem"
+check "notify: the refusal names the repeated header" grep -qF "Wechatpay-Signature appears more than once" "$T/err"
+{ printf 'wechatpay-timestamp: %s\r\n' "$((notify_ts - 1))"; cat "$T/notify_headers"; } >"$T/notify_headers_twice"
+expect "notify: a repeated Wechatpay-Timestamp is refused" 1 notify --apiv3-key "$notify_apiv3" \
+    --headers-file "$T/notify_headers_twice" --body-file "$T/notify_body.json" --certificate "$T/wx_cert.pem"
+# The signer's inputs are lines of the signed message: a line break in any is usage (exit 2).
+bare_sign=(sign --private-key "$DOC_KEY" --mchid 1900007291 --serial "$mch_serial" "${pinned[@]}")
+expect "sign: a --url holding CR LF is refused" 2 "${bare_sign[@]}" --method GET --url $'/v3/certificates\r\nX-Injected: 1'
+check "sign: the refusal quotes the URL on one line" grep -qF '"/v3/certificates\r\nX-Injected: 1" is not /path?query' "$T/err"
+expect "sign: a --url that is not origin-form (#fragment) is refused" 2 "${bare_sign[@]}" --method GET \
+    --url '/v3/certificates#x'
+expect "sign: a --method with a space is refused" 2 "${bare_sign[@]}" --method 'GET /x' --url /v3/certificates
+expect "pay-params: a --prepay-id holding a line feed is refused" 2 pay-params app --private-key "$DOC_KEY" \
+    --appid "$appid" --mchid 1900007291 --prepay-id $'wx1\nwx2' --timestamp "$pay_ts" --nonce "$pay_nonce"
+expect "pay-params: a --nonce holding a line feed is refused" 2 pay-params jsapi "${pay_params[@]}" \
+    --timestamp "$pay_ts" --nonce $'N\nX'
 
 # ---- usage errors ------------------------------------------------------------------------
 

@@ -473,6 +473,11 @@ TEST_CASE("validate names the first invalid field", "[config]") {
              c.wechatpay_public_key = wechatpay::wechatpay_public_key{"KEY_1", load_public_key(files::java_wechatpay_public_key)};
          },
          errc::invalid_argument, "wechatpay.public_key.id: must start with PUB_KEY_ID_"},
+        {"public key id that would inject a header (it is sent as Wechatpay-Serial)", [](client_config& c) {
+             c.wechatpay_public_key = wechatpay::wechatpay_public_key{"PUB_KEY_ID_1\r\nX-Injected: 1",
+                                                                       load_public_key(files::java_wechatpay_public_key)};
+         },
+         errc::invalid_argument, "wechatpay.public_key.id: must start with PUB_KEY_ID_ and hold only"},
         {"host empty", [](client_config& c) { c.endpoint.host.clear(); }, errc::invalid_argument,
          "endpoint.host: required"},
         {"backup host a URL", [](client_config& c) { c.endpoint.backup_host = "https://api2.mch.weixin.qq.com/"; },
