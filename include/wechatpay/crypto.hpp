@@ -36,14 +36,17 @@ private:
 };
 
 // AES-GCM with WeChat's framing: nonce and associated_data are used as their ASCII bytes, and
-// the base64 ciphertext carries the 16-byte tag at its end. A tag mismatch is decrypt_failed.
+// the base64 ciphertext carries the 16-byte tag at its end. A tag mismatch is decrypt_failed;
+// a nonce other than 12 bytes (WeChat's) or a ciphertext shorter than the tag is
+// invalid_argument.
 result<std::string> aead_decrypt(const apiv3_key& key, std::string_view nonce,
                                  std::string_view associated_data, std::string_view ciphertext_b64);
 result<std::string> aead_encrypt(const apiv3_key& key, std::string_view nonce,
                                  std::string_view associated_data, std::string_view plaintext);
 
 // The same with a raw AES key of 16, 24 or 32 bytes (AES-128/192/256 picked by length, as the
-// official Go SDK does) and any IV length. For interoperability tests; API v3 uses the above.
+// official Go SDK does) and any IV length OpenSSL takes (1 to 128 bytes; other lengths are
+// invalid_argument). For interoperability tests; API v3 uses the above.
 result<std::string> aes_gcm_decrypt(std::string_view key, std::string_view iv, std::string_view aad,
                                     std::string_view ciphertext_b64);
 result<std::string> aes_gcm_encrypt(std::string_view key, std::string_view iv, std::string_view aad,

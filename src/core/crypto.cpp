@@ -43,11 +43,16 @@ const EVP_CIPHER* gcm_cipher(std::size_t key_size) {
 // EVP's lengths are ints; WeChat's payloads are kilobytes. Refuse the absurd instead of casting.
 bool fits_int(std::string_view s) { return s.size() <= static_cast<std::size_t>(INT_MAX / 2); }
 
+// OpenSSL's GCM takes IVs of 1 to 128 bytes; WeChat's nonces have 12 (reference §5).
+constexpr std::size_t gcm_max_iv = 128, wechat_nonce_size = 12;
+
 // Sets up an AES-GCM context with key and IV of any length the cipher accepts.
 result<cipher_ctx_ptr> gcm_init(bool encrypt, std::string_view key, std::string_view iv) {
     const EVP_CIPHER* cipher = gcm_cipher(key.size());
     if (!cipher) return error(errc::invalid_argument, "AES-GCM key must be 16, 24 or 32 bytes");
-    if (iv.empty() || !fits_int(iv)) return error(errc::invalid_argument, "AES-GCM nonce is empty");
+    if (iv.empty() || iv.size() > gcm_max_iv)
+        return error(errc::invalid_argument,
+                     "AES-GCM nonce must be 1 to 128 bytes, got " + std::to_string(iv.size()));
     cipher_ctx_ptr ctx(EVP_CIPHER_CTX_new());
     const int enc = encrypt ? 1 : 0;
     if (!ctx || EVP_CipherInit_ex(ctx.get(), cipher, nullptr, nullptr, nullptr, enc) != 1 ||
@@ -56,6 +61,13 @@ result<cipher_ctx_ptr> gcm_init(bool encrypt, std::string_view key, std::string_
         EVP_CipherInit_ex(ctx.get(), nullptr, nullptr, bytes(key), bytes(iv), enc) != 1)
         return error(errc::crypto_failure, "AES-GCM init: " + last_openssl_error());
     return ctx;
+}
+
+// API v3's framing: the nonce is not echoed (a key pasted into the wrong place stays secret).
+result<void> check_wechat_nonce(std::string_view nonce) {
+    if (nonce.size() == wechat_nonce_size) return {};
+    return error(errc::invalid_argument,
+                 "AEAD_AES_256_GCM nonce must be 12 characters, got " + std::to_string(nonce.size()));
 }
 
 bool gcm_aad(EVP_CIPHER_CTX* ctx, std::string_view aad) {
@@ -167,7 +179,8 @@ result<std::string> aes_gcm_decrypt(std::string_view key, std::string_view iv, s
     auto sealed = base64_decode(ciphertext_b64);
     if (!sealed) return sealed.error();
     if (sealed->size() < gcm_tag_size)
-        return error(errc::decrypt_failed, "ciphertext shorter than the 16-byte tag");
+        return error(errc::invalid_argument, "AES-GCM ciphertext must hold at least the 16-byte tag, got " +
+                                                 std::to_string(sealed->size()) + " bytes");
     if (!fits_int(*sealed) || !fits_int(aad)) return error(errc::invalid_argument, "input too large");
     auto ctx = gcm_init(false, key, iv);
     if (!ctx) return ctx.error();
@@ -211,11 +224,13 @@ result<std::string> aes_gcm_encrypt(std::string_view key, std::string_view iv, s
 
 result<std::string> aead_decrypt(const apiv3_key& key, std::string_view nonce,
                                  std::string_view associated_data, std::string_view ciphertext_b64) {
+    if (auto ok = check_wechat_nonce(nonce); !ok) return ok.error();
     return aes_gcm_decrypt(key.bytes(), nonce, associated_data, ciphertext_b64);
 }
 
 result<std::string> aead_encrypt(const apiv3_key& key, std::string_view nonce,
                                  std::string_view associated_data, std::string_view plaintext) {
+    if (auto ok = check_wechat_nonce(nonce); !ok) return ok.error();
     return aes_gcm_encrypt(key.bytes(), nonce, associated_data, plaintext);
 }
 

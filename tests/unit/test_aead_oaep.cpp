@@ -84,11 +84,44 @@ TEST_CASE("decrypt_failed: wrong AAD, nonce or key, tampered or cut ciphertext",
     CHECK(decrypt(v.key, v.nonce, v.aad, flip_tag) == errc::decrypt_failed);
     const auto cut_tag = edit_decoded(v.ciphertext, [](std::string& b) { b.resize(b.size() - 4); });
     CHECK(decrypt(v.key, v.nonce, v.aad, cut_tag) == errc::decrypt_failed);
-    const auto tag_only_part = edit_decoded(v.ciphertext, [](std::string& b) { b.resize(15); });
-    CHECK(decrypt(v.key, v.nonce, v.aad, tag_only_part) == errc::decrypt_failed);
+    const auto just_the_tag = edit_decoded(v.ciphertext, [](std::string& b) { b.erase(0, b.size() - 16); });
+    CHECK(decrypt(v.key, v.nonce, v.aad, just_the_tag) == errc::decrypt_failed);
     const auto extra_byte = edit_decoded(v.ciphertext, [](std::string& b) { b += '\0'; });
     CHECK(decrypt(v.key, v.nonce, v.aad, extra_byte) == errc::decrypt_failed);
-    CHECK(decrypt(v.key, v.nonce, v.aad, "") == errc::decrypt_failed);
+}
+
+TEST_CASE("invalid_argument: AES-GCM lengths the cipher cannot take, before OpenSSL sees them",
+          "[aead][errors]") {
+    const java_aead_vector v;
+    const auto key = v.key.bytes();
+    auto refused = [](const wechatpay::result<std::string>& r, std::string_view says) {
+        INFO((r ? std::string("accepted") : r.error().to_string()));
+        return errc_of(r) == errc::invalid_argument && r.error().detail.find(says) != std::string::npos;
+    };
+    // The raw API takes what OpenSSL takes: 1 to 128 bytes of IV (129 was crypto_failure).
+    for (std::size_t n : {std::size_t{0}, std::size_t{129}, std::size_t{4096}}) {
+        CAPTURE(n);
+        const std::string iv(n, 'n');
+        CHECK(refused(wechatpay::aes_gcm_encrypt(key, iv, v.aad, "x"), "nonce must be 1 to 128 bytes"));
+        CHECK(refused(wechatpay::aes_gcm_decrypt(key, iv, v.aad, v.ciphertext), "nonce must be 1 to 128 bytes"));
+    }
+    for (std::size_t n : {std::size_t{1}, std::size_t{128}}) {
+        const std::string iv(n, 'n');
+        const auto sealed = UNWRAP(wechatpay::aes_gcm_encrypt(key, iv, v.aad, "x"));
+        CHECK(UNWRAP(wechatpay::aes_gcm_decrypt(key, iv, v.aad, sealed)) == "x");
+    }
+    // API v3's framing: WeChat's nonce is 12 characters, nothing else.
+    for (std::string_view nonce : {"", "fdasflkja48", "fdasflkja4845", "0123456789abcdef"}) {
+        CAPTURE(nonce);
+        CHECK(refused(wechatpay::aead_decrypt(v.key, nonce, v.aad, v.ciphertext), "nonce must be 12 characters"));
+        CHECK(refused(wechatpay::aead_encrypt(v.key, nonce, v.aad, "x"), "nonce must be 12 characters"));
+    }
+    // A ciphertext shorter than the 16-byte tag is no sealed message at all.
+    const auto cut_into_tag = edit_decoded(v.ciphertext, [](std::string& b) { b.resize(15); });
+    for (std::string_view short_one : {std::string_view(cut_into_tag), std::string_view()}) {
+        CHECK(refused(wechatpay::aead_decrypt(v.key, v.nonce, v.aad, short_one), "at least the 16-byte tag"));
+        CHECK(refused(wechatpay::aes_gcm_decrypt(key, v.nonce, v.aad, short_one), "at least the 16-byte tag"));
+    }
 }
 
 TEST_CASE("malformed_base64: an AEAD ciphertext that is not base64", "[aead][errors]") {

@@ -310,6 +310,41 @@ TEST_CASE("decrypt_failed: a well-signed resource that does not decrypt", "[noti
     }
 }
 
+TEST_CASE("malformed_json: a well-signed resource whose nonce or ciphertext AES-GCM cannot take",
+          "[notification][errors]") {
+    // Authentic (the signature holds) but unusable: a protocol error naming the field, never
+    // internal (OpenSSL refusing a 129-byte IV) nor decrypt_failed (which blames key or tampering).
+    auto with = [](std::string_view field, std::string value) {
+        auto json = notification_parts{}.json(test_key());
+        json["resource"].as_object()[field] = std::move(value);
+        return boost::json::serialize(json);
+    };
+    auto cut = notification_parts{}.json(test_key());
+    const auto sealed = UNWRAP(wechatpay::base64_decode(cut["resource"].as_object()["ciphertext"].as_string()));
+    const std::string bodies[] = {
+        with("nonce", std::string(129, 'n')),
+        with("nonce", std::string(4096, 'n')),
+        with("nonce", "fdasflkja4841"),
+        with("nonce", "fdasflkja48"),
+        with("ciphertext", wechatpay::base64_encode(sealed.substr(0, 15))),
+    };
+    for (const auto& body : bodies) {
+        CAPTURE(body);
+        const auto r = make_handler().parse_at(sign(body).headers, body, t0);
+        INFO((r ? std::string("accepted") : r.error().to_string()));
+        REQUIRE(errc_of(r) == errc::malformed_json);
+        CHECK(r.error().kind() == wechatpay::error_kind::protocol);
+        CHECK(r.error().detail.starts_with("/resource: AE"));
+        bool ran = false;
+        const auto reply = make_handler().handle_at(sign(body).headers, body, t0, [&](const wechatpay::notification&) {
+            ran = true;
+            return wechatpay::result<void>();
+        });
+        CHECK(reply.status == 500);
+        CHECK_FALSE(ran);
+    }
+}
+
 TEST_CASE("a resource ciphertext that is not base64 is a protocol error", "[notification][errors]") {
     auto json = notification_parts{}.json(test_key());
     json["resource"].as_object()["ciphertext"] = "not base64!";
