@@ -2,6 +2,8 @@
 
 #include "common.hpp"
 
+#include <wechatpay/error.hpp>
+
 #include <algorithm>
 
 namespace wechatpay::cli {
@@ -36,7 +38,8 @@ args args::parse(const command& cmd, std::span<const std::string_view> argv) {
         const std::string_view name = arg.substr(2, eq == std::string_view::npos ? eq : eq - 2);
         const option* opt = find_option(cmd, name);
         if (!opt)
-            usage_error(std::string(cmd.name) + ": unknown option --" + std::string(name) +
+            // Caller text: quoted and cut (a line break in it must not forge another line).
+            usage_error(std::string(cmd.name) + ": unknown option " + wechatpay::excerpt("--" + std::string(name), 64) +
                         see_help(cmd));
         std::string_view value;
         if (opt->value.empty()) {

@@ -444,6 +444,9 @@ expect "a 100 KB path: refused" 2 sign --private-key "/$(head -c 100000 /dev/zer
     --message-file /dev/null
 check "a 100 KB path: cut in the message" test "$(wc -c <"$T/err")" -lt 1000
 
+expect "an unknown option with a line break: refused" 2 sign $'--x\nwechatpay: forged'
+check "an unknown option with a line break: escaped, on one line" test "$(wc -l <"$T/err")" = 1
+
 for bad in 5abc -1 0 +5 " 5" 1e3 99999999999999999999 31536001 ""; do
     expect "sim --max-seconds '$bad': refused" 2 sim --generate "$T/never" --max-seconds "$bad"
 done
