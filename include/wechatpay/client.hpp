@@ -1,10 +1,32 @@
-// The WeChat Pay API v3 client. One per merchant, shared by every coroutine of a server:
-// thread-safe, each operation an awaitable returning result<T>. Underneath every call:
+// The WeChat Pay API v3 client. One per merchant, shared by every caller of a server:
+// thread-safe; underneath every call
 //   build request → sign (merchant key) → pooled HTTPS session → verify answer → typed result.
-// Callbacks and futures reach it through co_spawn(ex, client.op(...), token).
 //
-// Cancellation: an operation follows its coroutine's cancellation slot; a cancelled call ends
-// with operation_aborted, its session is discarded and the pool stays healthy.
+// Asynchronous model. Every operation is an Asio asynchronous operation: async_x(args…, token)
+// with the completion signature void(wechatpay::result<T>), so the whole error (kind, code,
+// HTTP status, WeChat's code/message/detail, Request-ID) reaches any completion token:
+//   co_await wechat.async_query_by_out_trade_no(no);                 // no token: an awaitable
+//   wechat.async_refund(req, [](wechatpay::result<refund> r) {…});  // a callback
+//   auto f = wechat.async_close_order(no, asio::use_future);         // from a non-io thread
+//   asio::deferred, experimental::parallel_group, awaitable operators (|| with a timer) …
+// The arguments are taken at initiation; so are the client's internals, so destroying the
+// client object (or moving from it) while operations run is safe: they complete as usual.
+//
+// Where it runs. The work runs on the client's executor (the one given to the constructor);
+// each connection on a strand of its own, certificate downloads on another. The completion is
+// delivered through the token's associated executor (Asio's rules), the client's by default.
+//
+// Cancellation. Each operation follows the cancellation slot associated with its token
+// (bind_cancellation_slot, parallel_group, awaitable operators, a coroutine's own slot) and
+// supports terminal cancellation: it completes with asio::error::operation_aborted, the
+// connection it was using is discarded and the pool stays healthy. What WeChat Pay did is
+// unknown: a cancelled prepay, close or refund may have taken effect — query, or repeat it with
+// the same out_trade_no / out_refund_no, which WeChat treats as the same request.
+//
+// Lifecycle. shutdown() (also run by ~client) stops the background certificate refresh, wakes
+// calls waiting for a session or a certificate download, closes idle connections, and makes
+// every later operation complete at once with asio::error::shut_down. Calls already sending
+// finish; after that nothing of the client keeps io_context::run() busy.
 #pragma once
 
 #include <wechatpay/config.hpp>
@@ -14,20 +36,29 @@
 #include <wechatpay/requests.hpp>
 #include <wechatpay/verifier.hpp>
 
+#include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace wechatpay {
 
+// What an operation completes with, type-erased (its cancellation slot and executor kept).
 template <class T>
-using task = boost::asio::awaitable<result<T>>;
+using completion_handler = boost::asio::any_completion_handler<void(result<T>)>;
 
-// A verified answer of the raw request() escape hatch.
+// The token of a call that gives none: an awaitable of result<T>, for co_await.
+using default_token = boost::asio::use_awaitable_t<>;
+
+// A verified answer of the raw async_request() escape hatch.
 struct api_response {
     unsigned status = 0;
     std::string body;
@@ -44,42 +75,103 @@ struct client_stats {
 
 class client {
 public:
+    using executor_type = boost::asio::any_io_executor;
+
     // Validates the config (errors name the field) and, in certificate-download mode, starts
-    // the background refresh on `ex`. Throws wechatpay::exception when the config is unusable;
-    // create() returns the error instead.
-    client(boost::asio::any_io_executor ex, client_config cfg);
-    static result<std::unique_ptr<client>> create(boost::asio::any_io_executor ex, client_config cfg);
-    ~client();  // stops the refresh timer; calls still running keep the internals alive
+    // the first download and the background refresh on `ex`. Throws wechatpay::exception when
+    // the config is unusable; create() returns the error instead.
+    client(executor_type ex, client_config cfg);
+    static result<std::unique_ptr<client>> create(executor_type ex, client_config cfg);
+    client(client&&) noexcept = default;
+    client& operator=(client&& other) noexcept;  // shuts down the client it replaces
+    ~client();                                   // shutdown()
+
+    executor_type get_executor() const noexcept;
+
+    // See "Lifecycle" above. Idempotent, thread-safe, returns at once.
+    void shutdown();
 
     // ---- payments ----
-    task<app_prepay> prepay_app(prepay_request req);      // prepay_id + APP payment parameters
-    task<jsapi_prepay> prepay_jsapi(prepay_request req);  // prepay_id + wx.requestPayment parameters
-    task<std::string> prepay_native(prepay_request req);  // code_url (render as a QR code)
-    task<std::string> prepay_h5(prepay_request req);      // h5_url
-    task<transaction> query_by_out_trade_no(std::string out_trade_no);
-    task<transaction> query_by_transaction_id(std::string transaction_id);
-    task<void> close(std::string out_trade_no);
+    // prepay_id + the APP SDK's PayReq parameters, signed by the merchant.
+    template <class Token = default_token>
+    auto async_prepay_app(prepay_request req, Token&& token = {}) {
+        return initiate<app_prepay>(std::forward<Token>(token), &client::prepay_app_op, std::move(req));
+    }
+    // prepay_id + the wx.requestPayment / WeixinJSBridge parameters.
+    template <class Token = default_token>
+    auto async_prepay_jsapi(prepay_request req, Token&& token = {}) {
+        return initiate<jsapi_prepay>(std::forward<Token>(token), &client::prepay_jsapi_op, std::move(req));
+    }
+    // code_url (render it as a QR code).
+    template <class Token = default_token>
+    auto async_prepay_native(prepay_request req, Token&& token = {}) {
+        return initiate<std::string>(std::forward<Token>(token), &client::prepay_native_op, std::move(req));
+    }
+    // h5_url.
+    template <class Token = default_token>
+    auto async_prepay_h5(prepay_request req, Token&& token = {}) {
+        return initiate<std::string>(std::forward<Token>(token), &client::prepay_h5_op, std::move(req));
+    }
+    template <class Token = default_token>
+    auto async_query_by_out_trade_no(std::string out_trade_no, Token&& token = {}) {
+        return initiate<transaction>(std::forward<Token>(token), &client::query_by_out_trade_no_op,
+                                     std::move(out_trade_no));
+    }
+    template <class Token = default_token>
+    auto async_query_by_transaction_id(std::string transaction_id, Token&& token = {}) {
+        return initiate<transaction>(std::forward<Token>(token), &client::query_by_transaction_id_op,
+                                     std::move(transaction_id));
+    }
+    // Closes an unpaid order (POST …/out-trade-no/{no}/close).
+    template <class Token = default_token>
+    auto async_close_order(std::string out_trade_no, Token&& token = {}) {
+        return initiate<void>(std::forward<Token>(token), &client::close_order_op, std::move(out_trade_no));
+    }
 
     // ---- refunds ----
-    task<wechatpay::refund> refund(refund_request req);
-    task<wechatpay::refund> query_refund(std::string out_refund_no);
+    template <class Token = default_token>
+    auto async_refund(refund_request req, Token&& token = {}) {
+        return initiate<wechatpay::refund>(std::forward<Token>(token), &client::refund_op, std::move(req));
+    }
+    template <class Token = default_token>
+    auto async_query_refund(std::string out_refund_no, Token&& token = {}) {
+        return initiate<wechatpay::refund>(std::forward<Token>(token), &client::query_refund_op,
+                                           std::move(out_refund_no));
+    }
 
     // ---- bills ----
-    task<bill_info> trade_bill(trade_bill_request req);
-    task<bill_info> fundflow_bill(fundflow_bill_request req);
+    template <class Token = default_token>
+    auto async_trade_bill(trade_bill_request req, Token&& token = {}) {
+        return initiate<bill_info>(std::forward<Token>(token), &client::trade_bill_op, std::move(req));
+    }
+    template <class Token = default_token>
+    auto async_fundflow_bill(fundflow_bill_request req, Token&& token = {}) {
+        return initiate<bill_info>(std::forward<Token>(token), &client::fundflow_bill_op, std::move(req));
+    }
     // Downloads (signed request, unsigned answer), inflates gzip, and checks the SHA1 against
     // hash_value: a mismatch is errc::hash_mismatch.
-    task<std::string> download_bill(bill_info bill);
+    template <class Token = default_token>
+    auto async_download_bill(bill_info bill, Token&& token = {}) {
+        return initiate<std::string>(std::forward<Token>(token), &client::download_bill_op, std::move(bill));
+    }
 
     // ---- WeChat Pay's keys ----
     // Downloads /v3/certificates, decrypts and checks them (the answer must verify with a
     // certificate it contains or one already trusted). In download mode this also refreshes
     // the client's verifier.
-    task<std::vector<certificate>> certificates();
+    template <class Token = default_token>
+    auto async_certificates(Token&& token = {}) {
+        return initiate<std::vector<certificate>>(std::forward<Token>(token), &client::certificates_op);
+    }
 
     // Any other v3 endpoint: signs, sends, verifies. Any HTTP status is a value here; only
-    // transport and verification failures are errors. `target` is path?query.
-    task<api_response> request(std::string method, std::string target, std::string body = {});
+    // transport and verification failures are errors. `target` is origin-form path?query (see
+    // is_origin_form); it and `method` are refused before any I/O otherwise.
+    template <class Token = default_token>
+    auto async_request(std::string method, std::string target, std::string body, Token&& token = {}) {
+        return initiate<api_response>(std::forward<Token>(token), &client::request_op, std::move(method),
+                                      std::move(target), std::move(body));
+    }
 
     // Verifies and decrypts callbacks with the client's current WeChat Pay keys.
     notification_handler notifications() const;
@@ -94,7 +186,67 @@ public:
     struct impl;
 
 private:
-    std::shared_ptr<impl> impl_;
+    template <class T>
+    using op_result = boost::asio::awaitable<result<T>>;
+    using impl_ptr = std::shared_ptr<impl>;
+
+    // One coroutine per operation, holding the internals it was given (never `this`).
+    static op_result<app_prepay> prepay_app_op(impl_ptr self, prepay_request req);
+    static op_result<jsapi_prepay> prepay_jsapi_op(impl_ptr self, prepay_request req);
+    static op_result<std::string> prepay_native_op(impl_ptr self, prepay_request req);
+    static op_result<std::string> prepay_h5_op(impl_ptr self, prepay_request req);
+    static op_result<transaction> query_by_out_trade_no_op(impl_ptr self, std::string out_trade_no);
+    static op_result<transaction> query_by_transaction_id_op(impl_ptr self, std::string transaction_id);
+    static op_result<void> close_order_op(impl_ptr self, std::string out_trade_no);
+    static op_result<wechatpay::refund> refund_op(impl_ptr self, refund_request req);
+    static op_result<wechatpay::refund> query_refund_op(impl_ptr self, std::string out_refund_no);
+    static op_result<bill_info> trade_bill_op(impl_ptr self, trade_bill_request req);
+    static op_result<bill_info> fundflow_bill_op(impl_ptr self, fundflow_bill_request req);
+    static op_result<std::string> download_bill_op(impl_ptr self, bill_info bill);
+    static op_result<std::vector<certificate>> certificates_op(impl_ptr self);
+    static op_result<api_response> request_op(impl_ptr self, std::string method, std::string target,
+                                              std::string body);
+
+    // Runs `op` on the client's executor and completes `handler` with its result (through the
+    // handler's executor, following its cancellation slot). Instantiated in client.cpp.
+    template <class T>
+    static void launch(impl_ptr self, op_result<T> op, completion_handler<T> handler);
+
+    // The one place an operation meets its token. A coroutine awaiting the default token gets
+    // the operation's own coroutine (no extra hop); every other token goes through launch().
+    template <class T, class Token, class Op, class... Args>
+    auto initiate(Token&& token, Op op, Args&&... args) {
+        if constexpr (std::is_same_v<std::decay_t<Token>, default_token>) {
+            return op(impl_, std::forward<Args>(args)...);
+        } else {
+            return boost::asio::async_initiate<Token, void(result<T>)>(
+                [](auto handler, impl_ptr self, Op f, std::decay_t<Args>... a) {
+                    launch<T>(self, f(self, std::move(a)...), completion_handler<T>(std::move(handler)));
+                },
+                token, impl_, op, std::forward<Args>(args)...);
+        }
+    }
+
+    impl_ptr impl_;
+
+public:
+    // ---- 0.1 names (TRANSITIONAL: removed once every caller in this repository has moved) ----
+    auto prepay_app(prepay_request r) { return async_prepay_app(std::move(r)); }
+    auto prepay_jsapi(prepay_request r) { return async_prepay_jsapi(std::move(r)); }
+    auto prepay_native(prepay_request r) { return async_prepay_native(std::move(r)); }
+    auto prepay_h5(prepay_request r) { return async_prepay_h5(std::move(r)); }
+    auto query_by_out_trade_no(std::string n) { return async_query_by_out_trade_no(std::move(n)); }
+    auto query_by_transaction_id(std::string n) { return async_query_by_transaction_id(std::move(n)); }
+    auto close(std::string n) { return async_close_order(std::move(n)); }
+    auto refund(refund_request r) { return async_refund(std::move(r)); }
+    auto query_refund(std::string n) { return async_query_refund(std::move(n)); }
+    auto trade_bill(trade_bill_request r) { return async_trade_bill(std::move(r)); }
+    auto fundflow_bill(fundflow_bill_request r) { return async_fundflow_bill(std::move(r)); }
+    auto download_bill(bill_info b) { return async_download_bill(std::move(b)); }
+    auto certificates() { return async_certificates(); }
+    auto request(std::string m, std::string t, std::string b = {}) {
+        return async_request(std::move(m), std::move(t), std::move(b));
+    }
 };
 
 }  // namespace wechatpay

@@ -113,6 +113,7 @@ awaitable<result<void>> client::impl::fresh_certificates(bool on_demand) {
 // waiter's wait, not the download the others wait for.
 awaitable<result<void>> client::impl::join_download(std::shared_ptr<impl> self, bool on_demand) {
     co_await asio::this_coro::throw_if_cancelled(false);
+    if (self->stopped) co_return error(asio::error::shut_down, "certificate download: the client is shut down");
     auto download = self->download_in_flight;
     if (!download) {
         const auto now = std::chrono::steady_clock::now();
@@ -129,6 +130,8 @@ awaitable<result<void>> client::impl::join_download(std::shared_ptr<impl> self, 
         asio::co_spawn(self->refresh_strand, run_download(self, download), asio::detached);
     }
     if (!download->outcome) co_await download->done.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (!download->outcome && self->stopped)  // woken by shutdown()
+        co_return error(asio::error::shut_down, "certificate download: the client is shut down");
     if (!download->outcome) co_return error(asio::error::operation_aborted, "cancelled waiting for certificates");
     co_return *download->outcome;
 }
@@ -157,7 +160,11 @@ void client::impl::start_refresh_loop() {
 }
 
 void client::impl::stop_refresh_loop() {
-    asio::post(refresh_strand, [signal = stop_refresh] { signal->emit(asio::cancellation_type::terminal); });
+    // Also wakes the calls waiting for a download (the download itself ends on its own).
+    asio::post(refresh_strand, [self = shared_from_this()] {
+        self->stop_refresh->emit(asio::cancellation_type::terminal);
+        if (self->download_in_flight) self->download_in_flight->done.cancel();
+    });
 }
 
 // Downloads at once, then every certificate_refresh (±10% jitter, so a fleet does not refresh

@@ -4,6 +4,9 @@
 #include "core/gzip.hpp"
 #include "core/json_reader.hpp"
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/json.hpp>
 
@@ -94,11 +97,56 @@ client::client(asio::any_io_executor ex, client_config cfg) {
     if (impl_->cfg.downloads_certificates()) impl_->start_refresh_loop();
 }
 
-client::~client() {
-    impl_->stop_refresh_loop();
-    impl_->primary->close_idle();
-    if (impl_->backup) impl_->backup->close_idle();
+client& client::operator=(client&& other) noexcept {
+    if (this != &other) {
+        shutdown();
+        impl_ = std::move(other.impl_);
+    }
+    return *this;
 }
+
+client::~client() { shutdown(); }
+
+void client::shutdown() {
+    if (impl_) impl_->shutdown();
+}
+
+client::executor_type client::get_executor() const noexcept { return impl_->ex; }
+
+void client::impl::shutdown() {
+    if (stopped.exchange(true)) return;
+    stop_refresh_loop();
+    primary->shutdown();
+    if (backup) backup->shutdown();
+}
+
+template <class T>
+void client::launch(impl_ptr self, op_result<T> op, completion_handler<T> handler) {
+    // The handler's slot reaches the coroutine's cancellation state; its executor delivers
+    // the completion (co_spawn dispatches through it).
+    auto slot = asio::get_associated_cancellation_slot(handler);
+    auto handler_ex = asio::get_associated_executor(handler, self->ex);
+    auto complete = [h = std::move(handler)](std::exception_ptr e, result<T> r) mutable {
+        if (e) std::rethrow_exception(e);  // a bug (or bad_alloc): let it reach run(), as Asio does
+        std::move(h)(std::move(r));
+    };
+    auto bound = asio::bind_cancellation_slot(slot, asio::bind_executor(handler_ex, std::move(complete)));
+    // co_spawn delivers a cancellation to the coroutine through its executor: a strand, so that
+    // it never runs beside the coroutine on another io thread. Only cancellable calls pay for it.
+    if (slot.is_connected()) asio::co_spawn(asio::make_strand(self->ex), std::move(op), std::move(bound));
+    else asio::co_spawn(self->ex, std::move(op), std::move(bound));
+}
+
+template void client::launch(impl_ptr, op_result<app_prepay>, completion_handler<app_prepay>);
+template void client::launch(impl_ptr, op_result<jsapi_prepay>, completion_handler<jsapi_prepay>);
+template void client::launch(impl_ptr, op_result<std::string>, completion_handler<std::string>);
+template void client::launch(impl_ptr, op_result<transaction>, completion_handler<transaction>);
+template void client::launch(impl_ptr, op_result<void>, completion_handler<void>);
+template void client::launch(impl_ptr, op_result<wechatpay::refund>, completion_handler<wechatpay::refund>);
+template void client::launch(impl_ptr, op_result<bill_info>, completion_handler<bill_info>);
+template void client::launch(impl_ptr, op_result<std::vector<certificate>>,
+                             completion_handler<std::vector<certificate>>);
+template void client::launch(impl_ptr, op_result<api_response>, completion_handler<api_response>);
 
 // ---- payments ---------------------------------------------------------------------------
 
@@ -119,8 +167,7 @@ result<prepay_request> prepared(prepay_request req, prepay_kind kind, const clie
     auto var = (expr);           \
     if (!var) co_return var.error()
 
-task<app_prepay> client::prepay_app(prepay_request req) {
-    auto self = impl_;
+client::op_result<app_prepay> client::prepay_app_op(impl_ptr self, prepay_request req) {
     WECHATPAY_TRY(r, prepared(std::move(req), prepay_kind::app, self->cfg));
     WECHATPAY_TRY(res, co_await self->send_ok(post("/v3/pay/transactions/app", r->to_json())));
     WECHATPAY_TRY(id, with_request_id(field_of(*res, "prepay_id"), *res));
@@ -128,8 +175,7 @@ task<app_prepay> client::prepay_app(prepay_request req) {
     co_return app_prepay{*id, std::move(*pay)};
 }
 
-task<jsapi_prepay> client::prepay_jsapi(prepay_request req) {
-    auto self = impl_;
+client::op_result<jsapi_prepay> client::prepay_jsapi_op(impl_ptr self, prepay_request req) {
     WECHATPAY_TRY(r, prepared(std::move(req), prepay_kind::jsapi, self->cfg));
     WECHATPAY_TRY(res, co_await self->send_ok(post("/v3/pay/transactions/jsapi", r->to_json())));
     WECHATPAY_TRY(id, with_request_id(field_of(*res, "prepay_id"), *res));
@@ -137,22 +183,19 @@ task<jsapi_prepay> client::prepay_jsapi(prepay_request req) {
     co_return jsapi_prepay{*id, std::move(*pay)};
 }
 
-task<std::string> client::prepay_native(prepay_request req) {
-    auto self = impl_;
+client::op_result<std::string> client::prepay_native_op(impl_ptr self, prepay_request req) {
     WECHATPAY_TRY(r, prepared(std::move(req), prepay_kind::native, self->cfg));
     WECHATPAY_TRY(res, co_await self->send_ok(post("/v3/pay/transactions/native", r->to_json())));
     co_return with_request_id(field_of(*res, "code_url"), *res);
 }
 
-task<std::string> client::prepay_h5(prepay_request req) {
-    auto self = impl_;
+client::op_result<std::string> client::prepay_h5_op(impl_ptr self, prepay_request req) {
     WECHATPAY_TRY(r, prepared(std::move(req), prepay_kind::h5, self->cfg));
     WECHATPAY_TRY(res, co_await self->send_ok(post("/v3/pay/transactions/h5", r->to_json())));
     co_return with_request_id(field_of(*res, "h5_url"), *res);
 }
 
-task<transaction> client::query_by_out_trade_no(std::string out_trade_no) {
-    auto self = impl_;
+client::op_result<transaction> client::query_by_out_trade_no_op(impl_ptr self, std::string out_trade_no) {
     if (out_trade_no.empty()) co_return error(errc::invalid_argument, "out_trade_no is required");
     WECHATPAY_TRY(res, co_await self->send_ok(get("/v3/pay/transactions/out-trade-no/" +
                                                               encode_path_segment(out_trade_no) +
@@ -160,8 +203,7 @@ task<transaction> client::query_by_out_trade_no(std::string out_trade_no) {
     co_return with_request_id(parse_transaction(res->body()), *res);
 }
 
-task<transaction> client::query_by_transaction_id(std::string transaction_id) {
-    auto self = impl_;
+client::op_result<transaction> client::query_by_transaction_id_op(impl_ptr self, std::string transaction_id) {
     if (transaction_id.empty()) co_return error(errc::invalid_argument, "transaction_id is required");
     WECHATPAY_TRY(res, co_await self->send_ok(get("/v3/pay/transactions/id/" +
                                                               encode_path_segment(transaction_id) +
@@ -169,8 +211,7 @@ task<transaction> client::query_by_transaction_id(std::string transaction_id) {
     co_return with_request_id(parse_transaction(res->body()), *res);
 }
 
-task<void> client::close(std::string out_trade_no) {
-    auto self = impl_;
+client::op_result<void> client::close_order_op(impl_ptr self, std::string out_trade_no) {
     if (out_trade_no.empty()) co_return error(errc::invalid_argument, "out_trade_no is required");
     const std::string body = json::serialize(json::object{{"mchid", self->cfg.mchid}});
     WECHATPAY_TRY(res, co_await self->send_ok(post("/v3/pay/transactions/out-trade-no/" +
@@ -181,15 +222,13 @@ task<void> client::close(std::string out_trade_no) {
 
 // ---- refunds ----------------------------------------------------------------------------
 
-task<wechatpay::refund> client::refund(refund_request req) {
-    auto self = impl_;
+client::op_result<wechatpay::refund> client::refund_op(impl_ptr self, refund_request req) {
     if (auto ok = req.validate(); !ok) co_return ok.error();
     WECHATPAY_TRY(res, co_await self->send_ok(post("/v3/refund/domestic/refunds", req.to_json())));
     co_return with_request_id(parse_refund(res->body()), *res);
 }
 
-task<wechatpay::refund> client::query_refund(std::string out_refund_no) {
-    auto self = impl_;
+client::op_result<wechatpay::refund> client::query_refund_op(impl_ptr self, std::string out_refund_no) {
     if (out_refund_no.empty()) co_return error(errc::invalid_argument, "out_refund_no is required");
     WECHATPAY_TRY(res, co_await self->send_ok(get("/v3/refund/domestic/refunds/" +
                                                               encode_path_segment(out_refund_no))));
@@ -198,8 +237,7 @@ task<wechatpay::refund> client::query_refund(std::string out_refund_no) {
 
 // ---- bills ------------------------------------------------------------------------------
 
-task<bill_info> client::trade_bill(trade_bill_request req) {
-    auto self = impl_;
+client::op_result<bill_info> client::trade_bill_op(impl_ptr self, trade_bill_request req) {
     if (auto ok = req.validate(); !ok) co_return ok.error();
     WECHATPAY_TRY(res, co_await self->send_ok(get("/v3/bill/tradebill?" + req.query())));
     auto info = with_request_id(parse_bill_info(res->body()), *res);
@@ -207,8 +245,7 @@ task<bill_info> client::trade_bill(trade_bill_request req) {
     co_return info;
 }
 
-task<bill_info> client::fundflow_bill(fundflow_bill_request req) {
-    auto self = impl_;
+client::op_result<bill_info> client::fundflow_bill_op(impl_ptr self, fundflow_bill_request req) {
     if (auto ok = req.validate(); !ok) co_return ok.error();
     WECHATPAY_TRY(res, co_await self->send_ok(get("/v3/bill/fundflowbill?" + req.query())));
     auto info = with_request_id(parse_bill_info(res->body()), *res);
@@ -216,8 +253,7 @@ task<bill_info> client::fundflow_bill(fundflow_bill_request req) {
     co_return info;
 }
 
-task<std::string> client::download_bill(bill_info bill) {
-    auto self = impl_;
+client::op_result<std::string> client::download_bill_op(impl_ptr self, bill_info bill) {
     // Only ever send our signature to WeChat Pay's own hosts: the URL must name one of them.
     const std::string_view url = bill.download_url;
     const std::string port = self->cfg.endpoint.port == 443 ? "" : ":" + std::to_string(self->cfg.endpoint.port);
@@ -253,13 +289,12 @@ task<std::string> client::download_bill(bill_info bill) {
 
 // ---- keys and the rest ------------------------------------------------------------------
 
-task<std::vector<certificate>> client::certificates() {
-    auto self = impl_;
+client::op_result<std::vector<certificate>> client::certificates_op(impl_ptr self) {
     co_return co_await self->refresh_certificates();
 }
 
-task<api_response> client::request(std::string method, std::string target, std::string body) {
-    auto self = impl_;
+client::op_result<api_response> client::request_op(impl_ptr self, std::string method, std::string target,
+                                                  std::string body) {
     // Refused before any I/O: both go onto the wire and into the signed message as written.
     const verb v = net::http::string_to_verb(method);
     if (v == verb::unknown) co_return error(errc::invalid_argument, "method " + excerpt(method) + " is not an HTTP method");

@@ -63,6 +63,8 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     std::optional<error> last_download_error;
 
     std::atomic<std::uint64_t> calls{0}, retries{0}, failovers{0}, refreshes{0};
+    std::atomic<bool> stopped{false};  // shutdown(): later calls fail with asio::error::shut_down
+    void shutdown();
     asio::strand<asio::any_io_executor> refresh_strand;
     std::shared_ptr<asio::cancellation_signal> stop_refresh = std::make_shared<asio::cancellation_signal>();
 

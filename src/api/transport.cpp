@@ -166,6 +166,8 @@ awaitable<result<net::response>> client::impl::send(call c) {
 awaitable<result<net::response>> client::impl::send_attempts(call c) {
     ++calls;
     const std::string what = std::string(http::to_string(c.method)) + " " + c.target.substr(0, c.target.find('?'));
+    const auto shut_down = [&] { return error(asio::error::shut_down, what + ": the client is shut down"); };
+    if (stopped) co_return shut_down();
     // In download mode, wait for the first certificates (downloading since construction): the
     // request names the serial it expects answers signed with, and the answer needs them.
     if (c.verify && cfg.downloads_certificates() && current_keys().certificates().empty())
@@ -178,6 +180,7 @@ awaitable<result<net::response>> client::impl::send_attempts(call c) {
     asio::steady_timer pause(co_await asio::this_coro::executor);
 
     for (unsigned n = 1;; ++n) {
+        if (stopped) co_return shut_down();
         auto& pool = on_backup ? *backup : *primary;
         auto r = co_await attempt(c, pool, on_backup ? cfg.endpoint.backup_host : cfg.endpoint.host);
         if (cancelled(co_await asio::this_coro::cancellation_state))

@@ -21,7 +21,7 @@ struct session_pool::waiter {
         : wake(std::move(ex), 1), deadline(std::move(strand)) {}
     channel wake;
     asio::steady_timer deadline;
-    bool done = false, granted = false, timed_out = false;
+    bool done = false, granted = false, timed_out = false, shut_down = false;
     std::shared_ptr<session> grant;
 };
 
@@ -62,6 +62,7 @@ asio::awaitable<result<pooled_session>> session_pool::acquire() {
     std::shared_ptr<waiter> w;
     {
         std::lock_guard lock(mutex_);
+        if (shut_down_) co_return error(asio::error::shut_down, "the client is shut down");
         const auto now = clock::now();
         while (!idle_.empty()) {
             auto s = std::move(idle_.back());
@@ -94,7 +95,7 @@ asio::awaitable<result<pooled_session>> session_pool::acquire() {
     auto [ec] = co_await w->wake.async_receive(asio::as_tuple(asio::use_awaitable));
     asio::post(strand_, [w] { w->deadline.cancel(); });
 
-    bool granted = false, timed_out = false;
+    bool granted = false, timed_out = false, shut_down = false;
     std::shared_ptr<session> got;
     {
         std::lock_guard lock(mutex_);
@@ -104,8 +105,10 @@ asio::awaitable<result<pooled_session>> session_pool::acquire() {
         }
         granted = w->granted;
         timed_out = w->timed_out;
+        shut_down = w->shut_down;
         got = std::move(w->grant);
     }
+    if (shut_down) co_return error(asio::error::shut_down, "the client was shut down while this call waited for a session");
     if (granted) {
         pooled_session lease(self, std::move(got));
         if (!ec) co_return lease;
@@ -118,7 +121,7 @@ asio::awaitable<result<pooled_session>> session_pool::acquire() {
 void session_pool::give_back(std::shared_ptr<session> s, bool keep) noexcept {
     std::shared_ptr<session> dropped;
     std::lock_guard lock(mutex_);
-    if (keep && s) {
+    if (keep && s && !shut_down_) {
         if (!waiters_.empty()) return hand_to_waiter(std::move(s));
         idle_.push_back(std::move(s));
         return;
@@ -179,6 +182,22 @@ void session_pool::close_idle() {
     std::lock_guard lock(mutex_);
     open_ -= idle_.size();
     drop.swap(idle_);
+}
+
+void session_pool::shutdown() {
+    std::vector<std::shared_ptr<session>> drop;
+    std::deque<std::shared_ptr<waiter>> woken;
+    {
+        std::lock_guard lock(mutex_);
+        shut_down_ = true;
+        open_ -= idle_.size();
+        drop.swap(idle_);
+        woken.swap(waiters_);
+        for (auto& w : woken) {
+            w->done = w->shut_down = true;
+            w->wake.try_send(boost::system::error_code());
+        }
+    }
 }
 
 }  // namespace wechatpay::net

@@ -64,8 +64,11 @@ public:
     tls_session resumable() const;
     void remember(tls_session t);
     pool_counters counters() const;
-    // Drops idle sessions (e.g. on shutdown); sessions in use are dropped when returned.
+    // Drops idle sessions; sessions in use stay in use.
     void close_idle();
+    // For good: drops idle sessions, wakes every waiter with asio::error::shut_down, refuses
+    // later acquires the same way, and closes sessions when they are returned.
+    void shutdown();
 
     struct waiter;
 
@@ -83,6 +86,7 @@ private:
     std::vector<std::shared_ptr<session>> idle_;  // most recently used last
     std::deque<std::shared_ptr<waiter>> waiters_;
     std::size_t open_ = 0;  // sessions alive or being opened, idle included
+    bool shut_down_ = false;
     tls_session resume_;
     pool_counters counters_;
 };
