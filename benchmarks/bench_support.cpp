@@ -140,7 +140,7 @@ void sim_process::create_order(const std::string& out_trade_no, std::int64_t tot
     order.out_trade_no = out_trade_no;
     order.notify_url = "https://127.0.0.1:9/notify";
     order.amount.total = total;
-    auto done = asio::co_spawn(ioc, wechat.prepay_native(std::move(order)), asio::use_future);
+    auto done = asio::co_spawn(ioc, wechat.async_prepay_native(std::move(order)), asio::use_future);
     ioc.run();
     if (!done.get()) throw std::runtime_error("could not create order " + out_trade_no);
     if (paid) control("POST", "/sim/orders/" + out_trade_no + "/pay", R"({"mchid":"1900000001"})");

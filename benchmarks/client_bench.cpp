@@ -83,7 +83,7 @@ record run(const bench::sim_process& sim, const std::string& kind, unsigned thre
         for (int i; (i = next++) < calls;) {
             const auto t0 = steady_clock::now();
             if (kind == "query") {
-                auto q = co_await wechat.query_by_out_trade_no(pending_order);
+                auto q = co_await wechat.async_query_by_out_trade_no(pending_order);
                 if (!q)
                     fail(bench::outcome_name(q.error()));
                 else if (q->out_trade_no != pending_order)
@@ -94,7 +94,7 @@ record run(const bench::sim_process& sim, const std::string& kind, unsigned thre
                 order.out_trade_no = prefix + std::to_string(i);
                 order.notify_url = "https://127.0.0.1:9/notify";
                 order.amount.total = 1;
-                auto p = co_await wechat.prepay_app(std::move(order));
+                auto p = co_await wechat.async_prepay_app(std::move(order));
                 if (!p)
                     fail(bench::outcome_name(p.error()));
                 else if (p->prepay_id.empty() || p->payment.sign.empty())
@@ -229,12 +229,12 @@ int memory_suite(const bench::sim_process& sim, const std::string& out) {
     std::mutex samples_mutex;
 
     auto one = [&]() -> asio::awaitable<void> {
-        if (!co_await wechat->query_by_out_trade_no(pending_order)) ++failures;
+        if (!co_await wechat->async_query_by_out_trade_no(pending_order)) ++failures;
         ++done;
     };
     auto loop = [&](int total, std::atomic<int>& next) -> asio::awaitable<void> {
         while (next++ < total) {
-            if (!co_await wechat->query_by_out_trade_no(pending_order)) ++failures;
+            if (!co_await wechat->async_query_by_out_trade_no(pending_order)) ++failures;
             if (const int n = ++done; n % 10000 == 0) {
                 std::lock_guard lock(samples_mutex);
                 samples.push_back(bench::rss_bytes());

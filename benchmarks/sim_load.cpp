@@ -53,7 +53,7 @@ int main(int argc, char** argv) {
 
     auto worker = [&]() -> asio::awaitable<void> {
         while (next++ < requests)
-            if (!co_await wechat->query_by_out_trade_no(order_no)) ++errors;
+            if (!co_await wechat->async_query_by_out_trade_no(order_no)) ++errors;
     };
     const double cpu_before = sim.cpu_seconds();
     const auto t0 = clock_type::now();

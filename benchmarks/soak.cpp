@@ -144,7 +144,7 @@ int main(int argc, char** argv) try {
             std::optional<error> failure;
             const int op = i % 20;  // 10 queries, 7 APP prepays, 3 refunds in every 20 calls
             if (op < 10) {
-                auto q = co_await wechat->query_by_out_trade_no(paid_order);
+                auto q = co_await wechat->async_query_by_out_trade_no(paid_order);
                 if (!q) failure = q.error();
             } else if (op < 17) {
                 prepay_request order;
@@ -152,7 +152,7 @@ int main(int argc, char** argv) try {
                 order.out_trade_no = prefix + std::to_string(i);
                 order.notify_url = "https://127.0.0.1:9/notify";
                 order.amount.total = 1;
-                auto p = co_await wechat->prepay_app(std::move(order));
+                auto p = co_await wechat->async_prepay_app(std::move(order));
                 if (!p) failure = p.error();
             } else {
                 refund_request r;
@@ -160,7 +160,7 @@ int main(int argc, char** argv) try {
                 r.out_refund_no = prefix + "R" + std::to_string(i);
                 r.refund = 1;
                 r.total = paid_total;
-                auto f = co_await wechat->refund(std::move(r));
+                auto f = co_await wechat->async_refund(std::move(r));
                 if (!f) failure = f.error();
             }
             duration_ms[static_cast<std::size_t>(i)] =

@@ -65,7 +65,7 @@ asio::awaitable<bool> order_and_pay(client& wechat, sim::simulator& simulator, s
     r.out_trade_no = no;
     r.notify_url = std::move(notify_url);
     r.amount.total = 1;
-    auto url = co_await wechat.prepay_native(std::move(r));
+    auto url = co_await wechat.async_prepay_native(std::move(r));
     if (!url) {
         std::cerr << "prepay " << no << ": " << url.error().to_string() << "\n";
         co_return false;

@@ -126,11 +126,11 @@ struct demo {
             ok = t && t->out_trade_no == no && t->trade_state == "SUCCESS";
         }
         step(ok, "notification TRANSACTION.SUCCESS arrived, verified and decrypted");
-        auto q = co_await wechat.query_by_out_trade_no(no);
+        auto q = co_await wechat.async_query_by_out_trade_no(no);
         if (check(q, "query by out_trade_no"))
             std::cout << "         trade_state " << q->trade_state << ", transaction_id " << q->transaction_id << "\n";
         if (q) {
-            auto by_id = co_await wechat.query_by_transaction_id(q->transaction_id);
+            auto by_id = co_await wechat.async_query_by_transaction_id(q->transaction_id);
             step(by_id && by_id->out_trade_no == no, "query by transaction_id finds the same order");
         }
     }
@@ -138,7 +138,7 @@ struct demo {
     awaitable<void> walkthrough() {
         std::cout << "\n== APP: prepay, payment parameters for the app's SDK\n";
         const std::string app_no = new_trade_no("APP");
-        auto app = co_await wechat.prepay_app(order(app_no, 600, "Game coins x 600"));
+        auto app = co_await wechat.async_prepay_app(order(app_no, 600, "Game coins x 600"));
         first_order = app_no;
         if (check(app, "prepay_app " + app_no))
             std::cout << "         " << to_json(app->payment).substr(0, 150) << "…\n";
@@ -153,14 +153,14 @@ struct demo {
             const std::string js_no = new_trade_no("JSAPI");
             auto js_req = order(js_no, 1999, "Monthly pass");
             js_req.payer_openid = openid;
-            auto js = co_await wechat.prepay_jsapi(js_req);
+            auto js = co_await wechat.async_prepay_jsapi(js_req);
             if (check(js, "prepay_jsapi " + js_no)) std::cout << "         " << to_json(js->payment).substr(0, 150) << "…\n";
             if (js) co_await pay_and_confirm(js_no);
         }
 
         std::cout << "\n== Native: a QR code to scan\n";
         const std::string native_no = new_trade_no("NATIVE");
-        auto code = co_await wechat.prepay_native(order(native_no, 100, "Sticker pack"));
+        auto code = co_await wechat.async_prepay_native(order(native_no, 100, "Sticker pack"));
         if (check(code, "prepay_native " + native_no)) std::cout << "         code_url " << *code << "\n";
         if (code) co_await pay_and_confirm(native_no);
 
@@ -168,15 +168,15 @@ struct demo {
         const std::string h5_no = new_trade_no("H5");
         auto h5_req = order(h5_no, 300, "Skin bundle");
         h5_req.scene_info = scene_info{"203.0.113.7", {}, {}, h5_info{"Wap", "Demo", "https://example.com", {}, {}}};
-        auto h5 = co_await wechat.prepay_h5(h5_req);
+        auto h5 = co_await wechat.async_prepay_h5(h5_req);
         if (check(h5, "prepay_h5 " + h5_no)) std::cout << "         h5_url " << h5->substr(0, 90) << "…\n";
         if (h5) co_await pay_and_confirm(h5_no);
 
         std::cout << "\n== Close an unpaid order\n";
         const std::string unpaid = new_trade_no("CLOSE");
-        if (check(co_await wechat.prepay_app(order(unpaid, 50, "Abandoned cart")), "prepay " + unpaid)) {
-            check(co_await wechat.close(unpaid), "close " + unpaid);
-            auto q = co_await wechat.query_by_out_trade_no(unpaid);
+        if (check(co_await wechat.async_prepay_app(order(unpaid, 50, "Abandoned cart")), "prepay " + unpaid)) {
+            check(co_await wechat.async_close_order(unpaid), "close " + unpaid);
+            auto q = co_await wechat.async_query_by_out_trade_no(unpaid);
             step(q && q->trade_state == "CLOSED", "query says CLOSED");
         }
 
@@ -189,13 +189,13 @@ struct demo {
         rr.notify_url = notify_url;
         rr.refund = 600;
         rr.total = 600;
-        auto refunded = co_await wechat.refund(rr);
+        auto refunded = co_await wechat.async_refund(rr);
         if (check(refunded, "refund " + rr.out_refund_no)) std::cout << "         status " << refunded->status << "\n";
         auto event = co_await events.next(10s);
         step(event && event->event_type == "REFUND.SUCCESS" && event->refund() &&
                  event->refund()->out_refund_no == rr.out_refund_no,
              "notification REFUND.SUCCESS arrived, verified and decrypted");
-        auto rq = co_await wechat.query_refund(rr.out_refund_no);
+        auto rq = co_await wechat.async_query_refund(rr.out_refund_no);
         step(rq && rq->status == "SUCCESS", "query refund says SUCCESS");
 
         std::cout << "\n== Today's trade bill (gzip), downloaded and checked against its SHA1\n";
@@ -203,9 +203,9 @@ struct demo {
         char date[16];
         std::strftime(date, sizeof date, "%Y-%m-%d", std::gmtime(&cst));
         const trade_bill_request today{date, "ALL", true};  // g++ 12: no braced lists inside co_await
-        auto bill = co_await wechat.trade_bill(today);
+        auto bill = co_await wechat.async_trade_bill(today);
         if (check(bill, std::string("trade bill for ") + date)) {
-            auto file = co_await wechat.download_bill(*bill);
+            auto file = co_await wechat.async_download_bill(*bill);
             if (check(file, "download, gunzip, SHA1 matches hash_value")) {
                 const auto lines = std::count(file->begin(), file->end(), '\n');
                 std::cout << "         " << lines << " lines; first row: "
@@ -238,9 +238,9 @@ awaitable<void> burst_worker(client& wechat, std::atomic<int>& next, int total, 
             r.out_trade_no = prefix + std::to_string(i);
             r.notify_url = notify_url;
             r.amount.total = 100 + i % 900;
-            ok = (co_await wechat.prepay_app(std::move(r))).has_value();
+            ok = (co_await wechat.async_prepay_app(std::move(r))).has_value();
         } else {
-            ok = (co_await wechat.query_by_out_trade_no(known_order)).has_value();
+            ok = (co_await wechat.async_query_by_out_trade_no(known_order)).has_value();
         }
         mine.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
         if (!ok) ++out.errors;

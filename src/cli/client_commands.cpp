@@ -4,9 +4,7 @@
 
 #include <wechatpay/client.hpp>
 
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/use_future.hpp>
 
 #include <array>
 #include <cerrno>
@@ -14,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 
 namespace wechatpay::cli {
 namespace {
@@ -22,24 +21,20 @@ namespace asio = boost::asio;
 
 constexpr option config_option{"config", "FILE", "client config (JSON; see README)", true};
 
-// Runs one client operation to completion on a private io_context.
-template <class T, class Op>
-result<T> run_client(const std::string& config_file, Op op) {
+// Runs one client operation on a private io_context: `start(client, handler)` starts it; when
+// it completes the client shuts down, and run() returns (every I/O step has its deadline).
+template <class T, class Start>
+result<T> run_client(const std::string& config_file, Start start) {
     const client_config cfg = unwrap(load_client_config(config_file), "--config " + config_file);
     asio::io_context ioc;
     auto c = unwrap(client::create(ioc.get_executor(), cfg));
-    auto done = asio::co_spawn(ioc, op(*c), asio::use_future);
-    // Run until the operation is done (the client's certificate refresh timer would keep
-    // run() busy for hours), then let the client wind down.
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
-    while (done.wait_for(std::chrono::seconds(0)) != std::future_status::ready &&
-           std::chrono::steady_clock::now() < deadline)
-        ioc.run_one_for(std::chrono::milliseconds(100));
-    c.reset();
-    ioc.run_for(std::chrono::seconds(1));
-    if (done.wait_for(std::chrono::seconds(0)) != std::future_status::ready)
-        return error(asio::error::timed_out, "no answer within 5 minutes");
-    return done.get();
+    std::optional<result<T>> answer;
+    start(*c, [&](result<T> r) {
+        answer = std::move(r);
+        c->shutdown();
+    });
+    ioc.run();
+    return std::move(*answer);
 }
 
 // ---- request ----------------------------------------------------------------------------
@@ -58,7 +53,9 @@ int run_request(const args& a) {
         usage_error("request: PATH " + excerpt(target) +
                     " is not /path?query (RFC 3986 characters; percent-encode the rest as %XX; no #fragment)");
     const std::string body = read_optional_input(a, "body-file", body_file_limit);
-    auto answer = run_client<api_response>(a.get("config"), [&](client& c) { return c.request(method, target, body); });
+    auto answer = run_client<api_response>(a.get("config"), [&](client& c, auto done) {
+        c.async_request(method, target, body, std::move(done));
+    });
     const api_response res = unwrap(std::move(answer));
     std::cerr << "HTTP " << res.status << (res.verified ? " (signature verified)" : " (file download: not signed)")
               << ", Request-ID " << (res.request_id.empty() ? "-" : res.request_id) << "\n";
@@ -104,7 +101,8 @@ void save(const std::filesystem::path& file, const std::string& text) {
 }
 
 int run_certificates(const args& a) {
-    auto certs = unwrap(run_client<std::vector<certificate>>(a.get("config"), [](client& c) { return c.certificates(); }));
+    auto certs = unwrap(run_client<std::vector<certificate>>(
+        a.get("config"), [](client& c, auto done) { c.async_certificates(std::move(done)); }));
     const auto out = a.find("out");
     if (out) make_out_dir(*out);
     for (const auto& c : certs) {
