@@ -6,6 +6,7 @@
 #include "core/gzip.hpp"
 
 #include <wechatpay/crypto.hpp>
+#include <wechatpay/requests.hpp>
 #include <wechatpay/signer.hpp>
 
 #include <boost/json.hpp>
@@ -76,10 +77,21 @@ bool is_loopback_host(std::string_view url_after_scheme) {
 }
 
 // notify_url: https without a query (http accepted for loopback receivers, for local testing).
+// Its host and path go into the notification's request as written: nothing that could end a
+// line or a request there.
 bool valid_notify_url(std::string_view u) {
     if (u.find('?') != std::string_view::npos || u.size() > 256) return false;
-    if (u.starts_with("https://")) return u.size() > 8;
-    return u.starts_with("http://") && is_loopback_host(u.substr(7));
+    const bool https = u.starts_with("https://");
+    if (!https && !u.starts_with("http://")) return false;
+    const auto rest = u.substr(https ? 8 : 7);
+    const auto slash = rest.find('/');
+    const auto authority = rest.substr(0, slash);
+    if (authority.empty() || std::any_of(authority.begin(), authority.end(), [](unsigned char c) {
+            return c <= ' ' || c >= 0x7f || c == '@' || c == '#' || c == '\\';
+        }))
+        return false;
+    if (slash != std::string_view::npos && !wechatpay::is_origin_form(rest.substr(slash))) return false;
+    return https || is_loopback_host(rest);
 }
 
 // Reads fields of a JSON body and turns the first problem into WeChat's PARAM_ERROR.
@@ -265,7 +277,13 @@ std::string api::endpoint_of(std::string_view method, std::string_view path) {
     if (path_param(path, by_trade_no)) return "/v3/pay/transactions/out-trade-no/{out_trade_no}";
     if (path_param(path, by_transaction_id)) return "/v3/pay/transactions/id/{transaction_id}";
     if (path_param(path, refund_by_no)) return "/v3/refund/domestic/refunds/{out_refund_no}";
-    return std::string(path);
+    // A bounded set of names: any other path is "unknown", so that probes cannot grow the stats.
+    for (std::string_view known :
+         {"/v3/pay/transactions/jsapi", "/v3/pay/transactions/app", "/v3/pay/transactions/native",
+          "/v3/pay/transactions/h5", "/v3/refund/domestic/refunds", "/v3/bill/tradebill",
+          "/v3/bill/fundflowbill", "/v3/billdownload/file", "/v3/certificates"})
+        if (path == known) return std::string(known);
+    return "unknown";
 }
 
 const merchant* api::find_merchant(std::string_view mchid) const {

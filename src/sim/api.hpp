@@ -55,7 +55,8 @@ public:
 
     // base_url for bill download URLs, e.g. https://127.0.0.1:PORT
     void set_base_url(std::string url) { base_url_ = std::move(url); }
-    // The endpoint name used in statistics and fault rules: the path without ids or query.
+    // The endpoint name used in statistics and fault rules: the path without ids or query, or
+    // "unknown" for a path that is no endpoint.
     static std::string endpoint_of(std::string_view method, std::string_view path);
 
     answer handle(const incoming& in, std::int64_t now);

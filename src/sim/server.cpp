@@ -46,7 +46,16 @@ using asio::ip::tcp;
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 
 using request = http::request<http::string_body>;
+constexpr std::uint32_t max_header = 8 * 1024;  // request line and header fields, as Beast's default
 using response = http::response<http::string_body>;
+
+namespace {
+// A parser error that says the bytes are not HTTP/1.1, not that the client went away.
+bool malformed(const boost::system::error_code& ec) {
+    return ec.category() == http::make_error_code(http::error::bad_value).category() &&
+           ec != http::error::end_of_stream && ec != http::error::partial_message && ec != http::error::short_read;
+}
+}  // namespace
 
 struct simulator::impl {
     // Declared before the io_context, so that they outlive the coroutine frames it destroys.
@@ -169,6 +178,14 @@ struct simulator::impl {
         return res;
     }
 
+    // The methods a control endpoint takes, as an Allow header lists them; empty for no endpoint.
+    static std::string_view control_methods(std::string_view path) {
+        if (path_param(path, "/sim/orders/", "/pay") || path == "/sim/certificates/rotate") return "POST";
+        if (path == "/sim/faults") return "GET, POST, DELETE";
+        if (path == "/sim/stats" || path == "/sim/notifications") return "GET";
+        return {};
+    }
+
     response control(const request& req) {
         const std::string_view target = req.target();
         const std::string_view path = target.substr(0, target.find('?'));
@@ -179,6 +196,19 @@ struct simulator::impl {
         auto fail = [&](unsigned status, const std::string& message) {
             return reply(status, json::serialize(json::object{{"error", message}}));
         };
+        const std::string_view allow = control_methods(path);
+        if (allow.empty()) return fail(404, "no such control endpoint");
+        bool allowed = false;
+        for (std::string_view rest = allow; !rest.empty() && !allowed;) {
+            const auto comma = rest.find(", ");
+            allowed = rest.substr(0, comma) == req.method_string();
+            rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 2);
+        }
+        if (!allowed) {
+            auto res = fail(405, "method not allowed: use " + std::string(allow));
+            res.set(http::field::allow, allow);
+            return res;
+        }
         const auto paid_no = post ? path_param(path, "/sim/orders/", "/pay") : std::nullopt;
         if (paid_no) {
             // The order number arrives percent-encoded, as in the API's paths.
@@ -201,13 +231,12 @@ struct simulator::impl {
                 if (auto r = faults.add(req.body()); !r) return fail(400, r.error().detail);
             return reply(200, faults.to_json());
         }
-        if (post && path == "/sim/certificates/rotate") {
+        if (path == "/sim/certificates/rotate") {
             const auto p = keys.rotate();
             return reply(200, json::serialize(json::object{{"serial_no", p.cert.serial()}}));
         }
         if (path == "/sim/stats") return reply(200, counters.to_json());
-        if (path == "/sim/notifications") return reply(200, notify.log_json());
-        return fail(404, "no such control endpoint");
+        return reply(200, notify.log_json());  // /sim/notifications
     }
 
     // ---- connections --------------------------------------------------------------------
@@ -237,6 +266,20 @@ struct simulator::impl {
         }
     }
 
+    // Answers a request the parser refused (too large, not HTTP/1.1) as WeChat answers its
+    // errors — JSON, Request-ID, signed — then lets the client finish sending (the caller closes).
+    awaitable<void> refuse(beast::ssl_stream<beast::tcp_stream>& stream, unsigned status, std::string_view message,
+                           std::string_view serial) {
+        auto res = json_response(status, json::serialize(json::object{{"code", "PARAM_ERROR"}, {"message", message}}),
+                                 11, false);
+        res.set("Request-ID", next_request_id());
+        sign(res, serial, {});  // an answer like any other
+        counters.answer(status);
+        stream.next_layer().expires_after(5s);
+        co_await http::async_write(stream, res, tuple_awaitable);
+        co_await drain(stream);
+    }
+
     awaitable<void> serve(tcp::socket socket) {
         ++counters.connections_open;
         struct open_guard {
@@ -258,19 +301,24 @@ struct simulator::impl {
             // Waiting for the next request is bounded by the idle timeout, as at WeChat.
             stream.next_layer().expires_after(cfg.idle_timeout);
             http::request_parser<http::string_body> parser;
+            parser.header_limit(max_header);
             parser.body_limit(cfg.max_body);
             auto [rec, n] = co_await http::async_read(stream, buffer, parser, tuple_awaitable);
             if (rec == http::error::body_limit) {
-                auto res = json_response(413, R"({"code":"PARAM_ERROR","message":"request body too large"})", 11, false);
-                res.set("Request-ID", next_request_id());
-                sign(res, parser.get()["Wechatpay-Serial"], {});  // an answer like any other
-                counters.answer(413);
-                stream.next_layer().expires_after(5s);
-                co_await http::async_write(stream, res, tuple_awaitable);
-                co_await drain(stream);
+                co_await refuse(stream, 413, "request body too large", parser.get()["Wechatpay-Serial"]);
                 break;
             }
-            if (rec) co_return;  // closed, idle timeout, or garbage: drop the connection
+            if (rec == http::error::header_limit) {
+                co_await refuse(stream, 431, "request header fields too large", "");
+                break;
+            }
+            // Not HTTP/1.1 (a bad Content-Length, method, target, field…): 400, saying what.
+            if (malformed(rec)) {
+                const std::string why = "malformed request: " + rec.message();  // named: g++ 12 and co_await
+                co_await refuse(stream, 400, why, "");
+                break;
+            }
+            if (rec) co_return;  // closed, cut short or idle timeout: drop the connection
             request req = parser.release();
             stream.next_layer().expires_never();
 

@@ -5,6 +5,12 @@
 
 #include <sys/wait.h>
 
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
@@ -12,6 +18,59 @@
 
 using namespace wechatpay_test;
 using wechatpay::errc;
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+
+// What the simulator answered to bytes sent as written, and how the connection ended after it.
+struct raw_answer {
+    boost::system::error_code read_ec;  // of the answer
+    beast::http::response<beast::http::string_body> res;
+    boost::system::error_code after;  // of a read after the answer: the server's close
+};
+
+// Sends `wire` as written over a new TLS connection to the simulator (what sim_client, which
+// writes only well-formed requests, cannot) and reads one answer; every step within 10 s.
+raw_answer raw_exchange(const wechatpay::sim::simulator& sim, const std::string& wire) {
+    asio::io_context ioc;
+    asio::ssl::context tls(asio::ssl::context::tls_client);
+    tls.load_verify_file(sim.ca_file().string());
+    tls.set_verify_mode(asio::ssl::verify_peer);
+    beast::ssl_stream<beast::tcp_stream> stream(ioc, tls);
+    raw_answer out;
+    auto step = [&](auto start) {
+        stream.next_layer().expires_after(10s);
+        start();
+        ioc.restart();
+        ioc.run();
+    };
+    auto store = [&out](boost::system::error_code e, auto&&...) { out.read_ec = e; };
+    const asio::ip::tcp::endpoint to(asio::ip::make_address(sim.host()), sim.port());
+    step([&] { stream.next_layer().async_connect(to, store); });
+    if (!out.read_ec) step([&] { stream.async_handshake(asio::ssl::stream_base::client, store); });
+    if (out.read_ec) return out;
+    // Written and read at once: the server may answer before it has read all of it.
+    beast::flat_buffer buffer;
+    step([&] {
+        asio::async_write(stream, asio::buffer(wire), [](boost::system::error_code, std::size_t) {});
+        beast::http::async_read(stream, buffer, out.res, [&](boost::system::error_code e, std::size_t) {
+            out.read_ec = e;
+            stream.next_layer().cancel();  // a write still stuck behind an early answer is abandoned
+        });
+    });
+    if (out.read_ec || out.res.keep_alive()) return out;
+    char byte = 0;
+    step([&] {
+        stream.async_read_some(asio::buffer(&byte, 1), [&](boost::system::error_code e, std::size_t n) {
+            out.after = n ? make_error_code(errc::invalid_argument) : e;
+        });
+    });
+    return out;
+}
+
+}  // namespace
 
 // ---- limits and connections ---------------------------------------------------------------
 
@@ -56,6 +115,54 @@ TEST_CASE("a request body over 1 MiB answers 413, even while the client is still
         CHECK(r->status == 413);
         CHECK_FALSE(r->raw.keep_alive());
     }
+}
+
+TEST_CASE("oversized request headers answer 431 and a malformed Content-Length 400, then the connection closes",
+          "[sim][server]") {
+    sim_env env;
+    const std::string start = "GET /v3/certificates HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+    auto check_refused = [&](const std::string& wire, unsigned status, std::string_view says) {
+        const auto a = raw_exchange(env.sim(), wire);
+        INFO("read: " << a.read_ec.message() << "; after: " << a.after.message());
+        REQUIRE_FALSE(a.read_ec);  // was: the connection dropped without an answer
+        CHECK(a.res.result_int() == status);
+        CHECK_FALSE(a.res.keep_alive());
+        const auto body = json::parse(a.res.body());
+        CHECK(str_at(body, "/code") == "PARAM_ERROR");
+        CHECK(str_at(body, "/message").find(says) != std::string::npos);
+        CHECK_FALSE(a.res["Request-ID"].empty());
+        CHECK_FALSE(a.res["Wechatpay-Signature"].empty());
+        CHECK(is_closed_by_peer(a.after));
+    };
+    SECTION("a header field over 8 KiB, or the header as a whole") {
+        check_refused(start + "X-Padding: " + std::string(9000, 'a') + "\r\n\r\n", 431, "header fields too large");
+        std::string many = start;
+        for (int i = 0; i < 200; ++i) many += "X-Field-" + std::to_string(i) + ": " + std::string(40, 'v') + "\r\n";
+        check_refused(many + "\r\n", 431, "header fields too large");
+        // 64 KiB more of header still on its way when the server answers: drained, not reset.
+        check_refused(start + "X-Padding: " + std::string(64 * 1024, 'a') + "\r\n\r\n", 431,
+                      "header fields too large");
+    }
+    SECTION("Content-Length that is not one decimal number") {
+        for (const std::string value : {"abc", "-1", "5x", "0x10", "1 2", "99999999999999999999999"}) {
+            INFO("Content-Length: " << value);
+            check_refused("POST /v3/refund/domestic/refunds HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " + value +
+                              "\r\n\r\n{}",
+                          400, "Content-Length");
+        }
+        check_refused("POST /v3/refund/domestic/refunds HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n"
+                      "Content-Length: 3\r\n\r\n{}",
+                      400, "Content-Length");
+    }
+    SECTION("other bytes that are not HTTP/1.1") {
+        check_refused("GET /v3/certificates HTTP/1.1\r\nBad Field: x\r\n\r\n", 400, "malformed request");
+        check_refused("G(T /v3/certificates HTTP/1.1\r\n\r\n", 400, "malformed request");
+    }
+    // A header under the limit is served as usual (401: it is not signed).
+    const auto fine = raw_exchange(env.sim(), start + "X-Padding: " + std::string(4000, 'a') + "\r\n\r\n");
+    REQUIRE_FALSE(fine.read_ec);
+    CHECK(fine.res.result_int() == 401);
+    CHECK(fine.res.keep_alive());
 }
 
 TEST_CASE("the server closes a keep-alive connection idle for idle_timeout, not one in use", "[sim][server]") {
@@ -105,6 +212,53 @@ TEST_CASE("control API: unknown /sim/ paths answer 404", "[sim][server]") {
     auto a = UNWRAP(control.unsigned_call("GET", "/sim/nothing-here"));
     CHECK(a.status == 404);
     CHECK_FALSE(str_at(a, "/error").empty());
+}
+
+TEST_CASE("control API: a method an endpoint does not take answers 405 with Allow, and does nothing",
+          "[sim][server]") {
+    sim_env env;
+    auto control = env.control();
+    const std::string rule = R"({"kind":"system_error","endpoint":"*"})";
+    struct refused {
+        std::string method, path, allow;
+    };
+    for (const auto& r : {refused{"PUT", "/sim/faults", "GET, POST, DELETE"},
+                          refused{"PATCH", "/sim/faults", "GET, POST, DELETE"},
+                          refused{"GET", "/sim/certificates/rotate", "POST"},
+                          refused{"GET", "/sim/orders/T1234567/pay", "POST"},
+                          refused{"POST", "/sim/stats", "GET"},
+                          refused{"DELETE", "/sim/notifications", "GET"}}) {
+        INFO(r.method << " " << r.path);
+        auto a = UNWRAP(control.unsigned_call(r.method, r.path, rule));
+        CHECK(a.status == 405);
+        CHECK(a.header("Allow") == r.allow);
+        CHECK(str_at(a, "/error") == "method not allowed: use " + r.allow);
+    }
+    // Nothing happened: no fault rule was added, no certificate rotated.
+    CHECK(UNWRAP(control.unsigned_call("GET", "/sim/faults")).body == R"({"faults":[]})");
+    CHECK(UNWRAP(env.client().signed_call("GET", "/v3/certificates")).json().at("data").as_array().size() == 1);
+    // The methods each takes still work.
+    CHECK(UNWRAP(control.unsigned_call("GET", "/sim/stats")).status == 200);
+    CHECK(UNWRAP(control.unsigned_call("DELETE", "/sim/faults")).status == 200);
+    CHECK(UNWRAP(control.unsigned_call("POST", "/sim/orders/T1234567/pay")).status == 404);  // no such order
+}
+
+TEST_CASE("/sim/stats stays bounded: requests to paths that are no endpoint are counted as unknown",
+          "[sim][server][stats]") {
+    sim_env env;
+    auto merchant = env.client();
+    const int probes = 300;
+    for (int i = 0; i < probes; ++i) {
+        auto a = UNWRAP(merchant.signed_call("GET", "/v3/probe/" + std::to_string(i) + std::string(200, 'x')));
+        REQUIRE(a.status == 404);
+    }
+    CHECK(UNWRAP(merchant.signed_call("GET", "/v3/certificates")).status == 200);
+    const auto s = env.stats();
+    INFO(json::serialize(s));
+    CHECK(s.at("requests").as_object().size() == 2);
+    CHECK(int_at(s, "/requests/unknown") == probes);
+    CHECK(int_at(s, "/requests/~1v3~1certificates") == 1);
+    CHECK(json::serialize(s).size() < 2048);  // was 70 KB: one key per probe
 }
 
 TEST_CASE("/sim/stats counts connections, full and resumed TLS handshakes, requests per endpoint and answers per "
