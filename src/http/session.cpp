@@ -118,14 +118,19 @@ asio::awaitable<result<std::shared_ptr<session>>> connect(asio::any_io_executor 
 
     stream.expires_at(deadline);
     auto [hec] = co_await s->stream.async_handshake(asio::ssl::stream_base::client, tuple_awaitable);
-    if (hec && certificate_refused(error(hec))) {
-        // OpenSSL's verdict on the chain. When the chain was fine, the host name check (our
-        // verify callback) refused, which OpenSSL reports as unspecified.
-        const long verdict = SSL_get_verify_result(ssl);
+    // OpenSSL's verdict on the chain decides, not the handshake's error: Asio reports the oldest
+    // error queued, which for a certificate signed by another key under a trusted CA's name is
+    // the RSA check's "invalid padding", not "certificate verify failed". When the chain was
+    // fine, the host name check (our verify callback) refused, which OpenSSL reports as
+    // unspecified. A refusal gets the one error code certificate_refused() knows.
+    const long verdict = hec ? SSL_get_verify_result(ssl) : X509_V_OK;
+    if (verdict != X509_V_OK || (hec && certificate_refused(error(hec)))) {
         const std::string why = verdict != X509_V_OK && verdict != X509_V_ERR_UNSPECIFIED
                                     ? X509_verify_cert_error_string(verdict)
                                     : "it does not name " + o.host;
-        co_return error(hec, "TLS handshake with " + o.host + ": server certificate refused: " + why);
+        const boost::system::error_code refused(
+            static_cast<int>(ERR_PACK(ERR_LIB_SSL, 0, SSL_R_CERTIFICATE_VERIFY_FAILED)), asio::error::get_ssl_category());
+        co_return error(refused, "TLS handshake with " + o.host + ": server certificate refused: " + why);
     }
     if (hec) co_return step_error(hec, "TLS handshake with", o.host);
     stream.expires_never();

@@ -12,10 +12,11 @@ namespace pki = wechatpay::sim;
 
 namespace {
 
-// A CA the client trusts, another one it does not, and one server key: made once per binary.
+// A CA the client trusts, another one it does not, an impostor with the trusted one's name and
+// another key, and one server key: made once per binary.
 struct test_pki {
     temp_dir dir;
-    pki::key_and_cert trusted, stranger;
+    pki::key_and_cert trusted, stranger, impostor;
     std::string server_key = pki::generate_rsa_key();
     std::filesystem::path trusted_file, key_file;
 
@@ -33,7 +34,10 @@ struct test_pki {
     }
 
 private:
-    test_pki() : trusted(authority("trusted test CA")), stranger(authority("untrusted test CA")) {
+    test_pki()
+        : trusted(authority("trusted test CA")),
+          stranger(authority("untrusted test CA")),
+          impostor(authority("trusted test CA")) {
         trusted_file = dir.write("trusted-ca.pem", trusted.cert_pem);
         key_file = dir.write("server.key", server_key);
     }
@@ -77,12 +81,15 @@ TEST_CASE("client: untrusted, wrong-host and expired server certificates are ref
     };
     const refusal r = GENERATE_REF(values<refusal>({
         {"issued by a CA the client does not trust", "stranger", "unable to get local issuer certificate"},
+        // Found under the trusted CA's name, refused by its key (was: "invalid padding", retried).
+        {"issued by another key under the trusted CA's name", "impostor", "certificate signature failure"},
         {"issued for another host", "other-host", "does not name 127.0.0.1"},
         {"expired yesterday", "expired", "certificate has expired"},
     }));
     INFO(r.what);
     std::filesystem::path chain;
     if (r.chain == "stranger") chain = p.server("stranger", p.stranger, {"127.0.0.1", "localhost"}, 24h, -1h);
+    if (r.chain == "impostor") chain = p.server("impostor", p.impostor, {"127.0.0.1", "localhost"}, 24h, -1h);
     if (r.chain == "other-host") chain = p.server("other-host", p.trusted, {"api.example.com"}, 24h, -1h);
     if (r.chain == "expired") chain = p.server("expired", p.trusted, {"127.0.0.1", "localhost"}, 24h, -48h);
 
