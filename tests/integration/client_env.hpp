@@ -148,7 +148,7 @@ public:
     // Creates a NATIVE order and returns its out_trade_no.
     std::string new_order(std::int64_t total = 100) {
         const std::string no = trade_no("C");
-        auto url = run(client().prepay_native(order(no, total)));
+        auto url = run(client().async_prepay_native(order(no, total)));
         REQUIRE(outcome(url) == "ok");
         return no;
     }

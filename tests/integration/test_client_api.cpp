@@ -37,7 +37,7 @@ TEST_CASE("client: APP and JSAPI prepays return payment parameters the merchant 
     client_env env;
     const auto& k = shared_keys::get();
 
-    auto app = env.run(env.client().prepay_app(client_env::order(trade_no("APP"), 600, prepay_kind::app)));
+    auto app = env.run(env.client().async_prepay_app(client_env::order(trade_no("APP"), 600, prepay_kind::app)));
     REQUIRE(outcome(app) == "ok");
     CHECK(!app->prepay_id.empty());
     CHECK(app->payment.prepayid == app->prepay_id);
@@ -48,7 +48,7 @@ TEST_CASE("client: APP and JSAPI prepays return payment parameters the merchant 
                               app->payment.prepayid + "\n",
                           app->payment.sign));
 
-    auto js = env.run(env.client().prepay_jsapi(client_env::order(trade_no("JS"), 1999, prepay_kind::jsapi)));
+    auto js = env.run(env.client().async_prepay_jsapi(client_env::order(trade_no("JS"), 1999, prepay_kind::jsapi)));
     REQUIRE(outcome(js) == "ok");
     CHECK(js->payment.package == "prepay_id=" + js->prepay_id);
     CHECK(js->payment.appId == k.setup.appid);
@@ -62,10 +62,10 @@ TEST_CASE("client: APP and JSAPI prepays return payment parameters the merchant 
 
 TEST_CASE("client: NATIVE and H5 prepays return their URLs", "[client][prepay]") {
     client_env env;
-    auto code = env.run(env.client().prepay_native(client_env::order(trade_no("NAT"))));
+    auto code = env.run(env.client().async_prepay_native(client_env::order(trade_no("NAT"))));
     REQUIRE(outcome(code) == "ok");
     CHECK(code->starts_with("weixin://"));
-    auto h5 = env.run(env.client().prepay_h5(client_env::order(trade_no("H5"), 300, prepay_kind::h5)));
+    auto h5 = env.run(env.client().async_prepay_h5(client_env::order(trade_no("H5"), 300, prepay_kind::h5)));
     REQUIRE(outcome(h5) == "ok");
     CHECK(h5->starts_with("https://"));
 }
@@ -75,13 +75,13 @@ TEST_CASE("client: queries follow an order from NOTPAY to SUCCESS, close closes"
     auto& c = env.client();
     const std::string no = env.new_order(250);
 
-    auto before = env.run(c.query_by_out_trade_no(no));
+    auto before = env.run(c.async_query_by_out_trade_no(no));
     REQUIRE(outcome(before) == "ok");
     CHECK(before->trade_state == "NOTPAY");
     CHECK(before->out_trade_no == no);
 
     pay(env, no);
-    auto paid = env.run(c.query_by_out_trade_no(no));
+    auto paid = env.run(c.async_query_by_out_trade_no(no));
     REQUIRE(outcome(paid) == "ok");
     CHECK(paid->trade_state == "SUCCESS");
     CHECK(paid->trade_type == "NATIVE");
@@ -90,14 +90,14 @@ TEST_CASE("client: queries follow an order from NOTPAY to SUCCESS, close closes"
     CHECK(paid->amount->total == 250);
     CHECK(!paid->raw.empty());
 
-    auto by_id = env.run(c.query_by_transaction_id(paid->transaction_id));
+    auto by_id = env.run(c.async_query_by_transaction_id(paid->transaction_id));
     REQUIRE(outcome(by_id) == "ok");
     CHECK(by_id->out_trade_no == no);
     CHECK(by_id->trade_state == "SUCCESS");
 
     const std::string unpaid = env.new_order();
-    CHECK(outcome(env.run(c.close(unpaid))) == "ok");
-    auto closed = env.run(c.query_by_out_trade_no(unpaid));
+    CHECK(outcome(env.run(c.async_close_order(unpaid))) == "ok");
+    auto closed = env.run(c.async_query_by_out_trade_no(unpaid));
     REQUIRE(outcome(closed) == "ok");
     CHECK(closed->trade_state == "CLOSED");
 }
@@ -114,7 +114,7 @@ TEST_CASE("client: a refund is PROCESSING, then SUCCESS after the refund delay",
     r.reason = "商品已售完";
     r.refund = 60;
     r.total = 100;
-    auto refunded = env.run(c.refund(r));
+    auto refunded = env.run(c.async_refund(r));
     REQUIRE(outcome(refunded) == "ok");
     CHECK(refunded->out_refund_no == r.out_refund_no);
     CHECK(refunded->out_trade_no == no);
@@ -124,7 +124,7 @@ TEST_CASE("client: a refund is PROCESSING, then SUCCESS after the refund delay",
     std::string status;
     for (int i = 0; i < 50 && status != "SUCCESS"; ++i) {
         std::this_thread::sleep_for(50ms);
-        auto q = env.run(c.query_refund(r.out_refund_no));
+        auto q = env.run(c.async_query_refund(r.out_refund_no));
         REQUIRE(outcome(q) == "ok");
         REQUIRE(q->amount);
         CHECK(q->amount->refund == 60);
@@ -141,41 +141,41 @@ TEST_CASE("client: bills are downloaded, inflated and checked against their SHA1
 
     SECTION("trade bill, gzip") {
         const wechatpay::trade_bill_request req{today_cst(), "ALL", true};
-        auto info = env.run(c.trade_bill(req));
+        auto info = env.run(c.async_trade_bill(req));
         REQUIRE(outcome(info) == "ok");
         CHECK(info->gzip);
         CHECK(info->hash_type == "SHA1");
-        auto file = env.run(c.download_bill(*info));
+        auto file = env.run(c.async_download_bill(*info));
         REQUIRE(outcome(file) == "ok");
         CHECK(wechatpay::sha1_hex(*file) == info->hash_value);
         CHECK(file->find(no) != std::string::npos);
     }
     SECTION("trade bill, plain") {
         const wechatpay::trade_bill_request req{today_cst(), "SUCCESS", false};
-        auto info = env.run(c.trade_bill(req));
+        auto info = env.run(c.async_trade_bill(req));
         REQUIRE(outcome(info) == "ok");
         CHECK_FALSE(info->gzip);
-        auto file = env.run(c.download_bill(*info));
+        auto file = env.run(c.async_download_bill(*info));
         REQUIRE(outcome(file) == "ok");
         CHECK(file->find(no) != std::string::npos);
     }
     SECTION("fundflow bill, gzip and plain") {
         for (bool gzip : {true, false}) {
             const wechatpay::fundflow_bill_request req{today_cst(), "BASIC", gzip};
-            auto info = env.run(c.fundflow_bill(req));
+            auto info = env.run(c.async_fundflow_bill(req));
             REQUIRE(outcome(info) == "ok");
-            auto file = env.run(c.download_bill(*info));
+            auto file = env.run(c.async_download_bill(*info));
             REQUIRE(outcome(file) == "ok");
             CHECK(wechatpay::sha1_hex(*file) == info->hash_value);
         }
     }
     SECTION("a hash that does not match is hash_mismatch") {
         const wechatpay::trade_bill_request req{today_cst(), "ALL", false};
-        auto info = env.run(c.trade_bill(req));
+        auto info = env.run(c.async_trade_bill(req));
         REQUIRE(outcome(info) == "ok");
         auto tampered = *info;
         tampered.hash_value = wechatpay::sha1_hex("something else");
-        auto file = env.run(c.download_bill(tampered));
+        auto file = env.run(c.async_download_bill(tampered));
         CHECK(errc_of(file) == errc::hash_mismatch);
         if (!file) CHECK(!file.error().request_id.empty());
     }
@@ -185,31 +185,31 @@ TEST_CASE("client: certificates() in certificate, public-key and combined modes"
     const auto& k = shared_keys::get();
     SECTION("certificate mode") {
         client_env env({.keys = key_mode::certificate});
-        auto certs = env.run(env.client().certificates());
+        auto certs = env.run(env.client().async_certificates());
         REQUIRE(outcome(certs) == "ok");
         REQUIRE(certs->size() == 1);
         CHECK(certs->front().serial() == k.platform_cert.serial());
     }
     SECTION("combined mode") {
         client_env env({.keys = key_mode::both});
-        auto certs = env.run(env.client().certificates());
+        auto certs = env.run(env.client().async_certificates());
         REQUIRE(outcome(certs) == "ok");
         REQUIRE(certs->size() == 1);
         CHECK(certs->front().serial() == k.platform_cert.serial());
     }
     SECTION("public-key mode: no platform certificates is not an error") {
         client_env env({.sim = [](wechatpay::sim::config& c) { c.certificates.clear(); }, .keys = key_mode::public_key});
-        auto certs = env.run(env.client().certificates());
+        auto certs = env.run(env.client().async_certificates());
         REQUIRE(outcome(certs) == "ok");
         CHECK(certs->empty());
         // Calls verify with the public key.
         const std::string no = env.new_order();
-        CHECK(outcome(env.run(env.client().query_by_out_trade_no(no))) == "ok");
+        CHECK(outcome(env.run(env.client().async_query_by_out_trade_no(no))) == "ok");
     }
     SECTION("download mode: the first call downloads them") {
         client_env env({.keys = key_mode::download});
         const std::string no = env.new_order();
-        CHECK(outcome(env.run(env.client().query_by_out_trade_no(no))) == "ok");
+        CHECK(outcome(env.run(env.client().async_query_by_out_trade_no(no))) == "ok");
         CHECK(env.client().current_verifier().certificates().size() == 1);
         CHECK(env.client().stats().certificate_refreshes >= 1);
     }
@@ -218,7 +218,7 @@ TEST_CASE("client: certificates() in certificate, public-key and combined modes"
 TEST_CASE("client: request() is a signed, verified escape hatch", "[client][request]") {
     client_env env;
     const std::string no = env.new_order(777);
-    auto a = env.run(env.client().request("GET", order_path(no)));
+    auto a = env.run(env.client().async_request("GET", order_path(no), ""));
     REQUIRE(outcome(a) == "ok");
     CHECK(a->status == 200);
     CHECK(a->verified);
@@ -226,7 +226,7 @@ TEST_CASE("client: request() is a signed, verified escape hatch", "[client][requ
     CHECK(json::parse(a->body).at("out_trade_no").as_string() == no);
 
     // Any HTTP status is a value here.
-    auto missing = env.run(env.client().request("GET", order_path("NO_SUCH_ORDER_1")));
+    auto missing = env.run(env.client().async_request("GET", order_path("NO_SUCH_ORDER_1"), ""));
     REQUIRE(outcome(missing) == "ok");
     CHECK(missing->status == 404);
     CHECK(json::parse(missing->body).at("code").as_string() == "ORDER_NOT_EXIST");
@@ -241,32 +241,32 @@ TEST_CASE("client: invalid requests are refused before any I/O", "[client][valid
     auto note = [&seen](const std::string& what, errc e) { seen.emplace_back(what, e); };
 
     auto bad_no = client_env::order("x");  // too short
-    note("prepay_native short out_trade_no", errc_of(env.run(c.prepay_native(bad_no))));
+    note("prepay_native short out_trade_no", errc_of(env.run(c.async_prepay_native(bad_no))));
     auto no_description = client_env::order(trade_no("V"));
     no_description.description.clear();
-    note("prepay_app without description", errc_of(env.run(c.prepay_app(no_description))));
+    note("prepay_app without description", errc_of(env.run(c.async_prepay_app(no_description))));
     auto zero = client_env::order(trade_no("V"), 0);
-    note("prepay_native total 0", errc_of(env.run(c.prepay_native(zero))));
-    note("prepay_jsapi without openid", errc_of(env.run(c.prepay_jsapi(client_env::order(trade_no("V"))))));
-    note("prepay_h5 without scene_info", errc_of(env.run(c.prepay_h5(client_env::order(trade_no("V"))))));
-    note("query without out_trade_no", errc_of(env.run(c.query_by_out_trade_no(""))));
-    note("query without transaction_id", errc_of(env.run(c.query_by_transaction_id(""))));
-    note("close without out_trade_no", errc_of(env.run(c.close(""))));
-    note("query_refund without out_refund_no", errc_of(env.run(c.query_refund(""))));
+    note("prepay_native total 0", errc_of(env.run(c.async_prepay_native(zero))));
+    note("prepay_jsapi without openid", errc_of(env.run(c.async_prepay_jsapi(client_env::order(trade_no("V"))))));
+    note("prepay_h5 without scene_info", errc_of(env.run(c.async_prepay_h5(client_env::order(trade_no("V"))))));
+    note("query without out_trade_no", errc_of(env.run(c.async_query_by_out_trade_no(""))));
+    note("query without transaction_id", errc_of(env.run(c.async_query_by_transaction_id(""))));
+    note("close without out_trade_no", errc_of(env.run(c.async_close_order(""))));
+    note("query_refund without out_refund_no", errc_of(env.run(c.async_query_refund(""))));
     wechatpay::refund_request too_much;
     too_much.out_trade_no = trade_no("V");
     too_much.out_refund_no = "R" + too_much.out_trade_no;
     too_much.refund = 200;
     too_much.total = 100;
-    note("refund over the total", errc_of(env.run(c.refund(too_much))));
+    note("refund over the total", errc_of(env.run(c.async_refund(too_much))));
     const wechatpay::trade_bill_request bad_date{"2026/11/27", "ALL", false};
-    note("trade_bill with a bad date", errc_of(env.run(c.trade_bill(bad_date))));
+    note("trade_bill with a bad date", errc_of(env.run(c.async_trade_bill(bad_date))));
     const wechatpay::fundflow_bill_request bad_fund{"yesterday", "BASIC", false};
-    note("fundflow_bill with a bad date", errc_of(env.run(c.fundflow_bill(bad_fund))));
+    note("fundflow_bill with a bad date", errc_of(env.run(c.async_fundflow_bill(bad_fund))));
     const wechatpay::bill_info elsewhere{"SHA1", "00", "https://evil.example.com/v3/billdownload/file?token=x", false};
-    note("download_bill from another host", errc_of(env.run(c.download_bill(elsewhere))));
-    note("request with an unknown method", errc_of(env.run(c.request("FETCH", "/v3/certificates"))));
-    note("request with a relative target", errc_of(env.run(c.request("GET", "v3/certificates"))));
+    note("download_bill from another host", errc_of(env.run(c.async_download_bill(elsewhere))));
+    note("request with an unknown method", errc_of(env.run(c.async_request("FETCH", "/v3/certificates", ""))));
+    note("request with a relative target", errc_of(env.run(c.async_request("GET", "v3/certificates", ""))));
 
     for (const auto& [what, e] : seen) {
         INFO(what);
@@ -311,7 +311,7 @@ TEST_CASE("client: request() sends only origin-form targets and method tokens, r
     };
     for (std::string_view target : bad_targets) {
         CAPTURE(target);
-        const auto r = env.run(c.request("GET", std::string(target)));
+        const auto r = env.run(c.async_request("GET", std::string(target), ""));
         REQUIRE(errc_of(r) == errc::invalid_argument);
         // The error quotes the target escaped and cut: no raw line break reaches a log.
         CHECK(r.error().to_string().find_first_of("\r\n") == std::string::npos);
@@ -319,20 +319,21 @@ TEST_CASE("client: request() sends only origin-form targets and method tokens, r
     }
     for (std::string_view method : {"GET\r\nX-Injected: 1", "GET /v3/x", "get", "", "G\x00T"}) {
         CAPTURE(method);
-        CHECK(errc_of(env.run(c.request(std::string(method), "/v3/certificates"))) == errc::invalid_argument);
+        CHECK(errc_of(env.run(c.async_request(std::string(method), "/v3/certificates", ""))) == errc::invalid_argument);
     }
     // A download URL from an answer is held to the same rule.
     const std::string origin = "https://" + c.config().endpoint.host + ":" + std::to_string(c.config().endpoint.port);
     const wechatpay::bill_info injected{"SHA1", "00", origin + "/v3/billdownload/file?token=x\r\nX: 1", false};
-    CHECK(errc_of(env.run(c.download_bill(injected))) == errc::invalid_argument);
+    CHECK(errc_of(env.run(c.async_download_bill(injected))) == errc::invalid_argument);
     CHECK(env.sim_requests() == 0);
     CHECK(int_at(env.sim_stats(), "/connections_accepted") == 0);
     CHECK(c.stats().connects == 0);
 
     // Every character origin-form allows goes out as written: WeChat answers, the client does
     // not refuse.
-    const auto fine = env.run(c.request("GET", "/v3/pay/transactions/out-trade-no/A%20B-._~!$&'()*+,;=:@?mchid=" +
-                                                   c.config().mchid + "&x=/?%E8%AE%A2"));
+    const auto fine = env.run(c.async_request("GET", "/v3/pay/transactions/out-trade-no/A%20B-._~!$&'()*+,;=:@?mchid=" +
+                                                   c.config().mchid + "&x=/?%E8%AE%A2",
+                                              ""));
     REQUIRE(fine);
     CHECK(fine->status == 404);
 }
@@ -354,38 +355,38 @@ TEST_CASE("client: WeChat's errors are api_error with status, code and Request-I
     const auto before = c.stats().retries;
 
     SECTION("ORDER_NOT_EXIST") {
-        check_api_error(env.run(c.query_by_out_trade_no("NO_SUCH_ORDER_2")), 404, "ORDER_NOT_EXIST");
-        check_api_error(env.run(c.close("NO_SUCH_ORDER_3")), 404, "ORDER_NOT_EXIST");
+        check_api_error(env.run(c.async_query_by_out_trade_no("NO_SUCH_ORDER_2")), 404, "ORDER_NOT_EXIST");
+        check_api_error(env.run(c.async_close_order("NO_SUCH_ORDER_3")), 404, "ORDER_NOT_EXIST");
     }
     SECTION("OUT_TRADE_NO_USED") {
         const std::string no = env.new_order(100);
-        check_api_error(env.run(c.prepay_native(client_env::order(no, 200))), 403, "OUT_TRADE_NO_USED");
+        check_api_error(env.run(c.async_prepay_native(client_env::order(no, 200))), 403, "OUT_TRADE_NO_USED");
     }
     SECTION("ORDERPAID on closing a paid order") {
         const std::string no = env.new_order();
         pay(env, no);
-        check_api_error(env.run(c.close(no)), 400, "ORDERPAID");
+        check_api_error(env.run(c.async_close_order(no)), 400, "ORDERPAID");
     }
     SECTION("RESOURCE_NOT_EXISTS for an unknown refund") {
-        check_api_error(env.run(c.query_refund("NO_SUCH_REFUND_1")), 404, "RESOURCE_NOT_EXISTS");
+        check_api_error(env.run(c.async_query_refund("NO_SUCH_REFUND_1")), 404, "RESOURCE_NOT_EXISTS");
     }
     SECTION("INVALID_REQUEST for a bill of the future") {
         const wechatpay::trade_bill_request future{"2099-01-01", "ALL", false};
-        check_api_error(env.run(c.trade_bill(future)), 400, "INVALID_REQUEST");
+        check_api_error(env.run(c.async_trade_bill(future)), 400, "INVALID_REQUEST");
     }
     SECTION("NO_STATEMENT_EXIST for a day without records") {
         const wechatpay::trade_bill_request quiet{"2025-01-01", "ALL", false};
-        check_api_error(env.run(c.trade_bill(quiet)), 400, "NO_STATEMENT_EXIST");
+        check_api_error(env.run(c.async_trade_bill(quiet)), 400, "NO_STATEMENT_EXIST");
     }
     SECTION("ORDER_CLOSED on a prepay of a closed order") {
         const std::string no = env.new_order(100);
-        REQUIRE(outcome(env.run(c.close(no))) == "ok");
-        check_api_error(env.run(c.prepay_native(client_env::order(no, 100))), 400, "ORDER_CLOSED");
+        REQUIRE(outcome(env.run(c.async_close_order(no))) == "ok");
+        check_api_error(env.run(c.async_prepay_native(client_env::order(no, 100))), 400, "ORDER_CLOSED");
     }
     SECTION("APPID_MCHID_NOT_MATCH for an appid the merchant does not own") {
         auto order = client_env::order(trade_no("A"));
         order.appid = "wx0000000000000000";
-        check_api_error(env.run(c.prepay_native(order)), 400, "APPID_MCHID_NOT_MATCH");
+        check_api_error(env.run(c.async_prepay_native(order)), 400, "APPID_MCHID_NOT_MATCH");
     }
     SECTION("INVALID_REQUEST for a refund of an unpaid order") {
         wechatpay::refund_request r;
@@ -393,10 +394,10 @@ TEST_CASE("client: WeChat's errors are api_error with status, code and Request-I
         r.out_refund_no = "R" + r.out_trade_no;
         r.refund = 10;
         r.total = 100;
-        check_api_error(env.run(c.refund(r)), 400, "INVALID_REQUEST");
+        check_api_error(env.run(c.async_refund(r)), 400, "INVALID_REQUEST");
     }
     SECTION("PARAM_ERROR from WeChat, through the raw request the client does not validate") {
-        auto r = env.run(c.request("GET", "/v3/bill/tradebill?bill_date=" + today_cst() + "&bill_type=EVERYTHING"));
+        auto r = env.run(c.async_request("GET", "/v3/bill/tradebill?bill_date=" + today_cst() + "&bill_type=EVERYTHING", ""));
         REQUIRE(outcome(r) == "ok");  // a verified answer, whatever its status
         CHECK(r->status == 400);
         CHECK(r->body.find("PARAM_ERROR") != std::string::npos);
@@ -411,7 +412,7 @@ TEST_CASE("client: a merchant WeChat does not know, or a wrong certificate seria
             c.merchant_certificate.reset();
             c.merchant_serial = "5F1C72E2A8931B72A2E13AF8DEE92471EB397115";
         }});
-        auto r = env.run(env.client().query_by_out_trade_no("NO_SUCH_ORDER_4"));
+        auto r = env.run(env.client().async_query_by_out_trade_no("NO_SUCH_ORDER_4"));
         REQUIRE(errc_of(r) == errc::api_error);
         CHECK(r.error().http_status == 401);
         CHECK(r.error().api_code == "SIGN_ERROR");
@@ -419,7 +420,7 @@ TEST_CASE("client: a merchant WeChat does not know, or a wrong certificate seria
     }
     SECTION("MCH_NOT_EXISTS: an mchid the simulator has no merchant for") {
         client_env env({.client = [](wechatpay::client_config& c) { c.mchid = "1900009999"; }});
-        auto r = env.run(env.client().query_by_out_trade_no("NO_SUCH_ORDER_5"));
+        auto r = env.run(env.client().async_query_by_out_trade_no("NO_SUCH_ORDER_5"));
         REQUIRE(errc_of(r) == errc::api_error);
         CHECK(r.error().http_status == 400);
         CHECK(r.error().api_code == "MCH_NOT_EXISTS");
@@ -446,7 +447,7 @@ TEST_CASE("client: answers that fail verification are security errors", "[client
     const std::string no = env.new_order();
     env.faults(fault(e.fault, query_endpoint, {{"every", 1}}));
 
-    auto r = env.run(env.client().query_by_out_trade_no(no));
+    auto r = env.run(env.client().async_query_by_out_trade_no(no));
     REQUIRE(errc_of(r) == e.expected);
     CHECK(r.error().kind() == wechatpay::error_kind::security);
     CHECK(!r.error().request_id.empty());
@@ -459,12 +460,12 @@ TEST_CASE("client: a well-signed answer that is not JSON is malformed_json", "[c
     client_env env;
     const std::string no = env.new_order();
     env.faults(fault("malformed_json", query_endpoint, {{"every", 1}}));
-    auto r = env.run(env.client().query_by_out_trade_no(no));
+    auto r = env.run(env.client().async_query_by_out_trade_no(no));
     REQUIRE(errc_of(r) == errc::malformed_json);
     CHECK(!r.error().request_id.empty());
 
     env.faults(fault("malformed_json", "/v3/pay/transactions/app", {{"every", 1}}));
-    auto prepay = env.run(env.client().prepay_app(client_env::order(trade_no("MJ"), 100, prepay_kind::app)));
+    auto prepay = env.run(env.client().async_prepay_app(client_env::order(trade_no("MJ"), 100, prepay_kind::app)));
     REQUIRE(errc_of(prepay) == errc::malformed_json);
     CHECK(!prepay.error().request_id.empty());
 }
@@ -529,9 +530,9 @@ TEST_CASE("client: the logger hears about retries and failures, never a secret",
                     .keys = key_mode::download});
     const std::string no = env.new_order();
     env.faults(fault("system_error", query_endpoint, {{"times", 1}}));
-    CHECK(outcome(env.run(env.client().query_by_out_trade_no(no))) == "ok");
+    CHECK(outcome(env.run(env.client().async_query_by_out_trade_no(no))) == "ok");
     env.faults(fault("bad_signature", query_endpoint, {{"times", 1}}));
-    CHECK(errc_of(env.run(env.client().query_by_out_trade_no(no))) == errc::bad_signature);
+    CHECK(errc_of(env.run(env.client().async_query_by_out_trade_no(no))) == errc::bad_signature);
 
     const auto& k = shared_keys::get();
     std::ifstream in(k.setup.merchant_key);

@@ -14,10 +14,10 @@ constexpr int concurrent_calls = 200;
 // call's error (none on success).
 asio::awaitable<wechatpay::error> mixed_call(wechatpay::client& c, int i, std::string known_order) {
     if (i % 2 == 0) {
-        auto r = co_await c.prepay_app(client_env::order(trade_no("CC"), 100 + i, wechatpay::prepay_kind::app));
+        auto r = co_await c.async_prepay_app(client_env::order(trade_no("CC"), 100 + i, wechatpay::prepay_kind::app));
         co_return r ? wechatpay::error() : r.error();
     }
-    auto r = co_await c.query_by_out_trade_no(std::move(known_order));
+    auto r = co_await c.async_query_by_out_trade_no(std::move(known_order));
     co_return r ? wechatpay::error() : r.error();
 }
 

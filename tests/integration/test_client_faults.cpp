@@ -34,21 +34,21 @@ wechatpay::error error_of(const wechatpay::result<T>& r) {
 }
 
 call_error query(wechatpay::client& c, std::string out_trade_no) {
-    co_return error_of(co_await c.query_by_out_trade_no(std::move(out_trade_no)));
+    co_return error_of(co_await c.async_query_by_out_trade_no(std::move(out_trade_no)));
 }
 
 call_error prepay_app(wechatpay::client& c, wechatpay::prepay_request order) {
-    auto r = co_await c.prepay_app(std::move(order));
+    auto r = co_await c.async_prepay_app(std::move(order));
     if (r && r->payment.sign.empty()) co_return wechatpay::error(errc::crypto_failure, "no payment signature");
     co_return error_of(r);
 }
 
 call_error refund(wechatpay::client& c, wechatpay::refund_request req) {
-    co_return error_of(co_await c.refund(std::move(req)));
+    co_return error_of(co_await c.async_refund(std::move(req)));
 }
 
 call_error download(wechatpay::client& c, wechatpay::bill_info bill) {
-    auto file = co_await c.download_bill(std::move(bill));
+    auto file = co_await c.async_download_bill(std::move(bill));
     if (file && file->empty()) co_return wechatpay::error(errc::malformed_gzip, "empty bill");
     co_return error_of(file);
 }
@@ -88,7 +88,7 @@ std::vector<operation> operations() {
          [](client_env& env) {
              REQUIRE(outcome(env.sim().pay(shared_keys::get().setup.mchid, env.new_order())) == "ok");  // a bill needs a record
              const wechatpay::trade_bill_request req{today_cst(), "ALL", true};
-             auto info = env.run(env.client().trade_bill(req));
+             auto info = env.run(env.client().async_trade_bill(req));
              REQUIRE(outcome(info) == "ok");
              return [&c = env.client(), bill = *info] { return download(c, bill); };
          }},

@@ -12,13 +12,13 @@ namespace {
 asio::awaitable<int> sequential_queries(wechatpay::client& c, std::string out_trade_no, int n) {
     int failures = 0;
     for (int i = 0; i < n; ++i)
-        if (!(co_await c.query_by_out_trade_no(out_trade_no))) ++failures;
+        if (!(co_await c.async_query_by_out_trade_no(out_trade_no))) ++failures;
     co_return failures;
 }
 
 // One query; its error (default: none).
 asio::awaitable<wechatpay::error> query_error(wechatpay::client& c, std::string out_trade_no) {
-    auto r = co_await c.query_by_out_trade_no(std::move(out_trade_no));
+    auto r = co_await c.async_query_by_out_trade_no(std::move(out_trade_no));
     co_return r ? wechatpay::error() : r.error();
 }
 
@@ -50,7 +50,7 @@ TEST_CASE("client: a connection closed once is retried and the call succeeds", "
     client_env env;
     const std::string no = env.new_order();
     env.faults(fault(kind, query_endpoint, {{"times", 1}}));
-    auto r = env.run(env.client().query_by_out_trade_no(no));
+    auto r = env.run(env.client().async_query_by_out_trade_no(no));
     CHECK(outcome(r) == "ok");
     CHECK(env.sim_requests(query_endpoint) == 2);
     CHECK(env.client().stats().sessions_in_use == 0);
@@ -62,7 +62,7 @@ TEST_CASE("client: a connection closed every time fails with a transport error a
     client_env env({.client = [](wechatpay::client_config& c) { c.retry.max_attempts = 3; }});
     const std::string no = env.new_order();
     env.faults(fault(kind, query_endpoint, {{"every", 1}}));
-    auto r = env.run(env.client().query_by_out_trade_no(no));
+    auto r = env.run(env.client().async_query_by_out_trade_no(no));
     REQUIRE_FALSE(r);
     INFO(r.error().to_string());
     CHECK(is_transport(r.error()));
@@ -78,12 +78,12 @@ TEST_CASE("client: SYSTEM_ERROR is retried; always SYSTEM_ERROR is api_error 500
     const std::string no = env.new_order();
     SECTION("once") {
         env.faults(fault("system_error", query_endpoint, {{"times", 1}}));
-        CHECK(outcome(env.run(env.client().query_by_out_trade_no(no))) == "ok");
+        CHECK(outcome(env.run(env.client().async_query_by_out_trade_no(no))) == "ok");
         CHECK(env.client().stats().retries == 1);
     }
     SECTION("always") {
         env.faults(fault("system_error", query_endpoint, {{"every", 1}}));
-        auto r = env.run(env.client().query_by_out_trade_no(no));
+        auto r = env.run(env.client().async_query_by_out_trade_no(no));
         REQUIRE(errc_of(r) == errc::api_error);
         CHECK(r.error().http_status == 500);
         CHECK(r.error().api_code == "SYSTEM_ERROR");
@@ -98,7 +98,7 @@ TEST_CASE("client: FREQUENCY_LIMITED waits at least rate_limited_delay, then ret
     const std::string no = env.new_order();
     env.faults(fault("frequency_limited", query_endpoint, {{"times", 1}}));
     const auto start = steady::now();
-    CHECK(outcome(env.run(env.client().query_by_out_trade_no(no))) == "ok");
+    CHECK(outcome(env.run(env.client().async_query_by_out_trade_no(no))) == "ok");
     CHECK(since(start) >= 150ms);
     CHECK(env.client().stats().retries == 1);
 }
@@ -106,7 +106,7 @@ TEST_CASE("client: FREQUENCY_LIMITED waits at least rate_limited_delay, then ret
 TEST_CASE("client: a 4xx answer is never retried", "[client][retry]") {
     client_env env;
     const std::string no = env.new_order();
-    auto r = env.run(env.client().query_by_out_trade_no("NO_SUCH_ORDER_9"));
+    auto r = env.run(env.client().async_query_by_out_trade_no("NO_SUCH_ORDER_9"));
     CHECK(errc_of(r) == errc::api_error);
     CHECK(env.client().stats().retries == 0);
     CHECK(env.sim_requests(query_endpoint) == 1);
@@ -122,7 +122,7 @@ TEST_CASE("client: an answer slower than timeouts.request is a transport timeout
     const std::string no = env.new_order();
     env.faults(fault("delay", query_endpoint, {{"every", 1}, {"delay_ms", 1000}}));
     const auto start = steady::now();
-    auto r = env.run(env.client().query_by_out_trade_no(no), 5s);
+    auto r = env.run(env.client().async_query_by_out_trade_no(no), 5s);
     const auto took = since(start);
     REQUIRE_FALSE(r);
     INFO(r.error().to_string());
@@ -142,7 +142,7 @@ TEST_CASE("client: with max_attempts 1 a timed-out request is not sent again", "
     const std::string no = env.new_order();  // the query reuses this session
     env.faults(fault("delay", query_endpoint, {{"every", 1}, {"delay_ms", 1000}}));
     const auto start = steady::now();
-    auto r = env.run(env.client().query_by_out_trade_no(no), 5s);
+    auto r = env.run(env.client().async_query_by_out_trade_no(no), 5s);
     const auto took = since(start);
     CHECK_FALSE(r);
     CHECK(env.sim_requests(query_endpoint) == 1);
@@ -168,7 +168,7 @@ TEST_CASE("client: a cancelled call ends with operation_aborted and the pool sta
     CHECK(e.code == asio::error::operation_aborted);
     CHECK(since(start) < 1500ms);
 
-    CHECK(outcome(env.run(c.query_by_out_trade_no(no))) == "ok");
+    CHECK(outcome(env.run(c.async_query_by_out_trade_no(no))) == "ok");
     const auto st = c.stats();
     CHECK(st.sessions_in_use == 0);
     CHECK(st.discarded >= 1);
@@ -226,15 +226,15 @@ TEST_CASE("client: waiting longer than acquire_timeout for a session is timed_ou
     CHECK(waited.code == asio::error::timed_out);
     // A pool timeout counts as a transport failure, so the call retried it max_attempts times.
     CHECK(env.client().stats().acquire_timeouts >= 1);
-    CHECK(outcome(env.run(env.client().query_by_out_trade_no(no))) == "ok");
+    CHECK(outcome(env.run(env.client().async_query_by_out_trade_no(no))) == "ok");
 }
 
 TEST_CASE("client: sessions the server closed while idle are replaced transparently", "[client][pool]") {
     client_env env({.sim = [](wechatpay::sim::config& c) { c.idle_timeout = 200ms; }});
     const std::string no = env.new_order();
     std::this_thread::sleep_for(400ms);  // the simulator drops the idle connection
-    CHECK(outcome(env.run(env.client().query_by_out_trade_no(no))) == "ok");
-    CHECK(outcome(env.run(env.client().query_by_out_trade_no(no))) == "ok");
+    CHECK(outcome(env.run(env.client().async_query_by_out_trade_no(no))) == "ok");
+    CHECK(outcome(env.run(env.client().async_query_by_out_trade_no(no))) == "ok");
     const auto st = env.client().stats();
     CHECK(st.connects == 2);
     CHECK(st.retries == 0);
@@ -246,8 +246,8 @@ TEST_CASE("client: an answer with Connection: close discards its session", "[cli
     const std::string no = env.new_order();
     const auto before = env.client().stats();
     env.faults(fault("connection_close", query_endpoint, {{"times", 1}}));
-    CHECK(outcome(env.run(env.client().query_by_out_trade_no(no))) == "ok");
-    CHECK(outcome(env.run(env.client().query_by_out_trade_no(no))) == "ok");
+    CHECK(outcome(env.run(env.client().async_query_by_out_trade_no(no))) == "ok");
+    CHECK(outcome(env.run(env.client().async_query_by_out_trade_no(no))) == "ok");
     const auto after = env.client().stats();
     CHECK(after.discarded == before.discarded + 1);
     CHECK(after.connects == before.connects + 1);
@@ -271,7 +271,7 @@ TEST_CASE("client: in download mode a rotated platform certificate is fetched on
     const std::string new_serial = str_at(rotated, "/serial_no");
     REQUIRE(new_serial != k.platform_cert.serial());
 
-    auto r = env.run(env.client().query_by_out_trade_no(no));
+    auto r = env.run(env.client().async_query_by_out_trade_no(no));
     CHECK(outcome(r) == "ok");
     CHECK(env.client().stats().certificate_refreshes >= 2);
     bool knows_new = false;
@@ -293,7 +293,7 @@ TEST_CASE("client: calls that meet a rotated certificate together share one down
     // Within a minute of it, an unknown serial prompts no download: answers with forged serials
     // cannot make the client download in a loop.
     env.faults(fault("unknown_serial", query_endpoint, {{"every", 1}}));
-    for (int i = 0; i < 3; ++i) CHECK(errc_of(env.run(env.client().query_by_out_trade_no(no))) == errc::unknown_serial);
+    for (int i = 0; i < 3; ++i) CHECK(errc_of(env.run(env.client().async_query_by_out_trade_no(no))) == errc::unknown_serial);
     CHECK(env.sim_requests("/v3/certificates") == 2);
 }
 
@@ -333,7 +333,7 @@ TEST_CASE("client: a host that refuses connections fails over to backup_host; an
             c.endpoint.host = "127.0.0.2";               // loopback too, but nothing listens there
         }});
         const std::string no = env.new_order();
-        CHECK(outcome(env.run(env.client().query_by_out_trade_no(no))) == "ok");
+        CHECK(outcome(env.run(env.client().async_query_by_out_trade_no(no))) == "ok");
         const auto st = env.client().stats();
         CHECK(st.failovers == 2);
         CHECK(st.retries == 2);
@@ -346,7 +346,7 @@ TEST_CASE("client: a host that refuses connections fails over to backup_host; an
         }});
         const std::string no = env.new_order();
         env.faults(fault("system_error", query_endpoint, {{"every", 1}}));
-        auto r = env.run(env.client().query_by_out_trade_no(no));
+        auto r = env.run(env.client().async_query_by_out_trade_no(no));
         REQUIRE(errc_of(r) == errc::api_error);
         CHECK(r.error().http_status == 500);
         CHECK(r.error().api_code == "SYSTEM_ERROR");
@@ -371,7 +371,7 @@ TEST_CASE("client: after the server closed every idle session, calls reconnect w
 
     std::this_thread::sleep_for(700ms);  // the simulator closes all eight, as a restart would
     const auto before = env.client().stats();
-    for (int i = 0; i < 3; ++i) CHECK(outcome(env.run(env.client().query_by_out_trade_no(no))) == "ok");
+    for (int i = 0; i < 3; ++i) CHECK(outcome(env.run(env.client().async_query_by_out_trade_no(no))) == "ok");
     const auto st = env.client().stats();
     CHECK(st.retries == before.retries);
     CHECK(st.failovers == 0);
@@ -414,7 +414,7 @@ TEST_CASE("client: a server that never answers the TLS handshake is timed_out wi
         c.retry.max_attempts = 2;
     }});
     const auto start = steady::now();
-    auto r = env.run(env.client().query_by_out_trade_no("C_STALLED_HANDSHAKE"), 5s);
+    auto r = env.run(env.client().async_query_by_out_trade_no("C_STALLED_HANDSHAKE"), 5s);
     const auto took = since(start);
     REQUIRE_FALSE(r);
     INFO(r.error().to_string());
