@@ -61,6 +61,9 @@ raw_answer raw_exchange(const wechatpay::sim::simulator& sim, const std::string&
         });
     });
     if (out.read_ec || out.res.keep_alive()) return out;
+    // Done sending: the server, draining what a client still sends, sees the end and closes.
+    boost::system::error_code ignored;
+    stream.next_layer().socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
     char byte = 0;
     step([&] {
         stream.async_read_some(asio::buffer(&byte, 1), [&](boost::system::error_code e, std::size_t n) {
