@@ -228,25 +228,6 @@ private:
     }
 
     impl_ptr impl_;
-
-public:
-    // ---- 0.1 names (TRANSITIONAL: removed once every caller in this repository has moved) ----
-    auto prepay_app(prepay_request r) { return async_prepay_app(std::move(r)); }
-    auto prepay_jsapi(prepay_request r) { return async_prepay_jsapi(std::move(r)); }
-    auto prepay_native(prepay_request r) { return async_prepay_native(std::move(r)); }
-    auto prepay_h5(prepay_request r) { return async_prepay_h5(std::move(r)); }
-    auto query_by_out_trade_no(std::string n) { return async_query_by_out_trade_no(std::move(n)); }
-    auto query_by_transaction_id(std::string n) { return async_query_by_transaction_id(std::move(n)); }
-    auto close(std::string n) { return async_close_order(std::move(n)); }
-    auto refund(refund_request r) { return async_refund(std::move(r)); }
-    auto query_refund(std::string n) { return async_query_refund(std::move(n)); }
-    auto trade_bill(trade_bill_request r) { return async_trade_bill(std::move(r)); }
-    auto fundflow_bill(fundflow_bill_request r) { return async_fundflow_bill(std::move(r)); }
-    auto download_bill(bill_info b) { return async_download_bill(std::move(b)); }
-    auto certificates() { return async_certificates(); }
-    auto request(std::string m, std::string t, std::string b = {}) {
-        return async_request(std::move(m), std::move(t), std::move(b));
-    }
 };
 
 }  // namespace wechatpay

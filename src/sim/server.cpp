@@ -419,4 +419,8 @@ result<void> simulator::pay(std::string_view mchid, std::string_view out_trade_n
 
 std::string simulator::stats_json() const { return impl_->counters.to_json(); }
 
+result<void> simulator::add_faults(std::string_view rules) { return impl_->faults.add(rules); }
+
+void simulator::clear_faults() { impl_->faults.clear(); }
+
 }  // namespace wechatpay::sim

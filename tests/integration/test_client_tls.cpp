@@ -68,7 +68,7 @@ std::uint64_t stat(const json::value& stats, std::string_view pointer) {
 TEST_CASE("client: a server certificate issued by the trusted CA for 127.0.0.1 is accepted", "[client][tls]") {
     const auto& p = test_pki::get();
     client_env env(serving(p.server("good", p.trusted, {"127.0.0.1", "localhost"}, 24h, -1h)));
-    auto r = env.run(env.client().query_by_out_trade_no("NOSUCHORDER1"));
+    auto r = env.run(env.client().async_query_by_out_trade_no("NOSUCHORDER1"));
     CHECK(errc_of(r) == wechatpay::errc::api_error);  // an answer: 404 ORDER_NOT_EXIST
     CHECK(env.sim_requests() == 1);
 }
@@ -105,7 +105,7 @@ TEST_CASE("client: untrusted, wrong-host and expired server certificates are ref
         };
     };
     client_env env(o);
-    auto result = env.run(env.client().query_by_out_trade_no("T1234567890"));
+    auto result = env.run(env.client().async_query_by_out_trade_no("T1234567890"));
     REQUIRE_FALSE(result);
     const auto& e = result.error();
     INFO(e.to_string());

@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace wechatpay::sim {
@@ -93,6 +94,9 @@ public:
     result<void> pay(std::string_view mchid, std::string_view out_trade_no,
                      std::string_view openid = {});
     std::string stats_json() const;
+    // POST /sim/faults (one rule object or {"faults":[…]}; errors name the field) and DELETE.
+    result<void> add_faults(std::string_view rules);
+    void clear_faults();
     void stop();
 
     simulator(const simulator&) = delete;
