@@ -145,5 +145,7 @@ std::string encode_path_segment(std::string_view s);
 bool is_origin_form(std::string_view target);
 // An HTTP method: one token of RFC 9110 §5.6.2 (letters, digits, !#$%&'*+-.^_`|~).
 bool is_method_token(std::string_view method);
+// A method API v3 uses, as written: GET, POST, PUT, PATCH or DELETE (what async_request sends).
+bool is_api_method(std::string_view method);
 
 }  // namespace wechatpay

@@ -29,9 +29,10 @@ struct signature_headers {
     std::string serial;          // Wechatpay-Serial
     std::string signature_type;  // Wechatpay-Signature-Type (may be absent)
     std::string request_id;      // Request-ID (answers only; for diagnostics)
-    // A signature header the message carried more than once: which copy counts would decide
-    // the verdict, so verify() refuses the set (errc::ambiguous_header).
-    std::string repeated;
+    // Why the headers do not say one thing (a signature header given twice: which copy counts
+    // would decide the verdict; a folded line), empty when they do. verify() refuses the set
+    // with errc::ambiguous_header and this text.
+    std::string ambiguity;
 
     // From an HTTP message's headers: anything with count(name) and operator[](name), such as
     // Beast's fields or a request or response itself. Repeated headers are noted.
@@ -40,7 +41,7 @@ struct signature_headers {
         auto h = from([&](std::string_view n) { return std::string(fields[n]); });
         for (std::string_view name : {"Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Signature",
                                       "Wechatpay-Serial", "Wechatpay-Signature-Type"})
-            if (fields.count(name) > 1) h.repeated = name;
+            if (fields.count(name) > 1) h.ambiguity = std::string(name) + " appears more than once";
         return h;
     }
     // From a lookup that holds one value per name (a JSON object, a map): get(name) returns the
@@ -52,7 +53,8 @@ struct signature_headers {
                 std::string(get("Wechatpay-Signature-Type")), std::string(get("Request-ID")), {}};
     }
     // From a raw header block ("Name: value" lines, as curl -D writes; names case-insensitive;
-    // a status line and blank lines are skipped). Repeated headers are noted.
+    // a status line and blank lines are skipped). Repeated headers, folded (obs-fold) lines and
+    // whitespace before a colon are noted, as an HTTP parser would refuse them.
     static signature_headers parse(std::string_view block);
 };
 
@@ -64,6 +66,10 @@ struct wechatpay_public_key {
     std::string id;  // PUB_KEY_ID_…
     public_key key;
 };
+
+// "PUB_KEY_ID_" followed by letters, digits and '_' only: the id travels as the
+// Wechatpay-Serial header, where anything else could break the header.
+bool valid_public_key_id(std::string_view id);
 
 class verifier {
 public:

@@ -3,6 +3,7 @@
 
 #include "core/gzip.hpp"
 #include "core/json_reader.hpp"
+#include "http/trust.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
@@ -27,7 +28,8 @@ verifier initial_keys(const client_config& cfg) {
 result<signer> checked_signer(const client_config& cfg) {
     if (auto ok = cfg.validate(); !ok) return ok.error();
     if (!cfg.endpoint.ca_file.empty() && !std::filesystem::is_regular_file(cfg.endpoint.ca_file))
-        return error(errc::file_unreadable, "endpoint.ca_file: " + cfg.endpoint.ca_file.string());
+        return error(errc::file_unreadable, "endpoint.ca_file: " + excerpt(cfg.endpoint.ca_file.string(), 256) +
+                                                " is not a regular file");
     if (cfg.merchant_certificate) return signer::create(cfg.mchid, *cfg.merchant_key, *cfg.merchant_certificate);
     return signer::create(cfg.mchid, *cfg.merchant_key, cfg.merchant_serial);
 }
@@ -68,9 +70,12 @@ client::impl::impl(asio::any_io_executor executor, client_config config, signer 
                     asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
     tls.set_verify_mode(asio::ssl::verify_peer);
     boost::system::error_code ec;
-    if (cfg.endpoint.ca_file.empty()) tls.set_default_verify_paths(ec);
-    else tls.load_verify_file(cfg.endpoint.ca_file.string(), ec);
-    if (ec) throw exception(error(errc::invalid_certificate, "endpoint.ca_file: no usable CA certificates"));
+    if (cfg.endpoint.ca_file.empty()) {
+        tls.set_default_verify_paths(ec);
+        if (ec) throw exception(error(errc::invalid_certificate, "the system's CA certificates cannot be loaded"));
+    } else if (auto trusted = net::trust_ca_file(tls, cfg.endpoint.ca_file, "endpoint.ca_file"); !trusted) {
+        throw exception(trusted.error());  // read bounded: OpenSSL would read any file to its end
+    }
     // Client-side session cache, so that new connections can resume (fewer full handshakes).
     SSL_CTX_set_session_cache_mode(tls.native_handle(), SSL_SESS_CACHE_CLIENT);
     primary = std::make_shared<net::session_pool>(ex, cfg.pool);
@@ -267,7 +272,7 @@ client::op_result<std::string> client::download_bill_op(impl_ptr self, bill_info
     // The URL comes from an answer: sent only if it is a plain path?query.
     if (!is_origin_form(target))
         co_return error(errc::invalid_argument, "download_url path " + excerpt(target) + " is not /path?query");
-    if (!iequal(bill.hash_type, "SHA1")) co_return error(errc::unsupported_algorithm, "hash_type " + bill.hash_type.substr(0, 16));
+    if (!iequal(bill.hash_type, "SHA1")) co_return error(errc::unsupported_algorithm, "hash_type " + excerpt(bill.hash_type, 16));
 
     call c = get(std::move(target));
     c.verify = false;  // WeChat does not sign files: the hash below is the check
@@ -296,8 +301,9 @@ client::op_result<std::vector<certificate>> client::certificates_op(impl_ptr sel
 client::op_result<api_response> client::request_op(impl_ptr self, std::string method, std::string target,
                                                   std::string body) {
     // Refused before any I/O: both go onto the wire and into the signed message as written.
+    if (!is_api_method(method))
+        co_return error(errc::invalid_argument, "method " + excerpt(method) + " is not GET, POST, PUT, PATCH or DELETE");
     const verb v = net::http::string_to_verb(method);
-    if (v == verb::unknown) co_return error(errc::invalid_argument, "method " + excerpt(method) + " is not an HTTP method");
     if (!is_origin_form(target))
         co_return error(errc::invalid_argument,
                         "target " + excerpt(target) + " is not /path?query (RFC 3986 characters, %XX escapes)");

@@ -25,7 +25,7 @@ constexpr option config_option{"config", "FILE", "client config (JSON; see READM
 // it completes the client shuts down, and run() returns (every I/O step has its deadline).
 template <class T, class Start>
 result<T> run_client(const std::string& config_file, Start start) {
-    const client_config cfg = unwrap(load_client_config(config_file), "--config " + config_file);
+    const client_config cfg = unwrap(load_client_config(config_file), "--config " + excerpt(config_file, 256));
     asio::io_context ioc;
     auto c = unwrap(client::create(ioc.get_executor(), cfg));
     std::optional<result<T>> answer;
@@ -48,7 +48,8 @@ int run_request(const args& a) {
     const std::string method = a.positionals()[0], target = a.positionals()[1];
     // Checked before the client exists (it may download certificates at once): both are sent
     // and signed as written, so a line break in either could smuggle a header or a request.
-    if (!is_method_token(method)) usage_error("request: METHOD " + excerpt(method) + " is not an HTTP method");
+    if (!is_api_method(method))
+        usage_error("request: METHOD " + excerpt(method) + " is not GET, POST, PUT, PATCH or DELETE");
     if (!is_origin_form(target))
         usage_error("request: PATH " + excerpt(target) +
                     " is not /path?query (RFC 3986 characters; percent-encode the rest as %XX; no #fragment)");
@@ -87,8 +88,8 @@ std::string iso_date(std::chrono::system_clock::time_point t) {
 void make_out_dir(const std::string& dir) {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
-    if (ec) save_failed("--out " + dir + ": cannot create the directory", ec.value());
-    if (!std::filesystem::is_directory(dir, ec)) save_failed("--out " + dir + ": not a directory", 0);
+    if (ec) save_failed("--out " + excerpt(dir, 256) + ": cannot create the directory", ec.value());
+    if (!std::filesystem::is_directory(dir, ec)) save_failed("--out " + excerpt(dir, 256) + ": not a directory", 0);
 }
 
 // Checked after close: a full disk shows only when the buffer is flushed.
@@ -97,7 +98,7 @@ void save(const std::filesystem::path& file, const std::string& text) {
     std::ofstream f(file, std::ios::binary | std::ios::trunc);
     if (f) f << text;
     if (f.is_open()) f.close();
-    if (!f) save_failed("cannot write " + file.string(), errno);
+    if (!f) save_failed("cannot write " + excerpt(file.string(), 256), errno);
 }
 
 int run_certificates(const args& a) {

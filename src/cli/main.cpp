@@ -49,7 +49,7 @@ std::string top_help() {
 const command& find_command(std::string_view name) {
     const auto it = std::ranges::find(commands, name, &command::name);
     if (it == commands.end())
-        usage_error("unknown command '" + std::string(name) + "' (see: wechatpay --help)");
+        usage_error("unknown command " + excerpt(name) + " (see: wechatpay --help)");
     return **it;
 }
 

@@ -47,10 +47,12 @@ bool iequal(std::string_view a, std::string_view b) {
 }
 
 // A host name or address, not a URL: "https://api.mch.weixin.qq.com" is a common slip.
+// A DNS name or an IP address (IPv6 in brackets): it becomes the Host header, the TLS server
+// name and part of error messages.
 bool plain_host(std::string_view host) {
-    return std::none_of(host.begin(), host.end(), [](unsigned char c) {
-        return c == '/' || c <= ' ' || c == 0x7f;
-    });
+    return host.size() <= 253 && std::all_of(host.begin(), host.end(), [](unsigned char c) {
+               return std::isalnum(c) || c == '.' || c == '-' || c == '_' || c == ':' || c == '[' || c == ']';
+           });
 }
 
 bool has_control_character(std::string_view s) {
@@ -264,12 +266,18 @@ result<void> client_config::validate() const {
     if (!merchant_key) return invalid("merchant.private_key", "required");
     if (!merchant_certificate && merchant_serial.empty())
         return invalid("merchant.certificate", "required (or merchant.serial)");
+    // A certificate serial is hex (as `openssl x509 -noout -serial` prints it); it is sent in
+    // the Authorization header.
+    if (!merchant_serial.empty() && (merchant_serial.size() > 64 || !std::all_of(merchant_serial.begin(), merchant_serial.end(), [](unsigned char c) {
+                                         return std::isxdigit(c) != 0;
+                                     })))
+        return invalid("merchant.serial", "must be the certificate's serial number in hex");
     if (merchant_certificate) {
         if (!merchant_certificate->matches(*merchant_key))
             return error(errc::key_mismatch, "merchant.certificate: serial " + merchant_certificate->serial() +
                                                  " does not belong to merchant.private_key");
         if (!merchant_serial.empty() && !iequal(merchant_serial, merchant_certificate->serial()))
-            return invalid("merchant.serial", merchant_serial + " differs from merchant.certificate's serial " +
+            return invalid("merchant.serial", excerpt(merchant_serial) + " differs from merchant.certificate's serial " +
                                                   merchant_certificate->serial());
     }
     if (!apiv3 && downloads_certificates())
@@ -277,9 +285,7 @@ result<void> client_config::validate() const {
                        "required to download platform certificates (or set wechatpay.certificates or "
                        "wechatpay.public_key)");
     // It is sent as the Wechatpay-Serial header: letters, digits and '_' only.
-    if (wechatpay_public_key && (!wechatpay_public_key->id.starts_with("PUB_KEY_ID_") ||
-                                 !std::all_of(wechatpay_public_key->id.begin(), wechatpay_public_key->id.end(),
-                                              [](unsigned char c) { return std::isalnum(c) || c == '_'; })))
+    if (wechatpay_public_key && !valid_public_key_id(wechatpay_public_key->id))
         return invalid("wechatpay.public_key.id", "must start with PUB_KEY_ID_ and hold only letters, digits and _");
     if (certificate_refresh.count() <= 0) return invalid("certificate_refresh_s", "must be > 0");
 

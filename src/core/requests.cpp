@@ -501,4 +501,10 @@ bool is_method_token(std::string_view method) {
     });
 }
 
+bool is_api_method(std::string_view method) {
+    for (std::string_view m : {"GET", "POST", "PUT", "PATCH", "DELETE"})
+        if (method == m) return true;
+    return false;
+}
+
 }  // namespace wechatpay

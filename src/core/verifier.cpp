@@ -54,18 +54,31 @@ signature_headers signature_headers::parse(std::string_view block) {
         const auto eol = block.find('\n');
         const std::string_view line = block.substr(0, eol);
         block.remove_prefix(eol == std::string_view::npos ? block.size() : eol + 1);
+        // A line that continues the one above (obs-fold) would make a value other than the one
+        // read here: HTTP/1.1 parsers refuse it, and so does verify().
+        if (!line.empty() && (line.front() == ' ' || line.front() == '\t')) {
+            if (!trim(line).empty()) h.ambiguity = "a folded header line (obs-fold)";
+            continue;
+        }
         const auto colon = line.find(':');
         if (colon == std::string_view::npos) continue;  // status line or blank line
         const std::string_view name = trim(line.substr(0, colon));
         for (std::size_t i = 0; i < std::size(fields); ++i) {
             const auto& [field, target] = fields[i];
             if (!iequals(name, field)) continue;
-            if (seen[i] && field != "Request-ID") h.repeated = field;
+            if (name.size() != colon) h.ambiguity = "whitespace before ':' after " + std::string(field);
+            if (seen[i] && field != "Request-ID") h.ambiguity = std::string(field) + " appears more than once";
             seen[i] = true;
             *target = trim(line.substr(colon + 1));
         }
     }
     return h;
+}
+
+bool valid_public_key_id(std::string_view id) {
+    return id.starts_with("PUB_KEY_ID_") && id.size() <= 128 && std::all_of(id.begin(), id.end(), [](char c) {
+               return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+           });
 }
 
 std::string answer_message(std::string_view timestamp, std::string_view nonce, std::string_view body) {
@@ -136,7 +149,7 @@ result<void> verifier::verify_at(const signature_headers& h, std::string_view bo
     const std::pair<std::string_view, const std::string*> required[] = {
         {"Wechatpay-Timestamp", &h.timestamp}, {"Wechatpay-Nonce", &h.nonce},
         {"Wechatpay-Signature", &h.signature}, {"Wechatpay-Serial", &h.serial}};
-    if (!h.repeated.empty()) return fail(errc::ambiguous_header, h.repeated + " appears more than once");
+    if (!h.ambiguity.empty()) return fail(errc::ambiguous_header, h.ambiguity);
     for (auto& [name, value] : required)
         if (value->empty()) return fail(errc::missing_header, std::string(name));
     // The nonce is a line of the signed message: a line break inside it would let one

@@ -41,6 +41,14 @@ constexpr std::string_view by_trade_no = "/v3/pay/transactions/out-trade-no/";
 constexpr std::string_view by_transaction_id = "/v3/pay/transactions/id/";
 constexpr std::string_view refund_by_no = "/v3/refund/domestic/refunds/";
 
+// Every endpoint's name in statistics and fault rules.
+constexpr std::string_view endpoint_names[] = {
+    "/v3/pay/transactions/jsapi", "/v3/pay/transactions/app", "/v3/pay/transactions/native",
+    "/v3/pay/transactions/h5", "/v3/pay/transactions/out-trade-no/{out_trade_no}",
+    "/v3/pay/transactions/out-trade-no/{out_trade_no}/close", "/v3/pay/transactions/id/{transaction_id}",
+    "/v3/refund/domestic/refunds", "/v3/refund/domestic/refunds/{out_refund_no}", "/v3/bill/tradebill",
+    "/v3/bill/fundflowbill", "/v3/billdownload/file", "/v3/certificates"};
+
 std::string query_param(std::string_view query, std::string_view name) {
     while (!query.empty()) {
         const auto amp = query.find('&');
@@ -278,12 +286,13 @@ std::string api::endpoint_of(std::string_view method, std::string_view path) {
     if (path_param(path, by_transaction_id)) return "/v3/pay/transactions/id/{transaction_id}";
     if (path_param(path, refund_by_no)) return "/v3/refund/domestic/refunds/{out_refund_no}";
     // A bounded set of names: any other path is "unknown", so that probes cannot grow the stats.
-    for (std::string_view known :
-         {"/v3/pay/transactions/jsapi", "/v3/pay/transactions/app", "/v3/pay/transactions/native",
-          "/v3/pay/transactions/h5", "/v3/refund/domestic/refunds", "/v3/bill/tradebill",
-          "/v3/bill/fundflowbill", "/v3/billdownload/file", "/v3/certificates"})
-        if (path == known) return std::string(known);
+    for (std::string_view known : endpoint_names)
+        if (path == known && known.find('{') == std::string_view::npos) return std::string(known);
     return "unknown";
+}
+
+bool api::is_endpoint_name(std::string_view name) {
+    return name == "unknown" || std::find(std::begin(endpoint_names), std::end(endpoint_names), name) != std::end(endpoint_names);
 }
 
 const merchant* api::find_merchant(std::string_view mchid) const {
@@ -489,7 +498,14 @@ answer api::bill(const merchant& m, bool trade, std::string_view query, std::int
     const std::string token = random_nonce(24);
     {
         std::lock_guard lock(bills_mutex_);
+        // Download URLs are short-lived at WeChat: only the newest ones stay valid here, so that
+        // bill queries in a loop cannot grow the simulator without bound.
+        if (bill_tokens_.size() >= max_bill_downloads) {
+            bills_.erase(bill_tokens_.front());
+            bill_tokens_.pop_front();
+        }
         bills_[token] = {m.mchid, tar == "GZIP" ? detail::gzip(csv) : csv};
+        bill_tokens_.push_back(token);
     }
     return {200, json::serialize(json::object{
                      {"hash_type", "SHA1"},

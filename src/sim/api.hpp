@@ -7,6 +7,7 @@
 #include "sim/store.hpp"
 
 #include <functional>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -58,6 +59,8 @@ public:
     // The endpoint name used in statistics and fault rules: the path without ids or query, or
     // "unknown" for a path that is no endpoint.
     static std::string endpoint_of(std::string_view method, std::string_view path);
+    // A name endpoint_of can give ("unknown" included).
+    static bool is_endpoint_name(std::string_view name);
 
     answer handle(const incoming& in, std::int64_t now);
 
@@ -83,6 +86,8 @@ private:
     };
     std::mutex bills_mutex_;
     std::map<std::string, bill_file> bills_;  // download token → file
+    std::deque<std::string> bill_tokens_;      // oldest first
+    static constexpr std::size_t max_bill_downloads = 256;
 };
 
 }  // namespace wechatpay::sim

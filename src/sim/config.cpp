@@ -1,5 +1,6 @@
 // Loading the simulator's JSON config, and generating a self-contained test setup.
 #include <wechatpay/sim/simulator.hpp>
+#include <wechatpay/verifier.hpp>
 
 #include "sim/config.hpp"
 
@@ -15,6 +16,7 @@
 #include <iterator>
 #include <optional>
 #include <utility>
+#include <vector>
 
 namespace wechatpay::sim {
 
@@ -204,7 +206,8 @@ result<config> load_config_text(std::string_view text, const fs::path& file) {
         if (auto ok = p.allow({"id", "private_key"}); !ok) return ok.error();
         auto id = p.string("id");
         if (!id) return id.error();
-        if (!id->starts_with("PUB_KEY_ID_")) return p.fail("id", "must start with PUB_KEY_ID_");
+        // Sent as the Wechatpay-Serial header of every answer and notification.
+        if (!valid_public_key_id(*id)) return p.fail("id", "must start with PUB_KEY_ID_ and hold only letters, digits and _");
         auto key = p.file<private_key>("private_key", &private_key::from_file);
         if (!key) return key.error();
         cfg.public_key = public_key_identity{*id, *key};
@@ -227,7 +230,7 @@ result<config> load_config_text(std::string_view text, const fs::path& file) {
             if (auto bundle = read_file(cfg.notify_ca, certificate_chain_limit); !bundle) return n.fail("ca", bundle.error());
         auto scale = n.number("time_scale", 1.0);
         if (!scale) return scale.error();
-        if (*scale <= 0) return n.fail("time_scale", "must be greater than 0");
+        if (!(*scale > 0 && *scale <= 1000)) return n.fail("time_scale", "out of range: must be greater than 0 and at most 1000");
         cfg.notify_time_scale = *scale;
         auto sign_with = n.string("sign_with", false);
         if (!sign_with) return sign_with.error();
@@ -254,12 +257,15 @@ result<void> check_config(const config& cfg) {
         return invalid("idle_timeout_ms: must be an integer from 1 to 2147483647");
     if (cfg.refund_delay.count() < 0 || cfg.refund_delay.count() > max_ms)
         return invalid("refund_delay_ms: must be an integer from 0 to 2147483647");
-    if (!(cfg.notify_time_scale > 0)) return invalid("notify.time_scale: must be greater than 0");
+    if (!(cfg.notify_time_scale > 0 && cfg.notify_time_scale <= 1000))
+        return invalid("notify.time_scale: out of range: must be greater than 0 and at most 1000");
+    if (cfg.public_key && !valid_public_key_id(cfg.public_key->id))
+        return invalid("wechatpay.public_key.id: must start with PUB_KEY_ID_ and hold only letters, digits and _");
     // Requests are matched to a merchant by mchid: a second one of the same mchid would never be.
     for (std::size_t i = 0; i < cfg.merchants.size(); ++i)
         for (std::size_t j = 0; j < i; ++j)
             if (cfg.merchants[i].mchid == cfg.merchants[j].mchid)
-                return invalid("merchants[" + std::to_string(i) + "].mchid: " + cfg.merchants[i].mchid +
+                return invalid("merchants[" + std::to_string(i) + "].mchid: " + wechatpay::excerpt(cfg.merchants[i].mchid) +
                                " is also merchants[" + std::to_string(j) + "]");
     return check_notify_ca(cfg.notify_ca);
 }
@@ -275,11 +281,19 @@ result<test_setup> generate_test_setup(const fs::path& dir, bool overwrite) {
         {"wechatpay_pub_key_private.pem", file_secrecy::secret},
         {"wechatpay_pub_key.pem", file_secrecy::public_file},
         {"simulator.json", file_secrecy::secret}};  // it holds the APIv3 key
-    if (!overwrite)
-        for (const auto& [name, secrecy] : files)
+    // The simulator writes its TLS files into tls/ when it starts: they are not to replace
+    // anything either.
+    static constexpr const char* tls_files[] = {"tls/ca.pem", "tls/server.pem", "tls/server.key"};
+    if (!overwrite) {
+        std::vector<std::string> names(std::begin(tls_files), std::end(tls_files));
+        for (const auto& [name, secrecy] : files) names.emplace_back(name);
+        for (const auto& name : names)
             if (fs::exists(fs::symlink_status(dir / name, fec)))
                 return error(errc::file_unreadable,
                              wechatpay::excerpt((dir / name).string(), 256) + " exists: not overwritten");
+    } else {
+        for (const char* name : tls_files) fs::remove(dir / name, fec);  // made anew when the simulator starts
+    }
     std::optional<error> failure;
     auto write = [&](const std::string& name, const std::string& text) {
         if (failure) return dir / name;

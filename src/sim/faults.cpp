@@ -1,5 +1,9 @@
 #include "sim/faults.hpp"
 
+#include "sim/api.hpp"
+
+#include "core/json_strict.hpp"
+
 #include <boost/json.hpp>
 
 namespace wechatpay::sim {
@@ -7,6 +11,8 @@ namespace wechatpay::sim {
 namespace json = boost::json;
 
 namespace {
+constexpr std::size_t max_rules = 256;          // every request walks them
+constexpr unsigned max_delay_ms = 600000;       // 10 minutes
 constexpr std::string_view names[] = {
     "delay",         "close_before_answer", "close_mid_body",  "system_error",
     "frequency_limited", "bad_signature",   "probe_signature", "stale_timestamp",
@@ -16,27 +22,33 @@ static_assert(std::size(names) == static_cast<std::size_t>(fault::count_));
 result<fault> parse_kind(std::string_view s) {
     for (std::size_t i = 0; i < std::size(names); ++i)
         if (names[i] == s) return static_cast<fault>(i);
-    return error(errc::invalid_argument, "kind: unknown fault '" + std::string(s.substr(0, 40)) + "'");
+    return error(errc::invalid_argument, "kind: unknown fault " + excerpt(s, 40));
 }
 }  // namespace
 
 std::string_view to_string(fault f) { return names[static_cast<std::size_t>(f)]; }
 
 result<void> fault_plan::add(std::string_view text) {
-    boost::system::error_code ec;
-    auto doc = json::parse(text, ec);
-    if (ec || !doc.is_object()) return error(errc::invalid_argument, "body must be a JSON object");
+    // Strict, like the config files: a duplicated or misspelt key ("endpont") would otherwise
+    // turn a rule for one endpoint into a rule for all.
+    auto doc = parse_json_strict(text);
+    if (!doc) return doc.error();
+    if (!doc->is_object()) return error(errc::invalid_argument, "body must be a JSON object");
     std::vector<json::value> items;
-    if (auto* list = doc.get_object().if_contains("faults")) {
+    if (auto* list = doc->get_object().if_contains("faults")) {
+        if (auto bad = unknown_key(doc->get_object(), {"faults"}))
+            return error(errc::invalid_argument, "unknown key " + excerpt(*bad) + " beside faults");
         if (!list->is_array()) return error(errc::invalid_argument, "faults must be an array");
         items.assign(list->get_array().begin(), list->get_array().end());
     } else {
-        items.push_back(doc);
+        items.push_back(*doc);
     }
     std::vector<rule> parsed;
     for (const auto& item : items) {
         const auto* o = item.if_object();
         if (!o) return error(errc::invalid_argument, "each fault must be an object");
+        if (auto bad = unknown_key(*o, {"kind", "endpoint", "probability", "every", "delay_ms", "times"}))
+            return error(errc::invalid_argument, "unknown key " + excerpt(*bad));
         const auto* kind = o->if_contains("kind");
         if (!kind || !kind->is_string()) return error(errc::invalid_argument, "kind is required");
         auto k = parse_kind(kind->get_string());
@@ -52,11 +64,17 @@ result<void> fault_plan::add(std::string_view text) {
         } catch (const std::exception&) {
             return error(errc::invalid_argument, "endpoint must be a string; probability, every, delay_ms, times numbers");
         }
+        if (r.endpoint != "*" && !api::is_endpoint_name(r.endpoint))
+            return error(errc::invalid_argument, "endpoint " + excerpt(r.endpoint) +
+                                                     " is not an endpoint name (see /sim/stats) or \"*\"");
         if (r.probability < 0 || r.probability > 1) return error(errc::invalid_argument, "probability must be in [0, 1]");
         if (r.kind == fault::delay && r.delay_ms == 0) return error(errc::invalid_argument, "delay_ms is required for delay");
+        if (r.delay_ms > max_delay_ms) return error(errc::invalid_argument, "delay_ms must be at most 600000");
         parsed.push_back(std::move(r));
     }
     std::lock_guard lock(mutex_);
+    if (rules_.size() + parsed.size() > max_rules)
+        return error(errc::invalid_argument, "at most 256 fault rules at once (DELETE /sim/faults clears them)");
     rules_.insert(rules_.end(), parsed.begin(), parsed.end());
     return {};
 }

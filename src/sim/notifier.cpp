@@ -3,6 +3,8 @@
 #include "sim/api.hpp"
 #include "sim/store.hpp"
 
+#include "http/trust.hpp"
+
 #include <wechatpay/crypto.hpp>
 #include <wechatpay/signer.hpp>
 #include <wechatpay/verifier.hpp>
@@ -211,9 +213,7 @@ awaitable<void> deliver(std::shared_ptr<notifier::shared> s, std::size_t index, 
 result<void> check_notify_ca(const std::filesystem::path& file) {
     if (file.empty()) return {};
     asio::ssl::context probe(asio::ssl::context::tls_client);
-    boost::system::error_code ec;
-    probe.load_verify_file(file.string(), ec);
-    if (ec) return error(errc::invalid_argument, "notify.ca: not a PEM CA bundle: " + file.string() + " (" + ec.message() + ")");
+    if (auto ok = net::trust_ca_file(probe, file, "notify.ca"); !ok) return error(errc::invalid_argument, ok.error().detail);
     return {};
 }
 
@@ -224,7 +224,7 @@ notifier::notifier(asio::io_context& ioc, const config& cfg, const keyring& keys
     // https deliveries fail verification and say so in the log, nothing throws.
     boost::system::error_code ec;
     if (cfg.notify_ca.empty()) s_->tls.set_default_verify_paths(ec);
-    else s_->tls.load_verify_file(cfg.notify_ca.string(), ec);
+    else (void)net::trust_ca_file(s_->tls, cfg.notify_ca, "notify.ca");
 }
 
 notifier::~notifier() = default;

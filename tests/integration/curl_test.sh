@@ -235,8 +235,12 @@ for bad in $'/v3/certificates HTTP/1.1\r\nHost: x\r\n\r\nGET /v3/pay/transaction
 done
 rc=0; "$W" request $'GET /v3/certificates HTTP/1.1\r\nX: 1\r\n\r\nGET' /v3/certificates --config "$S/client.json" \
     >/dev/null 2>"$T/method.err" || rc=$?
-[[ $rc == 2 ]] && grep -q "is not an HTTP method" "$T/method.err" && pass "wechatpay request refuses a METHOD holding CR LF (exit 2)" \
-    || fail "request METHOD" "exit $rc: $(cat "$T/method.err")"
+[[ $rc == 2 ]] && grep -q "is not GET, POST, PUT, PATCH or DELETE" "$T/method.err" \
+    && pass "wechatpay request refuses a METHOD holding CR LF (exit 2)" || fail "request METHOD" "exit $rc: $(cat "$T/method.err")"
+for m in get FETCH M-SEARCH; do
+    rc=0; "$W" request "$m" /v3/certificates --config "$S/client.json" >/dev/null 2>&1 || rc=$?
+    [[ $rc == 2 ]] && pass "wechatpay request refuses METHOD $m as the library would (exit 2)" || fail "request METHOD $m" "exit $rc"
+done
 after=$(connections)
 [[ $after == $((before + 1)) ]] && pass "none of those opened a connection (only the stats read did)" \
     || fail "refused requests connected" "connections $before -> $after"

@@ -317,7 +317,7 @@ TEST_CASE("client: request() sends only origin-form targets and method tokens, r
         CHECK(r.error().to_string().find_first_of("\r\n") == std::string::npos);
         CHECK(r.error().to_string().size() < 300);
     }
-    for (std::string_view method : {"GET\r\nX-Injected: 1", "GET /v3/x", "get", "", "G\x00T"}) {
+    for (std::string_view method : {"GET\r\nX-Injected: 1", "GET /v3/x", "get", "", "G\x00T", "FETCH", "M-SEARCH"}) {
         CAPTURE(method);
         CHECK(errc_of(env.run(c.async_request(std::string(method), "/v3/certificates", ""))) == errc::invalid_argument);
     }

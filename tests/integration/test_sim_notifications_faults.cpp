@@ -692,7 +692,16 @@ TEST_CASE("malformed fault rules are refused with 400 naming the problem", "[sim
     };
     for (const auto& b : {bad{R"({"kind":"earthquake"})", "kind"}, bad{R"({"endpoint":"*"})", "kind"},
                           bad{R"({"kind":"delay"})", "delay_ms"}, bad{R"({"kind":"system_error","probability":2})", "probability"},
-                          bad{R"({"kind":"system_error","every":"3"})", "every"}, bad{"[]", "object"}}) {
+                          bad{R"({"kind":"system_error","every":"3"})", "every"}, bad{"[]", "object"},
+                          // A misspelt or repeated key would make a rule for one endpoint a rule for all.
+                          bad{R"({"kind":"system_error","endpont":"/v3/bill/tradebill"})", "endpont"},
+                          bad{R"({"kind":"system_error","endpoint":"/v3/bill/tradebill","kind":"delay","delay_ms":1})",
+                              "duplicate key"},
+                          bad{R"({"kind":"system_error","endpoint":"/v3/bill/tradebil"})", "not an endpoint name"},
+                          bad{R"({"kind":"system_error","endpoint":")" + std::string(100000, 'x') + R"("})",
+                              "not an endpoint name"},
+                          bad{R"({"kind":"delay","delay_ms":100000000})", "delay_ms"},
+                          bad{R"({"faults":[],"extra":1})", "extra"}}) {
         INFO(b.body);
         auto a = UNWRAP(f.control.unsigned_call("POST", "/sim/faults", b.body));
         CHECK(a.status == 400);
@@ -700,4 +709,11 @@ TEST_CASE("malformed fault rules are refused with 400 naming the problem", "[sim
     }
     CHECK(UNWRAP(f.control.unsigned_call("GET", "/sim/faults")).json().at("faults").as_array().empty());
     CHECK(UNWRAP(f.query()).status == 200);
+    // The rule list is bounded: every request walks it.
+    json::array many;
+    for (int i = 0; i < 256; ++i) many.push_back(json::object{{"kind", "system_error"}, {"probability", 0}});
+    CHECK(UNWRAP(f.control.unsigned_call("POST", "/sim/faults", json::serialize(json::object{{"faults", many}}))).status == 200);
+    auto over = UNWRAP(f.control.unsigned_call("POST", "/sim/faults", R"({"kind":"system_error","probability":0})"));
+    CHECK(over.status == 400);
+    CHECK(str_at(over, "/error").find("at most 256") != std::string::npos);
 }

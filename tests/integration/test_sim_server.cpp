@@ -417,6 +417,12 @@ const std::vector<bad_config>& bad_configs() {
         {"notify.sign_with unknown", "notify.sign_with",
          [](json::object& c) { c["notify"] = json::object{{"sign_with", "hmac"}}; }},
         {"notify.time_scale 0", "notify.time_scale", [](json::object& c) { c["notify"] = json::object{{"time_scale", 0}}; }},
+        // retry_after × scale would overflow a duration.
+        {"notify.time_scale 1e300", "notify.time_scale",
+         [](json::object& c) { c["notify"] = json::object{{"time_scale", 1e300}}; }},
+        // Sent as the Wechatpay-Serial header of every answer and notification.
+        {"public key id that would inject a header", "wechatpay.public_key.id",
+         [](json::object& c) { wechatpay_of(c)["public_key"].as_object()["id"] = "PUB_KEY_ID_1\r\nX-Injected: yes"; }},
         {"threads as a string", "threads", [](json::object& c) { c["threads"] = "two"; }},
         {"negative idle_timeout_ms", "idle_timeout_ms", [](json::object& c) { c["idle_timeout_ms"] = -1; }},
         // 0 would close every connection before its first request.

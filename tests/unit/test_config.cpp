@@ -466,7 +466,17 @@ TEST_CASE("validate names the first invalid field", "[config]") {
          [](client_config& c) { c.merchant_certificate = load_certificate(files::java_wechatpay_cert); },
          errc::key_mismatch, "merchant.certificate: serial 440024045C4A427599D09BB4E3DE0279F2E813FD"},
         {"serial differing from the certificate's", [](client_config& c) { c.merchant_serial = "ABCDEF"; },
-         errc::invalid_argument, "merchant.serial: ABCDEF differs"},
+         errc::invalid_argument, "merchant.serial: \"ABCDEF\" differs"},
+        {"serial that is not hex (it goes into the Authorization header)",
+         [](client_config& c) {
+             c.merchant_certificate.reset();
+             c.merchant_serial = "5F1C\r\nX-Injected: 1";
+         },
+         errc::invalid_argument, "merchant.serial: must be the certificate's serial number in hex"},
+        {"host with characters no host name has", [](client_config& c) { c.endpoint.host = "api.example.com\"<x>"; },
+         errc::invalid_argument, "endpoint.host: must be a host name"},
+        {"host with non-ASCII bytes", [](client_config& c) { c.endpoint.host = "支付.example.com"; },
+         errc::invalid_argument, "endpoint.host: must be a host name"},
         {"no APIv3 key in download mode", [](client_config& c) { c.apiv3.reset(); }, errc::invalid_argument,
          "apiv3_key: required"},
         {"public key id", [](client_config& c) {

@@ -463,3 +463,12 @@ TEST_CASE("is_method_token: an RFC 9110 token", "[requests]") {
         CHECK_FALSE(is_method_token(bad));
     }
 }
+
+TEST_CASE("is_api_method: the methods API v3 uses, exactly as written", "[requests]") {
+    using wechatpay::is_api_method;
+    for (std::string_view good : {"GET", "POST", "PUT", "PATCH", "DELETE"}) CHECK(is_api_method(good));
+    for (std::string_view bad : {"", "get", "Post", "HEAD", "M-SEARCH", "FETCH", "GET ", "GET\r\n"}) {
+        CAPTURE(bad);
+        CHECK_FALSE(is_api_method(bad));
+    }
+}

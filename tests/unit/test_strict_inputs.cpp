@@ -157,6 +157,13 @@ TEST_CASE("generate_test_setup refuses to overwrite, and writes secrets with mod
                Catch::Contains("simulator.json\" exists"));
     CHECK(!std::filesystem::exists(other.path() / "apiclient_key.pem"));
 
+    // The TLS files the simulator writes into tls/ when it starts are not to replace anything either.
+    const wechatpay_test::temp_dir third;
+    std::filesystem::create_directories(third.path() / "tls");
+    std::ofstream(third.path() / "tls" / "server.key") << "MERCHANT SECRET";
+    CHECK_THAT(detail_of(wechatpay::sim::generate_test_setup(third.path())), Catch::Contains("server.key\" exists"));
+    CHECK(!std::filesystem::exists(third.path() / "apiclient_key.pem"));
+
     const auto replaced = UNWRAP(wechatpay::sim::generate_test_setup(dir, true));
     CHECK(replaced.apiv3_key != first.apiv3_key);
     CHECK(mode_of(dir / "apiclient_key.pem") == 0600);

@@ -195,7 +195,7 @@ TEST_CASE("ambiguous_header: a signature header given twice is refused, whicheve
         for (bool other_first : {true, false}) {
             CAPTURE(name, other_first);
             const auto h = signature_headers::from_fields(fields_with_repeat(good, name, value, other_first));
-            CHECK(h.repeated == name);
+            CHECK(h.ambiguity == std::string(name) + " appears more than once");
             const auto r = platform().certificate_verifier().verify_at(h, body, t0);
             REQUIRE(errc_of(r) == errc::ambiguous_header);
             CHECK(r.error().kind() == wechatpay::error_kind::security);
@@ -213,8 +213,21 @@ TEST_CASE("ambiguous_header: a raw header block repeating a signature header", "
     CHECK(verify(signature_headers::parse(block)) == ok);
     block += "wechatpay-signature: " + platform().sign("{}", t0).signature + "\r\n";  // names are case-insensitive
     const auto parsed = signature_headers::parse(block);
-    CHECK(parsed.repeated == "Wechatpay-Signature");
+    CHECK(parsed.ambiguity == "Wechatpay-Signature appears more than once");
     CHECK(verify(parsed) == errc::ambiguous_header);
+}
+
+TEST_CASE("ambiguous_header: a raw header block with a folded line or a space before a colon", "[verifier][errors]") {
+    const auto h = signed_headers();
+    const std::string head = "HTTP/1.1 200 OK\r\nWechatpay-Timestamp: " + h.timestamp + "\r\nWechatpay-Signature: " +
+                             h.signature + "\r\nWechatpay-Serial: " + h.serial + "\r\n";
+    CHECK(verify(signature_headers::parse(head + "Wechatpay-Nonce: " + h.nonce + "\r\n\r\n")) == ok);
+    // An HTTP parser reads the nonce as "<nonce> other"; the signature was made over "<nonce>".
+    const auto folded = signature_headers::parse(head + "Wechatpay-Nonce: " + h.nonce + "\r\n other\r\n\r\n");
+    CHECK(folded.ambiguity == "a folded header line (obs-fold)");
+    CHECK(verify(folded) == errc::ambiguous_header);
+    const auto spaced = signature_headers::parse(head + "Wechatpay-Nonce : " + h.nonce + "\r\n\r\n");
+    CHECK(verify(spaced) == errc::ambiguous_header);
 }
 
 TEST_CASE("ambiguous_header: a nonce holding a line break could move text between nonce and body",
