@@ -31,8 +31,17 @@ constexpr std::array decrypt_options{
     option{"ciphertext", "B64", "ciphertext with its tag, base64", true},
 };
 
+// The command line's base64 is the caller's input: malformed, it is usage (exit 2), not a
+// protocol error in data received.
+const std::string& base64_option(const args& a, std::string_view name) {
+    const std::string& text = a.get(name);
+    if (!base64_decode(text)) usage_error("--" + std::string(name) + " is not base64");
+    return text;
+}
+
 int run_decrypt(const args& a) {
     const apiv3_key key = load_apiv3_key(a);
+    base64_option(a, "ciphertext");
     print(unwrap(aead_decrypt(key, a.get("nonce"), a.get("associated-data"), a.get("ciphertext"))));
     return exit_ok;
 }
@@ -73,7 +82,7 @@ constexpr std::array oaep_decrypt_options{
 
 int run_oaep_decrypt(const args& a) {
     const private_key key = load_private_key(a.get(private_key_option.name));
-    print(unwrap(oaep_decrypt(key, a.get("ciphertext"))));
+    print(unwrap(oaep_decrypt(key, base64_option(a, "ciphertext"))));
     return exit_ok;
 }
 

@@ -372,6 +372,16 @@ expect "pay-params: a --prepay-id holding a line feed is refused" 2 pay-params a
     --appid "$appid" --mchid 1900007291 --prepay-id $'wx1\nwx2' --timestamp "$pay_ts" --nonce "$pay_nonce"
 expect "pay-params: a --nonce holding a line feed is refused" 2 pay-params jsapi "${pay_params[@]}" \
     --timestamp "$pay_ts" --nonce $'N\nX'
+# Lengths AES-GCM cannot take and ciphertexts that are not base64 are the caller's mistakes: exit 2.
+expect "decrypt: a 129-character nonce" 2 decrypt --apiv3-key "$notify_apiv3" --nonce "$(printf 'n%.0s' {1..129})" \
+    --associated-data transaction --ciphertext AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
+expect "decrypt: an 11-character nonce" 2 decrypt --apiv3-key "$notify_apiv3" --nonce 12345678901 \
+    --associated-data transaction --ciphertext AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
+expect "decrypt: a ciphertext shorter than the tag" 2 decrypt --apiv3-key "$notify_apiv3" --nonce 123456789012 \
+    --associated-data transaction --ciphertext AAAA
+expect "decrypt: a ciphertext that is not base64" 2 decrypt --apiv3-key "$notify_apiv3" --nonce 123456789012 \
+    --associated-data transaction --ciphertext 'not base64!'
+expect "oaep-decrypt: a ciphertext that is not base64" 2 oaep-decrypt --private-key "$DOC_KEY" --ciphertext '%%%'
 
 # ---- usage errors ------------------------------------------------------------------------
 
