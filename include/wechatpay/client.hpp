@@ -82,6 +82,7 @@ public:
     // the config is unusable; create() returns the error instead.
     client(executor_type ex, client_config cfg);
     static result<std::unique_ptr<client>> create(executor_type ex, client_config cfg);
+    // A moved-from client may only be destroyed or assigned to.
     client(client&&) noexcept = default;
     client& operator=(client&& other) noexcept;  // shuts down the client it replaces
     ~client();                                   // shutdown()
