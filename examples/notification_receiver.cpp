@@ -13,6 +13,7 @@
 #include <boost/asio.hpp>
 #include <boost/json.hpp>
 
+#include <charconv>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -77,10 +78,22 @@ asio::awaitable<bool> order_and_pay(client& wechat, sim::simulator& simulator, s
 
 int main(int argc, char** argv) try {
     int orders = 20, fail_first = 3;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        const std::string_view a = argv[i];
-        if (a == "--orders") orders = std::stoi(argv[i + 1]);
-        else if (a == "--fail-first") fail_first = std::stoi(argv[i + 1]);
+    // Whole numbers in range, or the usage: a loose "5abc" or a huge count is a mistake.
+    auto count = [](std::string_view text, int max) {
+        int v = -1;
+        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+        if (ec != std::errc{} || end != text.data() + text.size() || v < 0 || v > max) v = -1;
+        return v;
+    };
+    for (int i = 1; i < argc; i += 2) {
+        const std::string_view a = argv[i], value = i + 1 < argc ? argv[i + 1] : "";
+        if (a == "--orders") orders = count(value, 10000);
+        else if (a == "--fail-first") fail_first = count(value, 10);
+        else orders = -1;
+        if (orders < 1 || fail_first < 0) {
+            std::cerr << "usage: notification_receiver [--orders 1..10000] [--fail-first 0..10]\n";
+            return 2;
+        }
     }
 
     const auto dir = std::filesystem::temp_directory_path() / ("wechatpay-receiver-" + std::to_string(::getpid()));

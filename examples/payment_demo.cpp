@@ -290,11 +290,12 @@ struct usage_error : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
-int parse_count(std::string_view option, std::string_view text, int min) {
+int parse_count(std::string_view option, std::string_view text, int min, int max) {
     int v = 0;
     const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-    if (text.empty() || ec != std::errc{} || ptr != text.data() + text.size() || v < min)
-        throw usage_error(std::string(option) + " wants a whole number >= " + std::to_string(min));
+    if (text.empty() || ec != std::errc{} || ptr != text.data() + text.size() || v < min || v > max)
+        throw usage_error(std::string(option) + " wants a whole number from " + std::to_string(min) + " to " +
+                          std::to_string(max));
     return v;
 }
 
@@ -311,10 +312,10 @@ options parse(int argc, char** argv) {
         if (a == "--config") o.config_file = v;
         else if (a == "--notify-url") o.notify_url = v;
         else if (a == "--openid") o.openid = v;
-        else if (a == "--burst") o.burst = parse_count(a, v, 0);
-        else if (a == "--concurrency") o.concurrency = parse_count(a, v, 1);
-        else if (a == "--threads") o.threads = static_cast<unsigned>(parse_count(a, v, 1));
-        else throw usage_error("unknown option " + std::string(a) + " (--help lists them)");
+        else if (a == "--burst") o.burst = parse_count(a, v, 0, 10'000'000);
+        else if (a == "--concurrency") o.concurrency = parse_count(a, v, 1, 100'000);
+        else if (a == "--threads") o.threads = static_cast<unsigned>(parse_count(a, v, 1, 256));
+        else throw usage_error("unknown option " + wechatpay::excerpt(a) + " (--help lists them)");
     }
     if (o.config_file.empty() && !o.notify_url.empty())
         throw usage_error("--notify-url goes with --config: the simulator notifies the demo's own receiver");
