@@ -78,14 +78,16 @@ client::impl::impl(asio::any_io_executor executor, client_config config, signer 
     }
     // Client-side session cache, so that new connections can resume (fewer full handshakes).
     SSL_CTX_set_session_cache_mode(tls.native_handle(), SSL_SESS_CACHE_CLIENT);
-    primary = std::make_shared<net::session_pool>(ex, cfg.pool);
+    primary = std::make_shared<net::session_pool>(
+        ex, cfg.pool, tls, net::pool_target{cfg.endpoint.host, cfg.endpoint.port, cfg.timeouts.connect});
     if (!cfg.notification_dedup) cfg.notification_dedup = std::make_shared<memory_dedup>();
     // api2 backs up api only: a client pointed elsewhere never sends its calls to production.
     const endpoint_config production;
     if (cfg.endpoint.host != production.host && cfg.endpoint.backup_host == production.backup_host)
         cfg.endpoint.backup_host.clear();
     if (!cfg.endpoint.backup_host.empty() && cfg.endpoint.backup_host != cfg.endpoint.host)
-        backup = std::make_shared<net::session_pool>(ex, cfg.pool);
+        backup = std::make_shared<net::session_pool>(
+            ex, cfg.pool, tls, net::pool_target{cfg.endpoint.backup_host, cfg.endpoint.port, cfg.timeouts.connect});
 }
 
 result<std::unique_ptr<client>> client::create(asio::any_io_executor ex, client_config cfg) {

@@ -26,6 +26,7 @@ struct call {
     std::string body;
     bool verify = true;      // file downloads are not signed
     bool retry_safe = true;  // may be sent again after a failure
+    bool api_errors = false; // a non-2xx answer becomes errc::api_error (send_ok)
     std::uint64_t body_limit = 4 * 1024 * 1024;
 };
 
@@ -69,10 +70,14 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     std::shared_ptr<asio::cancellation_signal> stop_refresh = std::make_shared<asio::cancellation_signal>();
 
     // Signs, sends on a pooled session (retrying as the policy allows), verifies the answer.
-    // Any HTTP status comes back as a response; API errors are turned into errors by callers.
+    // Any HTTP status comes back as a response, unless c.api_errors.
     asio::awaitable<result<net::response>> send(call c);
-    // send() + a 2xx check: WeChat's error body becomes errc::api_error with its fields.
-    asio::awaitable<result<net::response>> send_ok(call c);
+    // send() + a 2xx check: WeChat's error body becomes errc::api_error with its fields. The
+    // same coroutine (no frame of its own).
+    asio::awaitable<result<net::response>> send_ok(call c) {
+        c.api_errors = true;
+        return send(std::move(c));
+    }
 
     verifier current_keys() const;
     // Downloads /v3/certificates and installs them (the answer must verify with them or with
@@ -99,14 +104,11 @@ private:
         result<net::response> answer;
         bool network_failure = false;  // no HTTP answer at all (may fail over)
         bool retryable = true;         // false when another attempt cannot help
+        bool resend_at_once = false;   // a reused session was found closed before any answer byte
     };
-    asio::awaitable<result<net::response>> send_attempts(call c);
-    asio::awaitable<attempt_result> attempt(const call& c, net::session_pool& pool, const std::string& host);
-    // One exchange on a leased session (connecting it first when empty); nullopt: the reused
-    // session was found closed before any answer byte, try another.
-    asio::awaitable<std::optional<attempt_result>> exchange_on(net::pooled_session& lease, const call& c,
-                                                               net::session_pool& pool, const std::string& host,
-                                                               bool first_round);
+    // One exchange on a session from the pool.
+    asio::awaitable<attempt_result> exchange_on(net::pooled_session& lease, const call& c, bool first_round);
+    static asio::awaitable<void> pause(std::chrono::milliseconds delay);
     asio::awaitable<result<void>> verify_answer(const net::response& res);
 };
 

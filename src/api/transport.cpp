@@ -3,8 +3,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/beast/http/error.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/strand.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
@@ -79,52 +78,17 @@ awaitable<result<void>> client::impl::verify_answer(const net::response& res) {
     co_return result<void>{};
 }
 
-awaitable<client::impl::attempt_result> client::impl::attempt(const call& c, net::session_pool& pool,
-                                                              const std::string& host) {
-    // A reused session the server closed while idle dies before any answer byte: for a call
-    // that is safe to repeat, that one failure is retried at once on another session, and does
-    // not count as an attempt (the server may have read the request before closing).
-    for (int round = 0;; ++round) {
-        auto lease = co_await pool.acquire();
-        if (!lease) co_return attempt_result{lease.error(), false, false};  // pool exhausted: waiting again won't help
-        auto r = co_await exchange_on(*lease, c, pool, host, round == 0);
-        if (r) co_return std::move(*r);
-        // A server that closed this one idle (a restart, a load balancer's sweep) has most
-        // likely closed every session idle as long: drop them all, so that the one resend
-        // goes out on a fresh connection. The lease is discarded here.
-        pool.close_idle();
-    }
-}
-
-// In its own coroutine frame, so that the thousands of calls that may wait for a session in
-// attempt() do not each carry room for a request, an answer and a connection's locals.
-awaitable<std::optional<client::impl::attempt_result>> client::impl::exchange_on(net::pooled_session& lease,
-                                                                                 const call& c,
-                                                                                 net::session_pool& pool,
-                                                                                 const std::string& host,
-                                                                                 bool first_round) {
-    if (lease.empty()) {
-        // Each session lives on its own strand: Beast streams need their operations and
-        // timeouts serialised, while the client's callers may run on any thread.
-        auto strand = asio::make_strand(ex);
-        // Named, not braced inside co_await: g++ 12 destroys such a temporary twice.
-        net::connect_options target{host, cfg.endpoint.port, cfg.timeouts.connect, pool.resumable()};
-        auto s = co_await asio::co_spawn(strand, net::connect(strand, tls, std::move(target)), asio::use_awaitable);
-        if (!s) {
-            // A refused server certificate is final: no retry, no failover.
-            const bool refused = net::certificate_refused(s.error());
-            log(refused ? log_level::error : log_level::warning, s.error().to_string());
-            co_return attempt_result{s.error(), !refused, !refused};
-        }
-        pool.count_connect(**s);
-        lease.attach(std::move(*s));
-    }
+// A session from the pool (connected by it) and one exchange on it. In its own coroutine
+// frame, created once the call has a session, so that the thousands of calls that may wait for
+// one in send() do not each carry room for a request, an answer and their temporaries.
+awaitable<client::impl::attempt_result> client::impl::exchange_on(net::pooled_session& lease, const call& c,
+                                                                  bool first_round) {
+    net::session& s = *lease.get();
     const bool reused = lease.reused();
-
     auto signed_req = merchant.sign_request(http::to_string(c.method), c.target, c.body);
     if (!signed_req) co_return attempt_result{signed_req.error(), false, false};
     net::request req{c.method, c.target, 11};
-    req.set(http::field::host, host_header(host, cfg.endpoint.port));
+    req.set(http::field::host, host_header(s.host, cfg.endpoint.port));
     req.set(http::field::authorization, signed_req->authorization);
     req.set(http::field::accept, "application/json");
     req.set(http::field::user_agent, cfg.user_agent);
@@ -134,99 +98,134 @@ awaitable<std::optional<client::impl::attempt_result>> client::impl::exchange_on
     req.body() = c.body;
     req.prepare_payload();
 
-    net::session* session_ref = lease.get();
-    auto x = co_await asio::co_spawn(session_ref->stream.get_executor(),
-                                     net::exchange(*session_ref, req, cfg.timeouts.request, c.body_limit),
-                                     asio::use_awaitable);
+    // The exchange runs on the session's strand (Beast's operations and deadlines serialised
+    // there); the answer comes back here, on the call's executor.
+    auto x = co_await net::async_exchange(s, req, cfg.timeouts.request, c.body_limit, asio::use_awaitable);
     if (!x.answer) {
         if (c.retry_safe && reused && !x.got_answer_bytes && first_round && peer_closed(x.answer.error().code))
-            co_return std::nullopt;  // retry at once on another session
+            co_return attempt_result{x.answer.error(), false, true, true};  // retry at once on another session
         co_return attempt_result{x.answer.error(), !x.got_answer_bytes, true};
     }
-    if (cfg.pool.keep_alive && x.answer->keep_alive()) {
-        // The TLS session later connections resume: the first, then that of any new
-        // connection that could not resume (its ticket expired or was refused).
-        if (!pool.resumable() || (!session_ref->resumed && session_ref->exchanges == 1))
-            pool.remember(net::current_tls_session(*session_ref));
-        lease.keep();
-    }
+    if (cfg.pool.keep_alive && x.answer->keep_alive()) lease.keep();  // the pool remembers its TLS session
     co_return attempt_result{std::move(*x.answer), false, true};
 }
 
+awaitable<void> client::impl::pause(std::chrono::milliseconds delay) {
+    asio::steady_timer timer(co_await asio::this_coro::executor, delay);
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+}
+
+namespace {
+std::string what_of(const call& c) {
+    return std::string(http::to_string(c.method)) + " " + c.target.substr(0, c.target.find('?'));
+}
+}  // namespace
+
+// One frame for the whole call: the first certificates, the attempts (each: a session from the
+// pool, an exchange, the answer verified), retries and failover, the 2xx check. While the call
+// waits for a session, this frame, the operation's and the pool's small acquire() frame are all
+// it holds.
 awaitable<result<net::response>> client::impl::send(call c) {
     // Cancellation is reported as operation_aborted, not thrown; the flag belongs to the
     // caller's coroutine, so it is restored on the way out.
     const bool caller_throws = co_await asio::this_coro::throw_if_cancelled();
     co_await asio::this_coro::throw_if_cancelled(false);
-    auto r = co_await send_attempts(std::move(c));
-    co_await asio::this_coro::throw_if_cancelled(caller_throws);
-    co_return r;
-}
-
-awaitable<result<net::response>> client::impl::send_attempts(call c) {
-    ++calls;
-    const std::string what = std::string(http::to_string(c.method)) + " " + c.target.substr(0, c.target.find('?'));
-    const auto shut_down = [&] { return error(asio::error::shut_down, what + ": the client is shut down"); };
-    if (stopped) co_return shut_down();
-    // In download mode, wait for the first certificates (downloading since construction): the
-    // request names the serial it expects answers signed with, and the answer needs them.
-    if (c.verify && cfg.downloads_certificates() && current_keys().certificates().empty())
-        if (auto ready = co_await fresh_certificates(true); !ready && current_keys().certificates().empty()) {
-            error e = ready.error();
-            e.detail = what + ": no platform certificates: " + e.detail;
-            co_return e;
+    attempt_result r{error(asio::error::shut_down)};  // what the call ends with: r.answer
+    {
+        ++calls;
+        if (stopped) {
+            r.answer = error(asio::error::shut_down, what_of(c) + ": the client is shut down");
+            goto done;
         }
-    bool on_backup = false;
-    asio::steady_timer pause(co_await asio::this_coro::executor);
+        // In download mode, wait for the first certificates (downloading since construction): the
+        // request names the serial it expects answers signed with, and the answer needs them.
+        if (c.verify && cfg.downloads_certificates() && current_keys().certificates().empty())
+            if (auto ready = co_await fresh_certificates(true); !ready && current_keys().certificates().empty()) {
+                error e = ready.error();
+                e.detail = what_of(c) + ": no platform certificates: " + e.detail;
+                r.answer = std::move(e);
+                goto done;
+            }
+        bool on_backup = false;
+        for (unsigned n = 1;; ++n) {
+            if (stopped) {
+                r.answer = error(asio::error::shut_down, what_of(c) + ": the client is shut down");
+                goto done;
+            }
+            auto& pool = on_backup ? *backup : *primary;
+            // A reused session the server closed while idle dies before any answer byte: for a
+            // call that is safe to repeat, that one failure is retried at once on another
+            // session, and does not count as an attempt (the server may have read the request).
+            for (bool first_round = true;; first_round = false) {
+                bool connect_failed = false;
+                auto lease = co_await pool.acquire(&connect_failed);
+                if (!lease) {
+                    // A refused server certificate is final: no retry, no failover. Pool errors
+                    // (exhausted, shut down, cancelled): waiting again won't help.
+                    const bool refused = connect_failed && net::certificate_refused(lease.error());
+                    if (connect_failed) log(refused ? log_level::error : log_level::warning, lease.error().to_string());
+                    r = attempt_result{lease.error(), connect_failed && !refused,
+                                       connect_failed && !refused};
+                    break;
+                }
+                r = co_await exchange_on(*lease, c, first_round);
+                if (!r.resend_at_once) break;
+                // A server that closed this one idle (a restart, a load balancer's sweep) has most
+                // likely closed every session idle as long: drop them all, so that the one resend
+                // goes out on a fresh connection. The lease is discarded here.
+                pool.close_idle();
+            }
+            if (cancelled(co_await asio::this_coro::cancellation_state)) {
+                r.answer = error(asio::error::operation_aborted, what_of(c) + ": cancelled");
+                goto done;
+            }
 
-    for (unsigned n = 1;; ++n) {
-        if (stopped) co_return shut_down();
-        auto& pool = on_backup ? *backup : *primary;
-        auto r = co_await attempt(c, pool, on_backup ? cfg.endpoint.backup_host : cfg.endpoint.host);
-        if (cancelled(co_await asio::this_coro::cancellation_state))
-            co_return error(asio::error::operation_aborted, what + ": cancelled");
-
-        std::chrono::milliseconds delay = backoff(cfg.retry, n - 1);
-        if (r.answer) {
-            const net::response& res = *r.answer;
-            if (c.verify)
-                if (auto v = co_await verify_answer(res); !v) co_return v.error();
-            const unsigned status = res.result_int();
-            const bool transient = status >= 500 || status == 429;
-            if (!transient || !c.retry_safe || n >= cfg.retry.max_attempts) co_return std::move(*r.answer);
-            if (status == 429) delay = std::max(delay, cfg.retry.rate_limited_delay);
-            log(log_level::warning, what + ": HTTP " + std::to_string(status) + ", retrying", res["Request-ID"]);
-        } else {
-            error failure = r.answer.error();
-            failure.detail = what + ": " + failure.detail;
-            const bool can_retry = c.retry_safe && r.retryable && n < cfg.retry.max_attempts &&
-                                   failure.code != asio::error::operation_aborted &&
-                                   failure.kind() == error_kind::transport;
-            if (!can_retry) co_return failure;
-            // No HTTP answer at all: the other city's host may be reachable.
-            if (r.network_failure && backup && !on_backup) {
-                on_backup = true;
-                ++failovers;
-                delay = std::chrono::milliseconds(0);
-                log(log_level::warning, failure.to_string() + "; failing over to " + cfg.endpoint.backup_host);
+            std::chrono::milliseconds delay = backoff(cfg.retry, n - 1);
+            if (r.answer) {
+                const net::response& res = *r.answer;
+                if (c.verify)
+                    if (auto v = co_await verify_answer(res); !v) {
+                        r.answer = v.error();
+                        goto done;
+                    }
+                const unsigned status = res.result_int();
+                const bool transient = status >= 500 || status == 429;
+                if (!transient || !c.retry_safe || n >= cfg.retry.max_attempts) {
+                    if (c.api_errors && status / 100 != 2) r.answer = api_error_from(res, what_of(c));
+                    goto done;
+                }
+                if (status == 429) delay = std::max(delay, cfg.retry.rate_limited_delay);
+                log(log_level::warning, what_of(c) + ": HTTP " + std::to_string(status) + ", retrying",
+                    res["Request-ID"]);
             } else {
-                log(log_level::warning, failure.to_string() + ", retrying");
+                error failure = r.answer.error();
+                failure.detail = what_of(c) + ": " + failure.detail;
+                r.answer = failure;
+                const bool can_retry = c.retry_safe && r.retryable && n < cfg.retry.max_attempts &&
+                                       failure.code != asio::error::operation_aborted &&
+                                       failure.kind() == error_kind::transport;
+                if (!can_retry) goto done;
+                // No HTTP answer at all: the other city's host may be reachable.
+                if (r.network_failure && backup && !on_backup) {
+                    on_backup = true;
+                    ++failovers;
+                    delay = std::chrono::milliseconds(0);
+                    log(log_level::warning, failure.to_string() + "; failing over to " + cfg.endpoint.backup_host);
+                } else {
+                    log(log_level::warning, failure.to_string() + ", retrying");
+                }
+            }
+            ++retries;
+            co_await pause(delay);
+            if (cancelled(co_await asio::this_coro::cancellation_state)) {
+                r.answer = error(asio::error::operation_aborted, what_of(c) + ": cancelled");
+                goto done;
             }
         }
-        ++retries;
-        pause.expires_after(delay);
-        co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
-        if (cancelled(co_await asio::this_coro::cancellation_state))
-            co_return error(asio::error::operation_aborted, what + ": cancelled");
     }
-}
-
-awaitable<result<net::response>> client::impl::send_ok(call c) {
-    const std::string what = std::string(http::to_string(c.method)) + " " + c.target.substr(0, c.target.find('?'));
-    auto r = co_await send(std::move(c));
-    if (!r) co_return r.error();
-    if (r->result_int() / 100 != 2) co_return api_error_from(*r, what);
-    co_return r;
+done:
+    co_await asio::this_coro::throw_if_cancelled(caller_throws);
+    co_return std::move(r.answer);
 }
 
 }  // namespace wechatpay

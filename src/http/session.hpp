@@ -7,6 +7,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -77,5 +78,12 @@ struct exchange_result {
 // (asio::error::timed_out otherwise).
 asio::awaitable<exchange_result> exchange(session& s, request& req, std::chrono::milliseconds timeout,
                                           std::uint64_t body_limit);
+
+// exchange() on the session's strand (its stream's executor), completing through the token.
+template <class Token>
+auto async_exchange(session& s, request& req, std::chrono::milliseconds timeout, std::uint64_t body_limit,
+                    Token&& token) {
+    return asio::co_spawn(s.stream.get_executor(), exchange(s, req, timeout, body_limit), std::forward<Token>(token));
+}
 
 }  // namespace wechatpay::net

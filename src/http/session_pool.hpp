@@ -1,6 +1,7 @@
-// A bounded pool of keep-alive sessions shared by every coroutine of a client. acquire() hands
-// out an idle session (checked for idle time and age) or the right to open a new one, or waits
-// — each waiter with its own deadline and the caller's cancellation — until one is released.
+// A bounded pool of keep-alive sessions to one host, shared by every coroutine of a client.
+// acquire() hands out a connected session: an idle one (checked for idle time and age), or one
+// it opens there and then (resuming the pool's remembered TLS session), or — every place taken —
+// the next one released, after waiting with the acquire deadline and the caller's cancellation.
 // The handle returns its session when destroyed after keep(); any other end (error, timeout,
 // cancellation, Connection: close) discards it, so a broken connection is never reused.
 #pragma once
@@ -9,6 +10,8 @@
 
 #include <wechatpay/config.hpp>
 
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
 #include <deque>
@@ -26,7 +29,7 @@ struct pool_counters {
 
 class session_pool;
 
-// Move-only: a session (or, when empty, the right to open one) borrowed from the pool.
+// Move-only: a connected session borrowed from the pool.
 class pooled_session {
 public:
     pooled_session() = default;
@@ -35,10 +38,9 @@ public:
     ~pooled_session();
 
     session* get() const noexcept { return s_.get(); }
-    bool empty() const noexcept { return !s_; }
+    const std::shared_ptr<session>& shared() const noexcept { return s_; }
     bool reused() const noexcept { return s_ && s_->exchanges > 0; }
-    void attach(std::shared_ptr<session> s) { s_ = std::move(s); }  // after connecting
-    void keep() noexcept { keep_ = true; }                          // healthy: return it
+    void keep() noexcept { keep_ = true; }  // healthy: return it (and remember its TLS session)
 
 private:
     friend class session_pool;
@@ -51,18 +53,29 @@ private:
     bool keep_ = false;
 };
 
+// Where the pool connects to, and with what.
+struct pool_target {
+    std::string host;
+    std::uint16_t port = 443;
+    std::chrono::milliseconds connect_timeout{5000};  // resolve + TCP + TLS, together
+};
+
 class session_pool : public std::enable_shared_from_this<session_pool> {
 public:
-    session_pool(asio::any_io_executor ex, pool_config cfg);
+    // `tls` must outlive the pool and every session it opened.
+    session_pool(asio::any_io_executor ex, pool_config cfg, asio::ssl::context& tls, pool_target target);
     ~session_pool();
 
-    // An idle session, or an empty handle the caller fills with connect() + attach(). Errors:
-    // timed_out after acquire_timeout, operation_aborted on cancellation.
-    asio::awaitable<result<pooled_session>> acquire();
+    // A connected session. Errors: timed_out after acquire_timeout, operation_aborted on
+    // cancellation (a waiter leaves nothing behind: no connection is opened for it), shut_down;
+    // and when it had to connect, net::connect()'s errors (certificate_refused() ones final).
+    // Runs on the caller's executor; a new connection is opened on a strand of its own, which
+    // every later operation on that session must use (session::stream.get_executor()).
+    // `connect_failed` (when given) tells a failure to connect from a failure to get a place.
+    asio::awaitable<result<pooled_session>> acquire(bool* connect_failed = nullptr);
 
-    void count_connect(const session& s);
-    tls_session resumable() const;
-    void remember(tls_session t);
+    const std::string& host() const noexcept { return target_.host; }
+    const asio::any_io_executor& get_executor() const noexcept { return ex_; }
     pool_counters counters() const;
     // Drops idle sessions; sessions in use stay in use.
     void close_idle();
@@ -71,22 +84,32 @@ public:
     void shutdown();
 
     struct waiter;
+    enum class take_result { session, open_new, wait, shut_down, timed_out, cancelled };
+    void start_wait(const std::shared_ptr<waiter>& w, asio::any_completion_handler<void()> h);
+    void cancel_waiter(const std::shared_ptr<waiter>& w);
 
 private:
     friend class pooled_session;
-    void give_back(std::shared_ptr<session> s, bool keep) noexcept;  // from ~pooled_session
-    void hand_to_waiter(std::shared_ptr<session> s);                 // mutex held
-    void expire(const std::shared_ptr<waiter>& w);
+    // An idle session, a place to open one, or (with `w`: registered) wait. Takes the mutex.
+    take_result take(std::shared_ptr<session>& out, const std::shared_ptr<waiter>& w);
+    // Connects in a place already counted in open_.
+    asio::awaitable<result<pooled_session>> open(bool* connect_failed);
+    void give_back(std::shared_ptr<session> s, bool keep) noexcept;     // from ~pooled_session
+    std::shared_ptr<waiter> hand_to_waiter(std::shared_ptr<session> s);  // mutex held; wake it after
+    void expire_waiters();                                               // on strand_
 
     asio::any_io_executor ex_;
-    asio::strand<asio::any_io_executor> strand_;  // runs the waiters' deadline timers
+    asio::strand<asio::any_io_executor> strand_;  // runs the waiters' one deadline timer
     pool_config cfg_;
+    asio::ssl::context& tls_;
+    pool_target target_;
+    asio::steady_timer deadlines_;  // on strand_: the oldest waiter's acquire deadline
 
     mutable std::mutex mutex_;
     std::vector<std::shared_ptr<session>> idle_;  // most recently used last
-    std::deque<std::shared_ptr<waiter>> waiters_;
+    std::deque<std::shared_ptr<waiter>> waiters_;  // oldest first: deadlines in order
     std::size_t open_ = 0;  // sessions alive or being opened, idle included
-    bool shut_down_ = false;
+    bool shut_down_ = false, timer_armed_ = false;
     tls_session resume_;
     pool_counters counters_;
 };
