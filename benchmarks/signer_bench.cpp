@@ -137,7 +137,7 @@ int main(int argc, char** argv) {
         const std::string answer_raw_sig = base64_decode(answer_sig).value();
         const std::string answer_msg = answer_message(ts, nonce, answer);
         verifier v({}, wechatpay_public_key{"PUB_KEY_ID_0112233445566778899", key.public_part()});
-        signature_headers h{ts, nonce, answer_sig, "PUB_KEY_ID_0112233445566778899", "", ""};
+        signature_headers h{ts, nonce, answer_sig, "PUB_KEY_ID_0112233445566778899", "", "", ""};
 
         const std::function<void()> ops[4] = {
             [&] { raw_sign(raw_priv.get(), message); },
