@@ -21,6 +21,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -59,7 +60,14 @@ std::size_t status_kb(std::string_view field) {
 
 // ---- the simulator process -------------------------------------------------------------
 
-sim_process::sim_process(const std::string& cli) {
+void pin_to_cpu(int cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    if (sched_setaffinity(0, sizeof set, &set) != 0) throw std::runtime_error("sched_setaffinity failed");
+}
+
+sim_process::sim_process(const std::string& cli, int cpu) {
     static int count = 0;
     dir_ = fs::temp_directory_path() /
            ("wechatpay-bench-" + std::to_string(getpid()) + "-" + std::to_string(count++));
@@ -68,6 +76,12 @@ sim_process::sim_process(const std::string& cli) {
     pid_ = fork();
     if (pid_ == 0) {
         dup2(pipe_fd[1], 1);
+        if (cpu >= 0) {
+            cpu_set_t set;
+            CPU_ZERO(&set);
+            CPU_SET(cpu, &set);
+            sched_setaffinity(0, sizeof set, &set);
+        }
         close(pipe_fd[0]);
         close(pipe_fd[1]);
         execl(cli.c_str(), cli.c_str(), "sim", "--generate", dir_.c_str(), "--max-seconds", "3600", nullptr);

@@ -24,7 +24,8 @@ namespace bench {
 class sim_process {
 public:
     // Runs `cli sim --generate DIR` and waits for its start line. Throws std::runtime_error.
-    explicit sim_process(const std::string& cli);
+    // `cpu` >= 0: the simulator runs pinned to that core (as under `taskset -c CPU`).
+    explicit sim_process(const std::string& cli, int cpu = -1);
     ~sim_process();
     sim_process(const sim_process&) = delete;
     sim_process& operator=(const sim_process&) = delete;
@@ -51,7 +52,9 @@ private:
     std::filesystem::path dir_;
 };
 
-double process_cpu_seconds(pid_t pid);  // user+system, from /proc/PID/stat
+double process_cpu_seconds(pid_t pid);
+// Pins the calling thread (and the threads and children it starts later) to one core.
+void pin_to_cpu(int cpu);  // user+system, from /proc/PID/stat
 double self_cpu_seconds();              // this process, every thread (getrusage RUSAGE_SELF)
 double self_system_seconds();           // of which in the kernel
 double thread_cpu_seconds();            // the calling thread only

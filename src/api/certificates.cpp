@@ -61,7 +61,8 @@ awaitable<result<std::vector<certificate>>> client::impl::refresh_certificates()
     // The list's signature is checked below, against the certificates it brings.
     call c = get("/v3/certificates");
     c.verify = false;
-    auto res = co_await send(std::move(c));
+    result<net::response> res;
+    co_await send(c, res);
     if (!res) co_return res.error();
     const auto headers = signature_headers::from_fields(*res);
     if (res->result_int() == 404 && current_keys().wechatpay_key()) {

@@ -174,9 +174,16 @@ result<prepay_request> prepared(prepay_request req, prepay_kind kind, const clie
     auto var = (expr);           \
     if (!var) co_return var.error()
 
+// Sends `call` (a 2xx answer expected) with the answer in `var`, an error returned. The answer
+// lives here, in the operation's frame, not in a result of send()'s (see send()).
+#define WECHATPAY_SEND_OK(var, ...)                                   \
+    result<net::response> var;                                       \
+    co_await self->send(with_api_errors(__VA_ARGS__), var);           \
+    if (!var) co_return var.error()
+
 client::op_result<app_prepay> client::prepay_app_op(impl_ptr self, prepay_request req) {
     WECHATPAY_TRY(r, prepared(std::move(req), prepay_kind::app, self->cfg));
-    WECHATPAY_TRY(res, co_await self->send_ok(post("/v3/pay/transactions/app", r->to_json())));
+    WECHATPAY_SEND_OK(res, post("/v3/pay/transactions/app", r->to_json()));
     WECHATPAY_TRY(id, with_request_id(field_of(*res, "prepay_id"), *res));
     WECHATPAY_TRY(pay, self->merchant.app_payment_for(r->appid, *id));
     co_return app_prepay{*id, std::move(*pay)};
@@ -184,7 +191,7 @@ client::op_result<app_prepay> client::prepay_app_op(impl_ptr self, prepay_reques
 
 client::op_result<jsapi_prepay> client::prepay_jsapi_op(impl_ptr self, prepay_request req) {
     WECHATPAY_TRY(r, prepared(std::move(req), prepay_kind::jsapi, self->cfg));
-    WECHATPAY_TRY(res, co_await self->send_ok(post("/v3/pay/transactions/jsapi", r->to_json())));
+    WECHATPAY_SEND_OK(res, post("/v3/pay/transactions/jsapi", r->to_json()));
     WECHATPAY_TRY(id, with_request_id(field_of(*res, "prepay_id"), *res));
     WECHATPAY_TRY(pay, self->merchant.jsapi_payment_for(r->appid, *id));
     co_return jsapi_prepay{*id, std::move(*pay)};
@@ -192,38 +199,38 @@ client::op_result<jsapi_prepay> client::prepay_jsapi_op(impl_ptr self, prepay_re
 
 client::op_result<std::string> client::prepay_native_op(impl_ptr self, prepay_request req) {
     WECHATPAY_TRY(r, prepared(std::move(req), prepay_kind::native, self->cfg));
-    WECHATPAY_TRY(res, co_await self->send_ok(post("/v3/pay/transactions/native", r->to_json())));
+    WECHATPAY_SEND_OK(res, post("/v3/pay/transactions/native", r->to_json()));
     co_return with_request_id(field_of(*res, "code_url"), *res);
 }
 
 client::op_result<std::string> client::prepay_h5_op(impl_ptr self, prepay_request req) {
     WECHATPAY_TRY(r, prepared(std::move(req), prepay_kind::h5, self->cfg));
-    WECHATPAY_TRY(res, co_await self->send_ok(post("/v3/pay/transactions/h5", r->to_json())));
+    WECHATPAY_SEND_OK(res, post("/v3/pay/transactions/h5", r->to_json()));
     co_return with_request_id(field_of(*res, "h5_url"), *res);
 }
 
 client::op_result<transaction> client::query_by_out_trade_no_op(impl_ptr self, std::string out_trade_no) {
     if (out_trade_no.empty()) co_return error(errc::invalid_argument, "out_trade_no is required");
-    WECHATPAY_TRY(res, co_await self->send_ok(get("/v3/pay/transactions/out-trade-no/" +
+    WECHATPAY_SEND_OK(res, get("/v3/pay/transactions/out-trade-no/" +
                                                               encode_path_segment(out_trade_no) +
-                                                              "?mchid=" + self->cfg.mchid)));
+                                                              "?mchid=" + self->cfg.mchid));
     co_return with_request_id(parse_transaction(res->body()), *res);
 }
 
 client::op_result<transaction> client::query_by_transaction_id_op(impl_ptr self, std::string transaction_id) {
     if (transaction_id.empty()) co_return error(errc::invalid_argument, "transaction_id is required");
-    WECHATPAY_TRY(res, co_await self->send_ok(get("/v3/pay/transactions/id/" +
+    WECHATPAY_SEND_OK(res, get("/v3/pay/transactions/id/" +
                                                               encode_path_segment(transaction_id) +
-                                                              "?mchid=" + self->cfg.mchid)));
+                                                              "?mchid=" + self->cfg.mchid));
     co_return with_request_id(parse_transaction(res->body()), *res);
 }
 
 client::op_result<void> client::close_order_op(impl_ptr self, std::string out_trade_no) {
     if (out_trade_no.empty()) co_return error(errc::invalid_argument, "out_trade_no is required");
     const std::string body = json::serialize(json::object{{"mchid", self->cfg.mchid}});
-    WECHATPAY_TRY(res, co_await self->send_ok(post("/v3/pay/transactions/out-trade-no/" +
+    WECHATPAY_SEND_OK(res, post("/v3/pay/transactions/out-trade-no/" +
                                                                encode_path_segment(out_trade_no) + "/close",
-                                               body)));
+                                               body));
     co_return result<void>{};
 }
 
@@ -231,14 +238,14 @@ client::op_result<void> client::close_order_op(impl_ptr self, std::string out_tr
 
 client::op_result<wechatpay::refund> client::refund_op(impl_ptr self, refund_request req) {
     if (auto ok = req.validate(); !ok) co_return ok.error();
-    WECHATPAY_TRY(res, co_await self->send_ok(post("/v3/refund/domestic/refunds", req.to_json())));
+    WECHATPAY_SEND_OK(res, post("/v3/refund/domestic/refunds", req.to_json()));
     co_return with_request_id(parse_refund(res->body()), *res);
 }
 
 client::op_result<wechatpay::refund> client::query_refund_op(impl_ptr self, std::string out_refund_no) {
     if (out_refund_no.empty()) co_return error(errc::invalid_argument, "out_refund_no is required");
-    WECHATPAY_TRY(res, co_await self->send_ok(get("/v3/refund/domestic/refunds/" +
-                                                              encode_path_segment(out_refund_no))));
+    WECHATPAY_SEND_OK(res, get("/v3/refund/domestic/refunds/" +
+                                                              encode_path_segment(out_refund_no)));
     co_return with_request_id(parse_refund(res->body()), *res);
 }
 
@@ -246,7 +253,7 @@ client::op_result<wechatpay::refund> client::query_refund_op(impl_ptr self, std:
 
 client::op_result<bill_info> client::trade_bill_op(impl_ptr self, trade_bill_request req) {
     if (auto ok = req.validate(); !ok) co_return ok.error();
-    WECHATPAY_TRY(res, co_await self->send_ok(get("/v3/bill/tradebill?" + req.query())));
+    WECHATPAY_SEND_OK(res, get("/v3/bill/tradebill?" + req.query()));
     auto info = with_request_id(parse_bill_info(res->body()), *res);
     if (info) info->gzip = req.gzip;
     co_return info;
@@ -254,7 +261,7 @@ client::op_result<bill_info> client::trade_bill_op(impl_ptr self, trade_bill_req
 
 client::op_result<bill_info> client::fundflow_bill_op(impl_ptr self, fundflow_bill_request req) {
     if (auto ok = req.validate(); !ok) co_return ok.error();
-    WECHATPAY_TRY(res, co_await self->send_ok(get("/v3/bill/fundflowbill?" + req.query())));
+    WECHATPAY_SEND_OK(res, get("/v3/bill/fundflowbill?" + req.query()));
     auto info = with_request_id(parse_bill_info(res->body()), *res);
     if (info) info->gzip = req.gzip;
     co_return info;
@@ -279,7 +286,7 @@ client::op_result<std::string> client::download_bill_op(impl_ptr self, bill_info
     call c = get(std::move(target));
     c.verify = false;  // WeChat does not sign files: the hash below is the check
     c.body_limit = 256 * 1024 * 1024;
-    WECHATPAY_TRY(res, co_await self->send_ok(std::move(c)));
+    WECHATPAY_SEND_OK(res, std::move(c));
     std::string file = std::move(res->body());
     if (bill.gzip) {
         auto plain = detail::gunzip(file, 1024 * 1024 * 1024);
@@ -315,7 +322,9 @@ client::op_result<api_response> client::request_op(impl_ptr self, std::string me
     c.verify = !download;
     c.retry_safe = v == verb::get;  // other methods' effects are unknown here
     c.body_limit = 256 * 1024 * 1024;
-    WECHATPAY_TRY(res, co_await self->send(std::move(c)));
+    result<net::response> res;
+    co_await self->send(c, res);
+    if (!res) co_return res.error();
     co_return api_response{res->result_int(), std::move(res->body()), std::string((*res)["Request-ID"]), !download};
 }
 
@@ -352,5 +361,6 @@ client_stats client::stats() const {
 }
 
 #undef WECHATPAY_TRY
+#undef WECHATPAY_SEND_OK
 
 }  // namespace wechatpay

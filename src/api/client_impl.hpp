@@ -36,6 +36,11 @@ inline call get(std::string target) {
     return c;
 }
 
+inline call&& with_api_errors(call&& c) {
+    c.api_errors = true;
+    return std::move(c);
+}
+
 inline call post(std::string target, std::string body) {
     call c;
     c.method = net::http::verb::post;
@@ -69,15 +74,12 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     asio::strand<asio::any_io_executor> refresh_strand;
     std::shared_ptr<asio::cancellation_signal> stop_refresh = std::make_shared<asio::cancellation_signal>();
 
-    // Signs, sends on a pooled session (retrying as the policy allows), verifies the answer.
-    // Any HTTP status comes back as a response, unless c.api_errors.
-    asio::awaitable<result<net::response>> send(call c);
-    // send() + a 2xx check: WeChat's error body becomes errc::api_error with its fields. The
-    // same coroutine (no frame of its own).
-    asio::awaitable<result<net::response>> send_ok(call c) {
-        c.api_errors = true;
-        return send(std::move(c));
-    }
+    // Signs, sends on a pooled session (retrying as the policy allows), verifies the answer,
+    // into `out`. Any HTTP status comes back as a response, unless c.api_errors: then WeChat's
+    // error body becomes errc::api_error with its fields. `c` and `out` belong to the caller's
+    // frame (they outlive the co_await): send()'s own frame, alive while the call waits for a
+    // session, holds neither a copy of the request nor room for an answer.
+    asio::awaitable<void> send(const call& c, result<net::response>& out);
 
     verifier current_keys() const;
     // Downloads /v3/certificates and installs them (the answer must verify with them or with
@@ -100,16 +102,21 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     }
 
 private:
-    struct attempt_result {
-        result<net::response> answer;
+    struct attempt_result {           // the answer itself goes to send()'s `out`
         bool network_failure = false;  // no HTTP answer at all (may fail over)
         bool retryable = true;         // false when another attempt cannot help
         bool resend_at_once = false;   // a reused session was found closed before any answer byte
     };
-    // One exchange on a session from the pool.
-    asio::awaitable<attempt_result> exchange_on(net::pooled_session& lease, const call& c, bool first_round);
+    // One exchange on a session from the pool, into `r`. Helpers take out-parameters so that
+    // send()'s frame, alive while a call waits for a session, has no room for their results.
+    asio::awaitable<void> exchange_on(net::pooled_session& lease, const call& c, bool first_round,
+                                      attempt_result& r, result<net::response>& out);
+    asio::awaitable<bool> first_certificates(const call& c, result<net::response>& out);
+    void failed_to_acquire(net::acquire_error failed, attempt_result& r, result<net::response>& out) const;
+    bool retry_after_failure(const call& c, unsigned n, const attempt_result& r, result<net::response>& out,
+                             bool& on_backup, std::chrono::milliseconds& delay);
     static asio::awaitable<void> pause(std::chrono::milliseconds delay);
-    asio::awaitable<result<void>> verify_answer(const net::response& res);
+    asio::awaitable<bool> verify_answer(result<net::response>& answer);
 };
 
 // WeChat's error body {"code","message","detail"} as an error with diagnostics.

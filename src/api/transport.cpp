@@ -39,6 +39,10 @@ std::string host_header(const std::string& host, std::uint16_t port) {
     return port == 443 ? host : host + ":" + std::to_string(port);
 }
 
+std::string what_of(const call& c) {
+    return std::string(http::to_string(c.method)) + " " + c.target.substr(0, c.target.find('?'));
+}
+
 }  // namespace
 
 error api_error_from(const net::response& res, std::string_view what) {
@@ -56,7 +60,9 @@ error api_error_from(const net::response& res, std::string_view what) {
     return e;
 }
 
-awaitable<result<void>> client::impl::verify_answer(const net::response& res) {
+// On failure the answer is replaced by the error (which keeps its HTTP status).
+awaitable<bool> client::impl::verify_answer(result<net::response>& answer) {
+    const net::response& res = *answer;
     const auto headers = signature_headers::from_fields(res);
     const std::string_view body = res.body();
     auto ok = current_keys().verify(headers, body);
@@ -64,7 +70,10 @@ awaitable<result<void>> client::impl::verify_answer(const net::response& res) {
     // once a minute) and look again.
     if (!ok && ok.error().is(errc::unknown_serial) && cfg.downloads_certificates()) {
         auto refreshed = co_await fresh_certificates(true);
-        if (!refreshed && refreshed.error().code == asio::error::operation_aborted) co_return refreshed.error();
+        if (!refreshed && refreshed.error().code == asio::error::operation_aborted) {
+            answer = refreshed.error();
+            co_return false;
+        }
         // Look again even when refused: another call's download may have just brought it.
         ok = current_keys().verify(headers, body);
         if (!ok && !refreshed) log(log_level::warning, "certificate download: " + refreshed.error().to_string());
@@ -73,20 +82,37 @@ awaitable<result<void>> client::impl::verify_answer(const net::response& res) {
         error e = ok.error();
         e.http_status = res.result_int();
         log(log_level::error, "answer failed verification: " + e.to_string(), e.request_id);
-        co_return e;
+        answer = std::move(e);
+        co_return false;
     }
-    co_return result<void>{};
+    co_return true;
+}
+
+// In download mode, the first certificates (downloading since construction): the request
+// names the serial it expects answers signed with, and the answer needs them. False (the
+// error in `out`) when there are none.
+awaitable<bool> client::impl::first_certificates(const call& c, result<net::response>& out) {
+    auto ready = co_await fresh_certificates(true);
+    if (ready || !current_keys().certificates().empty()) co_return true;
+    error e = ready.error();
+    e.detail = what_of(c) + ": no platform certificates: " + e.detail;
+    out = std::move(e);
+    co_return false;
 }
 
 // A session from the pool (connected by it) and one exchange on it. In its own coroutine
 // frame, created once the call has a session, so that the thousands of calls that may wait for
 // one in send() do not each carry room for a request, an answer and their temporaries.
-awaitable<client::impl::attempt_result> client::impl::exchange_on(net::pooled_session& lease, const call& c,
-                                                                  bool first_round) {
+awaitable<void> client::impl::exchange_on(net::pooled_session& lease, const call& c, bool first_round,
+                                          attempt_result& r, result<net::response>& out) {
     net::session& s = *lease.get();
     const bool reused = lease.reused();
     auto signed_req = merchant.sign_request(http::to_string(c.method), c.target, c.body);
-    if (!signed_req) co_return attempt_result{signed_req.error(), false, false};
+    if (!signed_req) {
+        out = signed_req.error();
+        r = attempt_result{false, false};
+        co_return;
+    }
     net::request req{c.method, c.target, 11};
     req.set(http::field::host, host_header(s.host, cfg.endpoint.port));
     req.set(http::field::authorization, signed_req->authorization);
@@ -102,12 +128,51 @@ awaitable<client::impl::attempt_result> client::impl::exchange_on(net::pooled_se
     // there); the answer comes back here, on the call's executor.
     auto x = co_await net::async_exchange(s, req, cfg.timeouts.request, c.body_limit, asio::use_awaitable);
     if (!x.answer) {
-        if (c.retry_safe && reused && !x.got_answer_bytes && first_round && peer_closed(x.answer.error().code))
-            co_return attempt_result{x.answer.error(), false, true, true};  // retry at once on another session
-        co_return attempt_result{x.answer.error(), !x.got_answer_bytes, true};
+        const bool resend = c.retry_safe && reused && !x.got_answer_bytes && first_round &&
+                            peer_closed(x.answer.error().code);  // retry at once on another session
+        out = x.answer.error();
+        r = attempt_result{!resend && !x.got_answer_bytes, true, resend};
+        co_return;
     }
     if (cfg.pool.keep_alive && x.answer->keep_alive()) lease.keep();  // the pool remembers its TLS session
-    co_return attempt_result{std::move(*x.answer), false, true};
+    out = std::move(*x.answer);
+    r = attempt_result{false, true};
+}
+
+// A pool that gave no session: a refused server certificate is final (no retry, no
+// failover); other connection failures may be retried or failed over; pool errors (exhausted,
+// shut down, cancelled) not: waiting again won't help.
+void client::impl::failed_to_acquire(net::acquire_error failed, attempt_result& r,
+                                     result<net::response>& out) const {
+    error e(failed.code, std::move(failed.detail));
+    const bool refused = failed.connecting && net::certificate_refused(e);
+    if (failed.connecting) log(refused ? log_level::error : log_level::warning, e.to_string());
+    const bool may_retry = failed.connecting && !refused;
+    out = std::move(e);
+    r = attempt_result{may_retry, may_retry};
+}
+
+// After an attempt without an answer: whether to try again (and where, after what delay), or
+// end with the failure (`out`, its detail naming the call).
+bool client::impl::retry_after_failure(const call& c, unsigned n, const attempt_result& r,
+                                       result<net::response>& out, bool& on_backup, std::chrono::milliseconds& delay) {
+    error failure = out.error();
+    failure.detail = what_of(c) + ": " + failure.detail;
+    const bool can_retry = c.retry_safe && r.retryable && n < cfg.retry.max_attempts &&
+                           failure.code != asio::error::operation_aborted && failure.kind() == error_kind::transport;
+    if (can_retry) {
+        // No HTTP answer at all: the other city's host may be reachable.
+        if (r.network_failure && backup && !on_backup) {
+            on_backup = true;
+            ++failovers;
+            delay = std::chrono::milliseconds(0);
+            log(log_level::warning, failure.to_string() + "; failing over to " + cfg.endpoint.backup_host);
+        } else {
+            log(log_level::warning, failure.to_string() + ", retrying");
+        }
+    }
+    out = std::move(failure);
+    return can_retry;
 }
 
 awaitable<void> client::impl::pause(std::chrono::milliseconds delay) {
@@ -115,41 +180,29 @@ awaitable<void> client::impl::pause(std::chrono::milliseconds delay) {
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
 }
 
-namespace {
-std::string what_of(const call& c) {
-    return std::string(http::to_string(c.method)) + " " + c.target.substr(0, c.target.find('?'));
-}
-}  // namespace
 
 // One frame for the whole call: the first certificates, the attempts (each: a session from the
 // pool, an exchange, the answer verified), retries and failover, the 2xx check. While the call
 // waits for a session, this frame, the operation's and the pool's small acquire() frame are all
 // it holds.
-awaitable<result<net::response>> client::impl::send(call c) {
+awaitable<void> client::impl::send(const call& c, result<net::response>& out) {
     // Cancellation is reported as operation_aborted, not thrown; the flag belongs to the
     // caller's coroutine, so it is restored on the way out.
     const bool caller_throws = co_await asio::this_coro::throw_if_cancelled();
     co_await asio::this_coro::throw_if_cancelled(false);
-    attempt_result r{error(asio::error::shut_down)};  // what the call ends with: r.answer
+    attempt_result r;
     {
         ++calls;
         if (stopped) {
-            r.answer = error(asio::error::shut_down, what_of(c) + ": the client is shut down");
+            out = error(asio::error::shut_down, what_of(c) + ": the client is shut down");
             goto done;
         }
-        // In download mode, wait for the first certificates (downloading since construction): the
-        // request names the serial it expects answers signed with, and the answer needs them.
         if (c.verify && cfg.downloads_certificates() && current_keys().certificates().empty())
-            if (auto ready = co_await fresh_certificates(true); !ready && current_keys().certificates().empty()) {
-                error e = ready.error();
-                e.detail = what_of(c) + ": no platform certificates: " + e.detail;
-                r.answer = std::move(e);
-                goto done;
-            }
+            if (!co_await first_certificates(c, out)) goto done;
         bool on_backup = false;
         for (unsigned n = 1;; ++n) {
             if (stopped) {
-                r.answer = error(asio::error::shut_down, what_of(c) + ": the client is shut down");
+                out = error(asio::error::shut_down, what_of(c) + ": the client is shut down");
                 goto done;
             }
             auto& pool = on_backup ? *backup : *primary;
@@ -157,18 +210,12 @@ awaitable<result<net::response>> client::impl::send(call c) {
             // call that is safe to repeat, that one failure is retried at once on another
             // session, and does not count as an attempt (the server may have read the request).
             for (bool first_round = true;; first_round = false) {
-                bool connect_failed = false;
-                auto lease = co_await pool.acquire(&connect_failed);
-                if (!lease) {
-                    // A refused server certificate is final: no retry, no failover. Pool errors
-                    // (exhausted, shut down, cancelled): waiting again won't help.
-                    const bool refused = connect_failed && net::certificate_refused(lease.error());
-                    if (connect_failed) log(refused ? log_level::error : log_level::warning, lease.error().to_string());
-                    r = attempt_result{lease.error(), connect_failed && !refused,
-                                       connect_failed && !refused};
+                net::pooled_session lease;
+                if (auto failed = co_await pool.acquire(lease)) {
+                    failed_to_acquire(std::move(failed), r, out);
                     break;
                 }
-                r = co_await exchange_on(*lease, c, first_round);
+                co_await exchange_on(lease, c, first_round, r, out);
                 if (!r.resend_at_once) break;
                 // A server that closed this one idle (a restart, a load balancer's sweep) has most
                 // likely closed every session idle as long: drop them all, so that the one resend
@@ -176,56 +223,36 @@ awaitable<result<net::response>> client::impl::send(call c) {
                 pool.close_idle();
             }
             if (cancelled(co_await asio::this_coro::cancellation_state)) {
-                r.answer = error(asio::error::operation_aborted, what_of(c) + ": cancelled");
+                out = error(asio::error::operation_aborted, what_of(c) + ": cancelled");
                 goto done;
             }
 
             std::chrono::milliseconds delay = backoff(cfg.retry, n - 1);
-            if (r.answer) {
-                const net::response& res = *r.answer;
-                if (c.verify)
-                    if (auto v = co_await verify_answer(res); !v) {
-                        r.answer = v.error();
-                        goto done;
-                    }
+            if (out) {
+                if (c.verify && !co_await verify_answer(out)) goto done;
+                const net::response& res = *out;
                 const unsigned status = res.result_int();
                 const bool transient = status >= 500 || status == 429;
                 if (!transient || !c.retry_safe || n >= cfg.retry.max_attempts) {
-                    if (c.api_errors && status / 100 != 2) r.answer = api_error_from(res, what_of(c));
+                    if (c.api_errors && status / 100 != 2) out = api_error_from(res, what_of(c));
                     goto done;
                 }
                 if (status == 429) delay = std::max(delay, cfg.retry.rate_limited_delay);
                 log(log_level::warning, what_of(c) + ": HTTP " + std::to_string(status) + ", retrying",
                     res["Request-ID"]);
             } else {
-                error failure = r.answer.error();
-                failure.detail = what_of(c) + ": " + failure.detail;
-                r.answer = failure;
-                const bool can_retry = c.retry_safe && r.retryable && n < cfg.retry.max_attempts &&
-                                       failure.code != asio::error::operation_aborted &&
-                                       failure.kind() == error_kind::transport;
-                if (!can_retry) goto done;
-                // No HTTP answer at all: the other city's host may be reachable.
-                if (r.network_failure && backup && !on_backup) {
-                    on_backup = true;
-                    ++failovers;
-                    delay = std::chrono::milliseconds(0);
-                    log(log_level::warning, failure.to_string() + "; failing over to " + cfg.endpoint.backup_host);
-                } else {
-                    log(log_level::warning, failure.to_string() + ", retrying");
-                }
+                if (!retry_after_failure(c, n, r, out, on_backup, delay)) goto done;
             }
             ++retries;
             co_await pause(delay);
             if (cancelled(co_await asio::this_coro::cancellation_state)) {
-                r.answer = error(asio::error::operation_aborted, what_of(c) + ": cancelled");
+                out = error(asio::error::operation_aborted, what_of(c) + ": cancelled");
                 goto done;
             }
         }
     }
 done:
     co_await asio::this_coro::throw_if_cancelled(caller_throws);
-    co_return std::move(r.answer);
 }
 
 }  // namespace wechatpay

@@ -170,37 +170,39 @@ void session_pool::cancel_waiter(const std::shared_ptr<waiter>& w) {
     wake(w);
 }
 
-asio::awaitable<result<pooled_session>> session_pool::acquire(bool* connect_failed) {
+asio::awaitable<acquire_error> session_pool::acquire(pooled_session& out) {
+    // The frame a waiting call adds: this one, with no room for an error or a connection's
+    // locals (open() has its own), and the waiter.
     std::shared_ptr<session> s;
     auto got = take(s, nullptr);
     if (got == take_result::wait) {
-        // The only frame a waiting call adds: this one, small, and the waiter.
         auto w = std::make_shared<waiter>();
         const session_pool_wait init{this, w};
         co_await asio::async_initiate<const asio::use_awaitable_t<>&, void()>(init, asio::use_awaitable);
         got = w->outcome;  // settled before the wake was posted
         s = std::move(w->grant);
         if (got == take_result::timed_out)
-            co_return error(asio::error::timed_out, "no free session within the acquire timeout");
+            co_return acquire_error{asio::error::timed_out, "no free session within the acquire timeout"};
         if (got == take_result::shut_down)
-            co_return error(asio::error::shut_down, "the client was shut down while this call waited for a session");
-        if (got == take_result::cancelled)
-            co_return error(asio::error::operation_aborted, "cancelled while waiting for a session");
-        if (cancelled(co_await asio::this_coro::cancellation_state)) {
+            co_return acquire_error{asio::error::shut_down,
+                                    "the client was shut down while this call waited for a session"};
+        if (got == take_result::cancelled || cancelled(co_await asio::this_coro::cancellation_state)) {
             // Cancelled at the moment it was granted: the grant goes back intact (a session to
             // the idle list or the next waiter, a place to the next waiter), nothing is opened.
-            pooled_session back(shared_from_this(), std::move(s));
-            back.keep();
-            co_return error(asio::error::operation_aborted, "cancelled while waiting for a session");
+            if (got != take_result::cancelled) pooled_session(shared_from_this(), std::move(s)).keep_and_release();
+            co_return acquire_error{asio::error::operation_aborted, "cancelled while waiting for a session"};
         }
     }
-    if (got == take_result::shut_down) co_return error(asio::error::shut_down, "the client is shut down");
-    if (got == take_result::session) co_return pooled_session(shared_from_this(), std::move(s));
-    co_return co_await open(connect_failed);
+    if (got == take_result::shut_down) co_return acquire_error{asio::error::shut_down, "the client is shut down"};
+    if (got == take_result::session) {
+        out = pooled_session(shared_from_this(), std::move(s));
+        co_return acquire_error{};
+    }
+    co_return co_await open(out);
 }
 
 // In its own frame, so that a waiting call carries no room for a connection's locals.
-asio::awaitable<result<pooled_session>> session_pool::open(bool* connect_failed) {
+asio::awaitable<acquire_error> session_pool::open(pooled_session& out) {
     pooled_session place(shared_from_this(), nullptr);  // the place goes back if this fails
     tls_session resume;
     {
@@ -213,10 +215,7 @@ asio::awaitable<result<pooled_session>> session_pool::open(bool* connect_failed)
     // Named, not braced inside co_await: g++ 12 destroys such a temporary twice.
     connect_options o{target_.host, target_.port, target_.connect_timeout, std::move(resume)};
     auto s = co_await asio::co_spawn(strand, connect(strand, tls_, std::move(o)), asio::use_awaitable);
-    if (!s) {
-        if (connect_failed) *connect_failed = true;
-        co_return s.error();
-    }
+    if (!s) co_return acquire_error{s.error().code, s.error().detail, true};
     {
         std::lock_guard lock(mutex_);
         ++counters_.connects;
@@ -224,7 +223,8 @@ asio::awaitable<result<pooled_session>> session_pool::open(bool* connect_failed)
         if ((*s)->resumed) ++counters_.resumed_handshakes;
     }
     place.s_ = std::move(*s);
-    co_return place;
+    out = std::move(place);
+    co_return acquire_error{};
 }
 
 void session_pool::give_back(std::shared_ptr<session> s, bool keep) noexcept {

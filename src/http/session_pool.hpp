@@ -41,6 +41,10 @@ public:
     const std::shared_ptr<session>& shared() const noexcept { return s_; }
     bool reused() const noexcept { return s_ && s_->exchanges > 0; }
     void keep() noexcept { keep_ = true; }  // healthy: return it (and remember its TLS session)
+    void keep_and_release() noexcept {
+        keep_ = true;
+        release();
+    }
 
 private:
     friend class session_pool;
@@ -60,19 +64,28 @@ struct pool_target {
     std::chrono::milliseconds connect_timeout{5000};  // resolve + TCP + TLS, together
 };
 
+// Why acquire() gave no session: a code, what it means, and whether it was opening a connection
+// (net::connect()'s errors: `detail` names the step; certificate_refused() ones are final).
+struct acquire_error {
+    boost::system::error_code code;
+    std::string detail;
+    bool connecting = false;
+    explicit operator bool() const noexcept { return static_cast<bool>(code); }
+};
+
 class session_pool : public std::enable_shared_from_this<session_pool> {
 public:
     // `tls` must outlive the pool and every session it opened.
     session_pool(asio::any_io_executor ex, pool_config cfg, asio::ssl::context& tls, pool_target target);
     ~session_pool();
 
-    // A connected session. Errors: timed_out after acquire_timeout, operation_aborted on
-    // cancellation (a waiter leaves nothing behind: no connection is opened for it), shut_down;
-    // and when it had to connect, net::connect()'s errors (certificate_refused() ones final).
-    // Runs on the caller's executor; a new connection is opened on a strand of its own, which
-    // every later operation on that session must use (session::stream.get_executor()).
-    // `connect_failed` (when given) tells a failure to connect from a failure to get a place.
-    asio::awaitable<result<pooled_session>> acquire(bool* connect_failed = nullptr);
+    // A connected session into `out`, or why not: timed_out after acquire_timeout,
+    // operation_aborted on cancellation (a waiter leaves nothing behind: no connection is opened
+    // for it), shut_down; and when it had to connect, net::connect()'s errors. Runs on the
+    // caller's executor; a new connection is opened on a strand of its own, which every later
+    // operation on that session must use (session::stream.get_executor()). Out-parameters and a
+    // small result: the frame of a call waiting here stays small.
+    asio::awaitable<acquire_error> acquire(pooled_session& out);
 
     const std::string& host() const noexcept { return target_.host; }
     const asio::any_io_executor& get_executor() const noexcept { return ex_; }
@@ -93,7 +106,7 @@ private:
     // An idle session, a place to open one, or (with `w`: registered) wait. Takes the mutex.
     take_result take(std::shared_ptr<session>& out, const std::shared_ptr<waiter>& w);
     // Connects in a place already counted in open_.
-    asio::awaitable<result<pooled_session>> open(bool* connect_failed);
+    asio::awaitable<acquire_error> open(pooled_session& out);
     void give_back(std::shared_ptr<session> s, bool keep) noexcept;     // from ~pooled_session
     std::shared_ptr<waiter> hand_to_waiter(std::shared_ptr<session> s);  // mutex held; wake it after
     void expire_waiters();                                               // on strand_
