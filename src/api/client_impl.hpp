@@ -1,5 +1,27 @@
 // The client's insides: the signed, pooled, retried and verified call (transport.cpp) and the
 // WeChat Pay keys it verifies with, refreshed in certificate-download mode (certificates.cpp).
+//
+// Where each piece runs (read this first):
+// - Caller's executor: the operation's coroutine (client.cpp: build the request, map the
+//   answer) when awaited with the default token; with any other token, launch() co_spawns it
+//   on the client's executor (on a strand of its own when the token has a cancellation slot,
+//   so that a cancellation never runs beside it). The completion goes through the token's
+//   associated executor.
+// - The same coroutine, no hop: impl::send() (one frame per call: certificates wait, attempts,
+//   retries, failover, 2xx check), session_pool::acquire() (an idle session at once, or a
+//   waiter), exchange_on() (sign, build the request, verify the answer), all plain awaits.
+// - Session strand: every connection lives on a strand of its own, made by the pool when it
+//   connects. net::connect() and each net::exchange() run there (one co_spawn hop each), so a
+//   session's Beast operations and its deadline timer never run at once on two threads. The
+//   pool connects (resolve + TCP + TLS under one deadline, resuming its remembered TLS session,
+//   counting connects/handshakes) and hands out connected sessions only.
+// - Pool mutex: the pool's state (idle list, waiters, counters, the TLS session to resume) is
+//   touched under session_pool::mutex_ from any thread; waiters are woken by a post to their
+//   own executor, never inline. Pool strand: only the pool's one deadline timer, which times
+//   out the oldest waiters (a waiter has no timer, channel or coroutine of its own).
+// - Refresh strand: certificate downloads (the background loop and on-demand ones) and the
+//   state they share (download_in_flight, last_on_demand); calls join a download there.
+// - Anywhere, lock-free or under keys_mutex: signing (immutable key) and the verifier copy.
 #pragma once
 
 #include <wechatpay/client.hpp>

@@ -108,3 +108,47 @@ TEST_CASE("client concurrency: cancellations racing the pool leave it healthy", 
     CHECK(eventually([&env] { return env.client().stats().sessions_in_use == 0; }, 1s));
     CHECK(st.sessions_open <= 2);
 }
+
+TEST_CASE("client concurrency: the pool opens exactly one connection per place under load", "[client][concurrency]") {
+    client_env env(shared_client());
+    const std::string known = env.new_order();  // one call: one connection, idle now
+    CHECK(burst(env, concurrent_calls, known).empty());
+    const auto st = env.client().stats();
+    // The pool connects (not the caller): every place filled once, none opened twice, and
+    // every call that found the pool full waited instead of connecting.
+    CHECK(st.connects == pool_size);
+    CHECK(st.handshakes == st.connects);
+    CHECK(st.waits > 0);
+    CHECK(st.acquire_timeouts == 0);
+    CHECK(st.sessions_open == pool_size);
+    CHECK(st.sessions_in_use == 0);
+}
+
+TEST_CASE("client concurrency: a call cancelled while waiting for a session opens no connection",
+          "[client][concurrency][cancel]") {
+    client_env env({.client = [](wechatpay::client_config& c) { c.pool.max_sessions = 1; }, .io_threads = 2});
+    const std::string known = env.new_order();
+    env.faults(fault("delay", query_endpoint, {{"delay_ms", 400}}));
+
+    // The only session is busy with a slow query; a second call waits for it and is cancelled.
+    auto busy = asio::co_spawn(env.ioc(), mixed_call(env.client(), 1, known), asio::use_future);
+    REQUIRE(eventually([&env] { return env.client().stats().sessions_in_use == 1; }, 2s));
+    asio::cancellation_signal signal;
+    auto strand = asio::make_strand(env.ioc());
+    auto waiting = asio::co_spawn(strand, mixed_call(env.client(), 3, known),
+                                  asio::bind_cancellation_slot(signal.slot(), asio::use_future));
+    REQUIRE(eventually([&env] { return env.client().stats().waits == 1; }, 2s));
+    auto cancel = [&signal] { signal.emit(asio::cancellation_type::terminal); };
+    asio::post(strand, cancel);
+    const auto cancelled = client_env::wait(waiting, 5s);
+    CHECK(cancelled.code == asio::error::operation_aborted);
+    CHECK(client_env::wait(busy, 5s).code == wechatpay::error().code);
+
+    env.clear_faults();
+    CHECK(burst(env, 4, known).empty());  // the pool still works, on its one session
+    const auto st = env.client().stats();
+    CHECK(st.connects == 1);
+    CHECK(st.sessions_open == 1);
+    CHECK(st.sessions_in_use == 0);
+    CHECK(st.discarded == 0);
+}
