@@ -140,7 +140,7 @@ void client::launch(impl_ptr self, op_result<T> op, completion_handler<T> handle
     auto bound = asio::bind_cancellation_slot(slot, asio::bind_executor(handler_ex, std::move(complete)));
     // co_spawn delivers a cancellation to the coroutine through its executor: a strand, so that
     // it never runs beside the coroutine on another io thread. Only cancellable calls pay for it.
-    if (slot.is_connected()) asio::co_spawn(asio::make_strand(self->ex), std::move(op), std::move(bound));
+    if (slot.is_connected()) asio::co_spawn(net::make_strand(self->ex), std::move(op), std::move(bound));
     else asio::co_spawn(self->ex, std::move(op), std::move(bound));
 }
 

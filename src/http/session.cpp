@@ -8,6 +8,8 @@
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/read.hpp>
@@ -74,6 +76,11 @@ auto async_resolve_until(asio::any_io_executor ex, std::string host, std::string
                                                   deadline);
 }
 }  // namespace
+
+asio::any_io_executor make_strand(const asio::any_io_executor& ex) {
+    if (const auto* io = ex.target<asio::io_context::executor_type>()) return asio::make_strand(*io);
+    return asio::make_strand(ex);
+}
 
 asio::awaitable<result<std::shared_ptr<session>>> connect(asio::any_io_executor ex, asio::ssl::context& tls,
                                                           connect_options o) {

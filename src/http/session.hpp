@@ -51,6 +51,11 @@ struct connect_options {
     tls_session resume;                       // offered to the server when set
 };
 
+// A new strand on `ex`, as small as it can be: over io_context::executor_type when `ex` is an
+// io_context's plain executor, so that it fits any_io_executor's small buffer and the dozens of
+// executor copies Asio and Beast make per exchange are not heap allocations.
+asio::any_io_executor make_strand(const asio::any_io_executor& ex);
+
 // Opens a connection. Errors: asio/ssl error codes with `detail` saying which step failed
 // ("resolve HOST", "connect to HOST", "TLS handshake with HOST"), asio::error::timed_out when
 // the timeout ran out in that step; a server certificate that fails verification says why

@@ -211,7 +211,7 @@ asio::awaitable<acquire_error> session_pool::open(pooled_session& out) {
     }
     // Each session lives on its own strand: Beast streams need their operations and timeouts
     // serialised, while the client's callers may run on any thread.
-    auto strand = asio::make_strand(ex_);
+    auto strand = net::make_strand(ex_);
     // Named, not braced inside co_await: g++ 12 destroys such a temporary twice.
     connect_options o{target_.host, target_.port, target_.connect_timeout, std::move(resume)};
     auto s = co_await asio::co_spawn(strand, connect(strand, tls_, std::move(o)), asio::use_awaitable);
