@@ -141,7 +141,7 @@ struct demo {
         auto app = co_await wechat.async_prepay_app(order(app_no, 600, "Game coins x 600"));
         first_order = app_no;
         if (check(app, "prepay_app " + app_no))
-            std::cout << "         " << to_json(app->payment).substr(0, 150) << "…\n";
+            std::cout << "         " << to_json(app->payment) << "\n";  // whole: the app needs `sign`
         if (app) co_await pay_and_confirm(app_no);
 
         std::cout << "\n== JSAPI / mini-program: prepay, parameters for wx.requestPayment\n";
@@ -154,7 +154,7 @@ struct demo {
             auto js_req = order(js_no, 1999, "Monthly pass");
             js_req.payer_openid = openid;
             auto js = co_await wechat.async_prepay_jsapi(js_req);
-            if (check(js, "prepay_jsapi " + js_no)) std::cout << "         " << to_json(js->payment).substr(0, 150) << "…\n";
+            if (check(js, "prepay_jsapi " + js_no)) std::cout << "         " << to_json(js->payment) << "\n";
             if (js) co_await pay_and_confirm(js_no);
         }
 
@@ -169,7 +169,7 @@ struct demo {
         auto h5_req = order(h5_no, 300, "Skin bundle");
         h5_req.scene_info = scene_info{"203.0.113.7", {}, {}, h5_info{"Wap", "Demo", "https://example.com", {}, {}}};
         auto h5 = co_await wechat.async_prepay_h5(h5_req);
-        if (check(h5, "prepay_h5 " + h5_no)) std::cout << "         h5_url " << h5->substr(0, 90) << "…\n";
+        if (check(h5, "prepay_h5 " + h5_no)) std::cout << "         h5_url " << *h5 << "\n";
         if (h5) co_await pay_and_confirm(h5_no);
 
         std::cout << "\n== Close an unpaid order\n";

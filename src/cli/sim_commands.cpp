@@ -4,8 +4,14 @@
 
 #include <wechatpay/sim/simulator.hpp>
 
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
 #include <array>
 #include <csignal>
+#include <filesystem>
+#include <optional>
 #include <cstdio>
 #include <ctime>
 #include <iostream>
@@ -13,14 +19,36 @@
 namespace wechatpay::cli {
 namespace {
 
+namespace json = boost::json;
+
 constexpr std::array sim_options{
     option{"config", "FILE", "simulator config (JSON; relative paths are relative to it)"},
     option{"generate", "DIR",
-           "generate a merchant, a platform certificate and a public key into DIR, and serve "
-           "with DIR/simulator.json"},
+           "generate a merchant, a platform certificate and a public key into DIR, serve with "
+           "DIR/simulator.json, and write DIR/client.json for `wechatpay request --config`"},
     option{"force", "", "with --generate: replace files already in DIR (default: refuse, exit 2)"},
     option{"max-seconds", "N", "stop after N seconds, 1 to 31536000 (default: until SIGINT or SIGTERM)"},
 };
+
+// DIR/client.json: the generated merchant's client config for the simulator now listening (its
+// port is only known once it listens), so that `request --config DIR/client.json` works at once.
+// Secret (0600): it holds the APIv3 key.
+void write_client_config(const std::filesystem::path& dir, const sim::test_setup& setup,
+                         const sim::simulator& server, bool force) {
+    const json::object client{
+        {"mchid", setup.mchid},
+        {"appid", setup.appid},
+        {"merchant", json::object{{"private_key", "apiclient_key.pem"}, {"certificate", "apiclient_cert.pem"}}},
+        {"apiv3_key", setup.apiv3_key},
+        {"wechatpay", json::object{{"certificates", json::array{"platform_cert.pem"}},
+                                   {"public_key", json::object{{"id", setup.public_key_id},
+                                                               {"file", "wechatpay_pub_key.pem"}}}}},
+        {"endpoint", json::object{{"host", server.host()},
+                                  {"port", server.port()},
+                                  {"ca_file", std::filesystem::absolute(server.ca_file()).string()}}}};
+    unwrap(write_new_file(dir / "client.json", json::serialize(client) + "\n", file_secrecy::secret, force),
+           "--generate");
+}
 
 int run_sim(const args& a) {
     a.require_one_of("config", "generate");
@@ -30,6 +58,7 @@ int run_sim(const args& a) {
     const std::int64_t max_seconds =
         a.has("max-seconds") ? parse_integer(a.get("max-seconds"), "max-seconds", 1, 31536000) : 0;
     sim::config cfg;
+    std::optional<sim::test_setup> generated_setup;
     if (auto dir = a.find("generate")) {
         auto generated = sim::generate_test_setup(*dir, force);
         if (!generated && generated.error().is(errc::file_unreadable) && !force &&
@@ -38,7 +67,8 @@ int run_sim(const args& a) {
         auto setup = unwrap(std::move(generated), "--generate");
         std::cerr << "wechatpay: generated mchid " << setup.mchid << ", appid " << setup.appid
                   << ", public key id " << setup.public_key_id << " into " << wechatpay::excerpt(*dir, 256) << "\n";
-        cfg = std::move(setup.sim);
+        cfg = setup.sim;
+        generated_setup = std::move(setup);
     } else {
         cfg = unwrap(sim::load_config(a.get("config")), "--config");
     }
@@ -51,6 +81,7 @@ int run_sim(const args& a) {
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
     auto server = unwrap(sim::simulator::start(std::move(cfg)));
+    if (generated_setup) write_client_config(a.get("generate"), *generated_setup, *server, force);
     print_line(server->start_line());
     std::fflush(stdout);
 

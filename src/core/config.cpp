@@ -4,6 +4,7 @@
 #include "core/files.hpp"
 #include "core/json_strict.hpp"
 
+#include <boost/beast/core/string.hpp>
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -38,12 +39,6 @@ error invalid(std::string_view field, std::string_view why) {
 
 bool all_digits(std::string_view s) {
     return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
-}
-
-bool iequal(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
-               return std::toupper(x) == std::toupper(y);
-           });
 }
 
 // A host name or address, not a URL: "https://api.mch.weixin.qq.com" is a common slip.
@@ -276,7 +271,7 @@ result<void> client_config::validate() const {
         if (!merchant_certificate->matches(*merchant_key))
             return error(errc::key_mismatch, "merchant.certificate: serial " + merchant_certificate->serial() +
                                                  " does not belong to merchant.private_key");
-        if (!merchant_serial.empty() && !iequal(merchant_serial, merchant_certificate->serial()))
+        if (!merchant_serial.empty() && !boost::beast::iequals(merchant_serial, merchant_certificate->serial()))
             return invalid("merchant.serial", excerpt(merchant_serial) + " differs from merchant.certificate's serial " +
                                                   merchant_certificate->serial());
     }

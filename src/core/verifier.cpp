@@ -2,6 +2,8 @@
 
 #include <wechatpay/crypto.hpp>
 
+#include <boost/beast/core/string.hpp>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -9,14 +11,6 @@
 
 namespace wechatpay {
 namespace {
-
-char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return ascii_lower(x) == ascii_lower(y);
-           });
-}
 
 // A serial from the wire, made safe for an error message: serials are hex or PUB_KEY_ID_…
 std::string printable_serial(std::string_view s) {
@@ -65,7 +59,7 @@ signature_headers signature_headers::parse(std::string_view block) {
         const std::string_view name = trim(line.substr(0, colon));
         for (std::size_t i = 0; i < std::size(fields); ++i) {
             const auto& [field, target] = fields[i];
-            if (!iequals(name, field)) continue;
+            if (!boost::beast::iequals(name, field)) continue;
             if (name.size() != colon) h.ambiguity = "whitespace before ':' after " + std::string(field);
             if (seen[i] && field != "Request-ID") h.ambiguity = std::string(field) + " appears more than once";
             seen[i] = true;
@@ -113,13 +107,13 @@ const std::optional<wechatpay_public_key>& verifier::wechatpay_key() const noexc
 bool verifier::knows(std::string_view serial) const noexcept {
     if (s_->public_key && s_->public_key->id == serial) return true;
     return std::any_of(s_->certificates.begin(), s_->certificates.end(),
-                       [&](const certificate& c) { return iequals(c.serial(), serial); });
+                       [&](const certificate& c) { return boost::beast::iequals(c.serial(), serial); });
 }
 
 std::optional<public_key> verifier::key_for(std::string_view serial) const {
     if (s_->public_key && s_->public_key->id == serial) return s_->public_key->key;
     for (const auto& c : s_->certificates)
-        if (iequals(c.serial(), serial)) return c.key();
+        if (boost::beast::iequals(c.serial(), serial)) return c.key();
     return std::nullopt;
 }
 
@@ -171,7 +165,7 @@ result<void> verifier::verify_at(const signature_headers& h, std::string_view bo
         key = s_->public_key->key;
     } else {
         for (const auto& c : s_->certificates) {
-            if (!iequals(c.serial(), h.serial)) continue;
+            if (!boost::beast::iequals(c.serial(), h.serial)) continue;
             if (!c.valid_at(std::chrono::system_clock::from_time_t(static_cast<std::time_t>(now))))
                 return fail(errc::certificate_expired, "serial " + c.serial());
             key = c.key();

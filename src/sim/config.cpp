@@ -283,16 +283,17 @@ result<test_setup> generate_test_setup(const fs::path& dir, bool overwrite) {
         {"simulator.json", file_secrecy::secret}};  // it holds the APIv3 key
     // The simulator writes its TLS files into tls/ when it starts: they are not to replace
     // anything either.
-    static constexpr const char* tls_files[] = {"tls/ca.pem", "tls/server.pem", "tls/server.key"};
+    // Nor is the client.json the CLI writes once the simulator listens (it needs the port).
+    static constexpr const char* later_files[] = {"tls/ca.pem", "tls/server.pem", "tls/server.key", "client.json"};
     if (!overwrite) {
-        std::vector<std::string> names(std::begin(tls_files), std::end(tls_files));
+        std::vector<std::string> names(std::begin(later_files), std::end(later_files));
         for (const auto& [name, secrecy] : files) names.emplace_back(name);
         for (const auto& name : names)
             if (fs::exists(fs::symlink_status(dir / name, fec)))
                 return error(errc::file_unreadable,
                              wechatpay::excerpt((dir / name).string(), 256) + " exists: not overwritten");
     } else {
-        for (const char* name : tls_files) fs::remove(dir / name, fec);  // made anew when the simulator starts
+        for (const char* name : later_files) fs::remove(dir / name, fec);  // made anew once the simulator starts
     }
     std::optional<error> failure;
     auto write = [&](const std::string& name, const std::string& text) {

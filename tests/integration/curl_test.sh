@@ -140,6 +140,17 @@ else
 fi
 
 # ---- the client's verbs: `wechatpay request` and `wechatpay certificates` ---------------------
+# `sim --generate` wrote a client config for itself (public key and platform certificate, its
+# port and CA), private to its owner: it works as written.
+[[ $(stat -c %a "$S/client.json") == 600 ]] && grep -q "\"port\":${ADDR##*:}" "$S/client.json" \
+    && pass "sim --generate writes DIR/client.json (0600, the listening port)" || fail "client.json" "$(ls -l "$S")"
+if "$W" request GET "/v3/pay/transactions/out-trade-no/$NO?mchid=$MCHID" --config "$S/client.json" \
+        >"$T/gen.out" 2>"$T/gen.err" && grep -q "\"out_trade_no\":\"$NO\"" "$T/gen.out"; then
+    pass "wechatpay request --config DIR/client.json works at once"
+else
+    fail "generated client.json" "$(cat "$T/gen.out" "$T/gen.err")"
+fi
+# The rest use certificate-download mode: the same merchant without WeChat Pay keys.
 APIV3=$(json_string apiv3_key)
 cat >"$S/client.json" <<JSON
 {"mchid": "$MCHID", "appid": "$APPID",
