@@ -159,7 +159,8 @@ public:
     // ---- WeChat Pay's keys ----
     // Downloads /v3/certificates, decrypts and checks them (the answer must verify with a
     // certificate it contains or one already trusted). In download mode this also refreshes
-    // the client's verifier.
+    // the client's verifier. With only a WeChat Pay public key configured: an empty list,
+    // nothing sent (such a merchant has no platform certificates).
     template <class Token = default_token>
     auto async_certificates(Token&& token = {}) {
         return initiate<std::vector<certificate>>(std::forward<Token>(token), &client::certificates_op);

@@ -65,12 +65,6 @@ awaitable<result<std::vector<certificate>>> client::impl::refresh_certificates()
     co_await send(c, res);
     if (!res) co_return res.error();
     const auto headers = signature_headers::from_fields(*res);
-    if (res->result_int() == 404 && current_keys().wechatpay_key()) {
-        // A public-key merchant has no platform certificates: nothing to refresh, provided
-        // WeChat (the signature) says so (the code).
-        if (auto ok = current_keys().verify(headers, res->body()); !ok) co_return ok.error();
-        if (api_error_from(*res, "").api_code == "RESOURCE_NOT_EXISTS") co_return std::vector<certificate>{};
-    }
     if (res->result_int() != 200) co_return api_error_from(*res, "GET /v3/certificates");
     auto certs = open_list(res->body(), *cfg.apiv3);
     if (!certs) {

@@ -304,6 +304,10 @@ client::op_result<std::string> client::download_bill_op(impl_ptr self, bill_info
 // ---- keys and the rest ------------------------------------------------------------------
 
 client::op_result<std::vector<certificate>> client::certificates_op(impl_ptr self) {
+    // A merchant verifying with the WeChat Pay public key alone has no certificates to fetch,
+    // and WeChat answers such a merchant's /v3/certificates with an error (404, or 500 for
+    // some): nothing is sent.
+    if (self->cfg.wechatpay_public_key && self->cfg.wechatpay_certificates.empty()) co_return std::vector<certificate>{};
     co_return co_await self->refresh_certificates();
 }
 

@@ -28,11 +28,23 @@ answer error_answer(unsigned status, std::string_view code, std::string_view mes
 
 namespace {
 
-answer param_error(std::string_view field, std::string_view issue, std::string_view location = "body") {
-    json::object detail{{"field", field}, {"issue", issue}, {"location", location}};
+// WeChat's detail: the field (a JSON pointer in the body, else the parameter's name), the value
+// refused (when there is one), the issue, and where the field is (body, path, query, header).
+answer param_error(std::string_view field, std::string_view issue, std::string_view location = "body",
+                   const json::value* value = nullptr) {
+    json::object detail{{"field", field}};
+    if (value) detail["value"] = *value;
+    detail["issue"] = issue;
+    detail["location"] = location;
     return {400, json::serialize(json::object{{"code", "PARAM_ERROR"},
                                               {"message", std::string(field) + " " + std::string(issue)},
                                               {"detail", detail}})};
+}
+
+// A PARAM_ERROR naming the value refused.
+answer value_error(std::string_view field, std::string_view issue, const json::value& value,
+                   std::string_view location = "body") {
+    return param_error(field, issue, location, &value);
 }
 
 answer sign_error(std::string_view why) { return error_answer(401, "SIGN_ERROR", why); }
@@ -76,6 +88,9 @@ bool valid_number(std::string_view s, std::size_t max, std::string_view extra) {
 // (total * 6) stays far from overflow.
 constexpr std::int64_t max_amount = 2147483647;
 
+// The shortest time_expire WeChat honours, counted from the prepay.
+constexpr std::int64_t min_expiry = 60;
+
 bool valid_trade_no(std::string_view s) { return valid_number(s, 32, "_-|*"); }
 bool valid_refund_no(std::string_view s) { return valid_number(s, 64, "_-|*@"); }
 
@@ -84,9 +99,8 @@ bool is_loopback_host(std::string_view url_after_scheme) {
     return host == "localhost" || host.starts_with("127.") || host == "[::1]";
 }
 
-// notify_url: https without a query (http accepted for loopback receivers, for local testing).
-// Its host and path go into the notification's request as written: nothing that could end a
-// line or a request there.
+}  // namespace
+
 bool valid_notify_url(std::string_view u) {
     if (u.find('?') != std::string_view::npos || u.size() > 256) return false;
     const bool https = u.starts_with("https://");
@@ -101,6 +115,8 @@ bool valid_notify_url(std::string_view u) {
     if (slash != std::string_view::npos && !wechatpay::is_origin_form(rest.substr(slash))) return false;
     return https || is_loopback_host(rest);
 }
+
+namespace {
 
 // Reads fields of a JSON body and turns the first problem into WeChat's PARAM_ERROR.
 class fields {
@@ -129,11 +145,11 @@ public:
             if (required) fail(pointer, "is required");
             return {};
         }
-        if (!v->is_string()) return fail(pointer, "must be a string"), std::string();
+        if (!v->is_string()) return fail(pointer, "must be a string", v), std::string();
         std::string s(v->get_string());
-        if (required && s.empty()) fail(pointer, "must not be empty");
+        if (required && s.empty()) fail(pointer, "must not be empty", v);
         else if (utf8_length(s) > max_chars)
-            fail(pointer, "is longer than " + std::to_string(max_chars) + " characters");
+            fail(pointer, "is longer than " + std::to_string(max_chars) + " characters", v);
         return s;
     }
     std::int64_t integer(std::string_view pointer, bool required) {
@@ -141,11 +157,11 @@ public:
         const json::value* v = at(pointer);
         if (!v) return required ? (fail(pointer, "is required"), 0) : 0;
         if (auto i = v->if_int64()) return *i;
-        fail(pointer, "must be an integer");
+        fail(pointer, "must be an integer", v);
         return 0;
     }
-    void fail(std::string_view pointer, std::string issue) {
-        if (!error) error = param_error(pointer, issue);
+    void fail(std::string_view pointer, std::string issue, const json::value* value = nullptr) {
+        if (!error) error = param_error(pointer, issue, "body", value);
     }
     bool failed() const { return error.has_value(); }
     std::optional<answer> error;
@@ -153,6 +169,33 @@ public:
 private:
     const json::object& root_;
 };
+
+// amount.from: the accounts a refund is paid from, each once, adding up to the refund.
+std::optional<answer> read_funds_from(const json::value* list, refund_record& r) {
+    if (!list) return std::nullopt;
+    if (!list->is_array()) return value_error("/amount/from", "must be an array", *list);
+    std::int64_t sum = 0;
+    for (std::size_t i = 0; i < list->get_array().size(); ++i) {
+        const json::value& item = list->get_array()[i];
+        const std::string where = "/amount/from/" + std::to_string(i);
+        const json::object* o = item.if_object();
+        const json::value* account = o ? o->if_contains("account") : nullptr;
+        const json::value* amount = o ? o->if_contains("amount") : nullptr;
+        if (!account || !account->is_string() ||
+            (account->get_string() != "AVAILABLE" && account->get_string() != "UNAVAILABLE"))
+            return value_error(where + "/account", "must be AVAILABLE or UNAVAILABLE", account ? *account : item);
+        if (!amount || !amount->is_int64() || amount->get_int64() <= 0 || amount->get_int64() > max_amount)
+            return value_error(where + "/amount", "must be an integer from 1 to 2147483647", amount ? *amount : item);
+        const std::string name(account->get_string());
+        for (const auto& [seen, unused] : r.from)
+            if (seen == name) return value_error(where + "/account", "names an account twice", *account);
+        r.from.emplace_back(name, amount->get_int64());
+        sum += amount->get_int64();
+    }
+    if (!r.from.empty() && sum != r.refund)
+        return error_answer(400, "INVALID_REQUEST", "amount.from does not add up to amount.refund");
+    return std::nullopt;
+}
 
 // The JSON with every object's keys sorted (recursively), arrays in order: equal for bodies that
 // differ only in key order or whitespace.
@@ -184,28 +227,34 @@ std::string canonical_json(const json::value& v) {
 json::object transaction_json(const order& o) {
     static const std::map<std::string, std::string> descriptions = {
         {"NOTPAY", "订单未支付"}, {"SUCCESS", "支付成功"}, {"CLOSED", "订单已关闭"}, {"REFUND", "转入退款"}};
+    // As WeChat answers: an unpaid or closed order has no transaction id, payer, trade type or
+    // attach yet, and its amount only total and payer_currency; promotion_detail and
+    // scene_info are always there (empty when there is nothing to say).
     json::object t{{"appid", o.appid},
                    {"mchid", o.mchid},
                    {"out_trade_no", o.out_trade_no},
-                   {"trade_type", o.trade_type},
                    {"trade_state", o.trade_state},
                    {"trade_state_desc", descriptions.at(o.trade_state)},
-                   {"attach", o.attach}};
-    json::object amount{{"total", o.total}, {"currency", o.currency}};
+                   {"promotion_detail", json::array{}},
+                   {"scene_info", json::object{{"device_id", o.device_id}}}};
+    json::object amount{{"total", o.total}, {"payer_currency", o.currency}};
     if (o.trade_state == "SUCCESS" || o.trade_state == "REFUND") {
         t["transaction_id"] = o.transaction_id;
+        t["trade_type"] = o.trade_type;
+        t["attach"] = o.attach;
         t["bank_type"] = o.bank_type;
         t["success_time"] = o.success_time;
         t["payer"] = json::object{{"openid", o.payer_openid}};
+        amount["currency"] = o.currency;
         amount["payer_total"] = o.total;
-        amount["payer_currency"] = o.currency;
     }
     t["amount"] = std::move(amount);
-    if (!o.device_id.empty()) t["scene_info"] = json::object{{"device_id", o.device_id}};
     return t;
 }
 
 json::object refund_json(const refund_record& r) {
+    json::array from;  // the accounts the request named (WeChat sends [] when it named none)
+    for (const auto& [account, amount] : r.from) from.push_back(json::object{{"account", account}, {"amount", amount}});
     json::object f{{"refund_id", r.refund_id},
                    {"out_refund_no", r.out_refund_no},
                    {"transaction_id", r.transaction_id},
@@ -217,12 +266,15 @@ json::object refund_json(const refund_record& r) {
                    {"funds_account", r.funds_account.empty() ? "AVAILABLE" : r.funds_account},
                    {"amount", json::object{{"total", r.total},
                                            {"refund", r.refund},
+                                           {"from", from},
                                            {"payer_total", r.total},
                                            {"payer_refund", r.refund},
                                            {"settlement_refund", r.refund},
                                            {"settlement_total", r.total},
                                            {"discount_refund", 0},
-                                           {"currency", r.currency}}}};
+                                           {"refund_fee", 0},
+                                           {"currency", r.currency}}},
+                   {"promotion_detail", json::array{}}};
     if (r.status == "SUCCESS") f["success_time"] = rfc3339_cst(r.succeeded);
     return f;
 }
@@ -301,7 +353,8 @@ const merchant* api::find_merchant(std::string_view mchid) const {
     return nullptr;
 }
 
-answer api::handle(const incoming& in, std::int64_t now) {
+answer api::handle(const incoming& in, std::int64_t wall_now, std::int64_t clock_ahead) {
+    const std::int64_t now = wall_now + clock_ahead;  // business time
     // Authentication first, as WeChat does: nothing about the request is looked at before it.
     if (in.authorization.empty()) return sign_error("Authorization header is missing");
     const auto auth = parse_authorization(in.authorization);
@@ -312,7 +365,7 @@ answer api::handle(const incoming& in, std::int64_t now) {
     auto [end, ec] = std::from_chars(auth->timestamp.data(), auth->timestamp.data() + auth->timestamp.size(), ts);
     if (ec != std::errc() || end != auth->timestamp.data() + auth->timestamp.size())
         return sign_error("timestamp is malformed");
-    if (ts < now - 300 || ts > now + 300) return sign_error("timestamp is outside the 5-minute window");
+    if (ts < wall_now - 300 || ts > wall_now + 300) return sign_error("timestamp is outside the 5-minute window");
     std::string serial = auth->serial_no;
     std::transform(serial.begin(), serial.end(), serial.begin(), [](unsigned char c) { return std::toupper(c); });
     if (serial != m->cert.serial()) return sign_error("serial_no is not the merchant certificate's serial");
@@ -334,15 +387,18 @@ answer api::handle(const incoming& in, std::int64_t now) {
     // Ids in paths arrive percent-encoded ("AB%7C12345" for AB|12345: clients encode | * @) and
     // are decoded before use. A malformed escape makes no id at all: 400, a bad request.
     std::optional<std::string> id;
+    std::string_view raw_id;
     auto route = [&](std::string_view prefix, std::string_view suffix = {}) {
         const auto raw = path_param(path, prefix, suffix);
-        if (raw) id = percent_decode(*raw);
+        if (raw) id = percent_decode(raw_id = *raw);
         return raw.has_value();
     };
-    auto bad_escape = [](std::string_view name) { return param_error(name, "is not valid percent-encoding", "path"); };
-    if (get && route(by_trade_no)) return id ? api::query(*m, false, *id, query, now) : bad_escape("out_trade_no");
-    if (get && route(by_transaction_id)) return id ? api::query(*m, true, *id, query, now) : bad_escape("transaction_id");
-    if (post && route(by_trade_no, "/close")) return id ? close(*m, *id, in.body, now) : bad_escape("out_trade_no");
+    auto bad_escape = [&](std::string_view name) {
+        return value_error(name, "is not valid percent-encoding", json::value(raw_id), "path");
+    };
+    if (get && route(by_trade_no)) return id ? api::query(*m, false, *id, query) : bad_escape("out_trade_no");
+    if (get && route(by_transaction_id)) return id ? api::query(*m, true, *id, query) : bad_escape("transaction_id");
+    if (post && route(by_trade_no, "/close")) return id ? close(*m, *id, in.body) : bad_escape("out_trade_no");
     if (post && path == "/v3/refund/domestic/refunds") return refund(*m, in.body, now);
     if (get && route(refund_by_no)) return id ? query_refund(*m, *id) : bad_escape("out_refund_no");
     if (get && path == "/v3/bill/tradebill") return bill(*m, true, query, now);
@@ -377,20 +433,22 @@ answer api::prepay(const merchant& m, std::string_view kind, const std::string& 
     }
     o.device_id = f.str("/scene_info/device_id", false, 32);
     if (f.failed()) return *f.error;
-    if (o.mchid != m.mchid) return param_error("/mchid", "differs from the mchid that signed the request");
+    if (o.mchid != m.mchid) return value_error("/mchid", "differs from the mchid that signed the request", json::value(o.mchid));
     if (std::find(m.appids.begin(), m.appids.end(), o.appid) == m.appids.end())
         return error_answer(400, "APPID_MCHID_NOT_MATCH", "appid and mchid do not match");
     if (!valid_trade_no(o.out_trade_no))
-        return param_error("/out_trade_no", "must be 6-32 characters of 0-9 A-Z a-z _ - | *");
-    if (o.total <= 0) return param_error("/amount/total", "must be greater than 0");
-    if (o.total > max_amount) return param_error("/amount/total", "must be at most 2147483647");
-    if (!currency.empty() && currency != "CNY") return param_error("/amount/currency", "must be CNY");
-    if (!valid_notify_url(o.notify_url)) return param_error("/notify_url", "must be an https URL without a query");
+        return value_error("/out_trade_no", "must be 6-32 characters of 0-9 A-Z a-z _ - | *", json::value(o.out_trade_no));
+    if (o.total <= 0) return value_error("/amount/total", "must be greater than 0", json::value(o.total));
+    if (o.total > max_amount) return value_error("/amount/total", "must be at most 2147483647", json::value(o.total));
+    if (!currency.empty() && currency != "CNY") return value_error("/amount/currency", "must be CNY", json::value(currency));
+    if (!valid_notify_url(o.notify_url))
+        return value_error("/notify_url", "must be an https URL without a query", json::value(o.notify_url));
     if (!o.time_expire.empty()) {
         auto t = parse_rfc3339(o.time_expire);
-        if (!t) return param_error("/time_expire", "must be an RFC 3339 time");
-        if (*t <= now) return param_error("/time_expire", "must be later than now");
-        o.expires = *t;
+        if (!t) return value_error("/time_expire", "must be an RFC 3339 time", json::value(o.time_expire));
+        // WeChat's shortest expiry is about a minute: an earlier one (even a past one) is
+        // raised to that, not refused.
+        o.expires = std::max(*t, now + min_expiry);
     }
 
     static const std::map<std::string_view, std::string_view> trade_types = {
@@ -411,31 +469,32 @@ answer api::prepay(const merchant& m, std::string_view kind, const std::string& 
     return {200, json::serialize(json::object{{"prepay_id", stored.prepay_id}})};
 }
 
-answer api::query(const merchant& m, bool by_transaction, std::string_view id, std::string_view query,
-                  std::int64_t now) {
+answer api::query(const merchant& m, bool by_transaction, std::string_view id, std::string_view query) {
     const std::string mchid = query_param(query, "mchid");
     if (mchid.empty()) return param_error("mchid", "is required", "query");
-    if (mchid != m.mchid) return param_error("mchid", "differs from the mchid that signed the request", "query");
-    const auto o = by_transaction ? store_.find_by_transaction(m.mchid, std::string(id), now)
-                                  : store_.find_order(m.mchid, std::string(id), now);
+    if (mchid != m.mchid)
+        return value_error("mchid", "differs from the mchid that signed the request", json::value(mchid), "query");
+    const auto o = by_transaction ? store_.find_by_transaction(m.mchid, std::string(id))
+                                  : store_.find_order(m.mchid, std::string(id));
     if (!o) return error_answer(404, "ORDER_NOT_EXIST", "order does not exist");
     return {200, json::serialize(transaction_json(*o))};
 }
 
-answer api::close(const merchant& m, std::string_view out_trade_no, const std::string& body, std::int64_t now) {
+answer api::close(const merchant& m, std::string_view out_trade_no, const std::string& body) {
     boost::system::error_code ec;
     auto doc = json::parse(body, ec);
     if (ec || !doc.is_object()) return error_answer(400, "PARAM_ERROR", "body is not a JSON object");
     fields f(doc.get_object());
     const std::string mchid = f.str("/mchid", true, 32);
     if (f.failed()) return *f.error;
-    if (mchid != m.mchid) return param_error("/mchid", "differs from the mchid that signed the request");
-    switch (store_.close(m.mchid, std::string(out_trade_no), now)) {
+    if (mchid != m.mchid) return value_error("/mchid", "differs from the mchid that signed the request", json::value(mchid));
+    switch (store_.close(m.mchid, std::string(out_trade_no))) {
     case store::change::ok: return {204, {}};
     case store::change::not_found: return error_answer(404, "ORDER_NOT_EXIST", "order does not exist");
     case store::change::paid:
     case store::change::refunded: return error_answer(400, "ORDERPAID", "order already paid");
-    case store::change::closed: break;
+    case store::change::closed:
+    case store::change::expired: break;
     }
     return {204, {}};
 }
@@ -458,14 +517,16 @@ answer api::refund(const merchant& m, const std::string& body, std::int64_t now)
     const std::string currency = f.str("/amount/currency", true, 16);
     if (f.failed()) return *f.error;
     if (txn.empty() && r.out_trade_no.empty()) return param_error("/transaction_id", "or /out_trade_no is required");
-    if (!valid_refund_no(r.out_refund_no)) return param_error("/out_refund_no", "must be 6-64 characters of 0-9 A-Z a-z _ - | * @");
-    if (r.refund <= 0) return param_error("/amount/refund", "must be greater than 0");
-    if (r.total <= 0) return param_error("/amount/total", "must be greater than 0");
-    if (r.refund > max_amount) return param_error("/amount/refund", "must be at most 2147483647");
-    if (r.total > max_amount) return param_error("/amount/total", "must be at most 2147483647");
-    if (currency != "CNY") return param_error("/amount/currency", "must be CNY");
+    if (!valid_refund_no(r.out_refund_no))
+        return value_error("/out_refund_no", "must be 6-64 characters of 0-9 A-Z a-z _ - | * @", json::value(r.out_refund_no));
+    if (r.refund <= 0) return value_error("/amount/refund", "must be greater than 0", json::value(r.refund));
+    if (r.total <= 0) return value_error("/amount/total", "must be greater than 0", json::value(r.total));
+    if (r.refund > max_amount) return value_error("/amount/refund", "must be at most 2147483647", json::value(r.refund));
+    if (r.total > max_amount) return value_error("/amount/total", "must be at most 2147483647", json::value(r.total));
+    if (currency != "CNY") return value_error("/amount/currency", "must be CNY", json::value(currency));
     if (!r.notify_url.empty() && !valid_notify_url(r.notify_url))
-        return param_error("/notify_url", "must be an https URL without a query");
+        return value_error("/notify_url", "must be an https URL without a query", json::value(r.notify_url));
+    if (auto bad = read_funds_from(f.at("/amount/from"), r)) return *bad;
     auto outcome = store_.add_refund(r, txn, now);
     if (!outcome.refund) return error_answer(outcome.status, outcome.error_code, outcome.error_message);
     if (!outcome.existing && hooks_.refund_created) hooks_.refund_created(*outcome.refund);
@@ -483,12 +544,12 @@ answer api::bill(const merchant& m, bool trade, std::string_view query, std::int
     const std::string tar = query_param(query, "tar_type");
     const std::string type = query_param(query, trade ? "bill_type" : "account_type");
     if (date.size() != 10 || !parse_rfc3339(date + "T00:00:00+08:00"))
-        return param_error("bill_date", "must be YYYY-MM-DD", "query");
-    if (!tar.empty() && tar != "GZIP") return param_error("tar_type", "must be GZIP", "query");
+        return value_error("bill_date", "must be YYYY-MM-DD", json::value(date), "query");
+    if (!tar.empty() && tar != "GZIP") return value_error("tar_type", "must be GZIP", json::value(tar), "query");
     const std::string kind = type.empty() ? (trade ? "ALL" : "BASIC") : type;
     if (trade ? (kind != "ALL" && kind != "SUCCESS" && kind != "REFUND")
               : (kind != "BASIC" && kind != "OPERATION" && kind != "FEES"))
-        return param_error(trade ? "bill_type" : "account_type", "is not a known type", "query");
+        return value_error(trade ? "bill_type" : "account_type", "is not a known type", json::value(kind), "query");
     if (*parse_rfc3339(date + "T00:00:00+08:00") > now)
         return error_answer(400, "INVALID_REQUEST", "bill_date is in the future");
 

@@ -41,6 +41,11 @@ std::optional<std::string_view> path_param(std::string_view path, std::string_vi
 // nullopt when a '%' is not followed by two hex digits.
 std::optional<std::string> percent_decode(std::string_view segment);
 
+// notify_url: https without a query (http accepted for loopback receivers, for local testing).
+// Its host and path go into the notification's request as written: nothing that could end a
+// line or a request there.
+bool valid_notify_url(std::string_view u);
+
 // WeChat's error body: {"code","message"[,"detail":{…}]}.
 answer error_answer(unsigned status, std::string_view code, std::string_view message,
                     std::string_view detail_json = {});
@@ -62,14 +67,16 @@ public:
     // A name endpoint_of can give ("unknown" included).
     static bool is_endpoint_name(std::string_view name);
 
-    answer handle(const incoming& in, std::int64_t now);
+    // wall_now checks the request's timestamp; wall_now + clock_ahead (the simulator's clock,
+    // moved by POST /sim/clock) is the time of orders, expiry and bills.
+    answer handle(const incoming& in, std::int64_t wall_now, std::int64_t clock_ahead = 0);
 
     const merchant* find_merchant(std::string_view mchid) const;
 
 private:
     answer prepay(const merchant& m, std::string_view kind, const std::string& body, std::int64_t now);
-    answer query(const merchant& m, bool by_transaction, std::string_view id, std::string_view query, std::int64_t now);
-    answer close(const merchant& m, std::string_view out_trade_no, const std::string& body, std::int64_t now);
+    answer query(const merchant& m, bool by_transaction, std::string_view id, std::string_view query);
+    answer close(const merchant& m, std::string_view out_trade_no, const std::string& body);
     answer refund(const merchant& m, const std::string& body, std::int64_t now);
     answer query_refund(const merchant& m, std::string_view out_refund_no);
     answer bill(const merchant& m, bool trade, std::string_view query, std::int64_t now);

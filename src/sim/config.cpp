@@ -6,6 +6,7 @@
 
 #include "core/files.hpp"
 #include "core/json_strict.hpp"
+#include "sim/api.hpp"
 #include "sim/notifier.hpp"
 #include "sim/pki.hpp"
 
@@ -160,7 +161,8 @@ result<config> load_config_text(std::string_view text, const fs::path& file) {
         const std::string where = "merchants[" + std::to_string(i) + "]";
         if (!item.is_object()) return error(errc::invalid_argument, where + ": must be an object");
         const reader m(item.get_object(), where, base);
-        if (auto ok = m.allow({"mchid", "certificate", "apiv3_key", "appids"}); !ok) return ok.error();
+        if (auto ok = m.allow({"mchid", "certificate", "apiv3_key", "appids", "refund_notify_url"}); !ok)
+            return ok.error();
         auto mchid = m.string("mchid");
         if (!mchid) return mchid.error();
         auto cert = m.file<certificate>("certificate", &certificate::from_file);
@@ -177,13 +179,18 @@ result<config> load_config_text(std::string_view text, const fs::path& file) {
                 if (!a.is_string()) return m.fail("appids", "must be strings");
                 appids.emplace_back(a.get_string());
             }
-        cfg.merchants.push_back({*mchid, std::move(appids), *cert, *key});
+        auto refund_url = m.string("refund_notify_url", false);
+        if (!refund_url) return refund_url.error();
+        cfg.merchants.push_back({*mchid, std::move(appids), *cert, *key, *refund_url});
     }
 
     auto wechat = object_at(top, "wechatpay", true);
     if (!wechat) return wechat.error();
     const reader w(**wechat, "wechatpay", base);
-    if (auto ok = w.allow({"certificates", "public_key"}); !ok) return ok.error();
+    if (auto ok = w.allow({"certificates", "public_key", "rotation_overlap_s"}); !ok) return ok.error();
+    auto overlap = w.integer("rotation_overlap_s", cfg.rotation_overlap.count(), 0, max_ms / 1000, "from 0 to 2147483");
+    if (!overlap) return overlap.error();
+    cfg.rotation_overlap = std::chrono::seconds(*overlap);
     auto certs = array_at(w, "certificates");
     if (!certs) return certs.error();
     if (*certs)
@@ -259,6 +266,12 @@ result<void> check_config(const config& cfg) {
         return invalid("refund_delay_ms: must be an integer from 0 to 2147483647");
     if (!(cfg.notify_time_scale > 0 && cfg.notify_time_scale <= 1000))
         return invalid("notify.time_scale: out of range: must be greater than 0 and at most 1000");
+    if (cfg.rotation_overlap.count() < 0 || cfg.rotation_overlap.count() > max_ms / 1000)
+        return invalid("wechatpay.rotation_overlap_s: must be an integer from 0 to 2147483");
+    for (std::size_t i = 0; i < cfg.merchants.size(); ++i)
+        if (const auto& url = cfg.merchants[i].refund_notify_url; !url.empty() && !valid_notify_url(url))
+            return invalid("merchants[" + std::to_string(i) +
+                           "].refund_notify_url: must be an https URL without a query (http for loopback)");
     if (cfg.public_key && !valid_public_key_id(cfg.public_key->id))
         return invalid("wechatpay.public_key.id: must start with PUB_KEY_ID_ and hold only letters, digits and _");
     // Requests are matched to a merchant by mchid: a second one of the same mchid would never be.

@@ -6,37 +6,47 @@
 
 namespace wechatpay::sim {
 
-keyring::keyring(std::vector<platform_identity> certificates, std::optional<public_key_identity> pk)
-    : certificates_(std::move(certificates)), public_key_(std::move(pk)) {}
+keyring::keyring(std::vector<platform_identity> certificates, std::optional<public_key_identity> pk,
+                 const sim_clock& clock)
+    : clock_(clock), public_key_(std::move(pk)) {
+    for (auto& c : certificates) certificates_.push_back({std::move(c), 0});
+}
 
-signing_identity keyring::newest_certificate() const {
+// The newest certificate whose overlap has passed and that is valid now.
+signing_identity keyring::in_use() const {
     const auto now = std::chrono::system_clock::now();
-    const platform_identity* best = nullptr;
+    const std::int64_t sim_now = clock_.now();
+    const published* best = nullptr;
     for (const auto& p : certificates_)
-        if (p.cert.valid_at(now) && (!best || p.cert.not_before() > best->cert.not_before())) best = &p;
-    if (!best) best = &certificates_.back();  // none valid: sign anyway, clients will refuse
-    return {best->cert.serial(), best->key};
+        if (p.signs_from <= sim_now && p.id.cert.valid_at(now) &&
+            (!best || p.signs_from > best->signs_from ||
+             (p.signs_from == best->signs_from && p.id.cert.not_before() > best->id.cert.not_before())))
+            best = &p;
+    if (!best) best = &certificates_.front();  // none valid: sign anyway, clients will refuse
+    return {best->id.cert.serial(), best->id.key};
 }
 
 signing_identity keyring::for_answer(std::string_view request_serial) const {
     std::lock_guard lock(mutex_);
     if (public_key_ && (certificates_.empty() || request_serial == public_key_->id))
         return {public_key_->id, public_key_->key};
-    return newest_certificate();
+    return in_use();
 }
 
 signing_identity keyring::for_notification(bool prefer_public_key) const {
     std::lock_guard lock(mutex_);
     if (public_key_ && (certificates_.empty() || prefer_public_key)) return {public_key_->id, public_key_->key};
-    return newest_certificate();
+    return in_use();
 }
 
 std::vector<platform_identity> keyring::certificates() const {
     std::lock_guard lock(mutex_);
-    return certificates_;
+    std::vector<platform_identity> out;
+    for (const auto& p : certificates_) out.push_back(p.id);
+    return out;
 }
 
-platform_identity keyring::rotate() {
+platform_identity keyring::rotate(std::chrono::seconds overlap) {
     using namespace std::chrono;
     const std::string ca_key = generate_rsa_key();
     const key_and_cert ca{ca_key, make_ca(ca_key, "Tenpay.com Root CA (simulated)")};
@@ -45,7 +55,7 @@ platform_identity keyring::rotate() {
                                                hours(24 * 365 * 5), seconds(-60));
     platform_identity p{certificate::from_pem(cert).value(), private_key::from_pem(key).value()};
     std::lock_guard lock(mutex_);
-    certificates_.push_back(p);
+    certificates_.push_back({p, clock_.now() + overlap.count()});
     return p;
 }
 

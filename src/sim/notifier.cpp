@@ -23,6 +23,7 @@
 #include <boost/json.hpp>
 
 #include <charconv>
+#include <random>
 #include <chrono>
 
 namespace wechatpay::sim {
@@ -167,9 +168,27 @@ awaitable<std::string> post_once(asio::ssl::context& tls, url_parts u, std::stri
     co_return outcome;
 }
 
-// WeChat's schedule: 15s 15s 30s 3m 10m 20m 30m 30m 30m 60m 3h 3h 3h 6h 6h (15 tries in all).
+// WeChat's schedule after a failed try: 15s 15s 30s 3m 10m 20m 30m 30m 30m 60m 3h 3h 3h 6h 6h,
+// 24 h 4 min in all (16 tries).
 constexpr std::chrono::seconds retry_after[] = {15s, 15s, 30s, 3min, 10min, 20min, 30min, 30min,
-                                                30min, 60min, 3h, 3h, 3h, 6h};
+                                                30min, 60min, 3h, 3h, 3h, 6h, 6h};
+
+// A version-4 UUID: WeChat's notification ids are 36 characters, 8-4-4-4-12 hex digits.
+std::string notification_id() {
+    thread_local std::mt19937_64 rng{std::random_device{}()};  // unique, not secret
+    unsigned char b[16];
+    for (auto& byte : b) byte = static_cast<unsigned char>(rng());
+    b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x40);
+    b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string id;
+    for (int i = 0; i < 16; ++i) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) id += '-';
+        id += hex[b[i] >> 4];
+        id += hex[b[i] & 15];
+    }
+    return id;
+}
 
 // The Wechatpay-* headers of one try: a fresh timestamp, nonce and signature over the same body,
 // as WeChat signs each resend (a receiver refuses timestamps older than 300 s, and the later
@@ -231,11 +250,7 @@ notifier::~notifier() = default;
 
 void notifier::send(notification_job job) {
     const auto u = split_url(job.notify_url);
-    const std::string id = [] {
-        std::string r = random_nonce(32);
-        for (std::size_t p : {8, 13, 18, 23}) r[p] = '-';
-        return r;
-    }();
+    const std::string id = notification_id();
     std::size_t index;
     {
         std::lock_guard lock(s_->mutex);
@@ -243,7 +258,9 @@ void notifier::send(notification_job job) {
         s_->log.push_back({id, job.notify_url, job.event_type});
     }
     if (!u) {
-        s_->record(index, 0, "notify_url is not an http(s) URL", false);
+        s_->record(index, 0, job.notify_url.empty() ? "no notify_url: none given and none configured"
+                                                    : "notify_url is not an http(s) URL",
+                   false);
         return;
     }
     const std::int64_t now = system_unix_time();

@@ -3,6 +3,7 @@
 #include <wechatpay/sim/simulator.hpp>
 
 #include "sim/api.hpp"
+#include "sim/clock.hpp"
 #include "sim/config.hpp"
 #include "sim/faults.hpp"
 #include "sim/keyring.hpp"
@@ -46,7 +47,8 @@ using asio::ip::tcp;
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 
 using request = http::request<http::string_body>;
-constexpr std::uint32_t max_header = 8 * 1024;  // request line and header fields, as Beast's default
+constexpr std::uint32_t max_header = 8 * 1024;
+constexpr std::int64_t max_clock_step = 10LL * 365 * 24 * 3600;  // POST /sim/clock  // request line and header fields, as Beast's default
 using response = http::response<http::string_body>;
 
 namespace {
@@ -73,13 +75,14 @@ struct simulator::impl {
 
     store orders;
     fault_plan faults;
+    sim_clock clock;
     keyring keys;
     notifier notify;
     api endpoints;
 
     explicit impl(config c)
         : cfg(std::move(c)),
-          keys(cfg.certificates, cfg.public_key),
+          keys(cfg.certificates, cfg.public_key, clock),
           notify(ioc, cfg, keys, counters),
           endpoints(cfg, orders,
                     api::hooks{[this](const refund_record& r) { schedule_refund(r); },
@@ -100,13 +103,13 @@ struct simulator::impl {
         asio::steady_timer timer(co_await asio::this_coro::executor, cfg.refund_delay);
         auto [ec] = co_await timer.async_wait(tuple_awaitable);
         if (ec) co_return;
-        auto r = orders.complete_refund(mchid, out_refund_no, system_unix_time());
+        auto r = orders.complete_refund(mchid, out_refund_no, clock.now());
         if (!r) co_return;
-        std::string url = r->notify_url;
-        if (url.empty())
-            if (auto o = orders.find_order(mchid, r->out_trade_no, system_unix_time())) url = o->notify_url;
-        notify.send({endpoints.find_merchant(mchid), url, "REFUND.SUCCESS", "退款成功", "refund",
-                     refund_notification_resource(*r)});
+        // A refund naming no notify_url notifies the merchant's configured refund URL, as WeChat
+        // does (never the payment's notify_url).
+        const merchant* m = endpoints.find_merchant(mchid);
+        notify.send({m, r->notify_url.empty() ? m->refund_notify_url : r->notify_url, "REFUND.SUCCESS", "退款成功",
+                     "refund", refund_notification_resource(*r)});
     }
 
     result<void> pay(std::string_view mchid, std::string_view out_trade_no, std::string_view openid,
@@ -115,13 +118,15 @@ struct simulator::impl {
             if (!mchid.empty() && m.mchid != mchid) continue;
             store::change why{};
             auto o = orders.pay(m.mchid, std::string(out_trade_no), std::string(openid), std::string(bank_type),
-                                system_unix_time(), why);
+                                clock.now(), why);
             if (o) {
                 paid(*o);
                 return {};
             }
             if (why == store::change::closed) return error(errc::invalid_argument, "order is closed");
             if (why == store::change::paid) return error(errc::invalid_argument, "order is already paid");
+            if (why == store::change::expired)
+                return error(errc::invalid_argument, "order has expired (time_expire passed): it can no longer be paid");
         }
         return error(errc::invalid_argument, "no such order");
     }
@@ -168,7 +173,7 @@ struct simulator::impl {
         else
             a = endpoints.handle({std::string(req.method_string()), std::string(req.target()), req.body(),
                                   std::string(req[http::field::authorization])},
-                                 system_unix_time());
+                                 system_unix_time(), clock.offset());
         if (f.has(fault::malformed_json)) a.body = R"({"code_url":"weixin://wxpay/bizpayurl?pr=)";
         response res = json_response(a.status, std::move(a.body), req.version(),
                                      req.keep_alive() && !f.has(fault::connection_close));
@@ -181,6 +186,7 @@ struct simulator::impl {
     // The methods a control endpoint takes, as an Allow header lists them; empty for no endpoint.
     static std::string_view control_methods(std::string_view path) {
         if (path_param(path, "/sim/orders/", "/pay") || path == "/sim/certificates/rotate") return "POST";
+        if (path == "/sim/clock") return "GET, POST";
         if (path == "/sim/faults") return "GET, POST, DELETE";
         if (path == "/sim/stats" || path == "/sim/notifications") return "GET";
         return {};
@@ -232,8 +238,21 @@ struct simulator::impl {
             return reply(200, faults.to_json());
         }
         if (path == "/sim/certificates/rotate") {
-            const auto p = keys.rotate();
-            return reply(200, json::serialize(json::object{{"serial_no", p.cert.serial()}}));
+            const auto p = keys.rotate(cfg.rotation_overlap);
+            return reply(200, json::serialize(json::object{{"serial_no", p.cert.serial()},
+                                                           {"signs_from", rfc3339_cst(clock.now() + cfg.rotation_overlap.count())}}));
+        }
+        if (path == "/sim/clock") {
+            if (post) {
+                boost::system::error_code ec;
+                auto doc = json::parse(req.body(), ec);
+                const json::value* by = !ec && doc.is_object() ? doc.get_object().if_contains("advance_s") : nullptr;
+                // Forward only, at most ten years at a time: times stay far from overflow.
+                if (!by || !by->is_int64() || by->get_int64() < 0 || by->get_int64() > max_clock_step)
+                    return fail(400, "body must be {\"advance_s\": N}, N an integer from 0 to 315360000");
+                clock.advance(by->get_int64());
+            }
+            return reply(200, json::serialize(json::object{{"offset_s", clock.offset()}, {"now", rfc3339_cst(clock.now())}}));
         }
         if (path == "/sim/stats") return reply(200, counters.to_json());
         return reply(200, notify.log_json());  // /sim/notifications
@@ -418,6 +437,10 @@ result<void> simulator::pay(std::string_view mchid, std::string_view out_trade_n
 }
 
 std::string simulator::stats_json() const { return impl_->counters.to_json(); }
+
+void simulator::advance_clock(std::chrono::seconds by) {
+    if (by.count() > 0) impl_->clock.advance(by.count());  // forward only
+}
 
 result<void> simulator::add_faults(std::string_view rules) { return impl_->faults.add(rules); }
 

@@ -41,31 +41,23 @@ std::optional<std::int64_t> parse_rfc3339(const std::string& s) {
     return static_cast<std::int64_t>(timegm(&tm)) - offset;
 }
 
-void store::expire(order& o, std::int64_t now) {
-    if (o.trade_state == "NOTPAY" && o.expires != 0 && now > o.expires) o.trade_state = "CLOSED";
-}
-
 order* store::locate(const std::string& mchid, const std::string& out_trade_no) {
     auto it = orders_.find({mchid, out_trade_no});
     return it == orders_.end() ? nullptr : &it->second;
 }
 
-std::optional<order> store::find_order(const std::string& mchid, const std::string& out_trade_no,
-                                       std::int64_t now) {
+std::optional<order> store::find_order(const std::string& mchid, const std::string& out_trade_no) {
     std::lock_guard lock(mutex_);
     order* o = locate(mchid, out_trade_no);
     if (!o) return std::nullopt;
-    expire(*o, now);
     return *o;
 }
 
-std::optional<order> store::find_by_transaction(const std::string& mchid, const std::string& txn,
-                                                std::int64_t now) {
+std::optional<order> store::find_by_transaction(const std::string& mchid, const std::string& txn) {
     std::lock_guard lock(mutex_);
     auto it = by_txn_.find(txn);
     if (it == by_txn_.end() || it->second.first != mchid) return std::nullopt;
     order* o = locate(it->second.first, it->second.second);
-    expire(*o, now);
     // WeChat assigns the transaction id when the user pays: before that, no order has one.
     if (o->trade_state != "SUCCESS" && o->trade_state != "REFUND") return std::nullopt;
     return *o;
@@ -88,17 +80,14 @@ order store::insert_or_get(order o) {
         it->second.h5_url = "https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=" +
                             std::string(prepay) + "&package=" + std::to_string(sequence_);
         by_txn_[txn] = {o.mchid, o.out_trade_no};
-    } else {
-        expire(it->second, o.created);
     }
     return it->second;
 }
 
-store::change store::close(const std::string& mchid, const std::string& out_trade_no, std::int64_t now) {
+store::change store::close(const std::string& mchid, const std::string& out_trade_no) {
     std::lock_guard lock(mutex_);
     order* o = locate(mchid, out_trade_no);
     if (!o) return change::not_found;
-    expire(*o, now);
     if (o->trade_state == "SUCCESS") return change::paid;
     if (o->trade_state == "REFUND") return change::refunded;
     o->trade_state = "CLOSED";  // closing a closed order again is accepted (204), as WeChat does
@@ -111,9 +100,9 @@ std::optional<order> store::pay(const std::string& mchid, const std::string& out
     std::lock_guard lock(mutex_);
     order* o = locate(mchid, out_trade_no);
     if (!o) return why = change::not_found, std::nullopt;
-    expire(*o, now);
     if (o->trade_state == "CLOSED") return why = change::closed, std::nullopt;
     if (o->trade_state != "NOTPAY") return why = change::paid, std::nullopt;
+    if (o->expires != 0 && now > o->expires) return why = change::expired, std::nullopt;
     o->trade_state = "SUCCESS";
     o->paid_at = now;
     o->success_time = rfc3339_cst(now);
@@ -149,9 +138,9 @@ store::refund_outcome store::add_refund(refund_record r, const std::string& by_t
         out.existing = true;
         return out;
     }
-    expire(*o, now);
+    // WeChat knows no refundable payment of an unpaid or closed order.
     if (o->trade_state != "SUCCESS" && o->trade_state != "REFUND")
-        return refuse(400, "INVALID_REQUEST", "order is not paid");
+        return refuse(404, "RESOURCE_NOT_EXISTS", "order is not paid: an unpaid order cannot be refunded");
     if (r.total != o->total) return refuse(400, "INVALID_REQUEST", "amount.total differs from the order total");
     if (r.refund > o->total - o->refunded)
         return refuse(400, "INVALID_REQUEST", "refund amount exceeds the refundable amount");

@@ -30,21 +30,21 @@ struct refund_record {
     std::string reason, notify_url, funds_account, status = "PROCESSING";
     std::string channel = "ORIGINAL", user_received_account = "支付用户零钱";
     std::int64_t refund = 0, total = 0;
+    std::vector<std::pair<std::string, std::int64_t>> from;  // amount.from: (account, fen)
     std::string currency = "CNY";
     std::int64_t created = 0, succeeded = 0;
 };
 
 class store {
 public:
-    // Applies time_expire: a NOTPAY order past its expiry becomes CLOSED when next looked at.
-    std::optional<order> find_order(const std::string& mchid, const std::string& out_trade_no, std::int64_t now);
-    std::optional<order> find_by_transaction(const std::string& mchid, const std::string& transaction_id,
-                                             std::int64_t now);
+    // time_expire only stops payment: a NOTPAY order stays NOTPAY past it, until closed.
+    std::optional<order> find_order(const std::string& mchid, const std::string& out_trade_no);
+    std::optional<order> find_by_transaction(const std::string& mchid, const std::string& transaction_id);
     // Inserts, or returns the existing order of that out_trade_no (the caller compares).
     order insert_or_get(order o);
-    enum class change { ok, not_found, paid, closed, refunded };
-    change close(const std::string& mchid, const std::string& out_trade_no, std::int64_t now);
-    // NOTPAY → SUCCESS; returns the paid order.
+    enum class change { ok, not_found, paid, closed, refunded, expired };
+    change close(const std::string& mchid, const std::string& out_trade_no);
+    // NOTPAY → SUCCESS, before time_expire; returns the paid order.
     std::optional<order> pay(const std::string& mchid, const std::string& out_trade_no,
                              const std::string& openid, const std::string& bank_type, std::int64_t now,
                              change& why);
@@ -66,7 +66,6 @@ public:
     std::vector<refund_record> refunds_of(const std::string& mchid);
 
 private:
-    void expire(order& o, std::int64_t now);
     order* locate(const std::string& mchid, const std::string& out_trade_no);
 
     std::mutex mutex_;

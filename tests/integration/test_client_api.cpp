@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iterator>
 #include <mutex>
+#include <set>
 
 using namespace wechatpay_test;
 using wechatpay::errc;
@@ -197,11 +198,15 @@ TEST_CASE("client: certificates() in certificate, public-key and combined modes"
         REQUIRE(certs->size() == 1);
         CHECK(certs->front().serial() == k.platform_cert.serial());
     }
-    SECTION("public-key mode: no platform certificates is not an error") {
+    SECTION("public-key mode: no platform certificates, and nothing asked of /v3/certificates") {
+        // WeChat answers a public-key merchant's /v3/certificates with an error (404
+        // RESOURCE_NOT_EXISTS, or 500 SYSTEM_ERROR for some): the client does not ask.
         client_env env({.sim = [](wechatpay::sim::config& c) { c.certificates.clear(); }, .keys = key_mode::public_key});
+        env.faults(fault("system_error", "/v3/certificates", {{"every", 1}}));
         auto certs = env.run(env.client().async_certificates());
         REQUIRE(outcome(certs) == "ok");
         CHECK(certs->empty());
+        CHECK(env.sim_requests("/v3/certificates") == 0);
         // Calls verify with the public key.
         const std::string no = env.new_order();
         CHECK(outcome(env.run(env.client().async_query_by_out_trade_no(no))) == "ok");
@@ -213,6 +218,40 @@ TEST_CASE("client: certificates() in certificate, public-key and combined modes"
         CHECK(env.client().current_verifier().certificates().size() == 1);
         CHECK(env.client().stats().certificate_refreshes >= 1);
     }
+}
+
+TEST_CASE("client: in download mode a /v3/certificates that keeps failing is a bounded failure each caller sees",
+          "[client][certificates]") {
+    // A merchant with only a WeChat Pay public key, configured for certificate download: WeChat
+    // answers 404 RESOURCE_NOT_EXISTS (or 500 SYSTEM_ERROR). Calls fail with that answer, and
+    // the downloads stay rate-limited: no loop.
+    const auto start = std::chrono::steady_clock::now();
+    client_env env({.sim = [](wechatpay::sim::config& c) { c.certificates.clear(); },
+                    .client = [](wechatpay::client_config& c) { c.retry.max_attempts = 2; },
+                    .keys = key_mode::download});
+    auto first = env.run(env.client().async_query_by_out_trade_no("NOSUCHORDER1"));
+    REQUIRE(errc_of(first) == errc::api_error);
+    CHECK(first.error().http_status == 404);
+    CHECK(first.error().api_code == "RESOURCE_NOT_EXISTS");
+    CHECK(first.error().detail.find("no platform certificates") != std::string::npos);
+
+    env.faults(fault("system_error", "/v3/certificates", {{"every", 1}}));
+    std::set<unsigned> statuses;
+    for (int i = 0; i < 20; ++i) {
+        auto r = env.run(env.client().async_query_by_out_trade_no("NOSUCHORDER1"));
+        REQUIRE(errc_of(r) == errc::api_error);
+        statuses.insert(r.error().http_status);
+    }
+    CHECK(env.sim_requests(query_endpoint) == 0);  // no call went out unverifiable
+    // At most the first download, then one on-demand download (two attempts) per 5 s.
+    const auto windows = 1 + (std::chrono::steady_clock::now() - start) / 5s;
+    CHECK(env.sim_requests("/v3/certificates") <= 2 + 2 * windows);
+    // Once a 500 download has happened, callers see it; before, the 404 (within 5 s of it).
+    for (unsigned s : statuses) CHECK((s == 404 || s == 500));
+    REQUIRE(eventually([&] {
+        auto r = env.run(env.client().async_query_by_out_trade_no("NOSUCHORDER1"));
+        return !r && r.error().http_status == 500 && r.error().api_code == "SYSTEM_ERROR";
+    }, 15s));
 }
 
 TEST_CASE("client: request() is a signed, verified escape hatch", "[client][request]") {
@@ -388,13 +427,18 @@ TEST_CASE("client: WeChat's errors are api_error with status, code and Request-I
         order.appid = "wx0000000000000000";
         check_api_error(env.run(c.async_prepay_native(order)), 400, "APPID_MCHID_NOT_MATCH");
     }
-    SECTION("INVALID_REQUEST for a refund of an unpaid order") {
+    SECTION("RESOURCE_NOT_EXISTS for a refund of an unpaid order, INVALID_REQUEST for more than was paid") {
         wechatpay::refund_request r;
         r.out_trade_no = env.new_order(100);
         r.out_refund_no = "R" + r.out_trade_no;
         r.refund = 10;
         r.total = 100;
-        check_api_error(env.run(c.async_refund(r)), 400, "INVALID_REQUEST");
+        check_api_error(env.run(c.async_refund(r)), 404, "RESOURCE_NOT_EXISTS");
+        REQUIRE(env.sim().pay(shared_keys::get().setup.mchid, r.out_trade_no));
+        r.refund = 60;
+        REQUIRE(outcome(env.run(c.async_refund(r))) == "ok");
+        r.out_refund_no += "2";
+        check_api_error(env.run(c.async_refund(r)), 400, "INVALID_REQUEST");  // 60 of the 40 left
     }
     SECTION("PARAM_ERROR from WeChat, through the raw request the client does not validate") {
         auto r = env.run(c.async_request("GET", "/v3/bill/tradebill?bill_date=" + today_cst() + "&bill_type=EVERYTHING", ""));

@@ -270,6 +270,7 @@ TEST_CASE("client: in download mode a rotated platform certificate is fetched on
     REQUIRE(rotated.status == 200);
     const std::string new_serial = str_at(rotated, "/serial_no");
     REQUIRE(new_serial != k.platform_cert.serial());
+    REQUIRE(UNWRAP(control.unsigned_call("POST", "/sim/clock", R"({"advance_s":86400})")).status == 200);  // it signs
 
     auto r = env.run(env.client().async_query_by_out_trade_no(no));
     CHECK(outcome(r) == "ok");
@@ -286,6 +287,7 @@ TEST_CASE("client: calls that meet a rotated certificate together share one down
     REQUIRE(env.sim_requests("/v3/certificates") == 1);  // the download the client starts with
     auto control = env.control();
     REQUIRE(UNWRAP(control.unsigned_call("POST", "/sim/certificates/rotate")).status == 200);
+    REQUIRE(UNWRAP(control.unsigned_call("POST", "/sim/clock", R"({"advance_s":86400})")).status == 200);  // it signs
 
     CHECK(concurrent_query_failures(env, no, 200) == 0);
     CHECK(env.sim_requests("/v3/certificates") == 2);  // one more, for all 200

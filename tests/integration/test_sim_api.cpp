@@ -273,13 +273,16 @@ TEST_CASE("the four prepays answer prepay_id, code_url or h5_url and create NOTP
         check_signed(q);
         const auto t = UNWRAP(wechatpay::parse_transaction(q.body));
         CHECK(t.out_trade_no == no);
-        CHECK(t.trade_type == k.trade_type);
+        CHECK(t.trade_type.empty());  // as WeChat: named once paid
         CHECK(t.trade_state == "NOTPAY");
         CHECK(t.appid == env.keys().setup.appid);
         CHECK(t.mchid == env.keys().setup.mchid);
         CHECK(t.transaction_id.empty());
         REQUIRE(t.amount);
         CHECK(t.amount->total == 1);
+        REQUIRE(env.sim().pay(env.keys().setup.mchid, no));
+        const auto paid = UNWRAP(wechatpay::parse_transaction(UNWRAP(merchant.signed_call("GET", order_path(no))).body));
+        CHECK(paid.trade_type == k.trade_type);
     }
 }
 
@@ -580,38 +583,125 @@ TEST_CASE("ids in paths are percent-decoded: query, close, pay and refund query 
     check_error(UNWRAP(merchant.signed_call("GET", query_path("AB%2F12345"))), 404, "ORDER_NOT_EXIST");
 }
 
-TEST_CASE("an order past its time_expire is CLOSED when queried and cannot be paid", "[sim][query]") {
+TEST_CASE("query answers carry the fields WeChat sends in each state", "[sim][query]") {
+    // As captured from WeChat: an unpaid order has no transaction_id, trade_type, attach, payer,
+    // bank_type or success_time, and its amount only total and payer_currency; promotion_detail
+    // and scene_info are there in every state.
     sim_env env;
     auto merchant = env.client();
+    auto control = env.control();
+    const std::string no = trade_no();
+    auto body = prepay_body(no, 300);
+    body["attach"] = "kept for later";
+    prepay(merchant, body);
+    const auto unpaid = UNWRAP(merchant.signed_call("GET", order_path(no))).json();
+    CHECK(str_at(unpaid, "/trade_state") == "NOTPAY");
+    CHECK(str_at(unpaid, "/trade_state_desc") == "订单未支付");
+    for (const char* absent : {"/transaction_id", "/trade_type", "/attach", "/payer", "/bank_type", "/success_time",
+                               "/amount/currency", "/amount/payer_total"}) {
+        INFO(absent);
+        CHECK(at(unpaid, absent) == nullptr);
+    }
+    CHECK(int_at(unpaid, "/amount/total") == 300);
+    CHECK(str_at(unpaid, "/amount/payer_currency") == "CNY");
+    REQUIRE(at(unpaid, "/promotion_detail"));
+    CHECK(at(unpaid, "/promotion_detail")->is_array());
+    CHECK(at(unpaid, "/scene_info/device_id"));
+    const auto t_unpaid = UNWRAP(wechatpay::parse_transaction(json::serialize(unpaid)));
+    CHECK(t_unpaid.attach.empty());
+    CHECK(t_unpaid.promotion_detail.empty());
+
+    pay_order(control, no);
+    const auto paid = UNWRAP(merchant.signed_call("GET", order_path(no))).json();
+    CHECK(str_at(paid, "/trade_state_desc") == "支付成功");
+    CHECK(str_at(paid, "/attach") == "kept for later");
+    CHECK(str_at(paid, "/trade_type") == "NATIVE");
+    CHECK(str_at(paid, "/amount/currency") == "CNY");
+    CHECK(int_at(paid, "/amount/payer_total") == 300);
+    CHECK(at(paid, "/promotion_detail")->is_array());
+    const auto t_paid = UNWRAP(wechatpay::parse_transaction(json::serialize(paid)));
+    CHECK(t_paid.attach == "kept for later");
+    CHECK_FALSE(t_paid.payer_openid.empty());
+}
+
+TEST_CASE("time_expire stops payment, not the order: NOTPAY until the merchant closes it", "[sim][query][clock]") {
+    // WeChat: past time_expire the user can no longer pay, and the order stays NOTPAY (WeChat
+    // closes it itself only much later); the merchant closes it.
+    sim_env env;
+    auto merchant = env.client();
+    auto control = env.control();
+    const std::string mchid = env.keys().setup.mchid;
     const std::string no = trade_no();
     auto body = prepay_body(no);
-    const std::int64_t expiry = std::time(nullptr) + 2;
-    body["time_expire"] = rfc3339_cst(expiry);
+    body["time_expire"] = rfc3339_cst(std::time(nullptr) + 600);
     prepay(merchant, body);
-    CHECK(str_at(UNWRAP(merchant.signed_call("GET", order_path(no))), "/trade_state") == "NOTPAY");
-    while (std::time(nullptr) <= expiry) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    auto q = UNWRAP(merchant.signed_call("GET", order_path(no)));
-    CHECK(q.status == 200);
-    CHECK(str_at(q, "/trade_state") == "CLOSED");
-    CHECK_FALSE(env.sim().pay(env.keys().setup.mchid, no));
 
-    // One an hour away is still open and payable.
+    // The simulator's clock, an hour on: the expiry has passed, no sleeping.
+    auto moved = UNWRAP(control.unsigned_call("POST", "/sim/clock", R"({"advance_s":3600})"));
+    REQUIRE(moved.status == 200);
+    CHECK(int_at(moved, "/offset_s") == 3600);
+    CHECK(str_at(UNWRAP(merchant.signed_call("GET", order_path(no))), "/trade_state") == "NOTPAY");
+    auto refused = UNWRAP(control.unsigned_call("POST", "/sim/orders/" + no + "/pay"));
+    CHECK(refused.status == 409);
+    CHECK(str_at(refused, "/error").find("time_expire") != std::string::npos);
+    CHECK_FALSE(env.sim().pay(mchid, no));
+    CHECK(str_at(UNWRAP(merchant.signed_call("GET", order_path(no))), "/trade_state") == "NOTPAY");
+    const std::string close_body = json::serialize(json::object{{"mchid", mchid}});
+    CHECK(UNWRAP(merchant.signed_call("POST", "/v3/pay/transactions/out-trade-no/" + no + "/close", close_body)).status ==
+          204);
+    CHECK(str_at(UNWRAP(merchant.signed_call("GET", order_path(no))), "/trade_state") == "CLOSED");
+
+    // One an hour beyond the simulator's clock is still payable.
+    const std::int64_t sim_now = std::time(nullptr) + 3600;
     const std::string open = trade_no();
     body = prepay_body(open);
-    body["time_expire"] = rfc3339_cst(std::time(nullptr) + 3600);
+    body["time_expire"] = rfc3339_cst(sim_now + 3600);
     prepay(merchant, body);
-    CHECK(str_at(UNWRAP(merchant.signed_call("GET", order_path(open))), "/trade_state") == "NOTPAY");
-    CHECK(env.sim().pay(env.keys().setup.mchid, open));
+    CHECK(env.sim().pay(mchid, open));
     CHECK(str_at(UNWRAP(merchant.signed_call("GET", order_path(open))), "/trade_state") == "SUCCESS");
+}
 
-    // One that has already passed is refused, and no order is made.
-    const std::string late = trade_no();
-    body = prepay_body(late);
-    body["time_expire"] = rfc3339_cst(std::time(nullptr) - 60);
+TEST_CASE("a time_expire under a minute away, or past, is raised to a minute from now, not refused",
+          "[sim][prepay][clock]") {
+    sim_env env;
+    auto merchant = env.client();
+    const std::string mchid = env.keys().setup.mchid;
+    const std::string past = trade_no(), soon = trade_no();
+    auto body = prepay_body(past);
+    body["time_expire"] = rfc3339_cst(std::time(nullptr) - 3600);
+    REQUIRE(prepay(merchant, body).status == 200);
+    body = prepay_body(soon);
+    body["time_expire"] = rfc3339_cst(std::time(nullptr) + 5);
+    REQUIRE(prepay(merchant, body).status == 200);
+    // Ten seconds on, both are still payable (the raised expiry is a minute away)...
+    env.sim().advance_clock(10s);
+    CHECK(env.sim().pay(mchid, past));
+    // ...and past the minute, no longer.
+    env.sim().advance_clock(60s);
+    CHECK_FALSE(env.sim().pay(mchid, soon));
+    CHECK(str_at(UNWRAP(merchant.signed_call("GET", order_path(soon))), "/trade_state") == "NOTPAY");
+
+    // A malformed one is still PARAM_ERROR, naming the value.
+    body = prepay_body(trade_no());
+    body["time_expire"] = "2026-13-01 10:00";
     auto refused = UNWRAP(merchant.signed_call("POST", prepay_path("native"), json::serialize(body)));
     check_error(refused, 400, "PARAM_ERROR");
     CHECK(str_at(refused, "/detail/field") == "/time_expire");
-    check_error(UNWRAP(merchant.signed_call("GET", order_path(late))), 404, "ORDER_NOT_EXIST");
+    CHECK(str_at(refused, "/detail/value") == "2026-13-01 10:00");
+}
+
+TEST_CASE("/sim/clock moves forward only, and says where it stands", "[sim][clock]") {
+    sim_env env;
+    auto control = env.control();
+    auto now = UNWRAP(control.unsigned_call("GET", "/sim/clock"));
+    REQUIRE(now.status == 200);
+    CHECK(int_at(now, "/offset_s") == 0);
+    CHECK(str_at(now, "/now").ends_with("+08:00"));
+    for (const char* bad : {R"({"advance_s":-1})", R"({"advance_s":1.5})", R"({})", "[1]", R"({"advance_s":315360001})"})
+        CHECK(UNWRAP(control.unsigned_call("POST", "/sim/clock", bad)).status == 400);
+    CHECK(int_at(UNWRAP(control.unsigned_call("GET", "/sim/clock")), "/offset_s") == 0);
+    env.sim().advance_clock(-5s);  // in-process too: never backwards
+    CHECK(int_at(UNWRAP(control.unsigned_call("POST", "/sim/clock", R"({"advance_s":86400})")), "/offset_s") == 86400);
 }
 
 TEST_CASE("orders are paid through POST /sim/orders/{no}/pay and simulator::pay", "[sim][pay]") {
@@ -693,7 +783,8 @@ TEST_CASE("refunds WeChat refuses: unpaid order, more than remains, changed repe
 
     const std::string unpaid = trade_no();
     prepay(merchant, prepay_body(unpaid));
-    check_error(refund(refund_body(unpaid, trade_no("R"), 10)), 400, "INVALID_REQUEST");
+    // As WeChat: 404 RESOURCE_NOT_EXISTS (no paid order to refund), not INVALID_REQUEST.
+    check_error(refund(refund_body(unpaid, trade_no("R"), 10)), 404, "RESOURCE_NOT_EXISTS");
 
     const std::string no = paid_order(merchant, control);
     const std::string first = trade_no("R");

@@ -4,6 +4,8 @@
 
 #include <wechatpay/notification.hpp>
 
+#include <cctype>
+
 // The simulator's internal PKI, for the https receivers' certificates. A relative path: this
 // target, unlike wechatpay_client_tests, does not have src/ among its include directories.
 #include "../../src/sim/pki.hpp"
@@ -244,29 +246,28 @@ TEST_CASE("a payment POSTs TRANSACTION.SUCCESS, which notification_handler verif
     CHECK(int_at(log[0], "/attempts") == 1);
 }
 
-TEST_CASE("a refund POSTs REFUND.SUCCESS with the refund, to the refund's or else the order's notify_url",
+TEST_CASE("a refund POSTs REFUND.SUCCESS to its own notify_url, else to the merchant's refund URL, never the payment's",
           "[sim][notifications]") {
-    notify_receiver order_receiver, refund_receiver;
-    sim_env env;
+    // WeChat: a refund's notify_url, when given, wins over the refund URL set in the merchant
+    // platform; the payment's notify_url is not a refund URL.
+    notify_receiver order_receiver, configured_receiver, refund_receiver;
+    sim_env env([&](wechatpay::sim::config& c) { c.merchants[0].refund_notify_url = configured_receiver.url(); });
     auto merchant = env.client();
-    auto control = env.control();
-    const std::string no = trade_no();
-    prepay(merchant, prepay_body(no, 100, "native", order_receiver.url()));
-    pay_order(control, no);
+    const std::string no = paid_order_notifying(env, order_receiver);
     REQUIRE(order_receiver.wait_for(1).size() == 1);
 
-    const std::string to_order = trade_no("R");
+    const std::string to_configured = trade_no("R");
     REQUIRE(UNWRAP(merchant.signed_call("POST", "/v3/refund/domestic/refunds",
-                                        json::serialize(refund_body(no, to_order, 30))))
+                                        json::serialize(refund_body(no, to_configured, 30))))
                 .status == 200);
-    const auto got = order_receiver.wait_for(2);
-    REQUIRE(got.size() == 2);
-    const auto n = UNWRAP(merchant_handler().parse(got[1].headers, got[1].body));
+    const auto got = configured_receiver.wait_for(1);
+    REQUIRE(got.size() == 1);
+    const auto n = UNWRAP(merchant_handler().parse(got[0].headers, got[0].body));
     CHECK(n.event_type == "REFUND.SUCCESS");
     CHECK(n.summary == "退款成功");
     REQUIRE(n.is_refund());
     const auto r = UNWRAP(n.refund());
-    CHECK(r.out_refund_no == to_order);
+    CHECK(r.out_refund_no == to_configured);
     CHECK(r.out_trade_no == no);
     CHECK(r.refund_status == "SUCCESS");
     CHECK(r.mchid == env.keys().setup.mchid);
@@ -283,7 +284,28 @@ TEST_CASE("a refund POSTs REFUND.SUCCESS with the refund, to the refund's or els
     REQUIRE(own.size() == 1);
     CHECK(UNWRAP(UNWRAP(merchant_handler().parse(own[0].headers, own[0].body)).refund()).out_refund_no ==
           to_refund_url);
-    CHECK(order_receiver.wait_for(3, 300ms).size() == 2);
+    CHECK(configured_receiver.wait_for(2, 300ms).size() == 1);
+    CHECK(order_receiver.wait_for(2, 300ms).size() == 1);  // the payment's URL heard of no refund
+}
+
+TEST_CASE("a refund without notify_url, for a merchant with no refund URL configured, notifies no one and says so",
+          "[sim][notifications]") {
+    notify_receiver order_receiver;
+    sim_env env;
+    auto merchant = env.client();
+    auto control = env.control();
+    const std::string no = paid_order_notifying(env, order_receiver);
+    REQUIRE(order_receiver.wait_for(1).size() == 1);
+    REQUIRE(UNWRAP(merchant.signed_call("POST", "/v3/refund/domestic/refunds",
+                                        json::serialize(refund_body(no, trade_no("R"), 30))))
+                .status == 200);
+    REQUIRE(eventually([&] { return notification_log(control).size() == 2; }));
+    const auto log = notification_log(control);
+    CHECK(str_at(log[1], "/event_type") == "REFUND.SUCCESS");
+    CHECK(str_at(log[1], "/notify_url").empty());
+    CHECK(str_at(log[1], "/outcome").starts_with("no notify_url"));
+    CHECK_FALSE(log[1].at("delivered").as_bool());
+    CHECK(order_receiver.wait_for(2, 300ms).size() == 1);
 }
 
 TEST_CASE("a receiver that answers 500 twice gets the notification on the third attempt", "[sim][notifications]") {
@@ -316,6 +338,39 @@ TEST_CASE("a receiver that answers 500 twice gets the notification on the third 
     CHECK(int_at(stats, "/notifications/retried") == 2);
     CHECK(int_at(stats, "/notifications/failed") == 2);
     CHECK(int_at(stats, "/notifications/sent") == 1);
+}
+
+TEST_CASE("a receiver that never succeeds gets WeChat's 16 tries, 15 intervals of 24 h 4 min in all, then no more",
+          "[sim][notifications][schedule]") {
+    // WeChat: 15s/15s/30s/3m/10m/20m/30m/30m/30m/60m/3h/3h/3h/6h/6h — 86,640 s. Scaled by
+    // 1e-5, 866 ms; the last two intervals (6 h each) 216 ms.
+    notify_receiver receiver(1000);
+    sim_env env([](wechatpay::sim::config& c) { c.notify_time_scale = 1e-5; });
+    auto control = env.control();
+    paid_order_notifying(env, receiver);
+
+    const auto got = receiver.wait_for(16, 20s);
+    REQUIRE(got.size() == 16);
+    CHECK(receiver.wait_for(17, 600ms).size() == 16);  // the 16th was the last
+    using std::chrono::microseconds;
+    CHECK(got[15].at - got[0].at >= microseconds(866'400));
+    CHECK(got[15].at - got[14].at >= microseconds(216'000));
+    CHECK(got[14].at - got[13].at >= microseconds(216'000));
+    REQUIRE(eventually([&] { return int_at(notification_log(control)[0], "/attempts") == 16; }));
+    const auto log = notification_log(control);
+    CHECK_FALSE(log[0].at("delivered").as_bool());
+    CHECK(str_at(log[0], "/outcome") == "HTTP 500");
+    CHECK(int_at(UNWRAP(control.unsigned_call("GET", "/sim/stats")), "/notifications/retried") == 15);
+
+    // The id is a 36-character UUID (8-4-4-4-12 hex), as WeChat's are.
+    const std::string id = UNWRAP(merchant_handler().parse(got[0].headers, got[0].body)).id;
+    REQUIRE(id.size() == 36);
+    for (std::size_t i = 0; i < id.size(); ++i) {
+        INFO(id);
+        if (i == 8 || i == 13 || i == 18 || i == 23) CHECK(id[i] == '-');
+        else CHECK(std::isxdigit(static_cast<unsigned char>(id[i])));
+    }
+    CHECK(str_at(log[0], "/id") == id);
 }
 
 TEST_CASE("each try is signed afresh: a new timestamp, nonce and signature over the same body, each verifying",

@@ -323,21 +323,37 @@ TEST_CASE("a client that does not trust the simulator's CA fails the handshake, 
     CHECK(int_at(env.stats(), "/tls_handshakes/full") == 0);
 }
 
-TEST_CASE("/sim/certificates/rotate: a second certificate signs; old-only verifiers fail until refreshed",
-          "[sim][server][certificates]") {
+TEST_CASE("/sim/certificates/rotate: the new certificate is listed at once and signs a day later; old-only "
+          "verifiers fail from then until refreshed",
+          "[sim][server][certificates][clock]") {
+    // WeChat: the certificate to come joins the /v3/certificates list 24 hours before it is used.
     sim_env env;
     auto merchant = env.client();
     auto control = env.control();
     const auto old_only = certificate_only_verifier();
     const std::string old_serial = env.keys().platform_cert.serial();
 
+    const std::time_t asked = std::time(nullptr);
     auto rotated = UNWRAP(control.unsigned_call("POST", "/sim/certificates/rotate"));
+    const std::time_t answered = std::time(nullptr);
     REQUIRE(rotated.status == 200);
     const std::string new_serial = str_at(rotated, "/serial_no");
     REQUIRE_FALSE(new_serial.empty());
     CHECK(new_serial != old_serial);
+    const std::string signs_from = str_at(rotated, "/signs_from");
+    CHECK((signs_from == rfc3339_cst(asked + 86400) || signs_from == rfc3339_cst(answered + 86400)));
 
+    // During the overlap: both listed, the old one still signs.
     auto listed = UNWRAP(merchant.signed_call("GET", "/v3/certificates"));
+    REQUIRE(listed.status == 200);
+    CHECK(listed.headers.serial == old_serial);
+    CHECK(outcome(old_only.verify(listed.headers, listed.body)) == "ok");
+    auto before = prepay(merchant, prepay_body(trade_no()));
+    CHECK(before.headers.serial == old_serial);
+
+    // A day later (the simulator's clock): the new one signs.
+    REQUIRE(UNWRAP(control.unsigned_call("POST", "/sim/clock", R"({"advance_s":86400})")).status == 200);
+    listed = UNWRAP(merchant.signed_call("GET", "/v3/certificates"));
     REQUIRE(listed.status == 200);
     CHECK(listed.headers.serial == new_serial);
     CHECK(errc_of(old_only.verify(listed.headers, listed.body)) == errc::unknown_serial);
@@ -432,6 +448,14 @@ const std::vector<bad_config>& bad_configs() {
         {"threads 100000", "threads", [](json::object& c) { c["threads"] = 100000; }},
         {"threads 257", "threads", [](json::object& c) { c["threads"] = 257; }},
         {"threads 2.5", "threads", [](json::object& c) { c["threads"] = 2.5; }},
+        {"refund_notify_url with a query", "merchants[0].refund_notify_url",
+         [](json::object& c) { merchant0(c)["refund_notify_url"] = "https://m.example/refunds?x=1"; }},
+        {"refund_notify_url over plain http to another host", "merchants[0].refund_notify_url",
+         [](json::object& c) { merchant0(c)["refund_notify_url"] = "http://m.example/refunds"; }},
+        {"refund_notify_url not a string", "merchants[0].refund_notify_url",
+         [](json::object& c) { merchant0(c)["refund_notify_url"] = 1; }},
+        {"rotation_overlap_s negative", "wechatpay.rotation_overlap_s",
+         [](json::object& c) { wechatpay_of(c)["rotation_overlap_s"] = -1; }},
         {"two merchants with one mchid", "merchants[1].mchid",
          [](json::object& c) { c["merchants"].as_array().push_back(merchant0(c)); }},
         // Used to throw out of simulator::start (load_verify_file without an error code).
@@ -456,8 +480,13 @@ std::string read_text(const std::filesystem::path& p) {
 
 TEST_CASE("sim::load_config loads a good config, and the simulator it describes serves", "[sim][config]") {
     temp_dir dir;
-    auto cfg = UNWRAP(wechatpay::sim::load_config(write_config(dir, good_config())));
+    auto good = good_config();
+    merchant0(good)["refund_notify_url"] = "https://merchant.example/refunds";
+    wechatpay_of(good)["rotation_overlap_s"] = 5;
+    auto cfg = UNWRAP(wechatpay::sim::load_config(write_config(dir, good)));
     CHECK(cfg.merchants.size() == 1);
+    CHECK(cfg.merchants[0].refund_notify_url == "https://merchant.example/refunds");
+    CHECK(cfg.rotation_overlap == 5s);
     CHECK(cfg.certificates.size() == 1);
     REQUIRE(cfg.public_key);
     CHECK(cfg.public_key->id == shared_keys::get().setup.public_key_id);
@@ -499,6 +528,8 @@ TEST_CASE("simulator::start refuses what load_config refuses, naming the field, 
              bad_start{"merchants[1].mchid", [](auto& c) { c.merchants.push_back(c.merchants[0]); }},
              bad_start{"notify.ca", [&](auto& c) { c.notify_ca = not_pem; }},
              bad_start{"notify.ca", [&](auto& c) { c.notify_ca = dir.path(); }},
+             bad_start{"merchants[0].refund_notify_url", [](auto& c) { c.merchants[0].refund_notify_url = "ftp://x/y"; }},
+             bad_start{"wechatpay.rotation_overlap_s", [](auto& c) { c.rotation_overlap = -1s; }},
          }) {
         INFO(bad.field);
         auto cfg = test_config();

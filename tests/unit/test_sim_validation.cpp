@@ -4,6 +4,7 @@
 #include "checks.hpp"
 #include "vectors.hpp"
 
+#include <wechatpay/models.hpp>
 #include <wechatpay/signer.hpp>
 
 #include "sim/api.hpp"
@@ -27,7 +28,7 @@ struct sim_api {
     wechatpay::sim::config cfg = [this] {
         wechatpay::sim::config c;
         c.merchants.push_back({std::string(mchid), {"wxd678efh567hg6787"}, cert,
-                               UNWRAP(wechatpay::apiv3_key::from(test_apiv3_key))});
+                               UNWRAP(wechatpay::apiv3_key::from(test_apiv3_key)), {}});
         return c;
     }();
     wechatpay::sim::store store;
@@ -133,4 +134,86 @@ TEST_CASE("sim: trade bills have the layout of the official SDK's sample bill", 
         for (std::size_t i = 0; i < row->size(); ++i) ticks += (*row)[i] == '`' && (i == 0 || (*row)[i - 1] == ',');
         CHECK(ticks == cells_of(*row));
     }
+}
+
+// WeChat's PARAM_ERROR detail: {"field","value","issue","location"} — the field as a JSON
+// pointer (body) or a parameter name (query, path), and the value refused when there is one.
+TEST_CASE("sim: PARAM_ERROR detail carries field, value, issue and location as WeChat sends them", "[sim]") {
+    sim_api sim;
+    auto detail = [](const wechatpay::sim::answer& a) {
+        INFO(a.body);
+        CHECK(a.status == 400);
+        const auto doc = boost::json::parse(a.body).as_object();
+        CHECK(doc.at("code").as_string() == "PARAM_ERROR");
+        return doc.at("detail").as_object();
+    };
+    auto body = [](std::string_view amount) {
+        return R"({"appid":"wxd678efh567hg6787","mchid":"1900000109","description":"x","out_trade_no":"detail0001",)"
+               R"("notify_url":"https://a.example/n","amount":)" + std::string(amount) + "}";
+    };
+    auto currency = detail(sim.send("POST", "/v3/pay/transactions/native", body(R"({"total":1,"currency":"XYZ"})")));
+    CHECK(currency.at("field").as_string() == "/amount/currency");
+    CHECK(currency.at("value").as_string() == "XYZ");
+    CHECK_FALSE(currency.at("issue").as_string().empty());
+    CHECK(currency.at("location").as_string() == "body");
+
+    auto wrong_type = detail(sim.send("POST", "/v3/pay/transactions/native", body(R"({"total":"100"})")));
+    CHECK(wrong_type.at("field").as_string() == "/amount/total");
+    CHECK(wrong_type.at("value").as_string() == "100");  // the value as sent
+
+    auto zero = detail(sim.send("POST", "/v3/pay/transactions/native", body(R"({"total":0})")));
+    CHECK(zero.at("value").as_int64() == 0);
+
+    auto missing = detail(sim.send("POST", "/v3/pay/transactions/native", body(R"({})")));
+    CHECK(missing.at("field").as_string() == "/amount/total");
+    CHECK_FALSE(missing.contains("value"));  // nothing was sent
+    CHECK(missing.at("location").as_string() == "body");
+
+    auto query = detail(sim.send("GET", "/v3/pay/transactions/out-trade-no/detail0001"));
+    CHECK(query.at("field").as_string() == "mchid");
+    CHECK(query.at("location").as_string() == "query");
+}
+
+TEST_CASE("sim: refunds carry amount.from (the accounts named, else []); an unpaid order is RESOURCE_NOT_EXISTS",
+          "[sim][refund]") {
+    sim_api sim;
+    REQUIRE(sim.send("POST", "/v3/pay/transactions/native", native_prepay("fromorder1", "100")).status == 200);
+    auto refund = [&](std::string_view no, std::string_view amount) {
+        return sim.send("POST", "/v3/refund/domestic/refunds",
+                        R"({"out_trade_no":"fromorder1","out_refund_no":")" + std::string(no) + R"(","amount":)" +
+                            std::string(amount) + "}");
+    };
+    // Unpaid: WeChat has no payment to refund (404), not a rule broken (INVALID_REQUEST).
+    const auto unpaid = refund("fromrefund0", R"({"refund":10,"total":100,"currency":"CNY"})");
+    CHECK(unpaid.status == 404);
+    CHECK(boost::json::parse(unpaid.body).at("code").as_string() == "RESOURCE_NOT_EXISTS");
+
+    wechatpay::sim::store::change why{};
+    REQUIRE(sim.store.pay(std::string(mchid), "fromorder1", "", "", now, why));
+    const auto plain = refund("fromrefund1", R"({"refund":10,"total":100,"currency":"CNY"})");
+    REQUIRE(plain.status == 200);
+    const auto plain_doc = boost::json::parse(plain.body);
+    CHECK(plain_doc.at("amount").at("from").as_array().empty());
+    CHECK(plain_doc.at("promotion_detail").as_array().empty());
+
+    const auto split = refund("fromrefund2", R"({"refund":30,"total":100,"currency":"CNY",)"
+                                             R"("from":[{"account":"AVAILABLE","amount":20},{"account":"UNAVAILABLE","amount":10}]})");
+    REQUIRE(split.status == 200);
+    const auto parsed = UNWRAP(wechatpay::parse_refund(split.body));
+    REQUIRE(parsed.amount);
+    REQUIRE(parsed.amount->from.size() == 2);
+    CHECK(parsed.amount->from[0].account == "AVAILABLE");
+    CHECK(parsed.amount->from[0].amount == 20);
+    CHECK(parsed.amount->from[1].account == "UNAVAILABLE");
+    CHECK(parsed.amount->from[1].amount == 10);
+
+    const auto bad_account = refund("fromrefund3", R"({"refund":10,"total":100,"currency":"CNY","from":[{"account":"BASIC","amount":10}]})");
+    CHECK(bad_account.status == 400);
+    CHECK(field_of(bad_account) == "/amount/from/0/account");
+    const auto twice = refund("fromrefund4", R"({"refund":10,"total":100,"currency":"CNY",)"
+                                             R"("from":[{"account":"AVAILABLE","amount":5},{"account":"AVAILABLE","amount":5}]})");
+    CHECK(field_of(twice) == "/amount/from/1/account");
+    const auto short_sum = refund("fromrefund5", R"({"refund":10,"total":100,"currency":"CNY","from":[{"account":"AVAILABLE","amount":9}]})");
+    CHECK(short_sum.status == 400);
+    CHECK(boost::json::parse(short_sum.body).at("code").as_string() == "INVALID_REQUEST");
 }

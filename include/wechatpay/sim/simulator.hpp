@@ -24,6 +24,9 @@ struct merchant {
     std::vector<std::string> appids;
     certificate cert;  // requests are verified with its key; its serial must be named
     apiv3_key apiv3;   // encrypts notifications and /v3/certificates
+    // Where REFUND.* notifications go for a refund that names no notify_url (WeChat: the refund
+    // URL set in the merchant platform, never the payment's notify_url). Empty: none is sent.
+    std::string refund_notify_url;
 };
 
 // A platform certificate and the key WeChat Pay signs with while it is the newest valid one.
@@ -49,6 +52,9 @@ struct config {
     std::vector<merchant> merchants;
     std::vector<platform_identity> certificates;
     std::optional<public_key_identity> public_key;
+    // A rotation (POST /sim/certificates/rotate) lists the new certificate at once and signs
+    // with it this much later, on the simulator's clock (WeChat: 24 hours).
+    std::chrono::seconds rotation_overlap{std::chrono::hours(24)};
 
     // Notifications: CA bundle (PEM) to verify https notify_urls (system store when empty); http
     // is allowed for loopback receivers. time_scale multiplies WeChat's retry schedule.
@@ -94,6 +100,9 @@ public:
     result<void> pay(std::string_view mchid, std::string_view out_trade_no,
                      std::string_view openid = {});
     std::string stats_json() const;
+    // Moves the simulator's clock forward (POST /sim/clock {"advance_s":N}): order expiry and
+    // certificate rotation see the later time; signatures keep the wall clock's.
+    void advance_clock(std::chrono::seconds by);
     // POST /sim/faults (one rule object or {"faults":[…]}; errors name the field) and DELETE.
     result<void> add_faults(std::string_view rules);
     void clear_faults();
