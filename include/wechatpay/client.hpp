@@ -58,12 +58,14 @@ using completion_handler = boost::asio::any_completion_handler<void(result<T>)>;
 // The token of a call that gives none: an awaitable of result<T>, for co_await.
 using default_token = boost::asio::use_awaitable_t<>;
 
-// A verified answer of the raw async_request() escape hatch.
+// An answer of the raw async_request() escape hatch.
 struct api_response {
     unsigned status = 0;
     std::string body;
     std::string request_id;
-    bool verified = false;  // false only for file downloads, which WeChat does not sign
+    // False for file downloads (WeChat does not sign files) and for a non-2xx answer without
+    // any signature header (see error::unverified): its status and body are unproven.
+    bool verified = false;
 };
 
 struct client_stats {
@@ -167,7 +169,9 @@ public:
     }
 
     // Any other v3 endpoint: signs, sends, verifies. Any HTTP status is a value here; only
-    // transport and verification failures are errors. `target` is origin-form path?query (see
+    // transport and verification failures are errors. A non-2xx answer without signature
+    // headers comes back too, with verified = false (retried first when 5xx or 429, like a
+    // signed one, if the method is GET). `target` is origin-form path?query (see
     // is_origin_form); it and `method` are refused before any I/O otherwise.
     template <class Token = default_token>
     auto async_request(std::string method, std::string target, std::string body, Token&& token = {}) {

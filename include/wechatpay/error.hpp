@@ -61,14 +61,22 @@ const char* to_string(error_kind k) noexcept;
 // An error with its diagnostics. `detail` is our own text (names fields, serials, paths; never
 // a secret). Server-provided text (api_message, api_detail) may echo user input, so it is kept
 // out of exception::what() and to_string(); read it explicitly.
+//
+// WeChat Pay signs an answer only when it verified the request's signature, so its commonest
+// error for a new integration, 401 SIGN_ERROR (wrong key or serial), comes without signature
+// headers, and so may a 5xx or 429 from a gateway in front of it. Such an answer is still an
+// api_error with its status, code, message and Request-ID, marked unverified: nobody proved
+// they came from WeChat Pay.
 struct error {
     boost::system::error_code code;
     std::string detail;        // our description of what failed
     unsigned http_status = 0;  // 0 when there was no HTTP answer
     std::string api_code;      // WeChat's "code", e.g. PARAM_ERROR
-    std::string api_message;   // WeChat's "message" (server text)
+    std::string api_message;   // WeChat's "message" (server text); for a body that is not
+                               // WeChat's JSON (a gateway's HTML page), its start, escaped
     std::string api_detail;    // WeChat's "detail" object as raw JSON (server text)
     std::string request_id;    // Request-ID header, whenever there was an answer
+    bool unverified = false;   // an api_error read from an answer whose signature was not checked
 
     error() = default;
     error(errc e, std::string detail = {});
@@ -76,7 +84,9 @@ struct error {
 
     error_kind kind() const noexcept { return kind_of(code); }
     bool is(errc e) const noexcept { return code == make_error_code(e); }
-    // One line: kind, code message, our detail, status, WeChat code, Request-ID.
+    // False for an api_error from an answer without WeChat Pay's signature (see above).
+    bool verified() const noexcept { return !unverified; }
+    // One line: kind, code message, our detail, status, "unverified", WeChat code, Request-ID.
     std::string to_string() const;
 };
 

@@ -329,7 +329,9 @@ client::op_result<api_response> client::request_op(impl_ptr self, std::string me
     result<net::response> res;
     co_await self->send(c, res);
     if (!res) co_return res.error();
-    co_return api_response{res->result_int(), std::move(res->body()), std::string((*res)["Request-ID"]), !download};
+    // send() verified every answer but a download's and an unsigned error answer.
+    const bool verified = !download && !unsigned_error_answer(*res);
+    co_return api_response{res->result_int(), std::move(res->body()), std::string((*res)["Request-ID"]), verified};
 }
 
 notification_handler client::notifications() const {

@@ -141,7 +141,17 @@ private:
     asio::awaitable<bool> verify_answer(result<net::response>& answer);
 };
 
-// WeChat's error body {"code","message","detail"} as an error with diagnostics.
-error api_error_from(const net::response& res, std::string_view what);
+// WeChat's error body {"code","message","detail"} as an error with diagnostics; `verified`
+// says whether the answer's signature was checked (error::unverified otherwise). A body that
+// is not that JSON (a gateway's HTML page) gives an api_error all the same, its start escaped.
+error api_error_from(const net::response& res, std::string_view what, bool verified);
+
+// A non-2xx answer carrying none of the four signature headers (Wechatpay-Timestamp, -Nonce,
+// -Signature, -Serial): WeChat's refusal of a request it could not verify (401 SIGN_ERROR), or
+// a gateway's 5xx/429. It is read unverified. An answer with any of them, even only some, is
+// verified like any other and fails as a security error: a partial set is no sign of an honest
+// unsigned answer, and a forger must not be able to downgrade a signed answer by dropping one.
+// A 2xx answer is always verified.
+bool unsigned_error_answer(const net::response& res);
 
 }  // namespace wechatpay

@@ -45,10 +45,11 @@ std::string what_of(const call& c) {
 
 }  // namespace
 
-error api_error_from(const net::response& res, std::string_view what) {
+error api_error_from(const net::response& res, std::string_view what, bool verified) {
     error e(errc::api_error, std::string(what));
     e.http_status = res.result_int();
     e.request_id = std::string(res["Request-ID"]);
+    e.unverified = !verified;
     boost::system::error_code ec;
     auto doc = json::parse(res.body(), ec);
     if (!ec && doc.is_object()) {
@@ -57,7 +58,19 @@ error api_error_from(const net::response& res, std::string_view what) {
         if (auto* m = o.if_contains("message"); m && m->is_string()) e.api_message = m->get_string();
         if (auto* d = o.if_contains("detail")) e.api_detail = json::serialize(*d);
     }
+    if (e.api_code.empty() && !res.body().empty()) {
+        e.detail += ": the body is not WeChat's {\"code\",\"message\"} JSON (" + std::to_string(res.body().size()) +
+                    " bytes)";
+        if (e.api_message.empty()) e.api_message = excerpt(res.body(), 200);
+    }
     return e;
+}
+
+bool unsigned_error_answer(const net::response& res) {
+    if (res.result_int() / 100 == 2) return false;
+    for (std::string_view name : {"Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Signature", "Wechatpay-Serial"})
+        if (res.find(name) != res.end()) return false;
+    return true;
 }
 
 // On failure the answer is replaced by the error (which keeps its HTTP status).
@@ -229,16 +242,20 @@ awaitable<void> client::impl::send(const call& c, result<net::response>& out) {
 
             std::chrono::milliseconds delay = backoff(cfg.retry, n - 1);
             if (out) {
-                if (c.verify && !co_await verify_answer(out)) goto done;
+                // The status first: an unsigned error answer is read (unverified), not refused.
+                const bool unsigned_error = unsigned_error_answer(*out);
+                const bool verified = c.verify && !unsigned_error;
+                if (verified && !co_await verify_answer(out)) goto done;
                 const net::response& res = *out;
                 const unsigned status = res.result_int();
                 const bool transient = status >= 500 || status == 429;
                 if (!transient || !c.retry_safe || n >= cfg.retry.max_attempts) {
-                    if (c.api_errors && status / 100 != 2) out = api_error_from(res, what_of(c));
+                    if (c.api_errors && status / 100 != 2) out = api_error_from(res, what_of(c), verified);
                     goto done;
                 }
                 if (status == 429) delay = std::max(delay, cfg.retry.rate_limited_delay);
-                log(log_level::warning, what_of(c) + ": HTTP " + std::to_string(status) + ", retrying",
+                log(log_level::warning,
+                    what_of(c) + ": HTTP " + std::to_string(status) + (unsigned_error ? " (unsigned)" : "") + ", retrying",
                     res["Request-ID"]);
             } else {
                 if (!retry_after_failure(c, n, r, out, on_backup, delay)) goto done;

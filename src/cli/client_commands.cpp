@@ -58,11 +58,17 @@ int run_request(const args& a) {
         c.async_request(method, target, body, std::move(done));
     });
     const api_response res = unwrap(std::move(answer));
-    std::cerr << "HTTP " << res.status << (res.verified ? " (signature verified)" : " (file download: not signed)")
-              << ", Request-ID " << (res.request_id.empty() ? "-" : res.request_id) << "\n";
+    // An error answer without a signature (401 SIGN_ERROR, a gateway's 502) is shown, but it
+    // is no verified answer: exit 1.
+    const bool unsigned_error = !res.verified && res.status / 100 != 2;
+    std::cerr << "HTTP " << res.status
+              << (res.verified ? " (signature verified)"
+                  : unsigned_error ? " (unsigned error answer: not verified)"
+                                   : " (file download: not signed)")
+              << ", Request-ID " << (res.request_id.empty() ? "-" : excerpt(res.request_id, 128)) << "\n";
     print(res.body);
     if (!res.body.empty() && res.body.back() != '\n') print("\n");
-    return exit_ok;
+    return unsigned_error ? exit_failure : exit_ok;
 }
 
 // ---- certificates -----------------------------------------------------------------------
@@ -123,7 +129,8 @@ const command request_command{
     "Signs METHOD PATH (path?query) with the merchant key, sends it on the configured endpoint,\n"
     "verifies the answer's signature, prints the body on stdout and the status and Request-ID\n"
     "on stderr. Exit 0 for a verified answer of any HTTP status, 1 when the answer fails\n"
-    "verification or none came, 2 for a usage or config error.",
+    "verification or none came, or for an error answer WeChat did not sign (401 SIGN_ERROR,\n"
+    "a gateway's 5xx: the body is printed, stderr says unsigned), 2 for a usage or config error.",
     request_options,
     2,
     run_request,

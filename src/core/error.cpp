@@ -104,6 +104,7 @@ std::string error::to_string() const {
     s += code.message();
     if (!detail.empty()) s += ": " + detail;
     if (http_status != 0) s += " [HTTP " + std::to_string(http_status) + "]";
+    if (unverified) s += " [unverified: the answer was not signed]";
     // Both come from the server: escaped, so that they cannot break the line.
     if (!api_code.empty()) {
         s += " [";

@@ -47,7 +47,15 @@ answer value_error(std::string_view field, std::string_view issue, const json::v
     return param_error(field, issue, location, &value);
 }
 
-answer sign_error(std::string_view why) { return error_answer(401, "SIGN_ERROR", why); }
+// A request whose signature could not be verified: WeChat refuses it without signing the
+// answer (it signs only answers to verified requests).
+answer unverified_request(unsigned status, std::string_view code, std::string_view why) {
+    answer a = error_answer(status, code, why);
+    a.sign = false;
+    return a;
+}
+
+answer sign_error(std::string_view why) { return unverified_request(401, "SIGN_ERROR", why); }
 
 constexpr std::string_view by_trade_no = "/v3/pay/transactions/out-trade-no/";
 constexpr std::string_view by_transaction_id = "/v3/pay/transactions/id/";
@@ -355,12 +363,13 @@ const merchant* api::find_merchant(std::string_view mchid) const {
 
 answer api::handle(const incoming& in, std::int64_t wall_now, std::int64_t clock_ahead) {
     const std::int64_t now = wall_now + clock_ahead;  // business time
-    // Authentication first, as WeChat does: nothing about the request is looked at before it.
+    // Authentication first, as WeChat does: nothing about the request is looked at before it,
+    // and its refusals are unsigned. Every answer after it is signed, errors included.
     if (in.authorization.empty()) return sign_error("Authorization header is missing");
     const auto auth = parse_authorization(in.authorization);
     if (!auth) return sign_error("Authorization header is malformed");
     const merchant* m = find_merchant(auth->mchid);
-    if (!m) return error_answer(400, "MCH_NOT_EXISTS", "merchant does not exist");
+    if (!m) return unverified_request(400, "MCH_NOT_EXISTS", "merchant does not exist");
     std::int64_t ts = 0;
     auto [end, ec] = std::from_chars(auth->timestamp.data(), auth->timestamp.data() + auth->timestamp.size(), ts);
     if (ec != std::errc() || end != auth->timestamp.data() + auth->timestamp.size())

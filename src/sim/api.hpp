@@ -24,7 +24,7 @@ struct incoming {
 struct answer {
     unsigned status = 200;
     std::string body;  // empty for 204
-    bool sign = true;  // file downloads are not signed
+    bool sign = true;  // not for file downloads, nor refusals of requests that did not verify
     std::string content_type = "application/json";
 };
 

@@ -6,6 +6,8 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+
 namespace wechatpay::sim {
 
 namespace json = boost::json;
@@ -16,7 +18,8 @@ constexpr unsigned max_delay_ms = 600000;       // 10 minutes
 constexpr std::string_view names[] = {
     "delay",         "close_before_answer", "close_mid_body",  "system_error",
     "frequency_limited", "bad_signature",   "probe_signature", "stale_timestamp",
-    "unknown_serial", "malformed_json",     "connection_close"};
+    "unknown_serial", "malformed_json",     "connection_close", "unsigned_error"};
+constexpr std::string_view body_names[] = {"json", "html", "none"};
 static_assert(std::size(names) == static_cast<std::size_t>(fault::count_));
 
 result<fault> parse_kind(std::string_view s) {
@@ -47,7 +50,7 @@ result<void> fault_plan::add(std::string_view text) {
     for (const auto& item : items) {
         const auto* o = item.if_object();
         if (!o) return error(errc::invalid_argument, "each fault must be an object");
-        if (auto bad = unknown_key(*o, {"kind", "endpoint", "probability", "every", "delay_ms", "times"}))
+        if (auto bad = unknown_key(*o, {"kind", "endpoint", "probability", "every", "delay_ms", "times", "status", "body"}))
             return error(errc::invalid_argument, "unknown key " + excerpt(*bad));
         const auto* kind = o->if_contains("kind");
         if (!kind || !kind->is_string()) return error(errc::invalid_argument, "kind is required");
@@ -61,8 +64,20 @@ result<void> fault_plan::add(std::string_view text) {
             if (auto* v = o->if_contains("every")) r.every = v->to_number<std::uint64_t>();
             if (auto* v = o->if_contains("delay_ms")) r.delay_ms = v->to_number<unsigned>();
             if (auto* v = o->if_contains("times")) r.times = v->to_number<std::uint64_t>();
+            if (auto* v = o->if_contains("status")) r.status = v->to_number<unsigned>();
         } catch (const std::exception&) {
-            return error(errc::invalid_argument, "endpoint must be a string; probability, every, delay_ms, times numbers");
+            return error(errc::invalid_argument,
+                         "endpoint must be a string; probability, every, delay_ms, times, status numbers");
+        }
+        if ((o->contains("status") || o->contains("body")) && r.kind != fault::unsigned_error)
+            return error(errc::invalid_argument, "status and body are for unsigned_error only");
+        if (r.status != 429 && (r.status < 500 || r.status > 599))
+            return error(errc::invalid_argument, "status must be 429 or 500-599");
+        if (auto* v = o->if_contains("body")) {
+            const auto* name = v->if_string();
+            const auto* known = name ? std::find(std::begin(body_names), std::end(body_names), *name) : std::end(body_names);
+            if (known == std::end(body_names)) return error(errc::invalid_argument, "body must be \"json\", \"html\" or \"none\"");
+            r.body = static_cast<error_body>(known - std::begin(body_names));
         }
         if (r.endpoint != "*" && !api::is_endpoint_name(r.endpoint))
             return error(errc::invalid_argument, "endpoint " + excerpt(r.endpoint) +
@@ -97,6 +112,10 @@ fault_set fault_plan::pick(const std::string& endpoint) {
         if (r.times) --*r.times;
         out.bits |= 1u << static_cast<unsigned>(r.kind);
         if (r.kind == fault::delay) out.delay_ms = std::max(out.delay_ms, r.delay_ms);
+        if (r.kind == fault::unsigned_error) {
+            out.error_status = r.status;
+            out.body = r.body;
+        }
     }
     return out;
 }
@@ -109,6 +128,10 @@ std::string fault_plan::to_json() const {
         if (r.every) o["every"] = r.every;
         else o["probability"] = r.probability;
         if (r.delay_ms) o["delay_ms"] = r.delay_ms;
+        if (r.kind == fault::unsigned_error) {
+            o["status"] = r.status;
+            o["body"] = body_names[static_cast<std::size_t>(r.body)];
+        }
         if (r.times) o["times_left"] = *r.times;
         list.push_back(std::move(o));
     }

@@ -25,14 +25,21 @@ enum class fault : unsigned {
     unknown_serial,       // signed, but naming a serial nobody knows
     malformed_json,       // a correctly signed body that is not JSON
     connection_close,     // answer with Connection: close, then close
+    unsigned_error,       // the rule's status (502 by default, or 429, 5xx) without signature headers,
+                          // as a gateway in front of WeChat Pay may answer
     count_
 };
+
+// The body of an unsigned_error answer: WeChat's {"code","message"}, a gateway's HTML page, none.
+enum class error_body : unsigned { json, html, none };
 
 std::string_view to_string(fault f);
 
 struct fault_set {
     unsigned bits = 0;
     unsigned delay_ms = 0;
+    unsigned error_status = 502;  // unsigned_error's answer
+    error_body body = error_body::json;
     bool has(fault f) const { return bits & (1u << static_cast<unsigned>(f)); }
     bool empty() const { return bits == 0; }
 };
@@ -40,7 +47,8 @@ struct fault_set {
 class fault_plan {
 public:
     // One rule {"kind","endpoint"?,"probability"?|"every"?,"delay_ms"?,"times"?}, or
-    // {"faults":[rules…]}. Errors name the field.
+    // {"faults":[rules…]}; unsigned_error also takes "status" (429 or 500-599, default 502)
+    // and "body" ("json", "html" or "none", default "json"). Errors name the field.
     result<void> add(std::string_view json_text);
     void clear();
     // The faults to apply to one request to `endpoint` (counts it against every matching rule).
@@ -54,6 +62,8 @@ private:
         double probability = 1.0;
         std::uint64_t every = 0;  // 0: use probability
         unsigned delay_ms = 0;
+        unsigned status = 502;
+        error_body body = error_body::json;
         std::optional<std::uint64_t> times;  // remaining applications; unlimited when empty
         std::uint64_t seen = 0;
     };

@@ -166,9 +166,31 @@ struct simulator::impl {
         res.set("Wechatpay-Signature-Type", signature_type);
     }
 
+    // What a gateway in front of WeChat Pay answers when it gives up: never signed.
+    static answer unsigned_error_answer(const fault_set& f) {
+        answer a;
+        const unsigned s = f.error_status;
+        if (f.body == error_body::json) {
+            a = s == 429   ? error_answer(s, "FREQUENCY_LIMITED", "too many requests")
+                : s == 500 ? error_answer(s, "SYSTEM_ERROR", "system error, retry with the same parameters")
+                           : error_answer(s, "SERVICE_UNAVAILABLE", "service unavailable, retry later");
+        } else {
+            a.status = s;
+            if (f.body == error_body::html) {
+                const std::string line = std::to_string(s) + " " + std::string(http::obsolete_reason(static_cast<http::status>(s)));
+                a.body = "<html>\r\n<head><title>" + line + "</title></head>\r\n<body>\r\n<center><h1>" + line +
+                         "</h1></center>\r\n<hr><center>stgw</center>\r\n</body>\r\n</html>\r\n";
+                a.content_type = "text/html";
+            }
+        }
+        a.sign = false;
+        return a;
+    }
+
     response api_answer(const request& req, const fault_set& f) {
         answer a;
-        if (f.has(fault::system_error)) a = error_answer(500, "SYSTEM_ERROR", "system error, retry with the same parameters");
+        if (f.has(fault::unsigned_error)) a = unsigned_error_answer(f);
+        else if (f.has(fault::system_error)) a = error_answer(500, "SYSTEM_ERROR", "system error, retry with the same parameters");
         else if (f.has(fault::frequency_limited)) a = error_answer(429, "FREQUENCY_LIMITED", "too many requests");
         else
             a = endpoints.handle({std::string(req.method_string()), std::string(req.target()), req.body(),
@@ -286,13 +308,12 @@ struct simulator::impl {
     }
 
     // Answers a request the parser refused (too large, not HTTP/1.1) as WeChat answers its
-    // errors — JSON, Request-ID, signed — then lets the client finish sending (the caller closes).
-    awaitable<void> refuse(beast::ssl_stream<beast::tcp_stream>& stream, unsigned status, std::string_view message,
-                           std::string_view serial) {
+    // errors — JSON, Request-ID — then lets the client finish sending (the caller closes).
+    // Unsigned: WeChat signs only answers to requests whose signature it verified.
+    awaitable<void> refuse(beast::ssl_stream<beast::tcp_stream>& stream, unsigned status, std::string_view message) {
         auto res = json_response(status, json::serialize(json::object{{"code", "PARAM_ERROR"}, {"message", message}}),
                                  11, false);
         res.set("Request-ID", next_request_id());
-        sign(res, serial, {});  // an answer like any other
         counters.answer(status);
         stream.next_layer().expires_after(5s);
         co_await http::async_write(stream, res, tuple_awaitable);
@@ -324,17 +345,17 @@ struct simulator::impl {
             parser.body_limit(cfg.max_body);
             auto [rec, n] = co_await http::async_read(stream, buffer, parser, tuple_awaitable);
             if (rec == http::error::body_limit) {
-                co_await refuse(stream, 413, "request body too large", parser.get()["Wechatpay-Serial"]);
+                co_await refuse(stream, 413, "request body too large");
                 break;
             }
             if (rec == http::error::header_limit) {
-                co_await refuse(stream, 431, "request header fields too large", "");
+                co_await refuse(stream, 431, "request header fields too large");
                 break;
             }
             // Not HTTP/1.1 (a bad Content-Length, method, target, field…): 400, saying what.
             if (malformed(rec)) {
                 const std::string why = "malformed request: " + rec.message();  // named: g++ 12 and co_await
-                co_await refuse(stream, 400, why, "");
+                co_await refuse(stream, 400, why);
                 break;
             }
             if (rec) co_return;  // closed, cut short or idle timeout: drop the connection

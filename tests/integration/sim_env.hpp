@@ -158,6 +158,15 @@ inline std::string signature_of(const sim_answer& a, const wechatpay::verifier& 
     return outcome(v.verify(a.headers, a.body));
 }
 
+// Whether an answer carries no Wechatpay-* header at all, as WeChat answers a request whose
+// signature it could not verify.
+inline bool without_signature(const boost::beast::http::response<boost::beast::http::string_body>& res) {
+    for (std::string_view name : {"Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Signature", "Wechatpay-Serial",
+                                  "Wechatpay-Signature-Type"})
+        if (res.find(name) != res.end()) return false;
+    return true;
+}
+
 // ---- orders -----------------------------------------------------------------------------
 
 // A unique out_trade_no (6-32 characters of the allowed set).

@@ -2,7 +2,16 @@
 // validation before any I/O, WeChat's errors with their diagnostics, answers that fail
 // verification, the certificate modes, notifications and the logger.
 #include "client_env.hpp"
+#include "fake_wechatpay.hpp"
 
+#include "sim/pki.hpp"
+
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <atomic>
 #include <fstream>
 #include <iterator>
 #include <mutex>
@@ -29,6 +38,114 @@ void pay(client_env& env, const std::string& out_trade_no) {
 std::string diagnostics(const wechatpay::error& e) {
     return e.to_string() + " [" + e.api_code + "]";
 }
+
+// ---- a server that is not the simulator ----
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+using canned_answer = http::response<http::string_body>;
+
+asio::awaitable<void> answer_each_request(asio::ip::tcp::socket socket, asio::ssl::context& tls, const canned_answer& answer,
+                                          std::atomic<int>& requests) {
+    beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), tls);
+    stream.next_layer().expires_after(10s);
+    const auto tuple = asio::as_tuple(asio::use_awaitable);
+    if (auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, tuple); ec) co_return;
+    beast::flat_buffer buffer;
+    for (;;) {
+        http::request<http::string_body> req;
+        if (auto [ec, n] = co_await http::async_read(stream, buffer, req, tuple); ec) co_return;
+        if (!req[http::field::authorization].starts_with("WECHATPAY2-SHA256-RSA2048 ")) co_return;
+        ++requests;
+        canned_answer res = answer;
+        res.keep_alive(req.keep_alive());
+        res.prepare_payload();
+        if (auto [ec, n] = co_await http::async_write(stream, res, tuple); ec || !res.keep_alive()) co_return;
+    }
+}
+
+asio::awaitable<void> accept_all(asio::ip::tcp::acceptor& acceptor, asio::ssl::context& tls, const canned_answer& answer,
+                                 std::atomic<int>& requests) {
+    for (;;) {
+        auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
+        if (ec) co_return;
+        asio::co_spawn(acceptor.get_executor(), answer_each_request(std::move(socket), tls, answer, requests),
+                       asio::detached);
+    }
+}
+
+// A few lines of Beast playing WeChat Pay's front end, with nothing of the simulator but a
+// certificate helper: a TLS server on 127.0.0.1 that answers every signed request with one
+// canned answer, exactly as given (headers and body), on a thread of its own.
+class canned_server {
+public:
+    explicit canned_server(canned_answer answer) : answer_(std::move(answer)) {
+        namespace pki = wechatpay::sim;
+        const std::string ca_key = pki::generate_rsa_key(), server_key = pki::generate_rsa_key();
+        const pki::key_and_cert ca{ca_key, pki::make_ca(ca_key, "canned server test CA")};
+        ca_file_ = dir_.write("ca.pem", ca.cert_pem);
+        tls_.use_certificate_chain(asio::buffer(
+            pki::issue_certificate(server_key, ca, "127.0.0.1", {"127.0.0.1"}, 24h, -1h, true)));
+        tls_.use_private_key(asio::buffer(server_key), asio::ssl::context::pem);
+        asio::co_spawn(ioc_, accept_all(acceptor_, tls_, answer_, requests_), asio::detached);
+        thread_ = std::thread([this] { ioc_.run(); });
+    }
+    ~canned_server() {
+        ioc_.stop();
+        thread_.join();
+    }
+    canned_server(const canned_server&) = delete;
+    canned_server& operator=(const canned_server&) = delete;
+
+    // Points a client at this server (and trusts only its CA).
+    client_tweak client() const {
+        return [port = acceptor_.local_endpoint().port(), ca = ca_file_](wechatpay::client_config& c) {
+            c.endpoint = {"127.0.0.1", "", port, ca};
+        };
+    }
+    int requests() const { return requests_.load(); }
+
+private:
+    temp_dir dir_;
+    asio::io_context ioc_;  // destroyed after everything its coroutines use
+    canned_answer answer_;
+    asio::ssl::context tls_{asio::ssl::context::tls_server};
+    asio::ip::tcp::acceptor acceptor_{ioc_, {asio::ip::make_address("127.0.0.1"), 0}};
+    std::filesystem::path ca_file_;
+    std::atomic<int> requests_{0};
+    std::thread thread_;
+};
+
+canned_answer canned(unsigned status, std::string body, std::string_view content_type = "application/json") {
+    canned_answer res{static_cast<http::status>(status), 11};
+    res.set(http::field::server, "nginx");
+    res.set("Request-ID", "08C9E2ACB40610A80118E7D4C2AF0620C8B00C2886-0");
+    if (!body.empty()) res.set(http::field::content_type, content_type);
+    res.body() = std::move(body);
+    return res;
+}
+
+// Signs `res` as WeChat Pay does, with wechatpay-go's test key (fake_wechatpay): the client of
+// these tests trusts that key's certificate.
+void sign_as_wechatpay(canned_answer& res) {
+    const auto h = fake_wechatpay::instance().sign(res.body(), wechatpay::system_unix_time(), "canned0nonce0canned0nonce0canned");
+    res.set("Wechatpay-Timestamp", h.timestamp);
+    res.set("Wechatpay-Nonce", h.nonce);
+    res.set("Wechatpay-Signature", h.signature);
+    res.set("Wechatpay-Serial", h.serial);
+    res.set("Wechatpay-Signature-Type", h.signature_type);
+}
+
+// A client of `server` that trusts fake_wechatpay's platform certificate only.
+client_env_options client_of(const canned_server& server) {
+    return {.client = [tweak = server.client()](wechatpay::client_config& c) {
+        tweak(c);
+        c.wechatpay_certificates = {fake_wechatpay::instance().certificate()};
+        c.wechatpay_public_key.reset();
+    }};
+}
+
+constexpr std::string_view sign_error_body = R"({"code":"SIGN_ERROR","message":"签名错误，请检查后再试"})";
 
 }  // namespace
 
@@ -450,24 +567,142 @@ TEST_CASE("client: WeChat's errors are api_error with status, code and Request-I
     CHECK(c.stats().retries == before);
 }
 
-TEST_CASE("client: a merchant WeChat does not know, or a wrong certificate serial, is refused", "[client][api-error]") {
-    SECTION("SIGN_ERROR: the request is signed under another serial") {
-        client_env env({.client = [](wechatpay::client_config& c) {
-            c.merchant_certificate.reset();
-            c.merchant_serial = "5F1C72E2A8931B72A2E13AF8DEE92471EB397115";
-        }});
-        auto r = env.run(env.client().async_query_by_out_trade_no("NO_SUCH_ORDER_4"));
+// WeChat answers a request whose signature it could not verify without signing the answer: the
+// client reads it as WeChat's error, unverified, instead of reporting a missing header.
+TEST_CASE("client: a merchant WeChat does not know, a wrong serial or a wrong key is an unverified api_error",
+          "[client][api-error][unsigned]") {
+    auto check_unsigned = [](const wechatpay::error& e, unsigned status, const std::string& code) {
+        INFO(diagnostics(e));
+        CHECK(errc_of(e) == errc::api_error);
+        CHECK(e.http_status == status);
+        CHECK(e.api_code == code);
+        CHECK_FALSE(e.api_message.empty());
+        CHECK_FALSE(e.request_id.empty());
+        CHECK_FALSE(e.verified());
+        CHECK(e.to_string().find("unverified") != std::string::npos);
+    };
+    struct wrong_merchant {
+        std::string what, code;
+        unsigned status;
+        client_tweak tweak;
+    };
+    const auto w = GENERATE(
+        wrong_merchant{"a serial WeChat does not know", "SIGN_ERROR", 401,
+                       [](wechatpay::client_config& c) {
+                           c.merchant_certificate.reset();
+                           c.merchant_serial = "5F1C72E2A8931B72A2E13AF8DEE92471EB397115";
+                       }},
+        wrong_merchant{"a merchant key that is not the certificate's", "SIGN_ERROR", 401,
+                       [](wechatpay::client_config& c) {
+                           c.merchant_serial = c.merchant_certificate->serial();
+                           c.merchant_certificate.reset();
+                           c.merchant_key = UNWRAP(wechatpay::private_key::from_file(shared_keys::get().dir / "platform_key.pem"));
+                       }},
+        wrong_merchant{"an mchid WeChat has no merchant for", "MCH_NOT_EXISTS", 400,
+                       [](wechatpay::client_config& c) { c.mchid = "1900009999"; }});
+    INFO(w.what);
+    client_env env({.client = w.tweak});
+    auto r = env.run(env.client().async_query_by_out_trade_no("NO_SUCH_ORDER_4"));
+    REQUIRE_FALSE(r);
+    check_unsigned(r.error(), w.status, w.code);
+    CHECK(env.client().stats().retries == 0);
+
+    // The raw escape hatch hands it over as an answer, marked unverified.
+    auto raw = env.run(env.client().async_request("GET", order_path("NO_SUCH_ORDER_4"), ""));
+    REQUIRE(outcome(raw) == "ok");
+    CHECK(raw->status == w.status);
+    CHECK_FALSE(raw->verified);
+    CHECK_FALSE(raw->request_id.empty());
+    CHECK(json::parse(raw->body).at("code").as_string() == w.code);
+}
+
+TEST_CASE("client: a non-2xx answer whose signature fails is still a security error", "[client][unsigned]") {
+    client_env env;
+    env.faults(fault("bad_signature", query_endpoint, {{"every", 1}}));
+    auto r = env.run(env.client().async_query_by_out_trade_no("NO_SUCH_ORDER_6"));  // a signed 404
+    REQUIRE(errc_of(r) == errc::bad_signature);
+    CHECK(r.error().http_status == 404);
+    CHECK(r.error().verified());
+    CHECK(env.client().stats().retries == 0);
+    auto raw = env.run(env.client().async_request("GET", order_path("NO_SUCH_ORDER_6"), ""));
+    CHECK(errc_of(raw) == errc::bad_signature);
+}
+
+// The same answers from a server that is not the simulator: what WeChat sends, byte for byte.
+TEST_CASE("client: a foreign server's unsigned 401 SIGN_ERROR is WeChat's error; forged and partial signatures are not",
+          "[client][unsigned]") {
+    SECTION("401 SIGN_ERROR without Wechatpay-* headers: api_error, unverified, not retried") {
+        canned_server server(canned(401, std::string(sign_error_body)));
+        client_env env(client_of(server));
+        auto r = env.run(env.client().async_query_by_out_trade_no("C_FOREIGN_1"));
         REQUIRE(errc_of(r) == errc::api_error);
+        INFO(diagnostics(r.error()));
         CHECK(r.error().http_status == 401);
         CHECK(r.error().api_code == "SIGN_ERROR");
-        CHECK(env.client().stats().retries == 0);
+        CHECK(r.error().api_message == "签名错误，请检查后再试");
+        CHECK(r.error().request_id == "08C9E2ACB40610A80118E7D4C2AF0620C8B00C2886-0");
+        CHECK_FALSE(r.error().verified());
+        CHECK(server.requests() == 1);
+        CHECK(env.sim_requests() == 0);  // the simulator beside it saw nothing
     }
-    SECTION("MCH_NOT_EXISTS: an mchid the simulator has no merchant for") {
-        client_env env({.client = [](wechatpay::client_config& c) { c.mchid = "1900009999"; }});
-        auto r = env.run(env.client().async_query_by_out_trade_no("NO_SUCH_ORDER_5"));
+    SECTION("the same 401 signed by WeChat Pay's key: api_error, verified") {
+        auto answer = canned(401, std::string(sign_error_body));
+        sign_as_wechatpay(answer);
+        canned_server server(std::move(answer));
+        client_env env(client_of(server));
+        auto r = env.run(env.client().async_query_by_out_trade_no("C_FOREIGN_2"));
         REQUIRE(errc_of(r) == errc::api_error);
-        CHECK(r.error().http_status == 400);
-        CHECK(r.error().api_code == "MCH_NOT_EXISTS");
+        CHECK(r.error().api_code == "SIGN_ERROR");
+        CHECK(r.error().verified());
+    }
+    SECTION("a 401 whose signature is over other bytes: bad_signature") {
+        auto answer = canned(401, std::string(sign_error_body));
+        sign_as_wechatpay(answer);
+        answer.body() = R"({"code":"SIGN_ERROR","message":"changed"})";
+        canned_server server(std::move(answer));
+        client_env env(client_of(server));
+        auto r = env.run(env.client().async_query_by_out_trade_no("C_FOREIGN_3"));
+        CHECK(errc_of(r) == errc::bad_signature);
+        CHECK(r.error().http_status == 401);
+    }
+    SECTION("a 401 with only some signature headers: verified, so missing_header") {
+        for (std::string_view kept : {"Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Signature", "Wechatpay-Serial"}) {
+            INFO("only " << kept);
+            auto answer = canned(401, std::string(sign_error_body));
+            sign_as_wechatpay(answer);
+            for (std::string_view dropped : {"Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Signature", "Wechatpay-Serial"})
+                if (dropped != kept) answer.erase(dropped);
+            canned_server server(std::move(answer));
+            client_env env(client_of(server));
+            auto r = env.run(env.client().async_query_by_out_trade_no("C_FOREIGN_4"));
+            CHECK(errc_of(r) == errc::missing_header);
+            CHECK(r.error().kind() == wechatpay::error_kind::security);
+        }
+    }
+    SECTION("a 200 without Wechatpay-* headers: forged, missing_header") {
+        canned_server server(canned(200, R"({"out_trade_no":"C_FOREIGN_5","trade_state":"SUCCESS"})"));
+        client_env env(client_of(server));
+        auto r = env.run(env.client().async_query_by_out_trade_no("C_FOREIGN_5"));
+        CHECK(errc_of(r) == errc::missing_header);
+        auto raw = env.run(env.client().async_request("GET", order_path("C_FOREIGN_5"), ""));
+        CHECK(errc_of(raw) == errc::missing_header);
+    }
+    SECTION("a gateway's 502 page without headers: retried, then an api_error quoting the page") {
+        canned_server server(canned(502,
+                                    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>"
+                                    "<center><h1>502 Bad Gateway</h1></center></body>\r\n</html>\r\n",
+                                    "text/html"));
+        client_env env(client_of(server));
+        auto r = env.run(env.client().async_query_by_out_trade_no("C_FOREIGN_6"));
+        REQUIRE(errc_of(r) == errc::api_error);
+        INFO(diagnostics(r.error()));
+        CHECK(r.error().http_status == 502);
+        CHECK(r.error().api_code.empty());
+        CHECK(r.error().api_message.starts_with(R"("<html>\r\n<head><title>502 Bad Gateway</title>)"));
+        CHECK(r.error().detail.find("not WeChat's") != std::string::npos);
+        CHECK_FALSE(r.error().verified());
+        CHECK(server.requests() == 3);  // max_attempts
+        CHECK(env.client().stats().retries == 2);
     }
 }
 

@@ -113,6 +113,7 @@ expectation expected(std::string_view fault, const operation& op) {
         return {foreign_error, true, 0, ""};
     if (fault == "system_error") return {errc::api_error, false, 500, "SYSTEM_ERROR"};
     if (fault == "frequency_limited") return {errc::api_error, false, 429, "FREQUENCY_LIMITED"};
+    if (fault == "unsigned_error") return {errc::api_error, false, 502, "SERVICE_UNAVAILABLE"};
     if (fault == "bad_signature") return security(errc::bad_signature);
     if (fault == "probe_signature") return security(errc::probe_signature);
     if (fault == "stale_timestamp") return security(errc::stale_timestamp);
@@ -125,7 +126,7 @@ expectation expected(std::string_view fault, const operation& op) {
 // The others are final: a forged or broken answer is not retried.
 bool retry_overcomes(std::string_view fault) {
     return fault == "delay" || fault == "close_before_answer" || fault == "close_mid_body" ||
-           fault == "system_error" || fault == "frequency_limited";
+           fault == "system_error" || fault == "frequency_limited" || fault == "unsigned_error";
 }
 
 }  // namespace
@@ -134,7 +135,8 @@ TEST_CASE("fault matrix: every fault × query, APP prepay, refund, bill download
           "[client][faults][concurrency]") {
     const std::string fault_kind = GENERATE("delay", "close_before_answer", "close_mid_body", "system_error",
                                             "frequency_limited", "bad_signature", "probe_signature",
-                                            "stale_timestamp", "unknown_serial", "malformed_json", "connection_close");
+                                            "stale_timestamp", "unknown_serial", "malformed_json", "connection_close",
+                                            "unsigned_error");
     const bool once = GENERATE(false, true);
     client_env env({.client = matrix_client, .io_threads = 2});
 
@@ -166,6 +168,8 @@ TEST_CASE("fault matrix: every fault × query, APP prepay, refund, bill download
         if (want.code == errc::api_error) {
             CHECK(e.http_status == want.http_status);
             CHECK(e.api_code == want.api_code);
+            // Unverified: an unsigned answer, or any error answer of a download (never verified).
+            CHECK(e.verified() == (fault_kind != "unsigned_error" && op.name != "bill download"));
         }
         // An error after an answer names the answer's Request-ID.
         if (e.code && !want.transport) CHECK_FALSE(e.request_id.empty());

@@ -103,6 +103,59 @@ TEST_CASE("client: FREQUENCY_LIMITED waits at least rate_limited_delay, then ret
     CHECK(env.client().stats().retries == 1);
 }
 
+// A gateway in front of WeChat Pay answers 502 or 429 without signing: retried like WeChat's own.
+TEST_CASE("client: an unsigned 502 or 429 is retried by its status; once, the later answer returns",
+          "[client][retry][unsigned]") {
+    client_env env({.client = [](wechatpay::client_config& c) { c.retry.rate_limited_delay = 150ms; }});
+    const std::string no = env.new_order();
+    SECTION("502, WeChat's JSON, once") {
+        env.faults(fault("unsigned_error", query_endpoint, {{"times", 1}}));
+        auto r = env.run(env.client().async_query_by_out_trade_no(no));
+        REQUIRE(outcome(r) == "ok");
+        CHECK(r->out_trade_no == no);
+        CHECK(env.client().stats().retries == 1);
+        CHECK(env.sim_requests(query_endpoint) == 2);
+    }
+    SECTION("429 without a body, once: after at least rate_limited_delay") {
+        env.faults(fault("unsigned_error", query_endpoint, {{"times", 1}, {"status", 429}, {"body", "none"}}));
+        const auto start = steady::now();
+        CHECK(outcome(env.run(env.client().async_query_by_out_trade_no(no))) == "ok");
+        CHECK(since(start) >= 150ms);
+        CHECK(env.client().stats().retries == 1);
+    }
+    SECTION("502 every time: an unverified api_error after max_attempts") {
+        env.faults(fault("unsigned_error", query_endpoint, {{"every", 1}}));
+        auto r = env.run(env.client().async_query_by_out_trade_no(no));
+        REQUIRE(errc_of(r) == errc::api_error);
+        CHECK(r.error().http_status == 502);
+        CHECK(r.error().api_code == "SERVICE_UNAVAILABLE");
+        CHECK_FALSE(r.error().verified());
+        CHECK_FALSE(r.error().request_id.empty());
+        CHECK(env.client().stats().retries == 2);
+        CHECK(env.sim_requests(query_endpoint) == 3);
+    }
+    SECTION("a gateway's HTML 502 every time: the api_error quotes the page") {
+        env.faults(fault("unsigned_error", query_endpoint, {{"every", 1}, {"body", "html"}}));
+        auto r = env.run(env.client().async_query_by_out_trade_no(no));
+        REQUIRE(errc_of(r) == errc::api_error);
+        INFO(r.error().to_string());
+        CHECK(r.error().http_status == 502);
+        CHECK(r.error().api_code.empty());
+        CHECK(r.error().api_message.find("502 Bad Gateway") != std::string::npos);
+        CHECK(r.error().detail.find("not WeChat's") != std::string::npos);
+        CHECK(env.sim_requests(query_endpoint) == 3);
+    }
+    SECTION("POST is not sent again: the unsigned 502 is the prepay's answer") {
+        env.faults(fault("unsigned_error", "/v3/pay/transactions/native", {{"every", 1}}));
+        auto r = env.run(env.client().async_request("POST", "/v3/pay/transactions/native",
+                                                    json::serialize(json::object{{"mchid", "1"}})));
+        REQUIRE(outcome(r) == "ok");
+        CHECK(r->status == 502);
+        CHECK_FALSE(r->verified);
+        CHECK(env.sim_requests("/v3/pay/transactions/native") == 2);  // new_order's, and this one
+    }
+}
+
 TEST_CASE("client: a 4xx answer is never retried", "[client][retry]") {
     client_env env;
     const std::string no = env.new_order();

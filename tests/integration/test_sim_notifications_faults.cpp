@@ -650,6 +650,24 @@ TEST_CASE("each fault knob breaks one answer the way it says, and the next reque
              json::parse(a.body, ec);
              CHECK(ec);
          })},
+        {"unsigned_error", answer_then([](const sim_answer& a) {
+             CHECK(a.status == 502);
+             CHECK(code_of(a) == "SERVICE_UNAVAILABLE");
+             CHECK(without_signature(a.raw));
+         })},
+        {"unsigned_error", answer_then([](const sim_answer& a) {
+             CHECK(a.status == 429);
+             CHECK(a.body.find("<h1>429 Too Many Requests</h1>") != std::string::npos);
+             CHECK(a.header("Content-Type") == "text/html");
+             CHECK(without_signature(a.raw));
+         }),
+         json::object{{"status", 429}, {"body", "html"}}},
+        {"unsigned_error", answer_then([](const sim_answer& a) {
+             CHECK(a.status == 503);
+             CHECK(a.body.empty());
+             CHECK(without_signature(a.raw));
+         }),
+         json::object{{"status", 503}, {"body", "none"}}},
         {"connection_close",
          [](const wechatpay::result<sim_answer>& r, fault_fixture& f) {
              REQUIRE(r);
@@ -661,7 +679,7 @@ TEST_CASE("each fault knob breaks one answer the way it says, and the next reque
          }},
     };
     for (const auto& k : knobs) {
-        DYNAMIC_SECTION("fault " << k.kind) {
+        DYNAMIC_SECTION("fault " << k.kind << " " << json::serialize(k.more)) {
             fault_fixture f;
             auto rule = fault_rule(k.kind, k.more);
             rule["times"] = 1;
@@ -733,6 +751,17 @@ TEST_CASE("a fault rule for one endpoint spares the others; '*' hits every /v3/ 
     CHECK(UNWRAP(f.query()).status == 200);
 }
 
+TEST_CASE("an unsigned_error rule lists its status and body", "[sim][faults]") {
+    fault_fixture f;
+    f.add(fault_rule("unsigned_error", {{"status", 429}, {"body", "none"}}));
+    f.add(fault_rule("unsigned_error", {{"probability", 0}}));
+    auto listed = UNWRAP(f.control.unsigned_call("GET", "/sim/faults")).json();
+    CHECK(int_at(listed, "/faults/0/status") == 429);
+    CHECK(str_at(listed, "/faults/0/body") == "none");
+    CHECK(int_at(listed, "/faults/1/status") == 502);
+    CHECK(str_at(listed, "/faults/1/body") == "json");
+}
+
 TEST_CASE("fault rules with a probability of 0 never hit", "[sim][faults]") {
     fault_fixture f;
     f.add(fault_rule("system_error", {{"probability", 0}}));
@@ -756,7 +785,13 @@ TEST_CASE("malformed fault rules are refused with 400 naming the problem", "[sim
                           bad{R"({"kind":"system_error","endpoint":")" + std::string(100000, 'x') + R"("})",
                               "not an endpoint name"},
                           bad{R"({"kind":"delay","delay_ms":100000000})", "delay_ms"},
-                          bad{R"({"faults":[],"extra":1})", "extra"}}) {
+                          bad{R"({"faults":[],"extra":1})", "extra"},
+                          bad{R"({"kind":"unsigned_error","status":401})", "status must be 429 or 500-599"},
+                          bad{R"({"kind":"unsigned_error","status":"502"})", "status"},
+                          bad{R"({"kind":"unsigned_error","body":"xml"})", "body must be"},
+                          bad{R"({"kind":"unsigned_error","body":1})", "body must be"},
+                          bad{R"({"kind":"system_error","status":502})", "for unsigned_error only"},
+                          bad{R"({"kind":"system_error","body":"html"})", "for unsigned_error only"}}) {
         INFO(b.body);
         auto a = UNWRAP(f.control.unsigned_call("POST", "/sim/faults", b.body));
         CHECK(a.status == 400);

@@ -147,6 +147,21 @@ TEST_CASE("to_string is one line with kind, code, detail, status, WeChat code an
     CHECK(text.find("USER-SECRET-VALUE") == std::string::npos);
 }
 
+TEST_CASE("an api_error from an unsigned answer says so in to_string() and verified()", "[error]") {
+    auto e = api_failure();
+    CHECK(e.verified());
+    CHECK(e.to_string().find("unverified") == std::string::npos);
+    e.unverified = true;
+    CHECK_FALSE(e.verified());
+    const auto text = e.to_string();
+    CAPTURE(text);
+    CHECK(text.find("[HTTP 401] [unverified: the answer was not signed] [SIGN_ERROR]") != std::string::npos);
+    CHECK(text.find("08F5B8C2B506102C18FDDFEEA30620BE821E28EDC405-0") != std::string::npos);
+    CHECK(wechatpay::exception(e).what() == text);
+    // Other errors are verified (there was no unsigned answer to doubt).
+    CHECK(wechatpay::error(errc::bad_signature).verified());
+}
+
 TEST_CASE("result::value() throws wechatpay::exception carrying the error", "[error]") {
     const wechatpay::result<int> failed = api_failure();
     CHECK_THROWS_AS(failed.value(), wechatpay::exception);
