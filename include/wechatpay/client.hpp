@@ -34,6 +34,7 @@
 #include <wechatpay/models.hpp>
 #include <wechatpay/notification.hpp>
 #include <wechatpay/requests.hpp>
+#include <wechatpay/upload.hpp>
 #include <wechatpay/verifier.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
@@ -64,6 +65,16 @@ struct api_response {
     std::string body;
     std::string request_id;
     bool verified = false;  // false only for file downloads, which WeChat does not sign
+};
+
+// What a raw request adds to the client's own headers. Refused before any I/O
+// (invalid_argument): a header check_extra_header refuses or one given twice; a serial that is
+// neither a certificate serial (hex) nor a PUB_KEY_ID_….
+struct request_options {
+    std::vector<std::pair<std::string, std::string>> headers;  // e.g. {"Accept-Language", "en"}
+    // The call's Wechatpay-Serial: the serial encrypt_field() gave with the ciphertexts the body
+    // carries. Empty: the client's preferred key, as every other call sends.
+    std::string serial;
 };
 
 struct client_stats {
@@ -170,10 +181,43 @@ public:
     // transport and verification failures are errors. `target` is origin-form path?query (see
     // is_origin_form); it and `method` are refused before any I/O otherwise.
     template <class Token = default_token>
+        requires(!std::is_same_v<std::decay_t<Token>, request_options>)
     auto async_request(std::string method, std::string target, std::string body, Token&& token = {}) {
-        return initiate<api_response>(std::forward<Token>(token), &client::request_op, std::move(method),
-                                      std::move(target), std::move(body));
+        return async_request(std::move(method), std::move(target), std::move(body), request_options{},
+                             std::forward<Token>(token));
     }
+    // The same with extra headers and an explicit Wechatpay-Serial (see request_options).
+    template <class Token = default_token>
+    auto async_request(std::string method, std::string target, std::string body, request_options options,
+                       Token&& token = {}) {
+        return initiate<api_response>(std::forward<Token>(token), &client::request_op, std::move(method),
+                                      std::move(target), std::move(body), std::move(options));
+    }
+
+    // A multipart upload (POST `target`, parts meta and file; the signature covers meta), any
+    // HTTP status a value as with async_request. `file` is refused before any I/O when
+    // check_upload refuses it.
+    template <class Token = default_token>
+    auto async_upload(std::string target, upload_file file, Token&& token = {}) {
+        return initiate<api_response>(std::forward<Token>(token), &client::upload_op, std::move(target),
+                                      std::move(file));
+    }
+    // The media_id of an image (JPG/BMP/PNG ≤ 2 MiB) or a video (≤ 5 MiB) uploaded to
+    // /v3/merchant/media/upload or …/video_upload; a non-2xx answer is errc::api_error.
+    template <class Token = default_token>
+    auto async_upload_image(upload_file file, Token&& token = {}) {
+        return initiate<std::string>(std::forward<Token>(token), &client::media_upload_op,
+                                     std::string(image_upload_target), std::move(file));
+    }
+    template <class Token = default_token>
+    auto async_upload_video(upload_file file, Token&& token = {}) {
+        return initiate<std::string>(std::forward<Token>(token), &client::media_upload_op,
+                                     std::string(video_upload_target), std::move(file));
+    }
+
+    // Encrypts a sensitive field with the client's preferred WeChat Pay key now, and names that
+    // key: pass .serial as request_options::serial with the request that carries .ciphertext.
+    result<encrypted_field> encrypt_field(std::string_view plaintext) const;
 
     // Verifies and decrypts callbacks with the client's current WeChat Pay keys.
     notification_handler notifications() const;
@@ -207,7 +251,9 @@ private:
     static op_result<std::string> download_bill_op(impl_ptr self, bill_info bill);
     static op_result<std::vector<certificate>> certificates_op(impl_ptr self);
     static op_result<api_response> request_op(impl_ptr self, std::string method, std::string target,
-                                              std::string body);
+                                              std::string body, request_options options);
+    static op_result<api_response> upload_op(impl_ptr self, std::string target, upload_file file);
+    static op_result<std::string> media_upload_op(impl_ptr self, std::string target, upload_file file);
 
     // Runs `op` on the client's executor and completes `handler` with its result (through the
     // handler's executor, following its cancellation slot). Instantiated in client.cpp.

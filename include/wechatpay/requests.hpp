@@ -147,5 +147,11 @@ bool is_origin_form(std::string_view target);
 bool is_method_token(std::string_view method);
 // A method API v3 uses, as written: GET, POST, PUT, PATCH or DELETE (what async_request sends).
 bool is_api_method(std::string_view method);
+// Whether a caller may add this header to a raw request (request_options::headers): the name a
+// token, the value without control bytes other than tab (a CR LF would end the header and start
+// another one, or the request), and the name none the SDK sets itself (Authorization, Host,
+// Accept, User-Agent, Content-*, Transfer-Encoding, Connection and the other hop-by-hop
+// headers, any Wechatpay-*). invalid_argument naming the header otherwise.
+result<void> check_extra_header(std::string_view name, std::string_view value);
 
 }  // namespace wechatpay

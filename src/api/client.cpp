@@ -3,13 +3,17 @@
 
 #include "core/gzip.hpp"
 #include "core/json_reader.hpp"
+#include "core/multipart.hpp"
 #include "http/trust.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/json.hpp>
+
+#include <cctype>
 
 
 namespace wechatpay {
@@ -311,8 +315,38 @@ client::op_result<std::vector<certificate>> client::certificates_op(impl_ptr sel
     co_return co_await self->refresh_certificates();
 }
 
+namespace {
+
+result<void> check_options(const request_options& o) {
+    if (!o.serial.empty() && !valid_key_serial(o.serial))
+        return error(errc::invalid_argument, "serial " + excerpt(o.serial) + " is neither a certificate serial nor a PUB_KEY_ID_…");
+    for (auto h = o.headers.begin(); h != o.headers.end(); ++h) {
+        if (auto ok = check_extra_header(h->first, h->second); !ok) return ok.error();
+        if (std::any_of(o.headers.begin(), h, [&](const auto& earlier) { return boost::beast::iequals(earlier.first, h->first); }))
+            return error(errc::invalid_argument, "header " + h->first + " is given twice");
+    }
+    return {};
+}
+
+api_response response_of(result<net::response>& res, bool verified) {
+    return api_response{res->result_int(), std::move(res->body()), std::string((*res)["Request-ID"]), verified};
+}
+
+// The signed, checked multipart call of an upload (the caller checked the target).
+result<call> upload_call(std::string target, const upload_file& file) {
+    auto mime = checked_media_type(target.substr(0, target.find('?')), file);
+    if (!mime) return mime.error();
+    auto form = build_upload(file, *mime);
+    call c = post(std::move(target), std::move(form.body));
+    c.content_type = std::move(form.content_type);
+    c.signed_body = std::move(form.meta);
+    return c;
+}
+
+}  // namespace
+
 client::op_result<api_response> client::request_op(impl_ptr self, std::string method, std::string target,
-                                                  std::string body) {
+                                                  std::string body, request_options options) {
     // Refused before any I/O: both go onto the wire and into the signed message as written.
     if (!is_api_method(method))
         co_return error(errc::invalid_argument, "method " + excerpt(method) + " is not GET, POST, PUT, PATCH or DELETE");
@@ -320,16 +354,45 @@ client::op_result<api_response> client::request_op(impl_ptr self, std::string me
     if (!is_origin_form(target))
         co_return error(errc::invalid_argument,
                         "target " + excerpt(target) + " is not /path?query (RFC 3986 characters, %XX escapes)");
+    if (auto ok = check_options(options); !ok) co_return ok.error();
     const bool download = target.starts_with("/v3/billdownload/");
     call c = post(std::move(target), std::move(body));
     c.method = v;
     c.verify = !download;
     c.retry_safe = v == verb::get;  // other methods' effects are unknown here
     c.body_limit = 256 * 1024 * 1024;
+    c.serial = std::move(options.serial);
+    c.headers = std::move(options.headers);
     result<net::response> res;
     co_await self->send(c, res);
     if (!res) co_return res.error();
-    co_return api_response{res->result_int(), std::move(res->body()), std::string((*res)["Request-ID"]), !download};
+    co_return response_of(res, !download);
+}
+
+client::op_result<api_response> client::upload_op(impl_ptr self, std::string target, upload_file file) {
+    if (!is_origin_form(target))
+        co_return error(errc::invalid_argument,
+                        "target " + excerpt(target) + " is not /path?query (RFC 3986 characters, %XX escapes)");
+    auto c = upload_call(std::move(target), file);
+    if (!c) co_return c.error();
+    result<net::response> res;
+    co_await self->send(*c, res);
+    if (!res) co_return res.error();
+    co_return response_of(res, true);
+}
+
+client::op_result<std::string> client::media_upload_op(impl_ptr self, std::string target, upload_file file) {
+    auto c = upload_call(std::move(target), file);
+    if (!c) co_return c.error();
+    c->api_errors = true;
+    result<net::response> res;
+    co_await self->send(*c, res);
+    if (!res) co_return res.error();
+    co_return with_request_id(field_of(*res, "media_id"), *res);
+}
+
+result<encrypted_field> client::encrypt_field(std::string_view plaintext) const {
+    return impl_->current_keys().encrypt_field(plaintext);
 }
 
 notification_handler client::notifications() const {

@@ -50,6 +50,10 @@ struct call {
     bool retry_safe = true;  // may be sent again after a failure
     bool api_errors = false; // a non-2xx answer becomes errc::api_error (send_ok)
     std::uint64_t body_limit = 4 * 1024 * 1024;
+    std::string content_type = "application/json";  // of a non-empty body
+    std::optional<std::string> signed_body;         // what the signature covers, if not the body (an upload's meta)
+    std::string serial;                             // Wechatpay-Serial; empty: the preferred key
+    std::vector<std::pair<std::string, std::string>> headers;  // checked extra headers
 };
 
 inline call get(std::string target) {

@@ -107,7 +107,8 @@ awaitable<void> client::impl::exchange_on(net::pooled_session& lease, const call
                                           attempt_result& r, result<net::response>& out) {
     net::session& s = *lease.get();
     const bool reused = lease.reused();
-    auto signed_req = merchant.sign_request(http::to_string(c.method), c.target, c.body);
+    const std::string_view signed_body = c.signed_body ? *c.signed_body : c.body;
+    auto signed_req = merchant.sign_request(http::to_string(c.method), c.target, signed_body);
     if (!signed_req) {
         out = signed_req.error();
         r = attempt_result{false, false};
@@ -118,8 +119,10 @@ awaitable<void> client::impl::exchange_on(net::pooled_session& lease, const call
     req.set(http::field::authorization, signed_req->authorization);
     req.set(http::field::accept, "application/json");
     req.set(http::field::user_agent, cfg.user_agent);
-    if (const auto serial = current_keys().preferred_serial(); !serial.empty()) req.set("Wechatpay-Serial", serial);
-    if (!c.body.empty()) req.set(http::field::content_type, "application/json");
+    if (const auto serial = c.serial.empty() ? current_keys().preferred_serial() : c.serial; !serial.empty())
+        req.set("Wechatpay-Serial", serial);
+    if (!c.body.empty()) req.set(http::field::content_type, c.content_type);
+    for (const auto& [name, value] : c.headers) req.set(name, value);
     if (!cfg.pool.keep_alive) req.keep_alive(false);  // the answer's Connection: close drops it
     req.body() = c.body;
     req.prepare_payload();

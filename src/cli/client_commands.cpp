@@ -42,7 +42,21 @@ result<T> run_client(const std::string& config_file, Start start) {
 constexpr std::array request_options{
     config_option,
     option{"body-file", "FILE", "request body, JSON ('-' = stdin)"},
+    option{"header", "'NAME: VALUE'", "an extra request header", false, true},
+    option{"serial", "SERIAL", "Wechatpay-Serial to send (the key that encrypted the body's fields)"},
+    option{"upload", "FILE", "send FILE as a multipart upload (meta + file; POST only)"},
 };
+
+constexpr file_limit upload_file_limit{max_video_bytes, "an upload (WeChat Pay takes at most 5 MiB)"};
+
+// --header 'Name: value' as given; the client refuses the names and values it must.
+std::pair<std::string, std::string> header_of(const std::string& arg) {
+    const auto colon = arg.find(':');
+    if (colon == std::string::npos) usage_error("request: --header " + excerpt(arg) + " is not 'NAME: VALUE'");
+    std::string_view value = std::string_view(arg).substr(colon + 1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    return {arg.substr(0, colon), std::string(value)};
+}
 
 int run_request(const args& a) {
     const std::string method = a.positionals()[0], target = a.positionals()[1];
@@ -53,9 +67,27 @@ int run_request(const args& a) {
     if (!is_origin_form(target))
         usage_error("request: PATH " + excerpt(target) +
                     " is not /path?query (RFC 3986 characters; percent-encode the rest as %XX; no #fragment)");
+    wechatpay::request_options options;
+    for (const auto& h : a.all("header")) {
+        options.headers.push_back(header_of(h));
+        unwrap(check_extra_header(options.headers.back().first, options.headers.back().second), "request: --header");
+    }
+    options.serial = a.find("serial").value_or("");
+    if (!options.serial.empty() && !valid_key_serial(options.serial))
+        usage_error("request: --serial " + excerpt(options.serial) + " is neither a certificate serial nor a PUB_KEY_ID_…");
+    std::optional<upload_file> upload;
+    if (const auto file = a.find("upload")) {
+        a.forbid("body-file", "--upload sends the file as the body");
+        if (method != "POST") usage_error("request: --upload goes with POST");
+        if (!options.headers.empty() || !options.serial.empty())
+            usage_error("request: --upload takes no --header or --serial");
+        upload = upload_file{std::filesystem::path(*file).filename().string(), read_input(*file, "upload", upload_file_limit)};
+        unwrap(check_upload(target.substr(0, target.find('?')), *upload), "request: --upload");
+    }
     const std::string body = read_optional_input(a, "body-file", body_file_limit);
     auto answer = run_client<api_response>(a.get("config"), [&](client& c, auto done) {
-        c.async_request(method, target, body, std::move(done));
+        if (upload) c.async_upload(target, std::move(*upload), std::move(done));
+        else c.async_request(method, target, body, std::move(options), std::move(done));
     });
     const api_response res = unwrap(std::move(answer));
     std::cerr << "HTTP " << res.status << (res.verified ? " (signature verified)" : " (file download: not signed)")
@@ -119,10 +151,13 @@ int run_certificates(const args& a) {
 const command request_command{
     "request",
     "send a signed request to WeChat Pay and verify the answer (like curl)",
-    "request METHOD PATH --config FILE [--body-file FILE]",
+    "request METHOD PATH --config FILE [--body-file FILE] [--header 'NAME: VALUE']... [--serial SERIAL]\n"
+    "request POST PATH --config FILE --upload FILE",
     "Signs METHOD PATH (path?query) with the merchant key, sends it on the configured endpoint,\n"
     "verifies the answer's signature, prints the body on stdout and the status and Request-ID\n"
-    "on stderr. Exit 0 for a verified answer of any HTTP status, 1 when the answer fails\n"
+    "on stderr. --upload sends FILE as WeChat's upload endpoints take it (parts meta and file,\n"
+    "the signature over meta; type and size checked first), the endpoint's answer on stdout.\n"
+    "Exit 0 for a verified answer of any HTTP status, 1 when the answer fails\n"
     "verification or none came, 2 for a usage or config error.",
     request_options,
     2,

@@ -2,6 +2,7 @@
 
 #include "core/json_reader.hpp"
 
+#include <boost/beast/core/string.hpp>
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -505,6 +506,26 @@ bool is_api_method(std::string_view method) {
     for (std::string_view m : {"GET", "POST", "PUT", "PATCH", "DELETE"})
         if (method == m) return true;
     return false;
+}
+
+result<void> check_extra_header(std::string_view name, std::string_view value) {
+    if (!is_method_token(name))
+        return error(errc::invalid_argument, "header name " + excerpt(name) + " is not an HTTP token");
+    // The request's framing, its signature and the key it names are the SDK's to set.
+    static constexpr std::string_view owned[] = {
+        "Authorization", "Host", "Accept", "User-Agent", "Content-Length", "Content-Type", "Content-Encoding",
+        "Transfer-Encoding", "Connection", "Keep-Alive", "Proxy-Connection", "Upgrade", "TE", "Trailer", "Expect"};
+    const bool wechatpay_prefix = name.size() >= 10 && boost::beast::iequals(name.substr(0, 10), "Wechatpay-");
+    if (wechatpay_prefix || std::any_of(std::begin(owned), std::end(owned),
+                                        [&](std::string_view o) { return boost::beast::iequals(name, o); }))
+        return error(errc::invalid_argument, "header " + std::string(name) +
+                                                 " is set by the SDK (Wechatpay-Serial: request_options::serial)");
+    const bool unsafe = std::any_of(value.begin(), value.end(), [](char ch) {
+        const auto c = static_cast<unsigned char>(ch);
+        return (c < 0x20 && c != '\t') || c == 0x7f;
+    });
+    if (unsafe) return error(errc::invalid_argument, "header " + std::string(name) + ": value holds a control byte");
+    return {};
 }
 
 }  // namespace wechatpay

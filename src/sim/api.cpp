@@ -9,6 +9,7 @@
 #include <wechatpay/requests.hpp>
 #include <wechatpay/signer.hpp>
 
+#include <boost/beast/core/string.hpp>
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -59,7 +60,8 @@ constexpr std::string_view endpoint_names[] = {
     "/v3/pay/transactions/h5", "/v3/pay/transactions/out-trade-no/{out_trade_no}",
     "/v3/pay/transactions/out-trade-no/{out_trade_no}/close", "/v3/pay/transactions/id/{transaction_id}",
     "/v3/refund/domestic/refunds", "/v3/refund/domestic/refunds/{out_refund_no}", "/v3/bill/tradebill",
-    "/v3/bill/fundflowbill", "/v3/billdownload/file", "/v3/certificates"};
+    "/v3/bill/fundflowbill", "/v3/billdownload/file", "/v3/certificates", "/v3/merchant/media/upload",
+    "/v3/merchant/media/video_upload", "/v3/merchant-service/images/upload", "/v3/merchant-service/images/{media_id}"};
 
 std::string query_param(std::string_view query, std::string_view name) {
     while (!query.empty()) {
@@ -337,6 +339,8 @@ std::string api::endpoint_of(std::string_view method, std::string_view path) {
     if (path_param(path, by_trade_no)) return "/v3/pay/transactions/out-trade-no/{out_trade_no}";
     if (path_param(path, by_transaction_id)) return "/v3/pay/transactions/id/{transaction_id}";
     if (path_param(path, refund_by_no)) return "/v3/refund/domestic/refunds/{out_refund_no}";
+    if (path != complaint_image_upload_target && path_param(path, image_download_prefix))
+        return "/v3/merchant-service/images/{media_id}";
     // A bounded set of names: any other path is "unknown", so that probes cannot grow the stats.
     for (std::string_view known : endpoint_names)
         if (path == known && known.find('{') == std::string_view::npos) return std::string(known);
@@ -355,8 +359,15 @@ const merchant* api::find_merchant(std::string_view mchid) const {
 
 answer api::handle(const incoming& in, std::int64_t wall_now, std::int64_t clock_ahead) {
     const std::int64_t now = wall_now + clock_ahead;  // business time
-    // Authentication first, as WeChat does: nothing about the request is looked at before it.
+    // Authentication first, as WeChat does: nothing about the request is looked at before it but
+    // an upload's parts, since its signature covers the meta part, not the multipart body.
     if (in.authorization.empty()) return sign_error("Authorization header is missing");
+    std::optional<upload_form> upload;
+    if (boost::beast::iequals(std::string_view(in.content_type).substr(0, 10), "multipart/")) {
+        auto form = parse_upload(in.content_type, in.body);
+        if (!form) return error_answer(400, "PARAM_ERROR", form.error().detail);
+        upload = std::move(*form);
+    }
     const auto auth = parse_authorization(in.authorization);
     if (!auth) return sign_error("Authorization header is malformed");
     const merchant* m = find_merchant(auth->mchid);
@@ -370,7 +381,8 @@ answer api::handle(const incoming& in, std::int64_t wall_now, std::int64_t clock
     std::transform(serial.begin(), serial.end(), serial.begin(), [](unsigned char c) { return std::toupper(c); });
     if (serial != m->cert.serial()) return sign_error("serial_no is not the merchant certificate's serial");
     const auto sig = base64_decode(auth->signature);
-    const std::string message = request_message(in.method, in.target, ts, auth->nonce_str, in.body);
+    const std::string message =
+        request_message(in.method, in.target, ts, auth->nonce_str, upload ? std::string_view(upload->meta) : in.body);
     if (!sig || !m->cert.key().verify_sha256(message, *sig)) return sign_error("signature verification failed");
 
     const std::string_view target = in.target;
@@ -405,6 +417,11 @@ answer api::handle(const incoming& in, std::int64_t wall_now, std::int64_t clock
     if (get && path == "/v3/bill/fundflowbill") return bill(*m, false, query, now);
     if (get && path == "/v3/billdownload/file") return download(*m, query);
     if (get && path == "/v3/certificates") return certificates(*m);
+    if (post && upload_kind_of(path) && path != marketing_image_upload_target)
+        return upload ? media_.upload(*m, path, *upload)
+                      : error_answer(400, "PARAM_ERROR", "an upload is multipart/form-data with parts meta and file");
+    if (get && route(image_download_prefix))
+        return id ? media_.image(*m, *id) : bad_escape("media_id");
     return error_answer(404, "NOT_FOUND", "no such API");
 }
 

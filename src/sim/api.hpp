@@ -4,6 +4,7 @@
 
 #include <wechatpay/sim/simulator.hpp>
 
+#include "sim/media.hpp"
 #include "sim/store.hpp"
 
 #include <functional>
@@ -19,6 +20,7 @@ struct incoming {
     std::string method, target;  // target = path?query, as signed
     std::string body;
     std::string authorization;
+    std::string content_type;
 };
 
 struct answer {
@@ -87,6 +89,7 @@ private:
     store& store_;
     hooks hooks_;
     std::string base_url_;
+    media_store media_;
 
     struct bill_file {
         std::string mchid, content;  // as served (gzip when asked)

@@ -172,7 +172,8 @@ struct simulator::impl {
         else if (f.has(fault::frequency_limited)) a = error_answer(429, "FREQUENCY_LIMITED", "too many requests");
         else
             a = endpoints.handle({std::string(req.method_string()), std::string(req.target()), req.body(),
-                                  std::string(req[http::field::authorization])},
+                                  std::string(req[http::field::authorization]),
+                                  std::string(req[http::field::content_type])},
                                  system_unix_time(), clock.offset());
         if (f.has(fault::malformed_json)) a.body = R"({"code_url":"weixin://wxpay/bizpayurl?pr=)";
         response res = json_response(a.status, std::move(a.body), req.version(),
@@ -321,8 +322,18 @@ struct simulator::impl {
             stream.next_layer().expires_after(cfg.idle_timeout);
             http::request_parser<http::string_body> parser;
             parser.header_limit(max_header);
-            parser.body_limit(cfg.max_body);
-            auto [rec, n] = co_await http::async_read(stream, buffer, parser, tuple_awaitable);
+            // An upload endpoint takes its file limit whatever max_body says. Beast checks a
+            // Content-Length against the limit as the header ends: allow the largest upload
+            // there, then hold the request to its target's own limit.
+            parser.body_limit(std::max<std::uint64_t>(cfg.max_body, media_store::max_request_body));
+            auto [rec, n] = co_await http::async_read_header(stream, buffer, parser, tuple_awaitable);
+            if (!rec) {
+                const std::uint64_t limit =
+                    std::max<std::uint64_t>(cfg.max_body, media_store::body_limit(parser.get().target()));
+                if (parser.content_length().value_or(0) > limit) rec = http::error::body_limit;
+                else parser.body_limit(limit);
+            }
+            if (!rec) std::tie(rec, n) = co_await http::async_read(stream, buffer, parser, tuple_awaitable);
             if (rec == http::error::body_limit) {
                 co_await refuse(stream, 413, "request body too large", parser.get()["Wechatpay-Serial"]);
                 break;

@@ -36,7 +36,7 @@ struct sim_api {
 
     wechatpay::sim::answer send(std::string method, std::string target, std::string body = {}) {
         auto auth = UNWRAP(signer.sign_request(method, target, body, now, "NONCE0123456789")).authorization;
-        return api.handle({std::move(method), std::move(target), std::move(body), std::move(auth)}, now);
+        return api.handle({std::move(method), std::move(target), std::move(body), std::move(auth), ""}, now);
     }
 };
 
