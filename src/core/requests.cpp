@@ -28,7 +28,7 @@ namespace {
 
 // ---- checks ---------------------------------------------------------------------------------
 
-// `field` is the JSON pointer WeChat's PARAM_ERROR would name in detail.field (/amount/total).
+// `field` is the JSON pointer WeChat's PARAM_ERROR names in its message (/body/amount/total).
 error invalid(std::string_view field, std::string_view why) {
     return error(errc::invalid_argument, std::string(field) + ": " + std::string(why));
 }

@@ -29,16 +29,16 @@ answer error_answer(unsigned status, std::string_view code, std::string_view mes
 
 namespace {
 
-// WeChat's detail: the field (a JSON pointer in the body, else the parameter's name), the value
-// refused (when there is one), the issue, and where the field is (body, path, query, header).
+// WeChat's detail holds only where the field is (body, path, query, header) and the value refused
+// (when there is one); the field itself is named in the message: a JSON pointer under /body
+// (/body/amount/total), else the parameter's name.
 answer param_error(std::string_view field, std::string_view issue, std::string_view location = "body",
                    const json::value* value = nullptr) {
-    json::object detail{{"field", field}};
+    json::object detail{{"location", location}};
     if (value) detail["value"] = *value;
-    detail["issue"] = issue;
-    detail["location"] = location;
+    const std::string named = location == "body" ? "/body" + std::string(field) : std::string(field);
     return {400, json::serialize(json::object{{"code", "PARAM_ERROR"},
-                                              {"message", std::string(field) + " " + std::string(issue)},
+                                              {"message", named + " " + std::string(issue)},
                                               {"detail", detail}})};
 }
 
@@ -533,7 +533,7 @@ answer api::refund(const merchant& m, const std::string& body, std::int64_t now)
     r.total = f.integer("/amount/total", true);
     const std::string currency = f.str("/amount/currency", true, 16);
     if (f.failed()) return *f.error;
-    if (txn.empty() && r.out_trade_no.empty()) return param_error("/transaction_id", "or /out_trade_no is required");
+    if (txn.empty() && r.out_trade_no.empty()) return param_error("/transaction_id", "or /body/out_trade_no is required");
     if (!valid_refund_no(r.out_refund_no))
         return value_error("/out_refund_no", "must be 6-64 characters of 0-9 A-Z a-z _ - | * @", json::value(r.out_refund_no));
     if (r.refund <= 0) return value_error("/amount/refund", "must be greater than 0", json::value(r.refund));

@@ -12,6 +12,8 @@
 #include "sim/store.hpp"
 #include "sim/tls_setup.hpp"
 
+#include "core/json_strict.hpp"
+
 #include <wechatpay/signer.hpp>
 #include <wechatpay/verifier.hpp>
 
@@ -47,11 +49,14 @@ using asio::ip::tcp;
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 
 using request = http::request<http::string_body>;
-constexpr std::uint32_t max_header = 8 * 1024;
-constexpr std::int64_t max_clock_step = 10LL * 365 * 24 * 3600;  // POST /sim/clock  // request line and header fields, as Beast's default
+constexpr std::uint32_t max_header = 8 * 1024;  // request line and header fields, as Beast's default
 using response = http::response<http::string_body>;
 
 namespace {
+// Why POST /sim/clock and simulator::advance_clock refuse a move.
+const std::string clock_limits = "advance_s must be an integer from 0 to " + std::to_string(sim_clock::max_step) +
+                                 ", the clock's offset at most " + std::to_string(sim_clock::max_offset) + " in all";
+
 // A parser error that says the bytes are not HTTP/1.1, not that the client went away.
 bool malformed(const boost::system::error_code& ec) {
     return ec.category() == http::make_error_code(http::error::bad_value).category() &&
@@ -240,18 +245,21 @@ struct simulator::impl {
         }
         if (path == "/sim/certificates/rotate") {
             const auto p = keys.rotate(cfg.rotation_overlap);
-            return reply(200, json::serialize(json::object{{"serial_no", p.cert.serial()},
-                                                           {"signs_from", rfc3339_cst(clock.now() + cfg.rotation_overlap.count())}}));
+            return reply(200, json::serialize(json::object{{"serial_no", p.id.cert.serial()},
+                                                           {"signs_from", rfc3339_cst(p.signs_from)}}));
         }
         if (path == "/sim/clock") {
             if (post) {
-                boost::system::error_code ec;
-                auto doc = json::parse(req.body(), ec);
-                const json::value* by = !ec && doc.is_object() ? doc.get_object().if_contains("advance_s") : nullptr;
-                // Forward only, at most ten years at a time: times stay far from overflow.
-                if (!by || !by->is_int64() || by->get_int64() < 0 || by->get_int64() > max_clock_step)
-                    return fail(400, "body must be {\"advance_s\": N}, N an integer from 0 to 315360000");
-                clock.advance(by->get_int64());
+                // Strict, like /sim/faults: a misspelt key must not pass for a move of nothing.
+                auto clock_error = [&](const std::string& why) {
+                    return reply(400, json::serialize(json::object{{"code", "PARAM_ERROR"}, {"message", why}}));
+                };
+                const auto doc = parse_json_strict(req.body());
+                const json::object* o = doc ? doc->if_object() : nullptr;
+                if (!o) return clock_error("body must be {\"advance_s\": N}");
+                if (auto bad = unknown_key(*o, {"advance_s"})) return clock_error("unknown key \"" + *bad + "\" beside advance_s");
+                const json::value* by = o->if_contains("advance_s");
+                if (!by || !by->is_int64() || !clock.advance(by->get_int64())) return clock_error(clock_limits);
             }
             return reply(200, json::serialize(json::object{{"offset_s", clock.offset()}, {"now", rfc3339_cst(clock.now())}}));
         }
@@ -449,8 +457,9 @@ result<void> simulator::pay(std::string_view mchid, std::string_view out_trade_n
 
 std::string simulator::stats_json() const { return impl_->counters.to_json(); }
 
-void simulator::advance_clock(std::chrono::seconds by) {
-    if (by.count() > 0) impl_->clock.advance(by.count());  // forward only
+result<void> simulator::advance_clock(std::chrono::seconds by) {
+    if (!impl_->clock.advance(by.count())) return error(errc::invalid_argument, clock_limits);
+    return {};
 }
 
 result<void> simulator::add_faults(std::string_view rules) { return impl_->faults.add(rules); }

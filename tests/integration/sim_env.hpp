@@ -131,7 +131,7 @@ private:
 
 // ---- JSON -------------------------------------------------------------------------------
 
-// The value at a JSON pointer ("/detail/field"), or nullptr.
+// The value at a JSON pointer ("/detail/location"), or nullptr.
 inline const json::value* at(const json::value& v, std::string_view pointer) {
     boost::system::error_code ec;
     return v.find_pointer(pointer, ec);

@@ -4,6 +4,7 @@
 
 #include <wechatpay/notification.hpp>
 
+#include <algorithm>
 #include <cctype>
 
 // The simulator's internal PKI, for the https receivers' certificates. A relative path: this
@@ -306,6 +307,38 @@ TEST_CASE("a refund without notify_url, for a merchant with no refund URL config
     CHECK(str_at(log[1], "/outcome").starts_with("no notify_url"));
     CHECK_FALSE(log[1].at("delivered").as_bool());
     CHECK(order_receiver.wait_for(2, 300ms).size() == 1);
+}
+
+TEST_CASE("the notification log keeps the newest 256 deliveries; one that left it is still tried",
+          "[sim][notifications]") {
+    notify_receiver receiver(1000);  // never succeeds: the payment's tries go on after it leaves the log
+    sim_env env;
+    auto merchant = env.client();
+    auto control = env.control();
+    const std::string no = trade_no();
+    prepay(merchant, prepay_body(no, 1000, "native", receiver.url()));
+    pay_order(control, no);
+    REQUIRE(receiver.wait_for(1).size() == 1);
+    // Each refund without a notify_url (no refund URL configured) adds an entry too.
+    for (int i = 0; i < 300; ++i)
+        REQUIRE(UNWRAP(merchant.signed_call("POST", "/v3/refund/domestic/refunds",
+                                            json::serialize(refund_body(no, trade_no("R"), 1, 1000))))
+                    .status == 200);
+    // Refunds complete (and notify) a moment later: once 256 have, the payment's entry is gone.
+    auto only_refunds = [](const json::array& log) {
+        return std::all_of(log.begin(), log.end(), [](const json::value& entry) {
+            return str_at(entry, "/event_type") == "REFUND.SUCCESS" && str_at(entry, "/outcome").starts_with("no notify_url");
+        });
+    };
+    REQUIRE(eventually([&] {
+        const auto log = notification_log(control);
+        return log.size() == 256 && only_refunds(log);
+    }));
+    // The dropped payment notification is still retried, and recording its tries is harmless.
+    CHECK(receiver.wait_for(3).size() >= 3);
+    const auto log = notification_log(control);
+    CHECK(log.size() == 256);
+    CHECK(only_refunds(log));
 }
 
 TEST_CASE("a receiver that answers 500 twice gets the notification on the third attempt", "[sim][notifications]") {

@@ -59,7 +59,7 @@ wechatpay::error api_failure() {
     e.http_status = 401;
     e.api_code = "SIGN_ERROR";
     e.api_message = "signature mismatch for <script>user input</script>";
-    e.api_detail = R"({"field":"/amount/currency","value":"USER-SECRET-VALUE"})";
+    e.api_detail = R"({"location":"body","value":"USER-SECRET-VALUE"})";
     e.request_id = "08F5B8C2B506102C18FDDFEEA30620BE821E28EDC405-0";
     return e;
 }

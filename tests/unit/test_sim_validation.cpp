@@ -9,9 +9,13 @@
 
 #include "sim/api.hpp"
 #include "sim/bills.hpp"
+#include "sim/clock.hpp"
+#include "sim/store.hpp"
 
 #include <boost/json.hpp>
 
+#include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -46,9 +50,11 @@ std::string native_prepay(std::string_view out_trade_no, std::string_view total)
            std::string(total) + "}}";
 }
 
+// The field a PARAM_ERROR names: the first word of its message (/body/amount/total, mchid).
 std::string field_of(const wechatpay::sim::answer& a) {
     const auto doc = boost::json::parse(a.body).as_object();
-    return std::string(doc.at("detail").at("field").as_string());
+    const std::string_view message = doc.at("message").as_string();
+    return std::string(message.substr(0, message.find(' ')));
 }
 
 }  // namespace
@@ -62,7 +68,7 @@ TEST_CASE("sim: amounts beyond WeChat's 32-bit int are refused; bills at the lar
         INFO(total);
         const auto a = sim.send("POST", "/v3/pay/transactions/native", native_prepay("bigorder01", total));
         CHECK(a.status == 400);
-        CHECK(field_of(a) == "/amount/total");
+        CHECK(field_of(a) == "/body/amount/total");
     }
 
     REQUIRE(sim.send("POST", "/v3/pay/transactions/native", native_prepay("maxorder01", "2147483647")).status == 200);
@@ -77,7 +83,7 @@ TEST_CASE("sim: amounts beyond WeChat's 32-bit int are refused; bills at the lar
                                  R"({"out_trade_no":"maxorder01","out_refund_no":"bigrefund01",)"
                                  R"("amount":{"refund":9223372036854775807,"total":9223372036854775807,"currency":"CNY"}})");
     CHECK(refund.status == 400);
-    CHECK(field_of(refund) == "/amount/refund");
+    CHECK(field_of(refund) == "/body/amount/refund");
 }
 
 // Ids in API paths arrive percent-encoded (clients encode | * @): decoded strictly, a '%'
@@ -136,41 +142,47 @@ TEST_CASE("sim: trade bills have the layout of the official SDK's sample bill", 
     }
 }
 
-// WeChat's PARAM_ERROR detail: {"field","value","issue","location"} — the field as a JSON
-// pointer (body) or a parameter name (query, path), and the value refused when there is one.
-TEST_CASE("sim: PARAM_ERROR detail carries field, value, issue and location as WeChat sends them", "[sim]") {
+// WeChat's PARAM_ERROR detail is {"location","value"} and nothing else (dromara/payment-spring-boot#66:
+// {"location":"body","value":"20220421191948"}); the field's path is in the message.
+TEST_CASE("sim: PARAM_ERROR detail carries only location and value; the message names the field", "[sim]") {
     sim_api sim;
     auto detail = [](const wechatpay::sim::answer& a) {
         INFO(a.body);
         CHECK(a.status == 400);
         const auto doc = boost::json::parse(a.body).as_object();
         CHECK(doc.at("code").as_string() == "PARAM_ERROR");
-        return doc.at("detail").as_object();
+        const auto& d = doc.at("detail").as_object();
+        for (const auto& kv : d) CHECK((kv.key() == "location" || kv.key() == "value"));
+        return d;
     };
     auto body = [](std::string_view amount) {
         return R"({"appid":"wxd678efh567hg6787","mchid":"1900000109","description":"x","out_trade_no":"detail0001",)"
                R"("notify_url":"https://a.example/n","amount":)" + std::string(amount) + "}";
     };
-    auto currency = detail(sim.send("POST", "/v3/pay/transactions/native", body(R"({"total":1,"currency":"XYZ"})")));
-    CHECK(currency.at("field").as_string() == "/amount/currency");
+    const auto currency_answer = sim.send("POST", "/v3/pay/transactions/native", body(R"({"total":1,"currency":"XYZ"})"));
+    auto currency = detail(currency_answer);
+    CHECK(field_of(currency_answer) == "/body/amount/currency");
+    CHECK(boost::json::parse(currency_answer.body).at("message").as_string() == "/body/amount/currency must be CNY");
     CHECK(currency.at("value").as_string() == "XYZ");
-    CHECK_FALSE(currency.at("issue").as_string().empty());
     CHECK(currency.at("location").as_string() == "body");
 
-    auto wrong_type = detail(sim.send("POST", "/v3/pay/transactions/native", body(R"({"total":"100"})")));
-    CHECK(wrong_type.at("field").as_string() == "/amount/total");
+    const auto wrong_type_answer = sim.send("POST", "/v3/pay/transactions/native", body(R"({"total":"100"})"));
+    auto wrong_type = detail(wrong_type_answer);
+    CHECK(field_of(wrong_type_answer) == "/body/amount/total");
     CHECK(wrong_type.at("value").as_string() == "100");  // the value as sent
 
     auto zero = detail(sim.send("POST", "/v3/pay/transactions/native", body(R"({"total":0})")));
     CHECK(zero.at("value").as_int64() == 0);
 
-    auto missing = detail(sim.send("POST", "/v3/pay/transactions/native", body(R"({})")));
-    CHECK(missing.at("field").as_string() == "/amount/total");
+    const auto missing_answer = sim.send("POST", "/v3/pay/transactions/native", body(R"({})"));
+    auto missing = detail(missing_answer);
+    CHECK(field_of(missing_answer) == "/body/amount/total");
     CHECK_FALSE(missing.contains("value"));  // nothing was sent
     CHECK(missing.at("location").as_string() == "body");
 
-    auto query = detail(sim.send("GET", "/v3/pay/transactions/out-trade-no/detail0001"));
-    CHECK(query.at("field").as_string() == "mchid");
+    const auto query_answer = sim.send("GET", "/v3/pay/transactions/out-trade-no/detail0001");
+    auto query = detail(query_answer);
+    CHECK(field_of(query_answer) == "mchid");
     CHECK(query.at("location").as_string() == "query");
 }
 
@@ -209,11 +221,42 @@ TEST_CASE("sim: refunds carry amount.from (the accounts named, else []); an unpa
 
     const auto bad_account = refund("fromrefund3", R"({"refund":10,"total":100,"currency":"CNY","from":[{"account":"BASIC","amount":10}]})");
     CHECK(bad_account.status == 400);
-    CHECK(field_of(bad_account) == "/amount/from/0/account");
+    CHECK(field_of(bad_account) == "/body/amount/from/0/account");
     const auto twice = refund("fromrefund4", R"({"refund":10,"total":100,"currency":"CNY",)"
                                              R"("from":[{"account":"AVAILABLE","amount":5},{"account":"AVAILABLE","amount":5}]})");
-    CHECK(field_of(twice) == "/amount/from/1/account");
+    CHECK(field_of(twice) == "/body/amount/from/1/account");
     const auto short_sum = refund("fromrefund5", R"({"refund":10,"total":100,"currency":"CNY","from":[{"account":"AVAILABLE","amount":9}]})");
     CHECK(short_sum.status == 400);
     CHECK(boost::json::parse(short_sum.body).at("code").as_string() == "INVALID_REQUEST");
+}
+
+// advance() once had no limit: a step of INT64_MAX made now() overflow and a second one wrapped
+// the offset negative, taking the clock backwards.
+TEST_CASE("sim clock: steps of 0 to 10 years, at most 100 years ahead in all, refused moves change nothing",
+          "[sim][clock]") {
+    using wechatpay::sim::sim_clock;
+    sim_clock clock;
+    CHECK_FALSE(clock.advance(std::numeric_limits<std::int64_t>::max()));
+    CHECK_FALSE(clock.advance(-1));
+    CHECK_FALSE(clock.advance(sim_clock::max_step + 1));
+    CHECK(clock.offset() == 0);
+    CHECK(clock.advance(0));
+    while (clock.offset() + sim_clock::max_step <= sim_clock::max_offset) REQUIRE(clock.advance(sim_clock::max_step));
+    const std::int64_t left = sim_clock::max_offset - clock.offset();
+    CHECK_FALSE(clock.advance(left + 1));
+    CHECK(clock.advance(left));
+    CHECK(clock.offset() == sim_clock::max_offset);
+    CHECK_FALSE(clock.advance(1));
+    CHECK(clock.offset() == sim_clock::max_offset);
+    CHECK(wechatpay::sim::rfc3339_cst(clock.now()).ends_with("+08:00"));
+}
+
+TEST_CASE("sim: rfc3339_cst writes four-digit years and nothing for times beyond them", "[sim][clock]") {
+    using wechatpay::sim::rfc3339_cst;
+    CHECK(rfc3339_cst(0) == "1970-01-01T08:00:00+08:00");
+    CHECK(rfc3339_cst(253402271999) == "9999-12-31T23:59:59+08:00");
+    CHECK(rfc3339_cst(253402272000).empty());  // year 10000
+    CHECK(rfc3339_cst(std::numeric_limits<std::int64_t>::max() - 8 * 3600).empty());  // gmtime_r fails
+    CHECK(rfc3339_cst(-30610252800) == "1000-01-01T00:00:00+08:00");
+    CHECK(rfc3339_cst(-30610252801).empty());  // strftime writes the year 999 with three digits
 }

@@ -101,8 +101,11 @@ public:
                      std::string_view openid = {});
     std::string stats_json() const;
     // Moves the simulator's clock forward (POST /sim/clock {"advance_s":N}): order expiry and
-    // certificate rotation see the later time; signatures keep the wall clock's.
-    void advance_clock(std::chrono::seconds by);
+    // certificate rotation see the later time; signatures keep the wall clock's. A move is 0 to
+    // 10 years (315360000 s) and the clock runs at most 100 years (3153600000 s) ahead in all, so
+    // times never overflow; beyond that invalid_argument (POST /sim/clock: 400 PARAM_ERROR naming
+    // advance_s) and the clock stays where it was.
+    [[nodiscard]] result<void> advance_clock(std::chrono::seconds by);
     // POST /sim/faults (one rule object or {"faults":[…]}; errors name the field) and DELETE.
     result<void> add_faults(std::string_view rules);
     void clear_faults();
