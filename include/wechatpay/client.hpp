@@ -43,6 +43,8 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -58,6 +60,10 @@ using completion_handler = boost::asio::any_completion_handler<void(result<T>)>;
 
 // The token of a call that gives none: an awaitable of result<T>, for co_await.
 using default_token = boost::asio::use_awaitable_t<>;
+
+// Takes a download piece by piece, in order (at most 64 KiB each), on the connection's strand:
+// it must not block for long. An error it returns stops the download and becomes its result.
+using download_sink = std::function<result<void>(std::string_view)>;
 
 // A verified answer of the raw async_request() escape hatch.
 struct api_response {
@@ -160,8 +166,27 @@ public:
     auto async_fundflow_bill(fundflow_bill_request req, Token&& token = {}) {
         return initiate<bill_info>(std::forward<Token>(token), &client::fundflow_bill_op, std::move(req));
     }
-    // Downloads (signed request, unsigned answer), inflates gzip, and checks the SHA1 against
-    // hash_value: a mismatch is errc::hash_mismatch.
+    // Streams the bill (signed request, unsigned answer) into `file`, in memory bounded
+    // whatever its size: gunzipped as it arrives when gzip, its SHA1 computed on the way and
+    // checked against hash_value at the end. The bytes go to a temporary file in file's
+    // directory, renamed onto `file` only once the whole bill verified; on any failure
+    // (errc::hash_mismatch, errc::malformed_gzip, a dropped connection, cancellation, a full
+    // disk) it is removed and `file` is left as it was.
+    template <class Token = default_token>
+    auto async_download_bill_to(bill_info bill, std::filesystem::path file, Token&& token = {}) {
+        return initiate<bill_download>(std::forward<Token>(token), &client::download_bill_to_file_op, std::move(bill),
+                                       std::move(file));
+    }
+    // The same into `sink`. The sink sees the bill's bytes before they are verified: only a
+    // completion without error says that what it got is the whole bill, with the right hash.
+    template <class Token = default_token>
+    auto async_download_bill_to(bill_info bill, download_sink sink, Token&& token = {}) {
+        return initiate<bill_download>(std::forward<Token>(token), &client::download_bill_to_sink_op, std::move(bill),
+                                       std::move(sink));
+    }
+    // A small bill into memory, checked as above; a bill over max_bill_in_memory (64 MiB) is
+    // errc::body_too_large: stream those with async_download_bill_to.
+    static constexpr std::size_t max_bill_in_memory = 64 * 1024 * 1024;
     template <class Token = default_token>
     auto async_download_bill(bill_info bill, Token&& token = {}) {
         return initiate<std::string>(std::forward<Token>(token), &client::download_bill_op, std::move(bill));
@@ -219,6 +244,16 @@ public:
     // key: pass .serial as request_options::serial with the request that carries .ciphertext.
     result<encrypted_field> encrypt_field(std::string_view plaintext) const;
 
+    // GET `target` streamed into `file` (a temporary file renamed onto it), for downloads the
+    // typed API does not cover. An answer on client_config::unsigned_download_paths streams
+    // as it arrives; any other must verify first. A 2xx answer's body goes to the file (the
+    // result's body is empty); another status writes nothing, its body in the result.
+    template <class Token = default_token>
+    auto async_download_to(std::string target, std::filesystem::path file, Token&& token = {}) {
+        return initiate<api_response>(std::forward<Token>(token), &client::download_to_op, std::move(target),
+                                      std::move(file));
+    }
+
     // Verifies and decrypts callbacks with the client's current WeChat Pay keys.
     notification_handler notifications() const;
     verifier current_verifier() const;
@@ -249,6 +284,9 @@ private:
     static op_result<bill_info> trade_bill_op(impl_ptr self, trade_bill_request req);
     static op_result<bill_info> fundflow_bill_op(impl_ptr self, fundflow_bill_request req);
     static op_result<std::string> download_bill_op(impl_ptr self, bill_info bill);
+    static op_result<bill_download> download_bill_to_file_op(impl_ptr self, bill_info bill, std::filesystem::path file);
+    static op_result<bill_download> download_bill_to_sink_op(impl_ptr self, bill_info bill, download_sink sink);
+    static op_result<api_response> download_to_op(impl_ptr self, std::string target, std::filesystem::path file);
     static op_result<std::vector<certificate>> certificates_op(impl_ptr self);
     static op_result<api_response> request_op(impl_ptr self, std::string method, std::string target,
                                               std::string body, request_options options);

@@ -112,7 +112,7 @@ struct refund_request {
 
 struct trade_bill_request {
     std::string bill_date;         // YYYY-MM-DD
-    std::string bill_type = "ALL"; // ALL | SUCCESS | REFUND
+    std::string bill_type = "ALL"; // ALL | SUCCESS | REFUND | RECHARGE_REFUND (refunds of recharge coupons)
     bool gzip = false;             // tar_type=GZIP
     result<void> validate() const;
     std::string query() const;     // bill_date=…&bill_type=…[&tar_type=GZIP]
@@ -134,6 +134,15 @@ struct bill_info {
     bool gzip = false;       // asked with tar_type=GZIP: the download is gzip
 };
 result<bill_info> parse_bill_info(std::string_view json);
+
+// A bill streamed to a file or a sink (client::async_download_bill_to), checked whole: gzip
+// inflated to its end and the SHA1 of the bill equal to bill_info::hash_value.
+struct bill_download {
+    std::uint64_t received_bytes = 0;  // over the wire (compressed when gzip)
+    std::uint64_t bill_bytes = 0;      // the bill itself, as the sink or file got it
+    std::string sha1;                  // hex, lower case
+    std::string request_id;
+};
 
 // Percent-encodes one path segment (out_trade_no, out_refund_no…) for a URL.
 std::string encode_path_segment(std::string_view s);

@@ -45,6 +45,18 @@ std::string what_of(const call& c) {
 
 }  // namespace
 
+bool client::impl::unsigned_download(http::verb method, std::string_view target) const {
+    if (method != http::verb::get) return false;
+    const std::string_view path = target.substr(0, target.find('?'));
+    for (const std::string& prefix : cfg.unsigned_download_paths) {
+        // A whole path, or one ending in '/' that names a folder: /v3/billdownload/file never
+        // admits /v3/billdownload/files.
+        if (prefix.empty() || !path.starts_with(prefix)) continue;
+        if (path.size() == prefix.size() || prefix.back() == '/') return true;
+    }
+    return false;
+}
+
 error api_error_from(const net::response& res, std::string_view what) {
     error e(errc::api_error, std::string(what));
     e.http_status = res.result_int();
@@ -129,12 +141,14 @@ awaitable<void> client::impl::exchange_on(net::pooled_session& lease, const call
 
     // The exchange runs on the session's strand (Beast's operations and deadlines serialised
     // there); the answer comes back here, on the call's executor.
-    auto x = co_await net::async_exchange(s, req, cfg.timeouts.request, c.body_limit, asio::use_awaitable);
+    // Only an unsigned download streams: any other body is verified before anyone sees it.
+    const net::body_sink* sink = c.sink && unsigned_download(c.method, c.target) ? c.sink : nullptr;
+    auto x = co_await net::async_exchange(s, req, cfg.timeouts.request, c.body_limit, sink, asio::use_awaitable);
     if (!x.answer) {
         const bool resend = c.retry_safe && reused && !x.got_answer_bytes && first_round &&
                             peer_closed(x.answer.error().code);  // retry at once on another session
         out = x.answer.error();
-        r = attempt_result{!resend && !x.got_answer_bytes, true, resend};
+        r = attempt_result{!resend && !x.got_answer_bytes, !x.streamed, resend};
         co_return;
     }
     if (cfg.pool.keep_alive && x.answer->keep_alive()) lease.keep();  // the pool remembers its TLS session
@@ -184,6 +198,19 @@ awaitable<void> client::impl::pause(std::chrono::milliseconds delay) {
 }
 
 
+// A verified body, given to the call's sink whole; the response keeps the header.
+void client::impl::deliver_verified(const net::body_sink& sink, result<net::response>& out) {
+    if (out->body().empty()) return;
+    auto taken = sink(out->body());
+    if (!taken) {
+        error e = taken.error();
+        e.request_id = std::string((*out)["Request-ID"]);
+        out = std::move(e);
+        return;
+    }
+    out->body().clear();
+}
+
 // One frame for the whole call: the first certificates, the attempts (each: a session from the
 // pool, an exchange, the answer verified), retries and failover, the 2xx check. While the call
 // waits for a session, this frame, the operation's and the pool's small acquire() frame are all
@@ -200,7 +227,8 @@ awaitable<void> client::impl::send(const call& c, result<net::response>& out) {
             out = error(asio::error::shut_down, what_of(c) + ": the client is shut down");
             goto done;
         }
-        if (c.verify && cfg.downloads_certificates() && current_keys().certificates().empty())
+        const bool verify = c.verify && !unsigned_download(c.method, c.target);
+        if (verify && cfg.downloads_certificates() && current_keys().certificates().empty())
             if (!co_await first_certificates(c, out)) goto done;
         bool on_backup = false;
         for (unsigned n = 1;; ++n) {
@@ -232,12 +260,13 @@ awaitable<void> client::impl::send(const call& c, result<net::response>& out) {
 
             std::chrono::milliseconds delay = backoff(cfg.retry, n - 1);
             if (out) {
-                if (c.verify && !co_await verify_answer(out)) goto done;
+                if (verify && !co_await verify_answer(out)) goto done;
                 const net::response& res = *out;
                 const unsigned status = res.result_int();
                 const bool transient = status >= 500 || status == 429;
                 if (!transient || !c.retry_safe || n >= cfg.retry.max_attempts) {
                     if (c.api_errors && status / 100 != 2) out = api_error_from(res, what_of(c));
+                    else if (c.sink && verify && status / 100 == 2) deliver_verified(*c.sink, out);
                     goto done;
                 }
                 if (status == 429) delay = std::max(delay, cfg.retry.rate_limited_delay);

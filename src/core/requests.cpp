@@ -425,8 +425,8 @@ std::string bill_query(std::string_view date, std::string_view type_key, std::st
 
 result<void> trade_bill_request::validate() const {
     if (!is_date(bill_date)) return invalid("bill_date", "must be a date YYYY-MM-DD");
-    if (!bill_type.empty() && !one_of(bill_type, {"ALL", "SUCCESS", "REFUND"}))
-        return invalid("bill_type", "must be ALL, SUCCESS or REFUND");
+    if (!bill_type.empty() && !one_of(bill_type, {"ALL", "SUCCESS", "REFUND", "RECHARGE_REFUND"}))
+        return invalid("bill_type", "must be ALL, SUCCESS, REFUND or RECHARGE_REFUND");
     return {};
 }
 

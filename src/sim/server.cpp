@@ -171,7 +171,7 @@ struct simulator::impl {
         res.set("Wechatpay-Signature-Type", signature_type);
     }
 
-    response api_answer(const request& req, const fault_set& f) {
+    answer api_result(const request& req, const fault_set& f) {
         answer a;
         if (f.has(fault::system_error)) a = error_answer(500, "SYSTEM_ERROR", "system error, retry with the same parameters");
         else if (f.has(fault::frequency_limited)) a = error_answer(429, "FREQUENCY_LIMITED", "too many requests");
@@ -181,6 +181,10 @@ struct simulator::impl {
                                   std::string(req[http::field::content_type])},
                                  system_unix_time(), clock.offset());
         if (f.has(fault::malformed_json)) a.body = R"({"code_url":"weixin://wxpay/bizpayurl?pr=)";
+        return a;
+    }
+
+    response api_answer(const request& req, const fault_set& f, answer a) {
         response res = json_response(a.status, std::move(a.body), req.version(),
                                      req.keep_alive() && !f.has(fault::connection_close));
         if (!a.content_type.starts_with("application/json")) res.set(http::field::content_type, a.content_type);
@@ -189,11 +193,44 @@ struct simulator::impl {
         return res;
     }
 
+    // An answer produced piece by piece (a large bill), sent chunked: the simulator holds one
+    // piece at a time. close_mid_body drops the connection after the first piece. False when
+    // the connection cannot go on.
+    awaitable<bool> write_streamed(beast::ssl_stream<beast::tcp_stream>& stream, const request& req, answer& a,
+                                   const fault_set& f) {
+        http::response<http::buffer_body> res{static_cast<http::status>(a.status), req.version()};
+        res.set(http::field::server, "wechatpay-asio-simulator");
+        res.set(http::field::content_type, a.content_type);
+        res.set("Request-ID", next_request_id());
+        res.keep_alive(req.keep_alive() && !f.has(fault::connection_close));
+        res.chunked(true);
+        res.body().data = nullptr;
+        res.body().more = true;
+        http::response_serializer<http::buffer_body> sr{res};
+        stream.next_layer().expires_after(30s);
+        auto [hec, hn] = co_await http::async_write_header(stream, sr, tuple_awaitable);
+        if (hec) co_return false;
+        for (bool first = true;; first = false) {
+            std::string piece = a.next_piece();
+            if (!first && f.has(fault::close_mid_body)) co_return false;  // abrupt: no last chunk
+            res.body().data = piece.empty() ? nullptr : piece.data();
+            res.body().size = piece.size();
+            res.body().more = !piece.empty();
+            stream.next_layer().expires_after(30s);
+            auto [ec, n] = co_await http::async_write(stream, sr, tuple_awaitable);
+            if (ec == http::error::need_buffer) ec = {};
+            if (ec) co_return false;
+            if (piece.empty()) break;
+        }
+        co_return res.keep_alive();
+    }
+
     // The methods a control endpoint takes, as an Allow header lists them; empty for no endpoint.
     static std::string_view control_methods(std::string_view path) {
         if (path_param(path, "/sim/orders/", "/pay") || path == "/sim/certificates/rotate") return "POST";
         if (path == "/sim/clock") return "GET, POST";
         if (path == "/sim/faults") return "GET, POST, DELETE";
+        if (path == "/sim/bills") return "POST";
         if (path == "/sim/stats" || path == "/sim/notifications") return "GET";
         return {};
     }
@@ -242,6 +279,10 @@ struct simulator::impl {
             else if (post)
                 if (auto r = faults.add(req.body()); !r) return fail(400, r.error().detail);
             return reply(200, faults.to_json());
+        }
+        if (path == "/sim/bills") {
+            if (auto r = endpoints.add_synthetic_bill(req.body()); !r) return fail(400, r.error().detail);
+            return reply(200, req.body());
         }
         if (path == "/sim/certificates/rotate") {
             const auto p = keys.rotate(cfg.rotation_overlap);
@@ -376,7 +417,13 @@ struct simulator::impl {
                     co_await t.async_wait(tuple_awaitable);
                 }
                 if (f.has(fault::close_before_answer)) co_return;  // abrupt close: no TLS close_notify
-                res = api_answer(req, f);
+                answer a = api_result(req, f);
+                if (a.next_piece) {
+                    counters.answer(a.status);
+                    if (!co_await write_streamed(stream, req, a, f)) co_return;
+                    continue;
+                }
+                res = api_answer(req, f, std::move(a));
             }
             counters.answer(res.result_int());
             stream.next_layer().expires_after(30s);
@@ -463,6 +510,8 @@ result<void> simulator::advance_clock(std::chrono::seconds by) {
 }
 
 result<void> simulator::add_faults(std::string_view rules) { return impl_->faults.add(rules); }
+
+result<void> simulator::add_synthetic_bill(std::string_view rule) { return impl_->endpoints.add_synthetic_bill(rule); }
 
 void simulator::clear_faults() { impl_->faults.clear(); }
 

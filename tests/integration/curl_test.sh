@@ -200,6 +200,33 @@ else
     echo "ok - # SKIP no /dev/full"
 fi
 
+# ---- bills streamed into files: `wechatpay bill --out`, `wechatpay request GET --out` ----------
+# A synthetic day two days back (its bill exists from 10:00 the next day, China time).
+BILL_DATE=$(date -u -d "@$(( $(date +%s) + 8 * 3600 - 2 * 86400 ))" +%F)
+TODAY=$(date -u -d "@$(( $(date +%s) + 8 * 3600 ))" +%F)
+curl -sS --cacert "$CA" -o "$T/bills.b" -w '%{http_code}' -X POST -H "Content-Type: application/json" \
+    --data-binary "{\"bill_date\":\"$BILL_DATE\",\"records\":30000}" "https://$ADDR/sim/bills" >"$T/bills.status"
+[[ $(cat "$T/bills.status") == 200 ]] || die "POST /sim/bills: $(cat "$T/bills.status" "$T/bills.b")"
+rc=0; "$W" bill trade --date "$BILL_DATE" --gzip --config "$S/client.json" --out "$T/bill.csv" \
+    >"$T/bill.out" 2>"$T/bill.err" || rc=$?
+BILL_SHA1=$(sha1sum "$T/bill.csv" 2>/dev/null | cut -d' ' -f1)
+[[ $rc == 0 && $(wc -l <"$T/bill.csv") == 30003 && -n $BILL_SHA1 ]] && grep -q "SHA1 $BILL_SHA1 verified" "$T/bill.err" \
+    && pass "wechatpay bill --gzip --out: 30,000 rows streamed, inflated, SHA1 verified" \
+    || fail "bill --out" "exit $rc: $(cat "$T/bill.err")"
+rc=0; "$W" bill trade --date "$TODAY" --config "$S/client.json" --out "$T/today.csv" >/dev/null 2>"$T/today.err" || rc=$?
+[[ $rc == 1 && ! -e $T/today.csv ]] && grep -q STATEMENT_CREATING "$T/today.err" \
+    && pass "wechatpay bill: today's bill is still being created (400 STATEMENT_CREATING, exit 1, no file)" \
+    || fail "bill of today" "exit $rc: $(cat "$T/today.err")"
+"$W" request GET "/v3/bill/tradebill?bill_date=$BILL_DATE" --config "$S/client.json" >"$T/billinfo.out" 2>/dev/null
+DOWNLOAD=$(sed -n 's/.*"download_url":"https:\/\/[^/]*\(\/[^"]*\)".*/\1/p' "$T/billinfo.out")
+HASH=$(sed -n 's/.*"hash_value":"\([^"]*\)".*/\1/p' "$T/billinfo.out")
+rc=0; "$W" request GET "$DOWNLOAD" --config "$S/client.json" --out "$T/raw.csv" >"$T/raw.out" 2>"$T/raw.err" || rc=$?
+[[ $rc == 0 && -n $HASH && $(sha1sum "$T/raw.csv" | cut -d' ' -f1) == "$HASH" ]] && grep -q "not signed" "$T/raw.err" \
+    && pass "wechatpay request GET --out: the unsigned download streamed into the file, its SHA1 as given" \
+    || fail "request --out" "exit $rc: $(cat "$T/raw.err")"
+rc=0; "$W" request POST /v3/pay/transactions/native --config "$S/client.json" --out "$T/post.out" >/dev/null 2>&1 || rc=$?
+[[ $rc == 2 && ! -e $T/post.out ]] && pass "wechatpay request --out takes GET only (exit 2)" || fail "request POST --out" "exit $rc"
+
 # `wechatpay request` exit 1: an answer that fails verification (the simulator's bad_signature
 # fault on the query endpoint), and no answer at all (nothing listens on the port).
 QUERY_ENDPOINT='/v3/pay/transactions/out-trade-no/{out_trade_no}'

@@ -73,12 +73,13 @@ private:
 };
 
 // The base config of every test: 2 io threads, refunds that complete after 200 ms, WeChat's
-// notification retry schedule shrunk a thousandfold (15 s → 15 ms).
+// notification retry schedule shrunk a thousandfold (15 s → 15 ms), bills at once.
 inline wechatpay::sim::config test_config() {
     auto cfg = shared_keys::get().setup.sim;
     cfg.threads = 2;
     cfg.refund_delay = 200ms;
     cfg.notify_time_scale = 0.001;
+    cfg.bills_at_once = true;  // today's bill of what a test just paid
     return cfg;
 }
 

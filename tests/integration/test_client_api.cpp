@@ -417,7 +417,7 @@ TEST_CASE("client: WeChat's errors are api_error with status, code and Request-I
         check_api_error(env.run(c.async_trade_bill(future)), 400, "INVALID_REQUEST");
     }
     SECTION("NO_STATEMENT_EXIST for a day without records") {
-        const wechatpay::trade_bill_request quiet{"2025-01-01", "ALL", false};
+        const wechatpay::trade_bill_request quiet{days_ago_cst(5), "ALL", false};
         check_api_error(env.run(c.async_trade_bill(quiet)), 400, "NO_STATEMENT_EXIST");
     }
     SECTION("ORDER_CLOSED on a prepay of a closed order") {

@@ -965,9 +965,34 @@ TEST_CASE("trade and fund flow bills for today (CST): the download is signed as 
         auto anonymous = env.control();
         check_error(UNWRAP(anonymous.unsigned_call("GET", b.download_url.substr(b.download_url.find("/v3/")))), 401,
                     "SIGN_ERROR");
-        check_error(UNWRAP(merchant.signed_call("GET", "/v3/billdownload/file?token=nosuchtoken")), 404,
-                    "RESOURCE_NOT_EXISTS");
+        check_error(UNWRAP(merchant.signed_call("GET", "/v3/billdownload/file?token=nosuchtoken")), 400,
+                    "INVALID_REQUEST");
     }
+}
+
+TEST_CASE("POST /sim/bills makes a day of synthetic payments, served chunked, unsigned, and hashed", "[sim][bills]") {
+    sim_env env;
+    auto control = env.control();
+    auto merchant = env.client();
+    const std::string day = rfc3339_cst(std::time(nullptr) - 2 * 86400).substr(0, 10);
+    auto bad = UNWRAP(control.unsigned_call("POST", "/sim/bills", R"({"bill_date":")" + day + R"(","records":0})"));
+    CHECK(bad.status == 400);
+    CHECK(bad.body.find("records") != std::string::npos);
+    CHECK(UNWRAP(control.unsigned_call("GET", "/sim/bills")).status == 405);
+    auto ok = UNWRAP(control.unsigned_call("POST", "/sim/bills", R"({"bill_date":")" + day + R"(","records":2000})"));
+    REQUIRE(ok.status == 200);
+
+    auto info = UNWRAP(merchant.signed_call("GET", "/v3/bill/tradebill?bill_date=" + day));
+    REQUIRE(info.status == 200);
+    const auto url = str_at(info.json(), "/download_url");
+    auto file = UNWRAP(merchant.signed_call("GET", url.substr(url.find("/v3/"))));
+    REQUIRE(file.status == 200);
+    CHECK(file.header("Transfer-Encoding") == "chunked");
+    CHECK_FALSE(file.has_header("Wechatpay-Signature"));
+    CHECK(sha1_hex(file.body) == str_at(info.json(), "/hash_value"));
+    CHECK(std::count(file.body.begin(), file.body.end(), '\n') == 2000 + 3);
+    // The connection goes on after a chunked answer.
+    CHECK(UNWRAP(merchant.signed_call("GET", "/v3/bill/tradebill?bill_date=" + day)).status == 200);
 }
 
 TEST_CASE("bill applications WeChat refuses: malformed or future date, unknown type, a day without records", "[sim][bills][errors]") {
@@ -990,9 +1015,10 @@ TEST_CASE("bill applications WeChat refuses: malformed or future date, unknown t
     auto control = env.control();
     paid_order(merchant, control);
     const std::string today = rfc3339_cst(std::time(nullptr)).substr(0, 10);
-    for (const std::string& target : std::vector<std::string>{"/v3/bill/tradebill?bill_date=2025-01-01",
+    const std::string quiet = rfc3339_cst(std::time(nullptr) - 5 * 86400).substr(0, 10);
+    for (const std::string& target : std::vector<std::string>{"/v3/bill/tradebill?bill_date=" + quiet,
                                                               "/v3/bill/tradebill?bill_date=" + today + "&bill_type=REFUND",
-                                                              "/v3/bill/fundflowbill?bill_date=2025-01-01",
+                                                              "/v3/bill/fundflowbill?bill_date=" + quiet,
                                                               "/v3/bill/fundflowbill?bill_date=" + today +
                                                                   "&account_type=OPERATION"}) {
         INFO(target);
