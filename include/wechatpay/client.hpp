@@ -219,7 +219,9 @@ public:
     // key: pass .serial as request_options::serial with the request that carries .ciphertext.
     result<encrypted_field> encrypt_field(std::string_view plaintext) const;
 
-    // Verifies and decrypts callbacks with the client's current WeChat Pay keys.
+    // The receiver of callbacks: the client's current WeChat Pay keys (in download mode a
+    // notification with an unknown serial prompts the same rate-limited download as an answer),
+    // its notification_dedup store and its logger; launched on the client's executor.
     notification_handler notifications() const;
     verifier current_verifier() const;
     const signer& merchant_signer() const;
