@@ -49,10 +49,10 @@ namespace {
 class event_queue {
 public:
     wechatpay::notification_effect effect() {
-        return [this](const notification& n) -> result<void> {
+        return [this](const notification& n) -> awaitable<result<void>> {
             std::lock_guard lock(mutex_);
             events_.push_back(n);
-            return {};
+            co_return result<void>();
         };
     }
 

@@ -254,7 +254,9 @@ public:
                                       std::move(file));
     }
 
-    // Verifies and decrypts callbacks with the client's current WeChat Pay keys.
+    // The receiver of callbacks: the client's current WeChat Pay keys (in download mode a
+    // notification with an unknown serial prompts the same rate-limited download as an answer),
+    // its notification_dedup store and its logger; launched on the client's executor.
     notification_handler notifications() const;
     verifier current_verifier() const;
     const signer& merchant_signer() const;

@@ -446,9 +446,33 @@ result<encrypted_field> client::encrypt_field(std::string_view plaintext) const 
     return impl_->current_keys().encrypt_field(plaintext);
 }
 
+namespace {
+
+// The client's WeChat Pay keys for its notification handlers: the current ones, and in
+// certificate-download mode the on-demand download calls share (at most one a minute).
+class client_keys final : public key_source {
+public:
+    explicit client_keys(std::shared_ptr<client::impl> impl) : impl_(std::move(impl)) {}
+    verifier current() const override { return impl_->current_keys(); }
+    bool refreshable() const override { return impl_->cfg.downloads_certificates(); }
+    void async_refresh(asio::any_completion_handler<void(result<void>)> handler) const override {
+        asio::co_spawn(impl_->ex, impl_->fresh_certificates(true),
+                       [impl = impl_, h = std::move(handler)](std::exception_ptr e, result<void> r) mutable {
+                           if (e) std::rethrow_exception(e);
+                           std::move(h)(std::move(r));
+                       });
+    }
+
+private:
+    std::shared_ptr<client::impl> impl_;
+};
+
+}  // namespace
+
 notification_handler client::notifications() const {
     if (!impl_->cfg.apiv3) throw exception(error(errc::invalid_argument, "apiv3_key: needed for notifications"));
-    return notification_handler(impl_->current_keys(), *impl_->cfg.apiv3, impl_->cfg.notification_dedup);
+    return notification_handler(std::make_shared<client_keys>(impl_), *impl_->cfg.apiv3, impl_->cfg.notification_dedup,
+                                impl_->cfg.logger, impl_->ex);
 }
 
 verifier client::current_verifier() const { return impl_->current_keys(); }
