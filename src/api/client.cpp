@@ -386,7 +386,7 @@ api_response response_of(result<net::response>& res, bool verified) {
 
 // The signed, checked multipart call of an upload (the caller checked the target).
 result<call> upload_call(std::string target, const upload_file& file) {
-    auto mime = checked_media_type(target.substr(0, target.find('?')), file);
+    auto mime = checked_media_type(target.substr(0, target.find('?')), file.filename, file.bytes);
     if (!mime) return mime.error();
     auto form = build_upload(file, *mime);
     call c = post(std::move(target), std::move(form.body));

@@ -139,8 +139,7 @@ std::optional<media_kind> upload_kind_of(std::string_view target) {
     return std::nullopt;
 }
 
-result<std::string_view> checked_media_type(std::string_view target, const upload_file& file) {
-    const auto& name = file.filename;
+result<std::string_view> checked_media_type(std::string_view target, std::string_view name, std::string_view bytes) {
     if (name.empty() || name.size() > 128) return invalid("upload: filename must be 1-128 bytes");
     if (!std::all_of(name.begin(), name.end(), filename_byte_ok))
         return invalid("upload: filename " + excerpt(name) + " holds a control byte, a quote, a backslash or a slash");
@@ -153,18 +152,18 @@ result<std::string_view> checked_media_type(std::string_view target, const uploa
     if (f == formats.end())
         return invalid("upload: filename " + excerpt(name) + " must end in " + extensions_of(kind) + " here");
     const std::size_t limit = f->kind == media_kind::image && kind ? max_image_bytes : max_video_bytes;
-    if (file.bytes.empty()) return invalid("upload: the file is empty");
-    if (file.bytes.size() > limit)
-        return invalid("upload: " + std::to_string(file.bytes.size()) + " bytes, more than the " +
+    if (bytes.empty()) return invalid("upload: the file is empty");
+    if (bytes.size() > limit)
+        return invalid("upload: " + std::to_string(bytes.size()) + " bytes, more than the " +
                        std::to_string(limit / (1024 * 1024)) + " MiB WeChat Pay takes here");
-    if (!f->opens(file.bytes))
+    if (!f->opens(bytes))
         return invalid("upload: the content is not " + std::string(f->extension) +
                        " (its first bytes say otherwise), as " + excerpt(name) + " claims");
     return f->mime;
 }
 
 result<void> check_upload(std::string_view target, const upload_file& file) {
-    auto mime = checked_media_type(target, file);
+    auto mime = checked_media_type(target, file.filename, file.bytes);
     if (!mime) return mime.error();
     return {};
 }
@@ -192,7 +191,8 @@ multipart_request build_upload(const upload_file& file, std::string_view mime) {
     return r;
 }
 
-result<upload_form> parse_upload(std::string_view content_type, std::string_view body) {
+result<upload_form> parse_upload(std::string_view content_type, std::string_view body, std::string_view& meta) {
+    meta = {};
     const auto semi = content_type.find(';');
     if (!iequals(trim(content_type.substr(0, semi)), "multipart/form-data"))
         return invalid("Content-Type is not multipart/form-data");
@@ -208,6 +208,7 @@ result<upload_form> parse_upload(std::string_view content_type, std::string_view
         if (next == std::string_view::npos) return invalid("multipart body is not closed by its boundary");
         auto p = read_part(body.substr(pos, next - pos), parts.size() + 1);
         if (!p) return p.error();
+        if (p->name == "meta" && meta.data() == nullptr) meta = p->content;
         parts.push_back(*p);
         pos = next + 2 + delimiter.size();
         const std::string_view rest = body.substr(pos);
@@ -235,6 +236,11 @@ result<upload_form> parse_upload(std::string_view content_type, std::string_view
     form.file = std::string(parts[1].content);
     form.file_name = *parts[1].filename;
     return form;
+}
+
+result<upload_form> parse_upload(std::string_view content_type, std::string_view body) {
+    std::string_view meta;
+    return parse_upload(content_type, body, meta);
 }
 
 }  // namespace wechatpay

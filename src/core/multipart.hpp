@@ -17,7 +17,7 @@ enum class media_kind { image, video };
 std::optional<media_kind> upload_kind_of(std::string_view target);
 
 // check_upload, and the file's MIME type when it passes (the file part's Content-Type).
-result<std::string_view> checked_media_type(std::string_view target, const upload_file& file);
+result<std::string_view> checked_media_type(std::string_view target, std::string_view filename, std::string_view bytes);
 
 // {"filename":…,"sha256":…}: the meta part, exactly the bytes the request's signature covers.
 std::string upload_meta(const upload_file& file);
@@ -40,7 +40,9 @@ struct upload_form {
 // Reads an upload back. Refused (invalid_argument, saying what): a Content-Type other than
 // multipart/form-data with a boundary of 1–70 characters, a body not framed by that boundary,
 // parts other than exactly `meta` then `file` (with a filename), a meta that is not a JSON
-// object with string filename and sha256.
+// object with string filename and sha256. `meta` is set to the first part named meta found before
+// any refusal (empty if none), so that a server can check the signature before saying why.
+result<upload_form> parse_upload(std::string_view content_type, std::string_view body, std::string_view& meta);
 result<upload_form> parse_upload(std::string_view content_type, std::string_view body);
 
 }  // namespace wechatpay

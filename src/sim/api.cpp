@@ -363,14 +363,19 @@ const merchant* api::find_merchant(std::string_view mchid) const {
 
 answer api::handle(const incoming& in, std::int64_t wall_now, std::int64_t clock_ahead) {
     const std::int64_t now = wall_now + clock_ahead;  // business time
-    // Authentication first, as WeChat does: nothing about the request is looked at before it but
-    // an upload's parts, since its signature covers the meta part, not the multipart body.
+    // Authentication first, as WeChat does. An upload's signature covers its meta part, not the
+    // multipart body: the form is read (meta found) before, and refused only after, the check.
     if (in.authorization.empty()) return sign_error("Authorization header is missing");
-    std::optional<upload_form> upload;
-    if (boost::beast::iequals(std::string_view(in.content_type).substr(0, 10), "multipart/")) {
-        auto form = parse_upload(in.content_type, in.body);
-        if (!form) return error_answer(400, "PARAM_ERROR", form.error().detail);
-        upload = std::move(*form);
+    const std::string_view target = in.target;
+    const auto qpos = target.find('?');
+    const std::string_view path = target.substr(0, qpos);
+    std::optional<result<upload_form>> upload;
+    std::string_view signed_body = in.body;
+    if (media_store::serves_upload(in.method, path) &&
+        boost::beast::iequals(std::string_view(in.content_type).substr(0, 10), "multipart/")) {
+        std::string_view meta;
+        upload = parse_upload(in.content_type, in.body, meta);
+        signed_body = *upload ? std::string_view((*upload)->meta) : meta.data() ? meta : signed_body;
     }
     const auto auth = parse_authorization(in.authorization);
     if (!auth) return sign_error("Authorization header is malformed");
@@ -386,12 +391,10 @@ answer api::handle(const incoming& in, std::int64_t wall_now, std::int64_t clock
     if (serial != m->cert.serial()) return sign_error("serial_no is not the merchant certificate's serial");
     const auto sig = base64_decode(auth->signature);
     const std::string message =
-        request_message(in.method, in.target, ts, auth->nonce_str, upload ? std::string_view(upload->meta) : in.body);
+        request_message(in.method, in.target, ts, auth->nonce_str, signed_body);
     if (!sig || !m->cert.key().verify_sha256(message, *sig)) return sign_error("signature verification failed");
+    if (upload && !*upload) return error_answer(400, "PARAM_ERROR", upload->error().detail);
 
-    const std::string_view target = in.target;
-    const auto qpos = target.find('?');
-    const std::string_view path = target.substr(0, qpos);
     const std::string_view query = qpos == std::string_view::npos ? "" : target.substr(qpos + 1);
     const bool post = in.method == "POST", get = in.method == "GET";
 
@@ -421,8 +424,8 @@ answer api::handle(const incoming& in, std::int64_t wall_now, std::int64_t clock
     if (get && path == "/v3/bill/fundflowbill") return bill(*m, false, query, now);
     if (get && path == "/v3/billdownload/file") return download(*m, query, now);
     if (get && path == "/v3/certificates") return certificates(*m);
-    if (post && upload_kind_of(path) && path != marketing_image_upload_target)
-        return upload ? media_.upload(*m, path, *upload)
+    if (media_store::serves_upload(in.method, path))
+        return upload ? media_.upload(*m, path, std::move(**upload))
                       : error_answer(400, "PARAM_ERROR", "an upload is multipart/form-data with parts meta and file");
     if (get && route(image_download_prefix))
         return id ? media_.image(*m, *id) : bad_escape("media_id");

@@ -4,31 +4,41 @@
 
 #include <wechatpay/crypto.hpp>
 
-#include <boost/beast/core/string.hpp>
 #include <boost/json.hpp>
 
 namespace wechatpay::sim {
 
 namespace json = boost::json;
 
-std::size_t media_store::body_limit(std::string_view target) {
-    const auto kind = upload_kind_of(target.substr(0, target.find('?')));
-    if (!kind) return 0;
+bool media_store::serves_upload(std::string_view method, std::string_view path) {
+    return method == "POST" && upload_kind_of(path) && path != marketing_image_upload_target;
+}
+
+std::size_t media_store::body_limit(std::string_view method, std::string_view target) {
+    const std::string_view path = target.substr(0, target.find('?'));
+    if (!serves_upload(method, path)) return 0;
+    const auto kind = upload_kind_of(path);
     return (*kind == media_kind::image ? max_image_bytes : max_video_bytes) + (max_request_body - max_video_bytes);
 }
 
-answer media_store::upload(const merchant& m, std::string_view path, const upload_form& form) {
-    if (!boost::beast::iequals(form.sha256, sha256_hex(form.file)))
+answer media_store::upload(const merchant& m, std::string_view path, upload_form&& form) {
+    // Exact: the official SDKs send the lower-case hex digest.
+    if (form.sha256 != sha256_hex(form.file))
         return error_answer(400, "PARAM_ERROR", "meta.sha256 is not the SHA-256 of the file");
-    const upload_file file{form.filename, form.file};
-    auto mime = checked_media_type(path, file);
+    auto mime = checked_media_type(path, form.filename, form.file);
     if (!mime) return error_answer(400, "PARAM_ERROR", mime.error().detail);
 
-    std::string id = "SIM" + random_nonce(61);
+    // Only complaint images are served back (GET /v3/merchant-service/images/{media_id}).
+    const bool served = path == complaint_image_upload_target;
+    const std::size_t size = form.file.size();
     std::lock_guard lock(mutex_);
-    items_[id] = item{m.mchid, std::string(*mime), form.file, upload_kind_of(path) == media_kind::image};
+    std::string id;
+    do {  // a repeated id would overwrite an item and leave order_ naming it twice
+        id = "SIM" + random_nonce(61);
+    } while (items_.contains(id));
+    items_.emplace(id, item{m.mchid, std::string(*mime), std::move(form.file), served});
     order_.push_back(id);
-    bytes_ += form.file.size();
+    bytes_ += size;
     while (items_.size() > max_items || bytes_ > max_bytes) {
         auto oldest = items_.find(order_.front());
         bytes_ -= oldest->second.bytes.size();

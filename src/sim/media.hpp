@@ -23,14 +23,16 @@ public:
     static constexpr std::size_t max_items = 256;
     static constexpr std::size_t max_bytes = 64 * 1024 * 1024;
 
-    // The largest request body an upload endpoint takes (its file limit and room for the parts'
-    // framing and meta), for the server's body limit; 0 for other targets.
-    static std::size_t body_limit(std::string_view target);
+    // The upload endpoints the simulator serves: POST only; the marketing image upload is not served.
+    static bool serves_upload(std::string_view method, std::string_view path);
+    // The largest request body a served upload takes (its file limit and room for the parts'
+    // framing and meta), for the server's body limit; 0 for any other request.
+    static std::size_t body_limit(std::string_view method, std::string_view target);
     static constexpr std::size_t max_request_body = max_video_bytes + 64 * 1024;
 
     // POST to an upload endpoint: the sha256 in meta against the file, the type and size limits
     // of the endpoint, then {"media_id": …}.
-    answer upload(const merchant& m, std::string_view path, const upload_form& form);
+    answer upload(const merchant& m, std::string_view path, upload_form&& form);
     // The stored image, unsigned, for the merchant that uploaded it.
     answer image(const merchant& m, std::string_view media_id);
 

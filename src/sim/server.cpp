@@ -378,7 +378,7 @@ struct simulator::impl {
             auto [rec, n] = co_await http::async_read_header(stream, buffer, parser, tuple_awaitable);
             if (!rec) {
                 const std::uint64_t limit =
-                    std::max<std::uint64_t>(cfg.max_body, media_store::body_limit(parser.get().target()));
+                    std::max<std::uint64_t>(cfg.max_body, media_store::body_limit(parser.get().method_string(), parser.get().target()));
                 if (parser.content_length().value_or(0) > limit) rec = http::error::body_limit;
                 else parser.body_limit(limit);
             }

@@ -159,14 +159,18 @@ TEST_CASE("client: encrypt_field names the key it used; the simulator's private 
 
 // ---- uploads: the client ---------------------------------------------------------------------
 
-TEST_CASE("client: an image upload answers a media_id; the simulator serves the same bytes unsigned",
+TEST_CASE("client: an image upload answers a media_id; the simulator serves complaint images unsigned",
           "[client][upload]") {
     client_env env;
     const std::string image = png(300 * 1024);
     auto id = env.run(env.client().async_upload_image({"receipt.png", image}));
     REQUIRE(outcome(id) == "ok");
     CHECK(!id->empty());
-    auto got = get_image(env, *id);
+    // A merchant media upload is no complaint image: the complaint image download does not serve it.
+    CHECK(get_image(env, *id).status == 404);
+    auto complaint = post_upload(env, wechatpay::complaint_image_upload_target, {"receipt.png", image});
+    REQUIRE(complaint.status == 200);
+    auto got = get_image(env, str_at(complaint, "/media_id"));
     CHECK(got.status == 200);
     CHECK(wechatpay::sha256_hex(got.body) == wechatpay::sha256_hex(image));  // no 300 KB diff on failure
     CHECK(got.header("Content-Type") == "image/png");
@@ -239,6 +243,55 @@ TEST_CASE("sim: an upload signed over the multipart body instead of meta is 401 
     CHECK(signature_of(right) == "ok");
 }
 
+TEST_CASE("sim: only a POST to a served upload endpoint is read as an upload, and only after the signature",
+          "[sim][upload]") {
+    client_env env;
+    const auto form = wechatpay::build_upload({"a.png", png()}, "image/png");
+    // A signed GET carrying a multipart body is signed over that body, not over a meta part.
+    constexpr std::string_view certificates = "/v3/certificates";
+    sim_client c(env.sim());
+    const auto send = [&](std::string_view method, std::string_view target, std::string_view body,
+                          std::string_view signed_part) {
+        const auto auth = UNWRAP(merchant_signer().sign_request(method, target, signed_part));
+        return UNWRAP(c.unsigned_call(method, target, body,
+                                      {{"Authorization", auth.authorization}, {"Content-Type", form.content_type}}));
+    };
+    auto get_over_meta = send("GET", certificates, form.body, form.meta);
+    CHECK(get_over_meta.status == 401);
+    CHECK(code_of(get_over_meta) == "SIGN_ERROR");
+    CHECK(send("GET", certificates, form.body, form.body).status == 200);
+    // The marketing image upload is not served: a form there is no upload either.
+    auto marketing = send("POST", wechatpay::marketing_image_upload_target, form.body, form.meta);
+    CHECK(marketing.status == 401);
+    CHECK(code_of(marketing) == "SIGN_ERROR");
+    // A bad signature is refused before the form's shape: 401, not 400.
+    const std::string unclosed = form.body.substr(0, form.body.rfind("\r\n--"));
+    auto forged = post_multipart(env, wechatpay::image_upload_target, form.content_type, unclosed, "not the meta");
+    CHECK(forged.status == 401);
+    CHECK(code_of(forged) == "SIGN_ERROR");
+    auto signed_unclosed = post_multipart(env, wechatpay::image_upload_target, form.content_type, unclosed, form.meta);
+    CHECK(signed_unclosed.status == 400);
+    CHECK(code_of(signed_unclosed) == "PARAM_ERROR");
+}
+
+TEST_CASE("sim: the upload body limit is for POSTs to served upload endpoints only", "[sim][upload]") {
+    client_env env;  // max_body: the default 1 MiB
+    const std::string over = std::string(1024 * 1024 + 1, 'x');
+    sim_client c(env.sim(), merchant_signer());
+    for (const auto& [method, target] : std::vector<std::pair<std::string, std::string_view>>{
+             {"PUT", wechatpay::video_upload_target},
+             {"GET", wechatpay::video_upload_target},
+             {"POST", wechatpay::marketing_image_upload_target}}) {
+        INFO(method << " " << target);
+        auto r = c.signed_call(method, target, over);
+        REQUIRE(r);
+        CHECK(r->status == 413);
+    }
+    // A served upload takes its own limit: a 1 MiB+ image reaches the endpoint.
+    auto image = post_upload(env, wechatpay::image_upload_target, {"big.png", png(1024 * 1024 + 1)});
+    CHECK(image.status == 200);
+}
+
 TEST_CASE("sim: uploads checked as WeChat Pay does: sha256, type, size", "[sim][upload]") {
     client_env env;
     const std::string image = png();
@@ -251,6 +304,16 @@ TEST_CASE("sim: uploads checked as WeChat Pay does: sha256, type, size", "[sim][
     auto a = post_multipart(env, wechatpay::image_upload_target, tampered.content_type, tampered.body, tampered.meta);
     CHECK(a.status == 400);
     CHECK(code_of(a) == "PARAM_ERROR");
+
+    // The digest is compared exactly: the official SDKs send it in lower-case hex.
+    auto upper = form;
+    std::string upper_sha = good_sha;
+    std::transform(upper_sha.begin(), upper_sha.end(), upper_sha.begin(), [](unsigned char ch) { return std::toupper(ch); });
+    upper.meta.replace(upper.meta.find(good_sha), good_sha.size(), upper_sha);
+    upper.body.replace(upper.body.find(good_sha), good_sha.size(), upper_sha);
+    auto b = post_multipart(env, wechatpay::image_upload_target, upper.content_type, upper.body, upper.meta);
+    CHECK(b.status == 400);
+    CHECK(code_of(b) == "PARAM_ERROR");
 
     auto over = post_upload(env, wechatpay::image_upload_target, {"big.png", png(wechatpay::max_image_bytes + 1)});
     CHECK(over.status == 400);
@@ -275,29 +338,34 @@ TEST_CASE("sim: malformed multipart is 400 PARAM_ERROR", "[sim][upload]") {
     const std::string file_part = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; "
                                   "filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n" + image + "\r\n";
     const std::string end = "--" + boundary + "--\r\n";
+    // Each signed over what the server authenticates: the meta part it found, else the whole body.
     struct bad {
-        std::string what, content_type, body;
+        std::string what, content_type, body, signed_part;
     };
+    const std::string not_json = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"meta\"\r\n\r\nnot json\r\n";
     const std::vector<bad> cases = {
-        {"file before meta", form.content_type, file_part + meta_part + end},
-        {"no file", form.content_type, meta_part + end},
-        {"no meta", form.content_type, file_part + end},
+        {"file before meta", form.content_type, file_part + meta_part + end, form.meta},
+        {"no file", form.content_type, meta_part + end, form.meta},
+        {"no meta", form.content_type, file_part + end, file_part + end},
         {"a third part", form.content_type,
-         meta_part + file_part + "--" + boundary + "\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\nx\r\n" + end},
-        {"not closed", form.content_type, meta_part + file_part},
-        {"another boundary", "multipart/form-data; boundary=other", form.body},
-        {"no boundary", "multipart/form-data", form.body},
-        {"boundary too long", "multipart/form-data; boundary=" + std::string(71, 'b'), form.body},
-        {"meta not JSON", form.content_type,
-         "--" + boundary + "\r\nContent-Disposition: form-data; name=\"meta\"\r\n\r\nnot json\r\n" + file_part + end},
+         meta_part + file_part + "--" + boundary + "\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\nx\r\n" + end,
+         form.meta},
+        {"not closed", form.content_type, meta_part + file_part, form.meta},
+        {"another boundary", "multipart/form-data; boundary=other", form.body, form.body},
+        {"no boundary", "multipart/form-data", form.body, form.body},
+        {"boundary too long", "multipart/form-data; boundary=" + std::string(71, 'b'), form.body, form.body},
+        {"meta not JSON", form.content_type, not_json + file_part + end, "not json"},
         {"file without filename", form.content_type,
-         meta_part + "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\n" + image + "\r\n" + end},
+         meta_part + "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\n" + image + "\r\n" + end,
+         form.meta},
     };
     for (const auto& c : cases) {
         INFO(c.what);
-        auto a = post_multipart(env, wechatpay::image_upload_target, c.content_type, c.body, form.meta);
+        auto a = post_multipart(env, wechatpay::image_upload_target, c.content_type, c.body, c.signed_part);
         CHECK(a.status == 400);
         CHECK(code_of(a) == "PARAM_ERROR");
+        // Signed over anything else: the signature is checked first.
+        CHECK(post_multipart(env, wechatpay::image_upload_target, c.content_type, c.body, "other").status == 401);
     }
     // A JSON body at an upload endpoint is no upload.
     sim_client signed_client(env.sim(), merchant_signer());
