@@ -376,15 +376,16 @@ TEST_CASE("sim: malformed multipart is 400 PARAM_ERROR", "[sim][upload]") {
 
 TEST_CASE("sim: stored uploads are bounded; the oldest go first", "[sim][upload]") {
     client_env env;
-    const auto first = str_at(post_upload(env, wechatpay::image_upload_target, {"first.png", png(1024)}), "/media_id");
+    const auto first = str_at(post_upload(env, wechatpay::complaint_image_upload_target, {"first.png", png(1024)}), "/media_id");
     REQUIRE(get_image(env, first).status == 200);
     // 32 images of 2 MiB exceed the 64 MiB the simulator keeps: the first is gone.
     for (int i = 0; i < 32; ++i)
-        REQUIRE(post_upload(env, wechatpay::image_upload_target, {"big.png", png(wechatpay::max_image_bytes)}).status == 200);
+        REQUIRE(post_upload(env, wechatpay::complaint_image_upload_target, {"big.png", png(wechatpay::max_image_bytes)}).status == 200);
     CHECK(get_image(env, first).status == 404);
-    const auto kept = str_at(post_upload(env, wechatpay::image_upload_target, {"kept.png", png(1024)}), "/media_id");
+    const auto kept = str_at(post_upload(env, wechatpay::complaint_image_upload_target, {"kept.png", png(1024)}), "/media_id");
+    REQUIRE(get_image(env, kept).status == 200);
     // 256 more small ones: the count bound.
     for (int i = 0; i < 256; ++i)
-        REQUIRE(post_upload(env, wechatpay::image_upload_target, {"s.png", png(64)}).status == 200);
+        REQUIRE(post_upload(env, wechatpay::complaint_image_upload_target, {"s.png", png(64)}).status == 200);
     CHECK(get_image(env, kept).status == 404);
 }

@@ -267,6 +267,8 @@ TEST_CASE("sim: rfc3339_cst writes four-digit years and nothing for times beyond
     CHECK(rfc3339_cst(std::numeric_limits<std::int64_t>::max() - 8 * 3600).empty());  // gmtime_r fails
     CHECK(rfc3339_cst(-30610252800) == "1000-01-01T00:00:00+08:00");
     CHECK(rfc3339_cst(-30610252801).empty());  // strftime writes the year 999 with three digits
+}
+
 // ---- bills as WeChat serves them --------------------------------------------------------
 
 namespace {
