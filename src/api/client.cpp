@@ -299,7 +299,8 @@ awaitable<result<bill_download>> stream_bill(std::shared_ptr<client::impl> self,
     detail::bill_check check(bill, std::move(out));
     const net::body_sink sink = [&check](std::string_view piece) { return check.write(piece); };
     call c = get(std::move(*target));
-    c.body_limit = unbounded;
+    // Unbounded only when it streams: an answer that must verify first is read whole.
+    if (self->unsigned_download(c.method, c.target)) c.body_limit = unbounded;
     c.sink = &sink;
     WECHATPAY_SEND_OK(res, std::move(c));
     auto done = with_request_id(check.finish(), *res);

@@ -2,12 +2,14 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ssl/error.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <random>
 
 namespace wechatpay {
@@ -43,11 +45,29 @@ std::string what_of(const call& c) {
     return std::string(http::to_string(c.method)) + " " + c.target.substr(0, c.target.find('?'));
 }
 
+// A path a server could resolve to another one: a "." or ".." segment, or an encoded '.', '/' or
+// backslash. Such a path never takes the unsigned-download exemption, whatever its prefix.
+bool resolvable_elsewhere(std::string_view path) {
+    for (std::size_t start = 0; start <= path.size();) {
+        const auto end = std::min(path.find('/', start), path.size());
+        const auto segment = path.substr(start, end - start);
+        if (segment == "." || segment == "..") return true;
+        start = end + 1;
+    }
+    for (std::size_t i = path.find('%'); i != std::string_view::npos; i = path.find('%', i + 1)) {
+        const auto code = path.substr(i + 1, 2);
+        if (boost::beast::iequals(code, "2e") || boost::beast::iequals(code, "2f") || boost::beast::iequals(code, "5c"))
+            return true;
+    }
+    return false;
+}
+
 }  // namespace
 
 bool client::impl::unsigned_download(http::verb method, std::string_view target) const {
     if (method != http::verb::get) return false;
     const std::string_view path = target.substr(0, target.find('?'));
+    if (resolvable_elsewhere(path)) return false;
     for (const std::string& prefix : cfg.unsigned_download_paths) {
         // A whole path, or one ending in '/' that names a folder: /v3/billdownload/file never
         // admits /v3/billdownload/files.

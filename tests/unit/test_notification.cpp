@@ -8,6 +8,9 @@
 #include <wechatpay/notification.hpp>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -18,6 +21,7 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <optional>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -706,6 +710,43 @@ TEST_CASE("async_handle(): a second delivery while the first is being handled is
     gate.cancel();
     ioc.run();
     CHECK(first.get().status == 204);
+    CHECK(effects == 1);
+}
+
+// A cancellation (a server dropping the connection's coroutine, `||` with a timer) that came
+// while the effect ran once stopped the receiver before it released the id: every redelivery
+// was then refused as "in progress" until the claim lapsed, a day later.
+TEST_CASE("async_handle(): a delivery cancelled during its effect releases the id for the next one",
+          "[notification][dedup]") {
+    const std::int64_t now = t0;
+    const auto handler = receiver_at(now);
+    const auto n = sign(notification_parts{}.body());
+    asio::io_context ioc;
+    asio::steady_timer never(ioc, asio::steady_timer::time_point::max());
+    bool wait = true;
+    int effects = 0;
+    const wechatpay::notification_effect effect = [&](const wechatpay::notification&) -> effect_result {
+        if (wait) {
+            auto [ec] = co_await never.async_wait(asio::as_tuple(asio::use_awaitable));
+            co_return wechatpay::result<void>(wechatpay::error(ec));
+        }
+        ++effects;
+        co_return wechatpay::result<void>();
+    };
+    asio::cancellation_signal cancel;
+    std::optional<wechatpay::notification_reply> first;
+    handler.async_handle(n.headers, n.body, effect,
+                         asio::bind_cancellation_slot(cancel.slot(), asio::bind_executor(ioc, [&](wechatpay::notification_reply r) {
+                             first = std::move(r);
+                         })));
+    ioc.poll();
+    REQUIRE_FALSE(first);
+    cancel.emit(asio::cancellation_type::terminal);
+    ioc.run();
+    REQUIRE(first);
+    CHECK(first->status == 500);
+    wait = false;
+    CHECK(deliver(handler, n, effect).status == 204);
     CHECK(effects == 1);
 }
 
