@@ -26,7 +26,9 @@ using client_tweak = std::function<void(wechatpay::client_config&)>;
 enum class key_mode { certificate, public_key, both, download };
 
 // A client config for `sim`: the generated merchant, the chosen WeChat Pay keys, no backup host
-// and short retry delays (tests wait for them).
+// and short retry delays (tests wait for them). Waiting for a session may take a minute: tests
+// that queue a thousand calls on a small pool check correctness, and a sanitizer build on a slow
+// machine serves them far more slowly than the 5 s default allows (CI saw 105 of 1000 time out).
 inline wechatpay::client_config client_config_for(const wechatpay::sim::simulator& sim, key_mode keys) {
     const auto& k = shared_keys::get();
     wechatpay::client_config cfg;
@@ -42,6 +44,7 @@ inline wechatpay::client_config client_config_for(const wechatpay::sim::simulato
     cfg.retry.base_delay = std::chrono::milliseconds(5);
     cfg.retry.max_delay = std::chrono::milliseconds(20);
     cfg.retry.rate_limited_delay = std::chrono::milliseconds(50);
+    cfg.pool.acquire_timeout = std::chrono::seconds(60);
     return cfg;
 }
 
