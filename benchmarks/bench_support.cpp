@@ -210,6 +210,14 @@ std::size_t rss_bytes() {
     return status_kb("VmRSS:");
 }
 
+std::size_t peak_rss_bytes() { return status_kb("VmHWM:"); }
+
+void reset_peak_rss() {
+    std::ofstream clear("/proc/self/clear_refs");
+    clear << "5";
+    if (!clear.flush()) throw std::runtime_error("cannot reset the peak RSS (/proc/self/clear_refs)");
+}
+
 std::size_t open_fds() {
     std::size_t n = 0;
     for ([[maybe_unused]] const auto& e : fs::directory_iterator("/proc/self/fd")) ++n;

@@ -59,6 +59,8 @@ double self_cpu_seconds();              // this process, every thread (getrusage
 double self_system_seconds();           // of which in the kernel
 double thread_cpu_seconds();            // the calling thread only
 std::size_t rss_bytes();                // VmRSS of this process
+std::size_t peak_rss_bytes();           // VmHWM: the most VmRSS has been since the last reset
+void reset_peak_rss();                  // VmHWM := VmRSS now (/proc/self/clear_refs, Linux ≥ 4.0)
 std::size_t open_fds();                 // entries of /proc/self/fd
 std::size_t open_sockets();             // of which sockets
 

@@ -33,16 +33,17 @@ class ledger {
 public:
     explicit ledger(int fail_first) : fail_first_(fail_first) {}
 
+    // A coroutine: a real effect would co_await its database here, not block an io thread.
     notification_effect effect() {
-        return [this](const notification& n) -> result<void> {
+        return [this](const notification& n) -> asio::awaitable<result<void>> {
             std::lock_guard lock(mutex_);
             auto& e = by_id_[n.id];
             if (e.failures < fail_first_) {
                 ++e.failures;
-                return error(errc::invalid_argument, "database unavailable (simulated)");
+                co_return error(errc::invalid_argument, "database unavailable (simulated)");
             }
             ++e.effects;  // e.g. mark the order paid and ship it
-            return {};
+            co_return result<void>();
         };
     }
 

@@ -1,7 +1,8 @@
 // A merchant's notify_url: a small HTTP server on 127.0.0.1 that hands each POST from WeChat
-// Pay to notification_handler::handle() — verify, check the time window, decrypt, run the
-// business effect once per notification id — and answers what handle() says (204, or a 500
-// that makes WeChat deliver again). Put it behind your TLS-terminating proxy in production.
+// Pay to notification_handler::async_handle() — verify, check the time window, decrypt, run the
+// business effect once per notification id — and answers what it says (204, or a 500 that
+// makes WeChat deliver again; the client's logger hears why). Put it behind your
+// TLS-terminating proxy in production.
 #pragma once
 
 #include <wechatpay/client.hpp>
@@ -22,7 +23,8 @@ namespace http = boost::beast::http;
 class notify_receiver {
 public:
     notify_receiver(asio::io_context& ioc, const wechatpay::client& c, wechatpay::notification_effect effect)
-        : acceptor_(ioc, {asio::ip::make_address("127.0.0.1"), 0}), client_(c), effect_(std::move(effect)) {}
+        : acceptor_(ioc, {asio::ip::make_address("127.0.0.1"), 0}), handler_(c.notifications()),
+          effect_(std::move(effect)) {}
 
     std::string url() const {
         return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()) + "/notify";
@@ -50,8 +52,10 @@ private:
         auto [ec, n] = co_await http::async_read(stream, buffer, req, no_throw);
         if (ec) co_return;
         const auto headers = wechatpay::signature_headers::from_fields(req);  // repeats noted
-        // The client's handler: its current WeChat Pay keys and its shared dedup store.
-        const wechatpay::notification_reply reply = client_.notifications().handle(headers, req.body(), effect_);
+        // The client's handler: its WeChat Pay keys (refreshed when a notification names a new
+        // certificate), its dedup store and its logger.
+        const wechatpay::notification_reply reply =
+            co_await handler_.async_handle(headers, std::move(req.body()), effect_);
         http::response<http::string_body> res{static_cast<http::status>(reply.status), 11};
         if (!reply.content_type.empty()) res.set(http::field::content_type, reply.content_type);
         res.body() = reply.body;
@@ -61,7 +65,7 @@ private:
     }
 
     asio::ip::tcp::acceptor acceptor_;
-    const wechatpay::client& client_;
+    const wechatpay::notification_handler handler_;
     const wechatpay::notification_effect effect_;
     std::atomic<int> deliveries_{0};
 };

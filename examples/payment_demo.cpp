@@ -49,10 +49,10 @@ namespace {
 class event_queue {
 public:
     wechatpay::notification_effect effect() {
-        return [this](const notification& n) -> result<void> {
+        return [this](const notification& n) -> awaitable<result<void>> {
             std::lock_guard lock(mutex_);
             events_.push_back(n);
-            return {};
+            co_return result<void>();
         };
     }
 
@@ -404,6 +404,7 @@ int main(int argc, char** argv) {
             auto setup = sim::generate_test_setup(dir).value();
             setup.sim.threads = 1;
             setup.sim.refund_delay = 300ms;
+            setup.sim.bills_at_once = true;  // today's bill now, not after 10:00 tomorrow
             simulator = sim::simulator::start(std::move(setup.sim)).value();
             std::cout << "wechatpay-asio demo: the simulator listens on " << simulator->start_line() << "\n"
                       << "(merchant " << setup.mchid << ", keys generated in " << dir.string()

@@ -34,6 +34,7 @@
 #include <wechatpay/models.hpp>
 #include <wechatpay/notification.hpp>
 #include <wechatpay/requests.hpp>
+#include <wechatpay/upload.hpp>
 #include <wechatpay/verifier.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
@@ -42,6 +43,8 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -58,6 +61,10 @@ using completion_handler = boost::asio::any_completion_handler<void(result<T>)>;
 // The token of a call that gives none: an awaitable of result<T>, for co_await.
 using default_token = boost::asio::use_awaitable_t<>;
 
+// Takes a download piece by piece, in order (at most 64 KiB each), on the connection's strand:
+// it must not block for long. An error it returns stops the download and becomes its result.
+using download_sink = std::function<result<void>(std::string_view)>;
+
 // An answer of the raw async_request() escape hatch.
 struct api_response {
     unsigned status = 0;
@@ -66,6 +73,16 @@ struct api_response {
     // False for file downloads (WeChat does not sign files) and for a non-2xx answer without
     // any signature header (see error::unverified): its status and body are unproven.
     bool verified = false;
+};
+
+// What a raw request adds to the client's own headers. Refused before any I/O
+// (invalid_argument): a header check_extra_header refuses or one given twice; a serial that is
+// neither a certificate serial (hex) nor a PUB_KEY_ID_….
+struct request_options {
+    std::vector<std::pair<std::string, std::string>> headers;  // e.g. {"Accept-Language", "en"}
+    // The call's Wechatpay-Serial: the serial encrypt_field() gave with the ciphertexts the body
+    // carries. Empty: the client's preferred key, as every other call sends.
+    std::string serial;
 };
 
 struct client_stats {
@@ -151,8 +168,27 @@ public:
     auto async_fundflow_bill(fundflow_bill_request req, Token&& token = {}) {
         return initiate<bill_info>(std::forward<Token>(token), &client::fundflow_bill_op, std::move(req));
     }
-    // Downloads (signed request, unsigned answer), inflates gzip, and checks the SHA1 against
-    // hash_value: a mismatch is errc::hash_mismatch.
+    // Streams the bill (signed request, unsigned answer) into `file`, in memory bounded
+    // whatever its size: gunzipped as it arrives when gzip, its SHA1 computed on the way and
+    // checked against hash_value at the end. The bytes go to a temporary file in file's
+    // directory, renamed onto `file` only once the whole bill verified; on any failure
+    // (errc::hash_mismatch, errc::malformed_gzip, a dropped connection, cancellation, a full
+    // disk) it is removed and `file` is left as it was.
+    template <class Token = default_token>
+    auto async_download_bill_to(bill_info bill, std::filesystem::path file, Token&& token = {}) {
+        return initiate<bill_download>(std::forward<Token>(token), &client::download_bill_to_file_op, std::move(bill),
+                                       std::move(file));
+    }
+    // The same into `sink`. The sink sees the bill's bytes before they are verified: only a
+    // completion without error says that what it got is the whole bill, with the right hash.
+    template <class Token = default_token>
+    auto async_download_bill_to(bill_info bill, download_sink sink, Token&& token = {}) {
+        return initiate<bill_download>(std::forward<Token>(token), &client::download_bill_to_sink_op, std::move(bill),
+                                       std::move(sink));
+    }
+    // A small bill into memory, checked as above; a bill over max_bill_in_memory (64 MiB) is
+    // errc::body_too_large: stream those with async_download_bill_to.
+    static constexpr std::size_t max_bill_in_memory = 64 * 1024 * 1024;
     template <class Token = default_token>
     auto async_download_bill(bill_info bill, Token&& token = {}) {
         return initiate<std::string>(std::forward<Token>(token), &client::download_bill_op, std::move(bill));
@@ -174,12 +210,57 @@ public:
     // signed one, if the method is GET). `target` is origin-form path?query (see
     // is_origin_form); it and `method` are refused before any I/O otherwise.
     template <class Token = default_token>
+        requires(!std::is_same_v<std::decay_t<Token>, request_options>)
     auto async_request(std::string method, std::string target, std::string body, Token&& token = {}) {
+        return async_request(std::move(method), std::move(target), std::move(body), request_options{},
+                             std::forward<Token>(token));
+    }
+    // The same with extra headers and an explicit Wechatpay-Serial (see request_options).
+    template <class Token = default_token>
+    auto async_request(std::string method, std::string target, std::string body, request_options options,
+                       Token&& token = {}) {
         return initiate<api_response>(std::forward<Token>(token), &client::request_op, std::move(method),
-                                      std::move(target), std::move(body));
+                                      std::move(target), std::move(body), std::move(options));
     }
 
-    // Verifies and decrypts callbacks with the client's current WeChat Pay keys.
+    // A multipart upload (POST `target`, parts meta and file; the signature covers meta), any
+    // HTTP status a value as with async_request. `file` is refused before any I/O when
+    // check_upload refuses it.
+    template <class Token = default_token>
+    auto async_upload(std::string target, upload_file file, Token&& token = {}) {
+        return initiate<api_response>(std::forward<Token>(token), &client::upload_op, std::move(target),
+                                      std::move(file));
+    }
+    // The media_id of an image (JPG/BMP/PNG ≤ 2 MiB) or a video (≤ 5 MiB) uploaded to
+    // /v3/merchant/media/upload or …/video_upload; a non-2xx answer is errc::api_error.
+    template <class Token = default_token>
+    auto async_upload_image(upload_file file, Token&& token = {}) {
+        return initiate<std::string>(std::forward<Token>(token), &client::media_upload_op,
+                                     std::string(image_upload_target), std::move(file));
+    }
+    template <class Token = default_token>
+    auto async_upload_video(upload_file file, Token&& token = {}) {
+        return initiate<std::string>(std::forward<Token>(token), &client::media_upload_op,
+                                     std::string(video_upload_target), std::move(file));
+    }
+
+    // Encrypts a sensitive field with the client's preferred WeChat Pay key now, and names that
+    // key: pass .serial as request_options::serial with the request that carries .ciphertext.
+    result<encrypted_field> encrypt_field(std::string_view plaintext) const;
+
+    // GET `target` streamed into `file` (a temporary file renamed onto it), for downloads the
+    // typed API does not cover. An answer on client_config::unsigned_download_paths streams
+    // as it arrives; any other must verify first. A 2xx answer's body goes to the file (the
+    // result's body is empty); another status writes nothing, its body in the result.
+    template <class Token = default_token>
+    auto async_download_to(std::string target, std::filesystem::path file, Token&& token = {}) {
+        return initiate<api_response>(std::forward<Token>(token), &client::download_to_op, std::move(target),
+                                      std::move(file));
+    }
+
+    // The receiver of callbacks: the client's current WeChat Pay keys (in download mode a
+    // notification with an unknown serial prompts the same rate-limited download as an answer),
+    // its notification_dedup store and its logger; launched on the client's executor.
     notification_handler notifications() const;
     verifier current_verifier() const;
     const signer& merchant_signer() const;
@@ -209,9 +290,14 @@ private:
     static op_result<bill_info> trade_bill_op(impl_ptr self, trade_bill_request req);
     static op_result<bill_info> fundflow_bill_op(impl_ptr self, fundflow_bill_request req);
     static op_result<std::string> download_bill_op(impl_ptr self, bill_info bill);
+    static op_result<bill_download> download_bill_to_file_op(impl_ptr self, bill_info bill, std::filesystem::path file);
+    static op_result<bill_download> download_bill_to_sink_op(impl_ptr self, bill_info bill, download_sink sink);
+    static op_result<api_response> download_to_op(impl_ptr self, std::string target, std::filesystem::path file);
     static op_result<std::vector<certificate>> certificates_op(impl_ptr self);
     static op_result<api_response> request_op(impl_ptr self, std::string method, std::string target,
-                                              std::string body);
+                                              std::string body, request_options options);
+    static op_result<api_response> upload_op(impl_ptr self, std::string target, upload_file file);
+    static op_result<std::string> media_upload_op(impl_ptr self, std::string target, upload_file file);
 
     // Runs `op` on the client's executor and completes `handler` with its result (through the
     // handler's executor, following its cancellation slot). Instantiated in client.cpp.

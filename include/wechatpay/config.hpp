@@ -81,6 +81,11 @@ struct client_config {
     timeout_config timeouts;
     retry_config retry;
     std::string user_agent = "wechatpay-asio/0.1";
+    // Paths whose answers WeChat Pay does not sign (file downloads): accepted unsigned, checked
+    // by their hash instead. A path matches an entry equal to it or, for an entry ending in '/',
+    // under it. Every other answer must verify. Bills and transfer receipts download from
+    // /v3/billdownload/file; complaint images from /v3/merchant-service/images/{media_id}.
+    std::vector<std::string> unsigned_download_paths{"/v3/billdownload/file", "/v3/merchant-service/images/"};
     logger_function logger;
     // Which notifications were handled (notification_handler::handle). Empty: one in-memory
     // store per client. Servers that share callbacks plug a shared store in here.

@@ -58,6 +58,8 @@ result<std::string> oaep_decrypt(const private_key& key, std::string_view cipher
 
 // Lower-case hex SHA-1 (bill downloads are checked against WeChat's hash_value with it).
 std::string sha1_hex(std::string_view data);
+// Lower-case hex SHA-256 (an upload's meta names its file by it).
+std::string sha256_hex(std::string_view data);
 
 // OpenSSL_cleanse: wipes a buffer so a secret does not linger in freed memory.
 void secure_wipe(std::string& s) noexcept;

@@ -49,6 +49,7 @@ enum class errc {
     crypto_failure,
     // Added later, numbered after the others to keep their values (kinds noted):
     ambiguous_header,  // security: a signature header repeated, or holding a line break
+    notification_in_progress,  // protocol: another delivery of this notification is being handled
 };
 
 enum class error_kind { usage, config, security, protocol, transport, api, internal };

@@ -66,6 +66,41 @@ struct transaction {
     std::string raw;  // the object as received
 };
 
+// A combine payment (合单支付): one payment by the payer for several orders, the sub-orders,
+// each of a merchant of its own. A TRANSACTION.SUCCESS notification or a combine query
+// carries it.
+struct combine_amount {
+    std::int64_t total_amount = 0;  // fen
+    std::string currency;
+    std::optional<std::int64_t> payer_amount;
+    std::string payer_currency;
+};
+
+struct combine_sub_order {
+    std::string mchid;
+    std::string sub_mchid;  // service-provider mode
+    std::string sub_appid;
+    std::string out_trade_no;
+    std::string transaction_id;
+    std::string trade_type;
+    std::string trade_state;
+    std::string bank_type;
+    std::string attach;
+    std::string success_time;
+    std::optional<combine_amount> amount;
+    std::vector<promotion> promotion_detail;
+};
+
+struct combine_transaction {
+    std::string combine_appid;
+    std::string combine_mchid;
+    std::string combine_out_trade_no;
+    std::string payer_openid;  // combine_payer_info.openid
+    std::string device_id;     // scene_info.device_id
+    std::vector<combine_sub_order> sub_orders;
+    std::string raw;
+};
+
 struct refund_amount_from {
     std::string account;  // AVAILABLE | UNAVAILABLE
     std::int64_t amount = 0;
@@ -106,5 +141,6 @@ struct refund {
 // a known field has the wrong type.
 result<transaction> parse_transaction(std::string_view json);
 result<refund> parse_refund(std::string_view json);
+result<combine_transaction> parse_combine_transaction(std::string_view json);
 
 }  // namespace wechatpay

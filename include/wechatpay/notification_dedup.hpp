@@ -4,9 +4,17 @@
 // several receiving servers can share one store. A shared store should give an in-progress
 // claim a short lease (minutes: a server that dies mid-effect must not block the id for the
 // day) and keep a completed id for a day (e.g. Redis SET NX EX 300, then SET EX 86400).
+//
+// Asynchronous, so that a store a network away (Redis, a database) never blocks an io thread:
+// each operation completes its handler once, from any thread, inline or later; the notification
+// handler resumes on its own executor. A store that cannot answer completes with an error: the
+// delivery is then answered with a failure (WeChat retries) and nothing is marked.
 #pragma once
 
+#include <wechatpay/error.hpp>
 #include <wechatpay/signer.hpp>
+
+#include <boost/asio/any_completion_handler.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -26,26 +34,33 @@ public:
         in_progress,  // another delivery is being handled right now: answer failure, WeChat retries
         done,         // handled already: acknowledge without a second effect
     };
+    using claim_handler = boost::asio::any_completion_handler<void(result<claim>)>;
+    using done_handler = boost::asio::any_completion_handler<void(result<void>)>;
     virtual ~notification_dedup() = default;
     // Atomically: an unseen id becomes in progress (first); otherwise what is known of it.
-    virtual claim try_claim(std::string_view id) = 0;
+    virtual void async_claim(std::string id, claim_handler handler) = 0;
     // The business effect happened: later deliveries of `id` are duplicates.
-    virtual void complete(std::string_view id) = 0;
+    virtual void async_complete(std::string id, done_handler handler) = 0;
     // It did not: the next delivery of `id` is handled again.
-    virtual void release(std::string_view id) = 0;
+    virtual void async_release(std::string id, done_handler handler) = 0;
 };
 
 // The default store: this process's memory (lost on restart; one per client), at most
 // `capacity` completed ids — the oldest forgotten first — each remembered for `ttl` after it was
-// claimed. Ids still in progress are never forgotten for room. Thread-safe.
+// claimed. Ids still in progress are never forgotten for room. Thread-safe; the asynchronous
+// operations complete inline.
 class memory_dedup final : public notification_dedup {
 public:
     explicit memory_dedup(std::size_t capacity = 100'000, std::chrono::seconds ttl = std::chrono::hours(24),
                           clock_function clock = {});
 
-    claim try_claim(std::string_view id) override;
-    void complete(std::string_view id) override;
-    void release(std::string_view id) override;
+    void async_claim(std::string id, claim_handler handler) override;
+    void async_complete(std::string id, done_handler handler) override;
+    void async_release(std::string id, done_handler handler) override;
+
+    claim try_claim(std::string_view id);
+    void complete(std::string_view id);
+    void release(std::string_view id);
     std::size_t size() const;
 
 private:

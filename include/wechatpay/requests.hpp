@@ -112,7 +112,7 @@ struct refund_request {
 
 struct trade_bill_request {
     std::string bill_date;         // YYYY-MM-DD
-    std::string bill_type = "ALL"; // ALL | SUCCESS | REFUND
+    std::string bill_type = "ALL"; // ALL | SUCCESS | REFUND | RECHARGE_REFUND (refunds of recharge coupons)
     bool gzip = false;             // tar_type=GZIP
     result<void> validate() const;
     std::string query() const;     // bill_date=…&bill_type=…[&tar_type=GZIP]
@@ -135,6 +135,15 @@ struct bill_info {
 };
 result<bill_info> parse_bill_info(std::string_view json);
 
+// A bill streamed to a file or a sink (client::async_download_bill_to), checked whole: gzip
+// inflated to its end and the SHA1 of the bill equal to bill_info::hash_value.
+struct bill_download {
+    std::uint64_t received_bytes = 0;  // over the wire (compressed when gzip)
+    std::uint64_t bill_bytes = 0;      // the bill itself, as the sink or file got it
+    std::string sha1;                  // hex, lower case
+    std::string request_id;
+};
+
 // Percent-encodes one path segment (out_trade_no, out_refund_no…) for a URL.
 std::string encode_path_segment(std::string_view s);
 
@@ -147,5 +156,11 @@ bool is_origin_form(std::string_view target);
 bool is_method_token(std::string_view method);
 // A method API v3 uses, as written: GET, POST, PUT, PATCH or DELETE (what async_request sends).
 bool is_api_method(std::string_view method);
+// Whether a caller may add this header to a raw request (request_options::headers): the name a
+// token, the value without control bytes other than tab (a CR LF would end the header and start
+// another one, or the request), and the name none the SDK sets itself (Authorization, Host,
+// Accept, User-Agent, Content-*, Transfer-Encoding, Connection and the other hop-by-hop
+// headers, any Wechatpay-*). invalid_argument naming the header otherwise.
+result<void> check_extra_header(std::string_view name, std::string_view value);
 
 }  // namespace wechatpay

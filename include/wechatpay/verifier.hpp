@@ -70,6 +70,17 @@ struct wechatpay_public_key {
 // "PUB_KEY_ID_" followed by letters, digits and '_' only: the id travels as the
 // Wechatpay-Serial header, where anything else could break the header.
 bool valid_public_key_id(std::string_view id);
+// A key's name as Wechatpay-Serial carries it: a certificate serial (1–64 hex digits) or a
+// valid PUB_KEY_ID_….
+bool valid_key_serial(std::string_view serial);
+
+// A sensitive field encrypted for WeChat Pay, and the serial of the key that encrypted it: send
+// that serial as the request's Wechatpay-Serial (request_options::serial), so that the request
+// names this key even when a refresh has replaced the client's keys in between.
+struct encrypted_field {
+    std::string ciphertext;  // base64 RSA-OAEP
+    std::string serial;      // certificate serial or PUB_KEY_ID_…
+};
 
 class verifier {
 public:
@@ -92,6 +103,9 @@ public:
     std::vector<std::string> serials() const;
     // The serial to send in Wechatpay-Serial: the public key id, else the newest certificate.
     std::string preferred_serial() const;
+    // Encrypts a sensitive field with the preferred key (RSA-OAEP, see crypto.hpp), naming it.
+    // invalid_argument when there is no key yet.
+    result<encrypted_field> encrypt_field(std::string_view plaintext) const;
     const std::vector<certificate>& certificates() const noexcept;
     const std::optional<wechatpay_public_key>& wechatpay_key() const noexcept;
 

@@ -10,4 +10,5 @@
 #include <wechatpay/payment_params.hpp>
 #include <wechatpay/requests.hpp>
 #include <wechatpay/signer.hpp>
+#include <wechatpay/upload.hpp>
 #include <wechatpay/verifier.hpp>

@@ -1,15 +1,21 @@
 // The client's operations: each builds its request, calls impl::send_ok, and maps the answer.
 #include "api/client_impl.hpp"
 
-#include "core/gzip.hpp"
+#include "core/bill_check.hpp"
+#include "core/files.hpp"
 #include "core/json_reader.hpp"
+#include "core/multipart.hpp"
 #include "http/trust.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/json.hpp>
+
+#include <cctype>
+#include <limits>
 
 
 namespace wechatpay {
@@ -54,11 +60,6 @@ result<T> with_request_id(result<T> r, const net::response& res) {
     e.request_id = std::string(res["Request-ID"]);
     e.http_status = res.result_int();
     return e;
-}
-
-bool iequal(std::string_view a, std::string_view b) {
-    return a.size() == b.size() &&
-           std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return std::tolower(x) == std::tolower(y); });
 }
 
 }  // namespace
@@ -151,6 +152,7 @@ template void client::launch(impl_ptr, op_result<transaction>, completion_handle
 template void client::launch(impl_ptr, op_result<void>, completion_handler<void>);
 template void client::launch(impl_ptr, op_result<wechatpay::refund>, completion_handler<wechatpay::refund>);
 template void client::launch(impl_ptr, op_result<bill_info>, completion_handler<bill_info>);
+template void client::launch(impl_ptr, op_result<bill_download>, completion_handler<bill_download>);
 template void client::launch(impl_ptr, op_result<std::vector<certificate>>,
                              completion_handler<std::vector<certificate>>);
 template void client::launch(impl_ptr, op_result<api_response>, completion_handler<api_response>);
@@ -267,38 +269,93 @@ client::op_result<bill_info> client::fundflow_bill_op(impl_ptr self, fundflow_bi
     co_return info;
 }
 
-client::op_result<std::string> client::download_bill_op(impl_ptr self, bill_info bill) {
-    // Only ever send our signature to WeChat Pay's own hosts: the URL must name one of them.
+namespace {
+
+// The download URL as a request target: only ever sent with our signature to WeChat Pay's own
+// hosts (the URL must name one of them), and only as a plain path?query.
+result<std::string> download_target(const client_config& cfg, const bill_info& bill) {
     const std::string_view url = bill.download_url;
-    const std::string port = self->cfg.endpoint.port == 443 ? "" : ":" + std::to_string(self->cfg.endpoint.port);
+    const std::string port = cfg.endpoint.port == 443 ? "" : ":" + std::to_string(cfg.endpoint.port);
     std::string target;
-    for (const std::string& host : {self->cfg.endpoint.host, self->cfg.endpoint.backup_host}) {
+    for (const std::string& host : {cfg.endpoint.host, cfg.endpoint.backup_host}) {
         const std::string origin = "https://" + host + port;
         if (!host.empty() && url.starts_with(origin) && url.size() > origin.size() && url[origin.size()] == '/')
             target = url.substr(origin.size());
     }
-    if (target.empty()) co_return error(errc::invalid_argument, "download_url is not on the configured WeChat Pay host");
-    // The URL comes from an answer: sent only if it is a plain path?query.
+    if (target.empty()) return error(errc::invalid_argument, "download_url is not on the configured WeChat Pay host");
     if (!is_origin_form(target))
-        co_return error(errc::invalid_argument, "download_url path " + excerpt(target) + " is not /path?query");
-    if (!iequal(bill.hash_type, "SHA1")) co_return error(errc::unsupported_algorithm, "hash_type " + excerpt(bill.hash_type, 16));
+        return error(errc::invalid_argument, "download_url path " + excerpt(target) + " is not /path?query");
+    if (!boost::beast::iequals(bill.hash_type, "SHA1")) return error(errc::unsupported_algorithm, "hash_type " + excerpt(bill.hash_type, 16));
+    return target;
+}
 
-    call c = get(std::move(target));
-    c.verify = false;  // WeChat does not sign files: the hash below is the check
-    c.body_limit = 256 * 1024 * 1024;
+// No limit of its own on a streamed body: its sink decides what is too much.
+constexpr std::uint64_t unbounded = std::numeric_limits<std::uint64_t>::max();
+
+// The bill streamed through the check (gunzip, SHA1) into `out`: the one download path.
+awaitable<result<bill_download>> stream_bill(std::shared_ptr<client::impl> self, bill_info bill,
+                                             detail::chunk_sink out) {
+    WECHATPAY_TRY(target, download_target(self->cfg, bill));
+    detail::bill_check check(bill, std::move(out));
+    const net::body_sink sink = [&check](std::string_view piece) { return check.write(piece); };
+    call c = get(std::move(*target));
+    // Unbounded only when it streams: an answer that must verify first is read whole.
+    if (self->unsigned_download(c.method, c.target)) c.body_limit = unbounded;
+    c.sink = &sink;
     WECHATPAY_SEND_OK(res, std::move(c));
-    std::string file = std::move(res->body());
-    if (bill.gzip) {
-        auto plain = detail::gunzip(file, 1024 * 1024 * 1024);
-        if (!plain) co_return with_request_id(std::move(plain), *res);
-        file = std::move(*plain);
-    }
-    if (!iequal(sha1_hex(file), bill.hash_value)) {
-        error e(errc::hash_mismatch, "bill SHA1 differs from hash_value");
-        e.request_id = std::string((*res)["Request-ID"]);
-        co_return e;
-    }
+    auto done = with_request_id(check.finish(), *res);
+    if (done) done->request_id = std::string((*res)["Request-ID"]);
+    co_return done;
+}
+
+}  // namespace
+
+client::op_result<bill_download> client::download_bill_to_sink_op(impl_ptr self, bill_info bill, download_sink sink) {
+    if (!sink) co_return error(errc::invalid_argument, "download sink is empty");
+    co_return co_await stream_bill(self, std::move(bill), std::move(sink));
+}
+
+client::op_result<bill_download> client::download_bill_to_file_op(impl_ptr self, bill_info bill,
+                                                                 std::filesystem::path file) {
+    WECHATPAY_TRY(out, partial_file::create(file));
+    detail::chunk_sink to_file = [&out](std::string_view piece) { return out->write(piece); };
+    auto got = co_await stream_bill(self, std::move(bill), std::move(to_file));
+    if (!got) co_return got;  // `out` removes what was written
+    if (auto kept = out->commit(); !kept) co_return kept.error();
+    co_return got;
+}
+
+client::op_result<std::string> client::download_bill_op(impl_ptr self, bill_info bill) {
+    std::string file;
+    detail::chunk_sink to_memory = [&file](std::string_view piece) -> result<void> {
+        if (file.size() + piece.size() > max_bill_in_memory)
+            return error(errc::body_too_large, "bill larger than 64 MiB: use async_download_bill_to");
+        file += piece;
+        return {};
+    };
+    auto got = co_await stream_bill(self, std::move(bill), std::move(to_memory));
+    if (!got) co_return got.error();
     co_return file;
+}
+
+client::op_result<api_response> client::download_to_op(impl_ptr self, std::string target, std::filesystem::path file) {
+    if (!is_origin_form(target))
+        co_return error(errc::invalid_argument,
+                        "target " + excerpt(target) + " is not /path?query (RFC 3986 characters, %XX escapes)");
+    WECHATPAY_TRY(out, partial_file::create(file));
+    const bool unsigned_answer = self->unsigned_download(verb::get, target);
+    const net::body_sink sink = [&out](std::string_view piece) { return out->write(piece); };
+    call c = get(std::move(target));
+    // A download streams without a limit; an answer to verify is read whole first.
+    if (unsigned_answer) c.body_limit = unbounded;
+    c.sink = &sink;
+    result<net::response> res;
+    co_await self->send(c, res);
+    if (!res) co_return res.error();
+    const unsigned status = res->result_int();
+    if (status / 100 == 2)
+        if (auto kept = out->commit(); !kept) co_return kept.error();
+    co_return api_response{status, std::move(res->body()), std::string((*res)["Request-ID"]), !unsigned_answer};
 }
 
 // ---- keys and the rest ------------------------------------------------------------------
@@ -311,8 +368,41 @@ client::op_result<std::vector<certificate>> client::certificates_op(impl_ptr sel
     co_return co_await self->refresh_certificates();
 }
 
+namespace {
+
+result<void> check_options(const request_options& o) {
+    if (!o.serial.empty() && !valid_key_serial(o.serial))
+        return error(errc::invalid_argument, "serial " + excerpt(o.serial) + " is neither a certificate serial nor a PUB_KEY_ID_…");
+    for (auto h = o.headers.begin(); h != o.headers.end(); ++h) {
+        if (auto ok = check_extra_header(h->first, h->second); !ok) return ok.error();
+        if (std::any_of(o.headers.begin(), h, [&](const auto& earlier) { return boost::beast::iequals(earlier.first, h->first); }))
+            return error(errc::invalid_argument, "header " + h->first + " is given twice");
+    }
+    return {};
+}
+
+// `signed_kind`: an answer send() verified unless it was an unsigned error answer (a download's
+// it never verifies).
+api_response response_of(result<net::response>& res, bool signed_kind) {
+    const bool verified = signed_kind && !unsigned_error_answer(*res);
+    return api_response{res->result_int(), std::move(res->body()), std::string((*res)["Request-ID"]), verified};
+}
+
+// The signed, checked multipart call of an upload (the caller checked the target).
+result<call> upload_call(std::string target, const upload_file& file) {
+    auto mime = checked_media_type(target.substr(0, target.find('?')), file.filename, file.bytes);
+    if (!mime) return mime.error();
+    auto form = build_upload(file, *mime);
+    call c = post(std::move(target), std::move(form.body));
+    c.content_type = std::move(form.content_type);
+    c.signed_body = std::move(form.meta);
+    return c;
+}
+
+}  // namespace
+
 client::op_result<api_response> client::request_op(impl_ptr self, std::string method, std::string target,
-                                                  std::string body) {
+                                                  std::string body, request_options options) {
     // Refused before any I/O: both go onto the wire and into the signed message as written.
     if (!is_api_method(method))
         co_return error(errc::invalid_argument, "method " + excerpt(method) + " is not GET, POST, PUT, PATCH or DELETE");
@@ -320,23 +410,73 @@ client::op_result<api_response> client::request_op(impl_ptr self, std::string me
     if (!is_origin_form(target))
         co_return error(errc::invalid_argument,
                         "target " + excerpt(target) + " is not /path?query (RFC 3986 characters, %XX escapes)");
-    const bool download = target.starts_with("/v3/billdownload/");
+    if (auto ok = check_options(options); !ok) co_return ok.error();
+    const bool download = self->unsigned_download(v, target);
     call c = post(std::move(target), std::move(body));
     c.method = v;
-    c.verify = !download;
     c.retry_safe = v == verb::get;  // other methods' effects are unknown here
     c.body_limit = 256 * 1024 * 1024;
+    c.serial = std::move(options.serial);
+    c.headers = std::move(options.headers);
     result<net::response> res;
     co_await self->send(c, res);
     if (!res) co_return res.error();
-    // send() verified every answer but a download's and an unsigned error answer.
-    const bool verified = !download && !unsigned_error_answer(*res);
-    co_return api_response{res->result_int(), std::move(res->body()), std::string((*res)["Request-ID"]), verified};
+    co_return response_of(res, !download);
 }
+
+client::op_result<api_response> client::upload_op(impl_ptr self, std::string target, upload_file file) {
+    if (!is_origin_form(target))
+        co_return error(errc::invalid_argument,
+                        "target " + excerpt(target) + " is not /path?query (RFC 3986 characters, %XX escapes)");
+    auto c = upload_call(std::move(target), file);
+    if (!c) co_return c.error();
+    result<net::response> res;
+    co_await self->send(*c, res);
+    if (!res) co_return res.error();
+    co_return response_of(res, true);
+}
+
+client::op_result<std::string> client::media_upload_op(impl_ptr self, std::string target, upload_file file) {
+    auto c = upload_call(std::move(target), file);
+    if (!c) co_return c.error();
+    c->api_errors = true;
+    result<net::response> res;
+    co_await self->send(*c, res);
+    if (!res) co_return res.error();
+    co_return with_request_id(field_of(*res, "media_id"), *res);
+}
+
+result<encrypted_field> client::encrypt_field(std::string_view plaintext) const {
+    return impl_->current_keys().encrypt_field(plaintext);
+}
+
+namespace {
+
+// The client's WeChat Pay keys for its notification handlers: the current ones, and in
+// certificate-download mode the on-demand download calls share (at most one a minute).
+class client_keys final : public key_source {
+public:
+    explicit client_keys(std::shared_ptr<client::impl> impl) : impl_(std::move(impl)) {}
+    verifier current() const override { return impl_->current_keys(); }
+    bool refreshable() const override { return impl_->cfg.downloads_certificates(); }
+    void async_refresh(asio::any_completion_handler<void(result<void>)> handler) const override {
+        asio::co_spawn(impl_->ex, impl_->fresh_certificates(true),
+                       [impl = impl_, h = std::move(handler)](std::exception_ptr e, result<void> r) mutable {
+                           if (e) std::rethrow_exception(e);
+                           std::move(h)(std::move(r));
+                       });
+    }
+
+private:
+    std::shared_ptr<client::impl> impl_;
+};
+
+}  // namespace
 
 notification_handler client::notifications() const {
     if (!impl_->cfg.apiv3) throw exception(error(errc::invalid_argument, "apiv3_key: needed for notifications"));
-    return notification_handler(impl_->current_keys(), *impl_->cfg.apiv3, impl_->cfg.notification_dedup);
+    return notification_handler(std::make_shared<client_keys>(impl_), *impl_->cfg.apiv3, impl_->cfg.notification_dedup,
+                                impl_->cfg.logger, impl_->ex);
 }
 
 verifier client::current_verifier() const { return impl_->current_keys(); }

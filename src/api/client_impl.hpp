@@ -46,10 +46,18 @@ struct call {
     net::http::verb method = net::http::verb::get;
     std::string target;  // path?query, exactly as signed
     std::string body;
-    bool verify = true;      // file downloads are not signed
+    bool verify = true;      // false only where the caller verifies the answer itself (/v3/certificates)
     bool retry_safe = true;  // may be sent again after a failure
     bool api_errors = false; // a non-2xx answer becomes errc::api_error (send_ok)
     std::uint64_t body_limit = 4 * 1024 * 1024;
+    std::string content_type = "application/json";  // of a non-empty body
+    std::optional<std::string> signed_body;         // what the signature covers, if not the body (an upload's meta)
+    std::string serial;                             // Wechatpay-Serial; empty: the preferred key
+    std::vector<std::pair<std::string, std::string>> headers;  // checked extra headers
+    // A 2xx answer's body goes here as it arrives (an unsigned download: see
+    // client_config::unsigned_download_paths), or once verified; the response keeps the header.
+    // Once it was given bytes, the call is not repeated.
+    const net::body_sink* sink = nullptr;
 };
 
 inline call get(std::string target) {
@@ -104,6 +112,10 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     asio::awaitable<void> send(const call& c, result<net::response>& out);
 
     verifier current_keys() const;
+    // Whether the answer comes unsigned from WeChat (a file download): a GET of a path under one
+    // of cfg.unsigned_download_paths (an upload to one, a POST, is answered signed). Every other
+    // answer must verify.
+    bool unsigned_download(net::http::verb method, std::string_view target) const;
     // Downloads /v3/certificates and installs them (the answer must verify with them or with
     // a certificate already trusted).
     asio::awaitable<result<std::vector<certificate>>> refresh_certificates();
@@ -139,6 +151,7 @@ private:
                              bool& on_backup, std::chrono::milliseconds& delay);
     static asio::awaitable<void> pause(std::chrono::milliseconds delay);
     asio::awaitable<bool> verify_answer(result<net::response>& answer);
+    static void deliver_verified(const net::body_sink& sink, result<net::response>& out);
 };
 
 // WeChat's error body {"code","message","detail"} as an error with diagnostics; `verified`

@@ -2,12 +2,14 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ssl/error.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <random>
 
 namespace wechatpay {
@@ -43,7 +45,37 @@ std::string what_of(const call& c) {
     return std::string(http::to_string(c.method)) + " " + c.target.substr(0, c.target.find('?'));
 }
 
+// A path a server could resolve to another one: a "." or ".." segment, or an encoded '.', '/' or
+// backslash. Such a path never takes the unsigned-download exemption, whatever its prefix.
+bool resolvable_elsewhere(std::string_view path) {
+    for (std::size_t start = 0; start <= path.size();) {
+        const auto end = std::min(path.find('/', start), path.size());
+        const auto segment = path.substr(start, end - start);
+        if (segment == "." || segment == "..") return true;
+        start = end + 1;
+    }
+    for (std::size_t i = path.find('%'); i != std::string_view::npos; i = path.find('%', i + 1)) {
+        const auto code = path.substr(i + 1, 2);
+        if (boost::beast::iequals(code, "2e") || boost::beast::iequals(code, "2f") || boost::beast::iequals(code, "5c"))
+            return true;
+    }
+    return false;
+}
+
 }  // namespace
+
+bool client::impl::unsigned_download(http::verb method, std::string_view target) const {
+    if (method != http::verb::get) return false;
+    const std::string_view path = target.substr(0, target.find('?'));
+    if (resolvable_elsewhere(path)) return false;
+    for (const std::string& prefix : cfg.unsigned_download_paths) {
+        // A whole path, or one ending in '/' that names a folder: /v3/billdownload/file never
+        // admits /v3/billdownload/files.
+        if (prefix.empty() || !path.starts_with(prefix)) continue;
+        if (path.size() == prefix.size() || prefix.back() == '/') return true;
+    }
+    return false;
+}
 
 error api_error_from(const net::response& res, std::string_view what, bool verified) {
     error e(errc::api_error, std::string(what));
@@ -120,7 +152,8 @@ awaitable<void> client::impl::exchange_on(net::pooled_session& lease, const call
                                           attempt_result& r, result<net::response>& out) {
     net::session& s = *lease.get();
     const bool reused = lease.reused();
-    auto signed_req = merchant.sign_request(http::to_string(c.method), c.target, c.body);
+    const std::string_view signed_body = c.signed_body ? *c.signed_body : c.body;
+    auto signed_req = merchant.sign_request(http::to_string(c.method), c.target, signed_body);
     if (!signed_req) {
         out = signed_req.error();
         r = attempt_result{false, false};
@@ -131,20 +164,24 @@ awaitable<void> client::impl::exchange_on(net::pooled_session& lease, const call
     req.set(http::field::authorization, signed_req->authorization);
     req.set(http::field::accept, "application/json");
     req.set(http::field::user_agent, cfg.user_agent);
-    if (const auto serial = current_keys().preferred_serial(); !serial.empty()) req.set("Wechatpay-Serial", serial);
-    if (!c.body.empty()) req.set(http::field::content_type, "application/json");
+    if (const auto serial = c.serial.empty() ? current_keys().preferred_serial() : c.serial; !serial.empty())
+        req.set("Wechatpay-Serial", serial);
+    if (!c.body.empty()) req.set(http::field::content_type, c.content_type);
+    for (const auto& [name, value] : c.headers) req.set(name, value);
     if (!cfg.pool.keep_alive) req.keep_alive(false);  // the answer's Connection: close drops it
     req.body() = c.body;
     req.prepare_payload();
 
     // The exchange runs on the session's strand (Beast's operations and deadlines serialised
     // there); the answer comes back here, on the call's executor.
-    auto x = co_await net::async_exchange(s, req, cfg.timeouts.request, c.body_limit, asio::use_awaitable);
+    // Only an unsigned download streams: any other body is verified before anyone sees it.
+    const net::body_sink* sink = c.sink && unsigned_download(c.method, c.target) ? c.sink : nullptr;
+    auto x = co_await net::async_exchange(s, req, cfg.timeouts.request, c.body_limit, sink, asio::use_awaitable);
     if (!x.answer) {
         const bool resend = c.retry_safe && reused && !x.got_answer_bytes && first_round &&
                             peer_closed(x.answer.error().code);  // retry at once on another session
         out = x.answer.error();
-        r = attempt_result{!resend && !x.got_answer_bytes, true, resend};
+        r = attempt_result{!resend && !x.got_answer_bytes, !x.streamed, resend};
         co_return;
     }
     if (cfg.pool.keep_alive && x.answer->keep_alive()) lease.keep();  // the pool remembers its TLS session
@@ -194,6 +231,19 @@ awaitable<void> client::impl::pause(std::chrono::milliseconds delay) {
 }
 
 
+// A verified body, given to the call's sink whole; the response keeps the header.
+void client::impl::deliver_verified(const net::body_sink& sink, result<net::response>& out) {
+    if (out->body().empty()) return;
+    auto taken = sink(out->body());
+    if (!taken) {
+        error e = taken.error();
+        e.request_id = std::string((*out)["Request-ID"]);
+        out = std::move(e);
+        return;
+    }
+    out->body().clear();
+}
+
 // One frame for the whole call: the first certificates, the attempts (each: a session from the
 // pool, an exchange, the answer verified), retries and failover, the 2xx check. While the call
 // waits for a session, this frame, the operation's and the pool's small acquire() frame are all
@@ -210,7 +260,8 @@ awaitable<void> client::impl::send(const call& c, result<net::response>& out) {
             out = error(asio::error::shut_down, what_of(c) + ": the client is shut down");
             goto done;
         }
-        if (c.verify && cfg.downloads_certificates() && current_keys().certificates().empty())
+        const bool verify = c.verify && !unsigned_download(c.method, c.target);
+        if (verify && cfg.downloads_certificates() && current_keys().certificates().empty())
             if (!co_await first_certificates(c, out)) goto done;
         bool on_backup = false;
         for (unsigned n = 1;; ++n) {
@@ -244,13 +295,14 @@ awaitable<void> client::impl::send(const call& c, result<net::response>& out) {
             if (out) {
                 // The status first: an unsigned error answer is read (unverified), not refused.
                 const bool unsigned_error = unsigned_error_answer(*out);
-                const bool verified = c.verify && !unsigned_error;
+                const bool verified = verify && !unsigned_error;
                 if (verified && !co_await verify_answer(out)) goto done;
                 const net::response& res = *out;
                 const unsigned status = res.result_int();
                 const bool transient = status >= 500 || status == 429;
                 if (!transient || !c.retry_safe || n >= cfg.retry.max_attempts) {
                     if (c.api_errors && status / 100 != 2) out = api_error_from(res, what_of(c), verified);
+                    else if (c.sink && verified && status / 100 == 2) deliver_verified(*c.sink, out);
                     goto done;
                 }
                 if (status == 429) delay = std::max(delay, cfg.retry.rate_limited_delay);

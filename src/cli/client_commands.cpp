@@ -42,7 +42,37 @@ result<T> run_client(const std::string& config_file, Start start) {
 constexpr std::array request_options{
     config_option,
     option{"body-file", "FILE", "request body, JSON ('-' = stdin)"},
+    option{"header", "'NAME: VALUE'", "an extra request header", false, true},
+    option{"serial", "SERIAL", "Wechatpay-Serial to send (the key that encrypted the body's fields)"},
+    option{"upload", "FILE", "send FILE as a multipart upload (meta + file; POST only)"},
+    option{"out", "FILE", "GET only: stream a 2xx answer's body into FILE (a download), not stdout"},
 };
+
+int run_request_out(const std::string& config, const std::string& method, const std::string& target,
+                    const std::string& file);
+
+constexpr file_limit upload_file_limit{max_video_bytes, "an upload (WeChat Pay takes at most 5 MiB)"};
+
+// The answer's status and Request-ID on stderr. True for an error answer without a signature
+// (401 SIGN_ERROR, a gateway's 502): shown, but no verified answer, so the command exits 1.
+bool report_status(const api_response& res) {
+    const bool unsigned_error = !res.verified && res.status / 100 != 2;
+    std::cerr << "HTTP " << res.status
+              << (res.verified ? " (signature verified)"
+                  : unsigned_error ? " (unsigned error answer: not verified)"
+                                   : " (file download: not signed)")
+              << ", Request-ID " << (res.request_id.empty() ? "-" : excerpt(res.request_id, 128)) << "\n";
+    return unsigned_error;
+}
+
+// --header 'Name: value' as given; the client refuses the names and values it must.
+std::pair<std::string, std::string> header_of(const std::string& arg) {
+    const auto colon = arg.find(':');
+    if (colon == std::string::npos) usage_error("request: --header " + excerpt(arg) + " is not 'NAME: VALUE'");
+    std::string_view value = std::string_view(arg).substr(colon + 1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    return {arg.substr(0, colon), std::string(value)};
+}
 
 int run_request(const args& a) {
     const std::string method = a.positionals()[0], target = a.positionals()[1];
@@ -53,22 +83,104 @@ int run_request(const args& a) {
     if (!is_origin_form(target))
         usage_error("request: PATH " + excerpt(target) +
                     " is not /path?query (RFC 3986 characters; percent-encode the rest as %XX; no #fragment)");
+    if (const auto out = a.find("out")) {
+        for (const char* other : {"upload", "header", "serial", "body-file"})
+            a.forbid(other, "--out downloads: GET with no body or extra headers");
+        return run_request_out(a.get("config"), method, target, *out);
+    }
+    wechatpay::request_options options;
+    for (const auto& h : a.all("header")) {
+        options.headers.push_back(header_of(h));
+        unwrap(check_extra_header(options.headers.back().first, options.headers.back().second), "request: --header");
+    }
+    options.serial = a.find("serial").value_or("");
+    if (!options.serial.empty() && !valid_key_serial(options.serial))
+        usage_error("request: --serial " + excerpt(options.serial) + " is neither a certificate serial nor a PUB_KEY_ID_…");
+    std::optional<upload_file> upload;
+    if (const auto file = a.find("upload")) {
+        a.forbid("body-file", "--upload sends the file as the body");
+        if (method != "POST") usage_error("request: --upload goes with POST");
+        if (!options.headers.empty() || !options.serial.empty())
+            usage_error("request: --upload takes no --header or --serial");
+        upload = upload_file{std::filesystem::path(*file).filename().string(), read_input(*file, "upload", upload_file_limit)};
+        unwrap(check_upload(target.substr(0, target.find('?')), *upload), "request: --upload");
+    }
     const std::string body = read_optional_input(a, "body-file", body_file_limit);
     auto answer = run_client<api_response>(a.get("config"), [&](client& c, auto done) {
-        c.async_request(method, target, body, std::move(done));
+        if (upload) c.async_upload(target, std::move(*upload), std::move(done));
+        else c.async_request(method, target, body, std::move(options), std::move(done));
     });
     const api_response res = unwrap(std::move(answer));
-    // An error answer without a signature (401 SIGN_ERROR, a gateway's 502) is shown, but it
-    // is no verified answer: exit 1.
-    const bool unsigned_error = !res.verified && res.status / 100 != 2;
-    std::cerr << "HTTP " << res.status
-              << (res.verified ? " (signature verified)"
-                  : unsigned_error ? " (unsigned error answer: not verified)"
-                                   : " (file download: not signed)")
-              << ", Request-ID " << (res.request_id.empty() ? "-" : excerpt(res.request_id, 128)) << "\n";
+    const bool unsigned_error = report_status(res);
     print(res.body);
     if (!res.body.empty() && res.body.back() != '\n') print("\n");
     return unsigned_error ? exit_failure : exit_ok;
+}
+
+// `request GET PATH --out FILE`: the body streamed into FILE (renamed onto it once whole), the
+// status on stderr; another status than 2xx prints its body on stdout and writes no file.
+int run_request_out(const std::string& config, const std::string& method, const std::string& target,
+                    const std::string& file) {
+    if (method != "GET") usage_error("request: --out downloads: METHOD must be GET");
+    auto answer = run_client<api_response>(config, [&](client& c, auto done) {
+        c.async_download_to(target, file, std::move(done));
+    });
+    const api_response res = unwrap(std::move(answer));
+    const bool unsigned_error = report_status(res);
+    if (res.status / 100 == 2) {
+        std::cerr << "saved " << file << "\n";
+    } else {
+        print(res.body);
+        if (!res.body.empty() && res.body.back() != '\n') print("\n");
+    }
+    return unsigned_error ? exit_failure : exit_ok;
+}
+
+// ---- bill -------------------------------------------------------------------------------
+
+constexpr std::array bill_options{
+    config_option,
+    option{"date", "YYYY-MM-DD", "the bill's day", true},
+    option{"type", "TYPE", "trade: ALL (default), SUCCESS, REFUND, RECHARGE_REFUND; fundflow: BASIC (default), OPERATION, FEES"},
+    option{"gzip", "", "download it gzip-compressed (tar_type=GZIP); it is inflated on the way"},
+    option{"out", "FILE", "stream the bill into FILE (any size); without it, on stdout (at most 64 MiB)"},
+};
+
+int run_bill(const args& a) {
+    const std::string kind = a.positionals()[0];
+    if (kind != "trade" && kind != "fundflow") usage_error("bill: KIND must be trade or fundflow");
+    const bool trade = kind == "trade";
+    const std::string date = a.get("date"), type = a.find("type").value_or(trade ? "ALL" : "BASIC");
+    const bool gzip = a.has("gzip");
+    const auto checked = trade ? trade_bill_request{date, type, gzip}.validate()
+                               : fundflow_bill_request{date, type, gzip}.validate();
+    if (!checked) usage_error("bill: " + checked.error().detail);
+    const auto out = a.find("out");
+    std::optional<bill_download> saved;
+    std::string in_memory;
+    auto answer = run_client<bill_download>(a.get("config"), [&](client& c, auto done) {
+        auto download = [&c, &out, &in_memory, done = std::move(done)](result<bill_info> info) mutable {
+            if (!info) return done(info.error());
+            if (out) return c.async_download_bill_to(std::move(*info), std::filesystem::path(*out), std::move(done));
+            c.async_download_bill(std::move(*info), [&in_memory, done = std::move(done)](result<std::string> r) mutable {
+                if (!r) return done(r.error());
+                in_memory = std::move(*r);
+                done(bill_download{0, in_memory.size(), {}, {}});
+            });
+        };
+        if (trade) c.async_trade_bill(trade_bill_request{date, type, gzip}, std::move(download));
+        else c.async_fundflow_bill(fundflow_bill_request{date, type, gzip}, std::move(download));
+    });
+    const bill_download d = unwrap(std::move(answer));
+    if (out) {
+        std::cerr << "saved " << *out << ": " << d.bill_bytes << " bytes (" << d.received_bytes
+                  << " received), SHA1 " << d.sha1 << " verified, Request-ID "
+                  << (d.request_id.empty() ? "-" : d.request_id) << "\n";
+    } else {
+        print(in_memory);
+        std::cerr << d.bill_bytes << " bytes, SHA1 verified\n";
+    }
+    return exit_ok;
 }
 
 // ---- certificates -----------------------------------------------------------------------
@@ -125,15 +237,38 @@ int run_certificates(const args& a) {
 const command request_command{
     "request",
     "send a signed request to WeChat Pay and verify the answer (like curl)",
-    "request METHOD PATH --config FILE [--body-file FILE]",
+    "request METHOD PATH --config FILE [--body-file FILE] [--header 'NAME: VALUE']... [--serial SERIAL]\n"
+    "request POST PATH --config FILE --upload FILE\n"
+    "request GET PATH --config FILE --out FILE",
     "Signs METHOD PATH (path?query) with the merchant key, sends it on the configured endpoint,\n"
     "verifies the answer's signature, prints the body on stdout and the status and Request-ID\n"
-    "on stderr. Exit 0 for a verified answer of any HTTP status, 1 when the answer fails\n"
+    "on stderr. --upload sends FILE as WeChat's upload endpoints take it (parts meta and file,\n"
+    "the signature over meta; type and size checked first), the endpoint's answer on stdout.\n"
+    "Answers of file downloads (client_config::unsigned_download_paths, e.g.\n"
+    "/v3/billdownload/file) are not signed and not verified; --out streams a 2xx body into\n"
+    "FILE (written beside it, renamed onto it once whole).\n"
+    "Exit 0 for a verified answer of any HTTP status, 1 when the answer fails\n"
     "verification or none came, or for an error answer WeChat did not sign (401 SIGN_ERROR,\n"
     "a gateway's 5xx: the body is printed, stderr says unsigned), 2 for a usage or config error.",
     request_options,
     2,
     run_request,
+};
+
+const command bill_command{
+    "bill",
+    "download a trade or fund-flow bill, checked against its SHA1",
+    "bill trade|fundflow --config FILE --date YYYY-MM-DD [--type TYPE] [--gzip] [--out FILE]",
+    "Asks for the day's bill (GET /v3/bill/tradebill or /v3/bill/fundflowbill), downloads it,\n"
+    "inflates it when --gzip and checks its SHA1 against the hash WeChat gave. With --out the\n"
+    "bill streams into FILE (memory bounded whatever its size; FILE appears only once the hash\n"
+    "matched) and a summary goes to stderr; without it the bill is printed on stdout. Exit 0\n"
+    "for a verified bill, 1 for an API error (400 STATEMENT_CREATING before 10:00 the next\n"
+    "day, NO_STATEMENT_EXIST), a hash mismatch or a failed download, 2 for a usage or config\n"
+    "error.",
+    bill_options,
+    1,
+    run_bill,
 };
 
 const command certificates_command{

@@ -22,5 +22,6 @@ extern const command sim_command;
 // client_commands.cpp: talking to WeChat Pay
 extern const command request_command;
 extern const command certificates_command;
+extern const command bill_command;
 
 }  // namespace wechatpay::cli

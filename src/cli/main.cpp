@@ -21,6 +21,7 @@ constexpr std::array commands{
     &sign_command,    &verify_command,       &notify_command,       &decrypt_command,
     &encrypt_command, &oaep_encrypt_command, &oaep_decrypt_command, &pay_params_command,
     &serial_command,  &sim_command,          &request_command,      &certificates_command,
+    &bill_command,
 };
 
 std::string top_help() {

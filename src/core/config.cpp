@@ -1,4 +1,5 @@
 #include <wechatpay/config.hpp>
+#include <wechatpay/requests.hpp>
 
 #include "core/config_text.hpp"
 #include "core/files.hpp"
@@ -302,6 +303,9 @@ result<void> client_config::validate() const {
     if (retry.rate_limited_delay.count() < 0) return invalid("retry.rate_limited_delay_ms", "must be ≥ 0");
     // It becomes an HTTP header: a line break would inject another.
     if (has_control_character(user_agent)) return invalid("user_agent", "must not contain control characters");
+    for (const auto& path : unsigned_download_paths)
+        if (!path.starts_with("/") || path.find_first_of("?#") != std::string::npos || !is_origin_form(path))
+            return invalid("unsigned_download_paths", excerpt(path) + " is not a path /…");
     return {};
 }
 
@@ -338,6 +342,9 @@ std::string client_config::to_string() const {
     line("retry.max_delay_ms", retry.max_delay.count());
     line("retry.rate_limited_delay_ms", retry.rate_limited_delay.count());
     line("user_agent", user_agent);
+    std::string unsigned_paths;
+    for (const auto& p : unsigned_download_paths) unsigned_paths += (unsigned_paths.empty() ? "" : ", ") + p;
+    line("unsigned_download_paths", unsigned_paths.empty() ? std::string("(none)") : unsigned_paths);
     line("logger", logger ? "set" : "(none)");
     return std::move(out).str();
 }

@@ -148,17 +148,22 @@ std::string random_nonce(std::size_t n) {
     return out;
 }
 
-std::string sha1_hex(std::string_view data) {
+namespace {
+std::string hex_digest(std::string_view data, const EVP_MD* md_type, const char* name) {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned len = 0;
-    if (EVP_Digest(data.data(), data.size(), md, &len, EVP_sha1(), nullptr) != 1)
-        throw exception(error(errc::crypto_failure, "SHA-1: " + last_openssl_error()));
+    if (EVP_Digest(data.data(), data.size(), md, &len, md_type, nullptr) != 1)
+        throw exception(error(errc::crypto_failure, std::string(name) + ": " + last_openssl_error()));
     static constexpr char hex[] = "0123456789abcdef";
     std::string out;
     out.reserve(2 * len);
     for (unsigned i = 0; i < len; ++i) (out += hex[md[i] >> 4]) += hex[md[i] & 15];
     return out;
 }
+}  // namespace
+
+std::string sha1_hex(std::string_view data) { return hex_digest(data, EVP_sha1(), "SHA-1"); }
+std::string sha256_hex(std::string_view data) { return hex_digest(data, EVP_sha256(), "SHA-256"); }
 
 void secure_wipe(std::string& s) noexcept {
     if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());

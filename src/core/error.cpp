@@ -37,6 +37,7 @@ public:
         case errc::api_error: return "WeChat Pay answered with an error";
         case errc::crypto_failure: return "OpenSSL operation failed";
         case errc::ambiguous_header: return "ambiguous signature header";
+        case errc::notification_in_progress: return "notification being handled";
         }
         return "unknown wechatpay error";
     }
@@ -58,6 +59,7 @@ error_kind kind_of(const boost::system::error_code& code) noexcept {
     const auto e = static_cast<errc>(code.value());
     if (e == errc::invalid_argument) return error_kind::usage;
     if (e == errc::ambiguous_header) return error_kind::security;
+    if (e == errc::notification_in_progress) return error_kind::protocol;
     if (e <= errc::file_unreadable) return error_kind::config;
     if (e <= errc::hash_mismatch) return error_kind::security;
     if (e <= errc::malformed_gzip) return error_kind::protocol;

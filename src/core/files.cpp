@@ -3,6 +3,8 @@
 #include <wechatpay/crypto.hpp>
 
 #include <cerrno>
+#include <cstdlib>
+#include <utility>
 #include <cstring>
 
 #include <fcntl.h>
@@ -86,6 +88,59 @@ result<void> write_new_file(const std::filesystem::path& path, std::string_view 
         done += static_cast<std::size_t>(n);
     }
     if (::close(fd) != 0) return error(errc::file_unreadable, name + ": cannot write: " + std::strerror(errno));
+    return {};
+}
+
+// ---- partial_file -----------------------------------------------------------------------
+
+result<partial_file> partial_file::create(const std::filesystem::path& destination) {
+    const std::string name = wechatpay::excerpt(destination.string(), 256);
+    if (destination.filename().empty()) return error(errc::file_unreadable, name + ": not a file name");
+    std::filesystem::path dir = destination.parent_path();
+    if (dir.empty()) dir = ".";
+    std::string pattern = (dir / ("." + destination.filename().string() + ".part-XXXXXX")).string();
+    const int fd = ::mkostemp(pattern.data(), O_CLOEXEC);  // mode 0600
+    if (fd < 0) return error(errc::file_unreadable, name + ": cannot create a file beside it: " + std::strerror(errno));
+    return partial_file(fd, pattern, destination);
+}
+
+partial_file::partial_file(int fd, std::filesystem::path temp, std::filesystem::path destination)
+    : fd_(fd), temp_(std::move(temp)), destination_(std::move(destination)) {}
+
+partial_file::partial_file(partial_file&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)), temp_(std::move(other.temp_)), destination_(std::move(other.destination_)) {
+    other.temp_.clear();
+}
+
+partial_file::~partial_file() {
+    if (fd_ >= 0) ::close(fd_);
+    if (!temp_.empty()) ::unlink(temp_.c_str());
+}
+
+result<void> partial_file::write(std::string_view data) {
+    if (fd_ < 0) return error(errc::file_unreadable, "the file is closed");
+    while (!data.empty()) {
+        const ssize_t n = ::write(fd_, data.data(), data.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0)
+            return error(errc::file_unreadable,
+                         wechatpay::excerpt(temp_.string(), 256) + ": cannot write: " + std::strerror(errno));
+        data.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return {};
+}
+
+result<void> partial_file::commit() {
+    const std::string name = wechatpay::excerpt(destination_.string(), 256);
+    if (fd_ < 0) return error(errc::file_unreadable, name + ": the file is closed");
+    const bool synced = ::fsync(fd_) == 0;
+    const int sync_errno = errno;
+    const bool closed = ::close(std::exchange(fd_, -1)) == 0;
+    if (!synced || !closed)
+        return error(errc::file_unreadable, name + ": cannot write: " + std::strerror(synced ? errno : sync_errno));
+    if (::rename(temp_.c_str(), destination_.c_str()) != 0)
+        return error(errc::file_unreadable, name + ": cannot rename onto it: " + std::strerror(errno));
+    temp_.clear();
     return {};
 }
 

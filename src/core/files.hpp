@@ -46,4 +46,27 @@ enum class file_secrecy { public_file, secret };
 result<void> write_new_file(const std::filesystem::path& path, std::string_view content, file_secrecy secrecy,
                             bool replace);
 
+// A download's file: written under a temporary name in the destination's directory (mode
+// 0600) and renamed onto the destination by commit(), so that the destination is never a
+// part of the file. Destroyed uncommitted (a failure, a cancellation), it removes the
+// temporary file and leaves the destination as it was. Errors are file_unreadable naming
+// the path, as write_new_file's.
+class partial_file {
+public:
+    static result<partial_file> create(const std::filesystem::path& destination);
+    partial_file(partial_file&& other) noexcept;
+    partial_file& operator=(partial_file&&) = delete;
+    ~partial_file();
+
+    result<void> write(std::string_view data);
+    // Flushes to disk, closes, renames onto the destination (replacing it).
+    result<void> commit();
+    const std::filesystem::path& temporary() const noexcept { return temp_; }
+
+private:
+    partial_file(int fd, std::filesystem::path temp, std::filesystem::path destination);
+    int fd_ = -1;
+    std::filesystem::path temp_, destination_;
+};
+
 }  // namespace wechatpay

@@ -74,6 +74,41 @@ void read(const json_reader& r, transaction& t) {
     r("promotion_detail", t.promotion_detail);
 }
 
+void read(const json_reader& r, combine_amount& a) {
+    r("total_amount", a.total_amount);
+    r("currency", a.currency);
+    r("payer_amount", a.payer_amount);
+    r("payer_currency", a.payer_currency);
+}
+
+void read(const json_reader& r, combine_sub_order& o) {
+    r("mchid", o.mchid);
+    r("sub_mchid", o.sub_mchid);
+    r("sub_appid", o.sub_appid);
+    r("out_trade_no", o.out_trade_no);
+    r("transaction_id", o.transaction_id);
+    r("trade_type", o.trade_type);
+    r("trade_state", o.trade_state);
+    r("bank_type", o.bank_type);
+    r("attach", o.attach);
+    r("success_time", o.success_time);
+    r("amount", o.amount);
+    r("promotion_detail", o.promotion_detail);
+}
+
+void read(const json_reader& r, combine_transaction& t) {
+    r("combine_appid", t.combine_appid);
+    r("combine_mchid", t.combine_mchid);
+    r("combine_out_trade_no", t.combine_out_trade_no);
+    payer_view payer;
+    r("combine_payer_info", payer);
+    t.payer_openid = std::move(payer.openid);
+    scene_view scene;
+    r("scene_info", scene);
+    t.device_id = std::move(scene.device_id);
+    r("sub_orders", t.sub_orders);
+}
+
 void read(const json_reader& r, refund_amount_from& f) {
     r("account", f.account);
     r("amount", f.amount);
@@ -119,6 +154,12 @@ result<refund> parse_refund(std::string_view json) {
     auto f = detail::read_json_object<refund>(json);
     if (f) f->raw = json;
     return f;
+}
+
+result<combine_transaction> parse_combine_transaction(std::string_view json) {
+    auto t = detail::read_json_object<combine_transaction>(json);
+    if (t) t->raw = json;
+    return t;
 }
 
 }  // namespace wechatpay

@@ -56,6 +56,20 @@ void memory_dedup::release(std::string_view id) {
     if (auto it = ids_.find(std::string(id)); it != ids_.end() && !it->second.done) ids_.erase(it);
 }
 
+void memory_dedup::async_claim(std::string id, claim_handler handler) {
+    std::move(handler)(result<claim>(try_claim(id)));
+}
+
+void memory_dedup::async_complete(std::string id, done_handler handler) {
+    complete(id);
+    std::move(handler)(result<void>());
+}
+
+void memory_dedup::async_release(std::string id, done_handler handler) {
+    release(id);
+    std::move(handler)(result<void>());
+}
+
 std::size_t memory_dedup::size() const {
     std::lock_guard lock(mutex_);
     return ids_.size();

@@ -2,6 +2,7 @@
 
 #include "core/json_reader.hpp"
 
+#include <boost/beast/core/string.hpp>
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -27,7 +28,7 @@ namespace {
 
 // ---- checks ---------------------------------------------------------------------------------
 
-// `field` is the JSON pointer WeChat's PARAM_ERROR would name in detail.field (/amount/total).
+// `field` is the JSON pointer WeChat's PARAM_ERROR names in its message (/body/amount/total).
 error invalid(std::string_view field, std::string_view why) {
     return error(errc::invalid_argument, std::string(field) + ": " + std::string(why));
 }
@@ -424,8 +425,8 @@ std::string bill_query(std::string_view date, std::string_view type_key, std::st
 
 result<void> trade_bill_request::validate() const {
     if (!is_date(bill_date)) return invalid("bill_date", "must be a date YYYY-MM-DD");
-    if (!bill_type.empty() && !one_of(bill_type, {"ALL", "SUCCESS", "REFUND"}))
-        return invalid("bill_type", "must be ALL, SUCCESS or REFUND");
+    if (!bill_type.empty() && !one_of(bill_type, {"ALL", "SUCCESS", "REFUND", "RECHARGE_REFUND"}))
+        return invalid("bill_type", "must be ALL, SUCCESS, REFUND or RECHARGE_REFUND");
     return {};
 }
 
@@ -505,6 +506,26 @@ bool is_api_method(std::string_view method) {
     for (std::string_view m : {"GET", "POST", "PUT", "PATCH", "DELETE"})
         if (method == m) return true;
     return false;
+}
+
+result<void> check_extra_header(std::string_view name, std::string_view value) {
+    if (!is_method_token(name))
+        return error(errc::invalid_argument, "header name " + excerpt(name) + " is not an HTTP token");
+    // The request's framing, its signature and the key it names are the SDK's to set.
+    static constexpr std::string_view owned[] = {
+        "Authorization", "Host", "Accept", "User-Agent", "Content-Length", "Content-Type", "Content-Encoding",
+        "Transfer-Encoding", "Connection", "Keep-Alive", "Proxy-Connection", "Upgrade", "TE", "Trailer", "Expect"};
+    const bool wechatpay_prefix = name.size() >= 10 && boost::beast::iequals(name.substr(0, 10), "Wechatpay-");
+    if (wechatpay_prefix || std::any_of(std::begin(owned), std::end(owned),
+                                        [&](std::string_view o) { return boost::beast::iequals(name, o); }))
+        return error(errc::invalid_argument, "header " + std::string(name) +
+                                                 " is set by the SDK (Wechatpay-Serial: request_options::serial)");
+    const bool unsafe = std::any_of(value.begin(), value.end(), [](char ch) {
+        const auto c = static_cast<unsigned char>(ch);
+        return (c < 0x20 && c != '\t') || c == 0x7f;
+    });
+    if (unsafe) return error(errc::invalid_argument, "header " + std::string(name) + ": value holds a control byte");
+    return {};
 }
 
 }  // namespace wechatpay

@@ -129,6 +129,21 @@ std::string verifier::preferred_serial() const {
     return s_->certificates.empty() ? std::string() : s_->certificates.front().serial();
 }
 
+bool valid_key_serial(std::string_view s) {
+    return valid_public_key_id(s) || (!s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
+                                          return std::isxdigit(static_cast<unsigned char>(c)) != 0;
+                                      }));
+}
+
+result<encrypted_field> verifier::encrypt_field(std::string_view plaintext) const {
+    std::string serial = preferred_serial();
+    const auto key = key_for(serial);
+    if (!key) return error(errc::invalid_argument, "no WeChat Pay key to encrypt with (no certificate downloaded yet)");
+    auto ciphertext = oaep_encrypt(*key, plaintext);
+    if (!ciphertext) return ciphertext.error();
+    return encrypted_field{std::move(*ciphertext), std::move(serial)};
+}
+
 result<void> verifier::verify(const signature_headers& headers, std::string_view body) const {
     return verify_at(headers, body, s_->clock ? s_->clock() : system_unix_time());
 }

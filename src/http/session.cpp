@@ -12,6 +12,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/error.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
@@ -20,6 +22,7 @@
 #include <openssl/x509.h>
 
 #include <optional>
+#include <vector>
 
 namespace wechatpay::net {
 
@@ -164,8 +167,40 @@ tls_session current_tls_session(session& s) {
     return tls_session(sess, [](void* p) { SSL_SESSION_free(static_cast<SSL_SESSION*>(p)); });
 }
 
+namespace {
+// The body of a 2xx answer, piece by piece into `sink`, through a buffer of its own: memory
+// stays one buffer whatever the body's size.
+asio::awaitable<result<void>> stream_body(session& s, http::response_parser<http::buffer_body>& p,
+                                          std::chrono::milliseconds timeout, const body_sink& sink,
+                                          exchange_result& out) {
+    std::vector<char> buf(64 * 1024);
+    while (!p.is_done()) {
+        p.get().body().data = buf.data();
+        p.get().body().size = buf.size();
+        s.stream.next_layer().expires_after(timeout);
+        auto [ec, n] = co_await http::async_read(s.stream, s.buffer, p, tuple_awaitable);
+        if (ec == http::error::need_buffer) ec = {};
+        const std::size_t got = buf.size() - p.get().body().size;
+        if (got > 0) {
+            out.streamed = true;
+            if (auto taken = sink(std::string_view(buf.data(), got)); !taken) {
+                error e = taken.error();  // the answer's: it names the answer
+                e.http_status = p.get().result_int();
+                e.request_id = std::string(p.get()["Request-ID"]);
+                co_return e;
+            }
+        }
+        if (ec) co_return step_error(ec, "read answer from", s.host);
+        // A cancellation between reads (the sink's work) is seen before the next one.
+        if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none)
+            co_return step_error(asio::error::operation_aborted, "read answer from", s.host);
+    }
+    co_return result<void>{};
+}
+}  // namespace
+
 asio::awaitable<exchange_result> exchange(session& s, request& req, std::chrono::milliseconds timeout,
-                                          std::uint64_t body_limit) {
+                                          std::uint64_t body_limit, const body_sink* sink) {
     co_await asio::this_coro::throw_if_cancelled(false);
     exchange_result out{error(errc::invalid_argument)};
     auto& tcp = s.stream.next_layer();
@@ -176,18 +211,35 @@ asio::awaitable<exchange_result> exchange(session& s, request& req, std::chrono:
         co_return out;
     }
     tcp.expires_after(timeout);
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(body_limit);
-    auto [rec, read] = co_await http::async_read(s.stream, s.buffer, parser, tuple_awaitable);
-    out.got_answer_bytes = parser.got_some();
-    if (rec) {
-        out.answer = step_error(rec, "read answer from", s.host);
+    http::response_parser<http::empty_body> head;
+    head.body_limit(body_limit);
+    auto [hec, hn] = co_await http::async_read_header(s.stream, s.buffer, head, tuple_awaitable);
+    out.got_answer_bytes = head.got_some();
+    if (hec) {
+        out.answer = step_error(hec, "read answer from", s.host);
         co_return out;
+    }
+    if (sink && head.get().result_int() / 100 == 2) {
+        http::response_parser<http::buffer_body> p(std::move(head));
+        p.body_limit(body_limit);
+        if (auto streamed = co_await stream_body(s, p, timeout, *sink, out); !streamed) {
+            out.answer = streamed.error();
+            co_return out;
+        }
+        out.answer = response(std::move(p.release().base()));
+    } else {
+        http::response_parser<http::string_body> p(std::move(head));
+        p.body_limit(sink ? std::min<std::uint64_t>(body_limit, 4 * 1024 * 1024) : body_limit);
+        auto [rec, read] = co_await http::async_read(s.stream, s.buffer, p, tuple_awaitable);
+        if (rec) {
+            out.answer = step_error(rec, "read answer from", s.host);
+            co_return out;
+        }
+        out.answer = p.release();
     }
     tcp.expires_never();  // an idle session must not be closed by a stale deadline
     s.last_used = clock::now();
     ++s.exchanges;
-    out.answer = parser.release();
     co_return out;
 }
 

@@ -17,8 +17,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace wechatpay::net {
 
@@ -77,18 +79,27 @@ tls_session current_tls_session(session& s);
 struct exchange_result {
     result<response> answer;
     bool got_answer_bytes = false;
+    bool streamed = false;  // the body sink was given bytes: the exchange cannot be repeated
 };
 
+// Takes a 2xx answer's body piece by piece (at most 64 KiB each, in order) instead of the
+// response; an error from it ends the exchange with that error.
+using body_sink = std::function<result<void>(std::string_view)>;
+
 // Writes `req` and reads the answer (bodies up to body_limit), each within `timeout`
-// (asio::error::timed_out otherwise).
+// (asio::error::timed_out otherwise). With a sink, a 2xx answer's body goes to it as it
+// arrives (each read within `timeout`), and the response holds the header only; other
+// answers are read whole, up to 4 MiB. A session whose body was not read to its end must be
+// discarded, never returned to the pool.
 asio::awaitable<exchange_result> exchange(session& s, request& req, std::chrono::milliseconds timeout,
-                                          std::uint64_t body_limit);
+                                          std::uint64_t body_limit, const body_sink* sink = nullptr);
 
 // exchange() on the session's strand (its stream's executor), completing through the token.
 template <class Token>
 auto async_exchange(session& s, request& req, std::chrono::milliseconds timeout, std::uint64_t body_limit,
-                    Token&& token) {
-    return asio::co_spawn(s.stream.get_executor(), exchange(s, req, timeout, body_limit), std::forward<Token>(token));
+                    const body_sink* sink, Token&& token) {
+    return asio::co_spawn(s.stream.get_executor(), exchange(s, req, timeout, body_limit, sink),
+                          std::forward<Token>(token));
 }
 
 }  // namespace wechatpay::net

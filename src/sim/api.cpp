@@ -3,16 +3,21 @@
 #include "sim/auth.hpp"
 #include "sim/bills.hpp"
 
+#include "core/bill_check.hpp"
 #include "core/gzip.hpp"
 
 #include <wechatpay/crypto.hpp>
 #include <wechatpay/requests.hpp>
 #include <wechatpay/signer.hpp>
 
+#include <boost/beast/core/string.hpp>
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
+#include <chrono>
+#include <cstdio>
 #include <vector>
 
 namespace wechatpay::sim {
@@ -28,16 +33,16 @@ answer error_answer(unsigned status, std::string_view code, std::string_view mes
 
 namespace {
 
-// WeChat's detail: the field (a JSON pointer in the body, else the parameter's name), the value
-// refused (when there is one), the issue, and where the field is (body, path, query, header).
+// WeChat's detail holds only where the field is (body, path, query, header) and the value refused
+// (when there is one); the field itself is named in the message: a JSON pointer under /body
+// (/body/amount/total), else the parameter's name.
 answer param_error(std::string_view field, std::string_view issue, std::string_view location = "body",
                    const json::value* value = nullptr) {
-    json::object detail{{"field", field}};
+    json::object detail{{"location", location}};
     if (value) detail["value"] = *value;
-    detail["issue"] = issue;
-    detail["location"] = location;
+    const std::string named = location == "body" ? "/body" + std::string(field) : std::string(field);
     return {400, json::serialize(json::object{{"code", "PARAM_ERROR"},
-                                              {"message", std::string(field) + " " + std::string(issue)},
+                                              {"message", named + " " + std::string(issue)},
                                               {"detail", detail}})};
 }
 
@@ -67,7 +72,8 @@ constexpr std::string_view endpoint_names[] = {
     "/v3/pay/transactions/h5", "/v3/pay/transactions/out-trade-no/{out_trade_no}",
     "/v3/pay/transactions/out-trade-no/{out_trade_no}/close", "/v3/pay/transactions/id/{transaction_id}",
     "/v3/refund/domestic/refunds", "/v3/refund/domestic/refunds/{out_refund_no}", "/v3/bill/tradebill",
-    "/v3/bill/fundflowbill", "/v3/billdownload/file", "/v3/certificates"};
+    "/v3/bill/fundflowbill", "/v3/billdownload/file", "/v3/certificates", "/v3/merchant/media/upload",
+    "/v3/merchant/media/video_upload", "/v3/merchant-service/images/upload", "/v3/merchant-service/images/{media_id}"};
 
 std::string query_param(std::string_view query, std::string_view name) {
     while (!query.empty()) {
@@ -345,6 +351,8 @@ std::string api::endpoint_of(std::string_view method, std::string_view path) {
     if (path_param(path, by_trade_no)) return "/v3/pay/transactions/out-trade-no/{out_trade_no}";
     if (path_param(path, by_transaction_id)) return "/v3/pay/transactions/id/{transaction_id}";
     if (path_param(path, refund_by_no)) return "/v3/refund/domestic/refunds/{out_refund_no}";
+    if (path != complaint_image_upload_target && path_param(path, image_download_prefix))
+        return "/v3/merchant-service/images/{media_id}";
     // A bounded set of names: any other path is "unknown", so that probes cannot grow the stats.
     for (std::string_view known : endpoint_names)
         if (path == known && known.find('{') == std::string_view::npos) return std::string(known);
@@ -364,8 +372,21 @@ const merchant* api::find_merchant(std::string_view mchid) const {
 answer api::handle(const incoming& in, std::int64_t wall_now, std::int64_t clock_ahead) {
     const std::int64_t now = wall_now + clock_ahead;  // business time
     // Authentication first, as WeChat does: nothing about the request is looked at before it,
-    // and its refusals are unsigned. Every answer after it is signed, errors included.
+    // and its refusals are unsigned. Every answer after it is signed, errors included. An
+    // upload's signature covers its meta part, not the multipart body: the form is read (meta
+    // found) before, and refused only after, the check.
     if (in.authorization.empty()) return sign_error("Authorization header is missing");
+    const std::string_view target = in.target;
+    const auto qpos = target.find('?');
+    const std::string_view path = target.substr(0, qpos);
+    std::optional<result<upload_form>> upload;
+    std::string_view signed_body = in.body;
+    if (media_store::serves_upload(in.method, path) &&
+        boost::beast::iequals(std::string_view(in.content_type).substr(0, 10), "multipart/")) {
+        std::string_view meta;
+        upload = parse_upload(in.content_type, in.body, meta);
+        signed_body = *upload ? std::string_view((*upload)->meta) : meta.data() ? meta : signed_body;
+    }
     const auto auth = parse_authorization(in.authorization);
     if (!auth) return sign_error("Authorization header is malformed");
     const merchant* m = find_merchant(auth->mchid);
@@ -379,12 +400,11 @@ answer api::handle(const incoming& in, std::int64_t wall_now, std::int64_t clock
     std::transform(serial.begin(), serial.end(), serial.begin(), [](unsigned char c) { return std::toupper(c); });
     if (serial != m->cert.serial()) return sign_error("serial_no is not the merchant certificate's serial");
     const auto sig = base64_decode(auth->signature);
-    const std::string message = request_message(in.method, in.target, ts, auth->nonce_str, in.body);
+    const std::string message =
+        request_message(in.method, in.target, ts, auth->nonce_str, signed_body);
     if (!sig || !m->cert.key().verify_sha256(message, *sig)) return sign_error("signature verification failed");
+    if (upload && !*upload) return error_answer(400, "PARAM_ERROR", upload->error().detail);
 
-    const std::string_view target = in.target;
-    const auto qpos = target.find('?');
-    const std::string_view path = target.substr(0, qpos);
     const std::string_view query = qpos == std::string_view::npos ? "" : target.substr(qpos + 1);
     const bool post = in.method == "POST", get = in.method == "GET";
 
@@ -412,8 +432,13 @@ answer api::handle(const incoming& in, std::int64_t wall_now, std::int64_t clock
     if (get && route(refund_by_no)) return id ? query_refund(*m, *id) : bad_escape("out_refund_no");
     if (get && path == "/v3/bill/tradebill") return bill(*m, true, query, now);
     if (get && path == "/v3/bill/fundflowbill") return bill(*m, false, query, now);
-    if (get && path == "/v3/billdownload/file") return download(*m, query);
+    if (get && path == "/v3/billdownload/file") return download(*m, query, now);
     if (get && path == "/v3/certificates") return certificates(*m);
+    if (media_store::serves_upload(in.method, path))
+        return upload ? media_.upload(*m, path, std::move(**upload))
+                      : error_answer(400, "PARAM_ERROR", "an upload is multipart/form-data with parts meta and file");
+    if (get && route(image_download_prefix))
+        return id ? media_.image(*m, *id) : bad_escape("media_id");
     return error_answer(404, "NOT_FOUND", "no such API");
 }
 
@@ -525,7 +550,7 @@ answer api::refund(const merchant& m, const std::string& body, std::int64_t now)
     r.total = f.integer("/amount/total", true);
     const std::string currency = f.str("/amount/currency", true, 16);
     if (f.failed()) return *f.error;
-    if (txn.empty() && r.out_trade_no.empty()) return param_error("/transaction_id", "or /out_trade_no is required");
+    if (txn.empty() && r.out_trade_no.empty()) return param_error("/transaction_id", "or /body/out_trade_no is required");
     if (!valid_refund_no(r.out_refund_no))
         return value_error("/out_refund_no", "must be 6-64 characters of 0-9 A-Z a-z _ - | * @", json::value(r.out_refund_no));
     if (r.refund <= 0) return value_error("/amount/refund", "must be greater than 0", json::value(r.refund));
@@ -548,23 +573,84 @@ answer api::query_refund(const merchant& m, std::string_view out_refund_no) {
     return {200, json::serialize(refund_json(*r))};
 }
 
+namespace {
+
+constexpr std::int64_t day = 86400;
+constexpr std::int64_t download_url_lifetime = 30;  // seconds, as WeChat's
+
+// YYYY-MM-DD naming a day of the calendar (2025-02-29 and 2025-13-01 do not).
+bool valid_date(std::string_view d) {
+    if (d.size() != 10 || d[4] != '-' || d[7] != '-') return false;
+    for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
+        if (!std::isdigit(static_cast<unsigned char>(d[i]))) return false;
+    int y = 0;
+    unsigned m = 0, day_of_month = 0;
+    auto num = [&](std::size_t at, std::size_t n, auto& v) {
+        auto [end, ec] = std::from_chars(d.data() + at, d.data() + at + n, v);
+        return ec == std::errc() && end == d.data() + at + n;
+    };
+    if (!num(0, 4, y) || !num(5, 2, m) || !num(8, 2, day_of_month)) return false;
+    return std::chrono::year_month_day(std::chrono::year(y), std::chrono::month(m), std::chrono::day(day_of_month)).ok();
+}
+
+// The first day whose bill can still be requested: three calendar months before today (CST).
+std::string oldest_bill_date(std::int64_t now) {
+    namespace chr = std::chrono;
+    const chr::sys_days today = chr::floor<chr::days>(chr::sys_seconds(chr::seconds(now + 8 * 3600)));
+    chr::year_month_day oldest = chr::year_month_day(today) - chr::months(3);
+    if (!oldest.ok()) oldest = oldest.year() / oldest.month() / chr::last;
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(oldest.year()),
+                  static_cast<unsigned>(oldest.month()), static_cast<unsigned>(oldest.day()));
+    return buf;
+}
+
+std::string sha1_of(synthetic_trade_bill bill) {
+    detail::sha1_hasher sha1;
+    for (std::string piece = bill.next(); !piece.empty(); piece = bill.next()) sha1.update(piece);
+    return sha1.hex();
+}
+
+}  // namespace
+
 answer api::bill(const merchant& m, bool trade, std::string_view query, std::int64_t now) {
     const std::string date = query_param(query, "bill_date");
     const std::string tar = query_param(query, "tar_type");
     const std::string type = query_param(query, trade ? "bill_type" : "account_type");
-    if (date.size() != 10 || !parse_rfc3339(date + "T00:00:00+08:00"))
-        return value_error("bill_date", "must be YYYY-MM-DD", json::value(date), "query");
+    if (!valid_date(date)) return value_error("bill_date", "must be YYYY-MM-DD", json::value(date), "query");
     if (!tar.empty() && tar != "GZIP") return value_error("tar_type", "must be GZIP", json::value(tar), "query");
     const std::string kind = type.empty() ? (trade ? "ALL" : "BASIC") : type;
-    if (trade ? (kind != "ALL" && kind != "SUCCESS" && kind != "REFUND")
+    if (trade ? (kind != "ALL" && kind != "SUCCESS" && kind != "REFUND" && kind != "RECHARGE_REFUND")
               : (kind != "BASIC" && kind != "OPERATION" && kind != "FEES"))
         return value_error(trade ? "bill_type" : "account_type", "is not a known type", json::value(kind), "query");
-    if (*parse_rfc3339(date + "T00:00:00+08:00") > now)
-        return error_answer(400, "INVALID_REQUEST", "bill_date is in the future");
+    const std::int64_t midnight = *parse_rfc3339(date + "T00:00:00+08:00");
+    if (midnight > now) return error_answer(400, "INVALID_REQUEST", "bill_date is in the future");
+    if (date < oldest_bill_date(now))
+        return error_answer(400, "INVALID_REQUEST", "bill_date: only bills of the last three months can be requested");
+    // WeChat creates a day's bills from 09:00 the next day and advises asking after 10:00.
+    if (!cfg_.bills_at_once && now < midnight + day + 10 * 3600)
+        return error_answer(400, "STATEMENT_CREATING", "the bill is being created: ask after 10:00 the next day");
 
-    const auto [csv, rows] = trade ? trade_bill_csv(store_.orders_of(m.mchid), store_.refunds_of(m.mchid), date, kind)
-                                   : fundflow_bill_csv(store_.orders_of(m.mchid), store_.refunds_of(m.mchid), date, kind);
-    if (rows == 0) return error_answer(400, "NO_STATEMENT_EXIST", "no bill: nothing of this type happened on bill_date");
+    bill_file file{m.mchid, {}, now, 0, date, m.appids.empty() ? std::string() : m.appids.front(), tar == "GZIP"};
+    std::string hash;
+    {
+        std::lock_guard lock(bills_mutex_);
+        if (auto it = synthetic_days_.find({m.mchid, date}); it != synthetic_days_.end() && trade &&
+                                                            (kind == "ALL" || kind == "SUCCESS"))
+            file.synthetic_records = it->second;
+    }
+    if (file.synthetic_records > 0) {
+        hash = sha1_of(synthetic_trade_bill(file.mchid, file.appid, date, file.synthetic_records));
+    } else {
+        // RECHARGE_REFUND lists refunds of recharge coupons: the simulator issues none.
+        const auto [csv, rows] =
+            kind == "RECHARGE_REFUND" ? bill_csv{}
+            : trade ? trade_bill_csv(store_.orders_of(m.mchid), store_.refunds_of(m.mchid), date, kind)
+                    : fundflow_bill_csv(store_.orders_of(m.mchid), store_.refunds_of(m.mchid), date, kind);
+        if (rows == 0) return error_answer(400, "NO_STATEMENT_EXIST", "no bill: nothing of this type happened on bill_date");
+        hash = sha1_hex(csv);
+        file.content = file.gzip ? detail::gzip(csv) : csv;
+    }
     const std::string token = random_nonce(24);
     {
         std::lock_guard lock(bills_mutex_);
@@ -574,23 +660,77 @@ answer api::bill(const merchant& m, bool trade, std::string_view query, std::int
             bills_.erase(bill_tokens_.front());
             bill_tokens_.pop_front();
         }
-        bills_[token] = {m.mchid, tar == "GZIP" ? detail::gzip(csv) : csv};
+        bills_[token] = std::move(file);
         bill_tokens_.push_back(token);
     }
     return {200, json::serialize(json::object{
                      {"hash_type", "SHA1"},
-                     {"hash_value", sha1_hex(csv)},
+                     {"hash_value", hash},
                      {"download_url", base_url_ + "/v3/billdownload/file?token=" + token + (tar.empty() ? "" : "&tartype=gzip")}})};
 }
 
-answer api::download(const merchant& m, std::string_view query) {
+answer api::download(const merchant& m, std::string_view query, std::int64_t now) {
     const std::string token = query_param(query, "token");
     std::lock_guard lock(bills_mutex_);
     auto it = bills_.find(token);
-    if (it == bills_.end() || it->second.mchid != m.mchid)
-        return error_answer(404, "RESOURCE_NOT_EXISTS", "no such bill download");
-    answer a{200, it->second.content, false, "application/octet-stream"};
+    // An unknown token and an expired one look the same at WeChat: the URL is refused.
+    if (it == bills_.end() || now > it->second.issued + download_url_lifetime)
+        return error_answer(400, "INVALID_REQUEST", "download_url is invalid or expired: request the bill again");
+    if (it->second.mchid != m.mchid) return error_answer(403, "NO_AUTH", "the bill belongs to another merchant");
+    answer a{200, {}, false, "application/octet-stream"};
+    const bill_file& f = it->second;
+    if (f.synthetic_records == 0) {
+        a.body = f.content;
+        return a;
+    }
+    struct producer {
+        synthetic_trade_bill bill;
+        std::optional<detail::gzip_stream> gzip;
+        bool done = false;
+        producer(synthetic_trade_bill b, bool gz) : bill(std::move(b)) {
+            if (gz) gzip.emplace();
+        }
+        std::string operator()() {
+            while (!done) {
+                std::string piece = bill.next();
+                done = piece.empty();
+                if (!gzip) return piece;
+                std::string out = done ? gzip->finish() : gzip->write(piece);
+                if (!out.empty() || done) return out;  // deflate may hold a piece back
+            }
+            return {};
+        }
+    };
+    auto p = std::make_shared<producer>(synthetic_trade_bill(f.mchid, f.appid, f.date, f.synthetic_records), f.gzip);
+    a.next_piece = [p] { return (*p)(); };
     return a;
+}
+
+result<void> api::add_synthetic_bill(std::string_view rule) {
+    boost::system::error_code ec;
+    auto doc = json::parse(rule, ec);
+    if (ec || !doc.is_object()) return error(errc::invalid_argument, "body must be a JSON object");
+    const auto& o = doc.get_object();
+    for (const auto& [key, value] : o)
+        if (key != "bill_date" && key != "records" && key != "mchid")
+            return error(errc::invalid_argument, "unknown key " + excerpt(std::string(key), 64));
+    const auto* date = o.if_contains("bill_date");
+    if (!date || !date->is_string() || !valid_date(date->get_string()))
+        return error(errc::invalid_argument, "bill_date: must be a date YYYY-MM-DD");
+    const auto* records = o.if_contains("records");
+    const auto* n = records ? records->if_int64() : nullptr;
+    if (!n || *n < 1 || *n > 10'000'000) return error(errc::invalid_argument, "records: must be an integer from 1 to 10000000");
+    std::string mchid = cfg_.merchants.empty() ? std::string() : cfg_.merchants.front().mchid;
+    if (const auto* v = o.if_contains("mchid")) {
+        if (!v->is_string() || !find_merchant(v->get_string())) return error(errc::invalid_argument, "mchid: no such merchant");
+        mchid = v->get_string();
+    }
+    std::lock_guard lock(bills_mutex_);
+    const std::pair key{mchid, std::string(date->get_string())};
+    if (synthetic_days_.size() >= max_synthetic_days && !synthetic_days_.contains(key))
+        return error(errc::invalid_argument, "too many synthetic days (1000)");
+    synthetic_days_[key] = *n;
+    return {};
 }
 
 answer api::certificates(const merchant& m) {

@@ -4,6 +4,7 @@
 
 #include <wechatpay/sim/simulator.hpp>
 
+#include "sim/media.hpp"
 #include "sim/store.hpp"
 
 #include <functional>
@@ -19,6 +20,7 @@ struct incoming {
     std::string method, target;  // target = path?query, as signed
     std::string body;
     std::string authorization;
+    std::string content_type;
 };
 
 struct answer {
@@ -26,6 +28,9 @@ struct answer {
     std::string body;  // empty for 204
     bool sign = true;  // not for file downloads, nor refusals of requests that did not verify
     std::string content_type = "application/json";
+    // A body too large to hold, produced piece by piece (an empty piece ends it) and sent
+    // chunked; `body` is then unused.
+    std::function<std::string()> next_piece{};
 };
 
 // The JSON WeChat sends for a transaction / a refund (query answers and notification resources).
@@ -71,6 +76,9 @@ public:
     // moved by POST /sim/clock) is the time of orders, expiry and bills.
     answer handle(const incoming& in, std::int64_t wall_now, std::int64_t clock_ahead = 0);
 
+    // POST /sim/bills: {"bill_date","records"[,"mchid"]} (see simulator::add_synthetic_bill).
+    result<void> add_synthetic_bill(std::string_view rule);
+
     const merchant* find_merchant(std::string_view mchid) const;
 
 private:
@@ -80,21 +88,28 @@ private:
     answer refund(const merchant& m, const std::string& body, std::int64_t now);
     answer query_refund(const merchant& m, std::string_view out_refund_no);
     answer bill(const merchant& m, bool trade, std::string_view query, std::int64_t now);
-    answer download(const merchant& m, std::string_view query);
+    answer download(const merchant& m, std::string_view query, std::int64_t now);
     answer certificates(const merchant& m);
 
     const config& cfg_;
     store& store_;
     hooks hooks_;
     std::string base_url_;
+    media_store media_;
 
     struct bill_file {
-        std::string mchid, content;  // as served (gzip when asked)
+        std::string mchid, content;  // as served (gzip when asked); empty when synthetic
+        std::int64_t issued = 0;     // when its download_url was given
+        std::int64_t synthetic_records = 0;  // > 0: a synthetic day, generated when served
+        std::string date, appid;
+        bool gzip = false;
     };
     std::mutex bills_mutex_;
     std::map<std::string, bill_file> bills_;  // download token → file
     std::deque<std::string> bill_tokens_;      // oldest first
     static constexpr std::size_t max_bill_downloads = 256;
+    std::map<std::pair<std::string, std::string>, std::int64_t> synthetic_days_;  // (mchid, date) → records
+    static constexpr std::size_t max_synthetic_days = 1000;
 };
 
 }  // namespace wechatpay::sim

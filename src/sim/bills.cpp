@@ -40,12 +40,19 @@ void row(std::string& out, std::initializer_list<std::string> cells) {
 
 }  // namespace
 
+namespace {
+constexpr std::string_view trade_header =
+    "交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,"
+    "付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,"
+    "退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注\r\n";
+constexpr std::string_view trade_summary_header =
+    "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额\r\n";
+}  // namespace
+
 bill_csv trade_bill_csv(const std::vector<order>& orders, const std::vector<refund_record>& refunds,
                            const std::string& date, const std::string& kind) {
     std::string out(bom);
-    out += "交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,"
-           "付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,"
-           "退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注\r\n";
+    out += trade_header;
     std::int64_t count = 0, settled = 0, refunded = 0, fees = 0, ordered = 0, asked = 0;
     if (kind != "REFUND")
         for (const auto& o : orders) {
@@ -75,7 +82,7 @@ bill_csv trade_bill_csv(const std::vector<order>& orders, const std::vector<refu
                       "0.00", r.refund_id, r.out_refund_no, yuan(r.refund), "0.00", "ORIGINAL", "SUCCESS",
                       o->description, o->attach, yuan(-fee_of(r.refund)), "0.60%", "0.00", yuan(r.refund), ""});
         }
-    out += "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额\r\n";
+    out += trade_summary_header;
     row(out, {std::to_string(count), yuan(settled), yuan(refunded), "0.00", yuan(fees), yuan(ordered), yuan(asked)});
     return {std::move(out), count};
 }
@@ -109,6 +116,41 @@ bill_csv fundflow_bill_csv(const std::vector<order>& orders, const std::vector<r
     row(out, {std::to_string(in_count + out_count), std::to_string(in_count), yuan(in_sum), std::to_string(out_count),
               yuan(out_sum)});
     return {std::move(out), in_count + out_count};
+}
+
+synthetic_trade_bill::synthetic_trade_bill(std::string mchid, std::string appid, std::string date,
+                                           std::int64_t records)
+    : mchid_(std::move(mchid)), appid_(std::move(appid)), date_(std::move(date)), records_(records) {}
+
+std::string synthetic_trade_bill::next() {
+    std::string out;
+    if (finished_) return out;
+    if (!started_) {
+        started_ = true;
+        out += bom;
+        out += trade_header;
+    }
+    const auto midnight = *parse_rfc3339(date_ + "T00:00:00+08:00");
+    std::string digits = date_;
+    std::erase(digits, '-');
+    char id[64];
+    while (done_ < records_ && out.size() < 64 * 1024) {
+        const std::int64_t i = done_++;
+        const std::int64_t total = 1 + (i * 7919) % 100000;  // 0.01 to 1000.00 yuan
+        settled_ += total;
+        fees_ += fee_of(total);
+        std::snprintf(id, sizeof id, "%010lld", static_cast<long long>(i));
+        row(out, {bill_time(midnight + i * 86400 / records_), appid_, mchid_, "0", "", "4200" + digits + id,
+                  "SIM" + digits + id, "oSIMpayer" + std::to_string(i % 1000), "NATIVE", "SUCCESS", "OTHERS", "CNY",
+                  yuan(total), "0.00", "0", "0", "0.00", "0.00", "", "", "synthetic payment", "", yuan(fee_of(total)),
+                  "0.60%", yuan(total), "0.00", ""});
+    }
+    if (done_ == records_ && out.size() < 64 * 1024) {
+        finished_ = true;
+        out += trade_summary_header;
+        row(out, {std::to_string(records_), yuan(settled_), "0.00", "0.00", yuan(fees_), yuan(settled_), "0.00"});
+    }
+    return out;
 }
 
 }  // namespace wechatpay::sim

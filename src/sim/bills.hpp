@@ -20,4 +20,22 @@ bill_csv trade_bill_csv(const std::vector<order>& orders, const std::vector<refu
 // kind: BASIC | OPERATION | FEES. BASIC lists income (payments) and expense (refunds).
 bill_csv fundflow_bill_csv(const std::vector<order>& orders, const std::vector<refund_record>& refunds,
                               const std::string& date, const std::string& kind);
+
+// A day of `records` synthetic payments as a trade bill (ALL or SUCCESS), produced piece by
+// piece: each row is computed from its index, so a bill of millions of rows never exists whole.
+// The same arguments give the same bytes (its hash is taken in one pass, served in another).
+class synthetic_trade_bill {
+public:
+    synthetic_trade_bill(std::string mchid, std::string appid, std::string date, std::int64_t records);
+    // The next piece (the header first, then about 64 KiB of rows, the summary last); empty
+    // once the bill is complete.
+    std::string next();
+
+private:
+    std::string mchid_, appid_, date_;
+    std::int64_t records_, done_ = 0;
+    std::int64_t settled_ = 0, fees_ = 0;
+    bool started_ = false, finished_ = false;
+};
+
 }  // namespace wechatpay::sim

@@ -15,8 +15,18 @@ class sim_clock {
 public:
     std::int64_t now() const { return system_unix_time() + offset_.load(); }
     std::int64_t offset() const { return offset_.load(); }
-    // Time only moves forward: returns the new offset.
-    std::int64_t advance(std::int64_t seconds) { return offset_ += seconds; }
+    static constexpr std::int64_t max_step = 10LL * 365 * 24 * 3600;     // one move: ten years
+    static constexpr std::int64_t max_offset = 100LL * 365 * 24 * 3600;  // in all: a century
+    // Time only moves forward, by at most max_step at once and max_offset in all, so that now()
+    // and the times computed from it stay far from overflow. False, and no move, otherwise.
+    bool advance(std::int64_t seconds) {
+        if (seconds < 0 || seconds > max_step) return false;
+        std::int64_t current = offset_.load();
+        do {
+            if (current > max_offset - seconds) return false;
+        } while (!offset_.compare_exchange_weak(current, current + seconds));
+        return true;
+    }
 
 private:
     std::atomic<std::int64_t> offset_{0};

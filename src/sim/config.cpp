@@ -124,7 +124,7 @@ result<config> load_config_text(std::string_view text, const fs::path& file) {
     const fs::path base = file.parent_path();
     const reader top(parsed->get_object(), "", base);
     if (auto ok = top.allow({"listen", "threads", "tls_generate_dir", "tls", "merchants", "wechatpay", "notify",
-                             "idle_timeout_ms", "refund_delay_ms"});
+                             "idle_timeout_ms", "refund_delay_ms", "bills_at_once"});
         !ok)
         return ok.error();
     config cfg;
@@ -253,6 +253,10 @@ result<config> load_config_text(std::string_view text, const fs::path& file) {
     auto delay = top.integer("refund_delay_ms", cfg.refund_delay.count(), 0, max_ms, "from 0 to 2147483647");
     if (!delay) return delay.error();
     cfg.refund_delay = std::chrono::milliseconds(*delay);
+    if (const auto* at_once = top.get("bills_at_once")) {
+        if (!at_once->is_bool()) return top.fail("bills_at_once", "must be true or false");
+        cfg.bills_at_once = at_once->get_bool();
+    }
     if (auto why = check_config(cfg); !why) return why.error();
     return cfg;
 }

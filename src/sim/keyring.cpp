@@ -46,7 +46,7 @@ std::vector<platform_identity> keyring::certificates() const {
     return out;
 }
 
-platform_identity keyring::rotate(std::chrono::seconds overlap) {
+keyring::published keyring::rotate(std::chrono::seconds overlap) {
     using namespace std::chrono;
     const std::string ca_key = generate_rsa_key();
     const key_and_cert ca{ca_key, make_ca(ca_key, "Tenpay.com Root CA (simulated)")};
@@ -56,7 +56,7 @@ platform_identity keyring::rotate(std::chrono::seconds overlap) {
     platform_identity p{certificate::from_pem(cert).value(), private_key::from_pem(key).value()};
     std::lock_guard lock(mutex_);
     certificates_.push_back({p, clock_.now() + overlap.count()});
-    return p;
+    return certificates_.back();
 }
 
 }  // namespace wechatpay::sim

@@ -30,14 +30,14 @@ public:
     signing_identity for_notification(bool prefer_public_key) const;
     // Every published certificate, those not yet signing included.
     std::vector<platform_identity> certificates() const;
-    // Publishes a new platform certificate that signs from `overlap` on; the old ones stay valid.
-    platform_identity rotate(std::chrono::seconds overlap);
-
-private:
     struct published {
         platform_identity id;
         std::int64_t signs_from = 0;  // simulator time
     };
+    // Publishes a new platform certificate that signs from `overlap` on; the old ones stay valid.
+    published rotate(std::chrono::seconds overlap);
+
+private:
     signing_identity in_use() const;  // mutex_ held
     const sim_clock& clock_;
     mutable std::mutex mutex_;

@@ -23,6 +23,7 @@
 #include <boost/json.hpp>
 
 #include <charconv>
+#include <deque>
 #include <random>
 #include <chrono>
 
@@ -50,14 +51,27 @@ struct notifier::shared {
     stats& st;
     asio::ssl::context tls{asio::ssl::context::tls_client};
     mutable std::mutex mutex;
-    std::vector<delivery> log;
+    // The newest max_log deliveries (GET /sim/notifications), so that a long run's memory stays
+    // bounded; `dropped` counts those gone before, and numbers them.
+    static constexpr std::size_t max_log = 256;
+    std::deque<delivery> log;
+    std::uint64_t dropped = 0;
     bool stopped = false;
 
     shared(asio::io_context& i, const config& c, const keyring& k, stats& s) : ioc(i), cfg(c), keys(k), st(s) {}
 
-    void record(std::size_t index, unsigned attempts, std::string outcome, bool delivered) {
+    // The delivery's number for record().
+    std::uint64_t add(delivery d) {
         std::lock_guard lock(mutex);
-        auto& d = log[index];
+        log.push_back(std::move(d));
+        if (log.size() > max_log) log.pop_front(), ++dropped;
+        return dropped + log.size() - 1;
+    }
+
+    void record(std::uint64_t number, unsigned attempts, std::string outcome, bool delivered) {
+        std::lock_guard lock(mutex);
+        if (number < dropped) return;  // left the log, still delivered
+        auto& d = log[number - dropped];
         d.attempts = attempts;
         d.outcome = std::move(outcome);
         d.delivered = delivered;
@@ -206,7 +220,7 @@ std::vector<std::pair<std::string, std::string>> signed_headers(const notifier::
             {"Request-ID", "sim-notify-" + id}};
 }
 
-awaitable<void> deliver(std::shared_ptr<notifier::shared> s, std::size_t index, std::string id, url_parts u,
+awaitable<void> deliver(std::shared_ptr<notifier::shared> s, std::uint64_t index, std::string id, url_parts u,
                         std::string body) {
     asio::steady_timer timer(co_await asio::this_coro::executor);
     for (unsigned attempt = 0;; ++attempt) {
@@ -251,12 +265,7 @@ notifier::~notifier() = default;
 void notifier::send(notification_job job) {
     const auto u = split_url(job.notify_url);
     const std::string id = notification_id();
-    std::size_t index;
-    {
-        std::lock_guard lock(s_->mutex);
-        index = s_->log.size();
-        s_->log.push_back({id, job.notify_url, job.event_type});
-    }
+    const std::uint64_t index = s_->add({id, job.notify_url, job.event_type});
     if (!u) {
         s_->record(index, 0, job.notify_url.empty() ? "no notify_url: none given and none configured"
                                                     : "notify_url is not an http(s) URL",

@@ -12,6 +12,8 @@
 #include "sim/store.hpp"
 #include "sim/tls_setup.hpp"
 
+#include "core/json_strict.hpp"
+
 #include <wechatpay/signer.hpp>
 #include <wechatpay/verifier.hpp>
 
@@ -47,11 +49,14 @@ using asio::ip::tcp;
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 
 using request = http::request<http::string_body>;
-constexpr std::uint32_t max_header = 8 * 1024;
-constexpr std::int64_t max_clock_step = 10LL * 365 * 24 * 3600;  // POST /sim/clock  // request line and header fields, as Beast's default
+constexpr std::uint32_t max_header = 8 * 1024;  // request line and header fields, as Beast's default
 using response = http::response<http::string_body>;
 
 namespace {
+// Why POST /sim/clock and simulator::advance_clock refuse a move.
+const std::string clock_limits = "advance_s must be an integer from 0 to " + std::to_string(sim_clock::max_step) +
+                                 ", the clock's offset at most " + std::to_string(sim_clock::max_offset) + " in all";
+
 // A parser error that says the bytes are not HTTP/1.1, not that the client went away.
 bool malformed(const boost::system::error_code& ec) {
     return ec.category() == http::make_error_code(http::error::bad_value).category() &&
@@ -187,16 +192,21 @@ struct simulator::impl {
         return a;
     }
 
-    response api_answer(const request& req, const fault_set& f) {
+    answer api_result(const request& req, const fault_set& f) {
         answer a;
         if (f.has(fault::unsigned_error)) a = unsigned_error_answer(f);
         else if (f.has(fault::system_error)) a = error_answer(500, "SYSTEM_ERROR", "system error, retry with the same parameters");
         else if (f.has(fault::frequency_limited)) a = error_answer(429, "FREQUENCY_LIMITED", "too many requests");
         else
             a = endpoints.handle({std::string(req.method_string()), std::string(req.target()), req.body(),
-                                  std::string(req[http::field::authorization])},
+                                  std::string(req[http::field::authorization]),
+                                  std::string(req[http::field::content_type])},
                                  system_unix_time(), clock.offset());
         if (f.has(fault::malformed_json)) a.body = R"({"code_url":"weixin://wxpay/bizpayurl?pr=)";
+        return a;
+    }
+
+    response api_answer(const request& req, const fault_set& f, answer a) {
         response res = json_response(a.status, std::move(a.body), req.version(),
                                      req.keep_alive() && !f.has(fault::connection_close));
         if (!a.content_type.starts_with("application/json")) res.set(http::field::content_type, a.content_type);
@@ -205,11 +215,44 @@ struct simulator::impl {
         return res;
     }
 
+    // An answer produced piece by piece (a large bill), sent chunked: the simulator holds one
+    // piece at a time. close_mid_body drops the connection after the first piece. False when
+    // the connection cannot go on.
+    awaitable<bool> write_streamed(beast::ssl_stream<beast::tcp_stream>& stream, const request& req, answer& a,
+                                   const fault_set& f) {
+        http::response<http::buffer_body> res{static_cast<http::status>(a.status), req.version()};
+        res.set(http::field::server, "wechatpay-asio-simulator");
+        res.set(http::field::content_type, a.content_type);
+        res.set("Request-ID", next_request_id());
+        res.keep_alive(req.keep_alive() && !f.has(fault::connection_close));
+        res.chunked(true);
+        res.body().data = nullptr;
+        res.body().more = true;
+        http::response_serializer<http::buffer_body> sr{res};
+        stream.next_layer().expires_after(30s);
+        auto [hec, hn] = co_await http::async_write_header(stream, sr, tuple_awaitable);
+        if (hec) co_return false;
+        for (bool first = true;; first = false) {
+            std::string piece = a.next_piece();
+            if (!first && f.has(fault::close_mid_body)) co_return false;  // abrupt: no last chunk
+            res.body().data = piece.empty() ? nullptr : piece.data();
+            res.body().size = piece.size();
+            res.body().more = !piece.empty();
+            stream.next_layer().expires_after(30s);
+            auto [ec, n] = co_await http::async_write(stream, sr, tuple_awaitable);
+            if (ec == http::error::need_buffer) ec = {};
+            if (ec) co_return false;
+            if (piece.empty()) break;
+        }
+        co_return res.keep_alive();
+    }
+
     // The methods a control endpoint takes, as an Allow header lists them; empty for no endpoint.
     static std::string_view control_methods(std::string_view path) {
         if (path_param(path, "/sim/orders/", "/pay") || path == "/sim/certificates/rotate") return "POST";
         if (path == "/sim/clock") return "GET, POST";
         if (path == "/sim/faults") return "GET, POST, DELETE";
+        if (path == "/sim/bills") return "POST";
         if (path == "/sim/stats" || path == "/sim/notifications") return "GET";
         return {};
     }
@@ -259,20 +302,27 @@ struct simulator::impl {
                 if (auto r = faults.add(req.body()); !r) return fail(400, r.error().detail);
             return reply(200, faults.to_json());
         }
+        if (path == "/sim/bills") {
+            if (auto r = endpoints.add_synthetic_bill(req.body()); !r) return fail(400, r.error().detail);
+            return reply(200, req.body());
+        }
         if (path == "/sim/certificates/rotate") {
             const auto p = keys.rotate(cfg.rotation_overlap);
-            return reply(200, json::serialize(json::object{{"serial_no", p.cert.serial()},
-                                                           {"signs_from", rfc3339_cst(clock.now() + cfg.rotation_overlap.count())}}));
+            return reply(200, json::serialize(json::object{{"serial_no", p.id.cert.serial()},
+                                                           {"signs_from", rfc3339_cst(p.signs_from)}}));
         }
         if (path == "/sim/clock") {
             if (post) {
-                boost::system::error_code ec;
-                auto doc = json::parse(req.body(), ec);
-                const json::value* by = !ec && doc.is_object() ? doc.get_object().if_contains("advance_s") : nullptr;
-                // Forward only, at most ten years at a time: times stay far from overflow.
-                if (!by || !by->is_int64() || by->get_int64() < 0 || by->get_int64() > max_clock_step)
-                    return fail(400, "body must be {\"advance_s\": N}, N an integer from 0 to 315360000");
-                clock.advance(by->get_int64());
+                // Strict, like /sim/faults: a misspelt key must not pass for a move of nothing.
+                auto clock_error = [&](const std::string& why) {
+                    return reply(400, json::serialize(json::object{{"code", "PARAM_ERROR"}, {"message", why}}));
+                };
+                const auto doc = parse_json_strict(req.body());
+                const json::object* o = doc ? doc->if_object() : nullptr;
+                if (!o) return clock_error("body must be {\"advance_s\": N}");
+                if (auto bad = unknown_key(*o, {"advance_s"})) return clock_error("unknown key \"" + *bad + "\" beside advance_s");
+                const json::value* by = o->if_contains("advance_s");
+                if (!by || !by->is_int64() || !clock.advance(by->get_int64())) return clock_error(clock_limits);
             }
             return reply(200, json::serialize(json::object{{"offset_s", clock.offset()}, {"now", rfc3339_cst(clock.now())}}));
         }
@@ -342,8 +392,18 @@ struct simulator::impl {
             stream.next_layer().expires_after(cfg.idle_timeout);
             http::request_parser<http::string_body> parser;
             parser.header_limit(max_header);
-            parser.body_limit(cfg.max_body);
-            auto [rec, n] = co_await http::async_read(stream, buffer, parser, tuple_awaitable);
+            // An upload endpoint takes its file limit whatever max_body says. Beast checks a
+            // Content-Length against the limit as the header ends: allow the largest upload
+            // there, then hold the request to its target's own limit.
+            parser.body_limit(std::max<std::uint64_t>(cfg.max_body, media_store::max_request_body));
+            auto [rec, n] = co_await http::async_read_header(stream, buffer, parser, tuple_awaitable);
+            if (!rec) {
+                const std::uint64_t limit =
+                    std::max<std::uint64_t>(cfg.max_body, media_store::body_limit(parser.get().method_string(), parser.get().target()));
+                if (parser.content_length().value_or(0) > limit) rec = http::error::body_limit;
+                else parser.body_limit(limit);
+            }
+            if (!rec) std::tie(rec, n) = co_await http::async_read(stream, buffer, parser, tuple_awaitable);
             if (rec == http::error::body_limit) {
                 co_await refuse(stream, 413, "request body too large");
                 break;
@@ -378,7 +438,13 @@ struct simulator::impl {
                     co_await t.async_wait(tuple_awaitable);
                 }
                 if (f.has(fault::close_before_answer)) co_return;  // abrupt close: no TLS close_notify
-                res = api_answer(req, f);
+                answer a = api_result(req, f);
+                if (a.next_piece) {
+                    counters.answer(a.status);
+                    if (!co_await write_streamed(stream, req, a, f)) co_return;
+                    continue;
+                }
+                res = api_answer(req, f, std::move(a));
             }
             counters.answer(res.result_int());
             stream.next_layer().expires_after(30s);
@@ -459,11 +525,14 @@ result<void> simulator::pay(std::string_view mchid, std::string_view out_trade_n
 
 std::string simulator::stats_json() const { return impl_->counters.to_json(); }
 
-void simulator::advance_clock(std::chrono::seconds by) {
-    if (by.count() > 0) impl_->clock.advance(by.count());  // forward only
+result<void> simulator::advance_clock(std::chrono::seconds by) {
+    if (!impl_->clock.advance(by.count())) return error(errc::invalid_argument, clock_limits);
+    return {};
 }
 
 result<void> simulator::add_faults(std::string_view rules) { return impl_->faults.add(rules); }
+
+result<void> simulator::add_synthetic_bill(std::string_view rule) { return impl_->endpoints.add_synthetic_bill(rule); }
 
 void simulator::clear_faults() { impl_->faults.clear(); }
 

@@ -9,9 +9,11 @@ namespace wechatpay::sim {
 std::string rfc3339_cst(std::int64_t t) {
     const std::time_t local = static_cast<std::time_t>(t + 8 * 3600);
     std::tm tm{};
-    gmtime_r(&local, &tm);
     char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S+08:00", &tm);
+    // RFC 3339 has four-digit years; the clock's cap keeps the simulator far inside them.
+    if (!gmtime_r(&local, &tm) || tm.tm_year + 1900 < 1000 || tm.tm_year + 1900 > 9999 ||
+        std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S+08:00", &tm) == 0)
+        return {};
     return buf;
 }
 

@@ -76,6 +76,7 @@ private:
 };
 
 // "2026-11-27T18:30:00+08:00": WeChat's RFC 3339 times, in China Standard Time.
+// Empty for a time whose year is not four digits.
 std::string rfc3339_cst(std::int64_t unix_seconds);
 // Parses RFC 3339 with a numeric offset or Z; nullopt when malformed.
 std::optional<std::int64_t> parse_rfc3339(const std::string& s);

@@ -26,7 +26,9 @@ using client_tweak = std::function<void(wechatpay::client_config&)>;
 enum class key_mode { certificate, public_key, both, download };
 
 // A client config for `sim`: the generated merchant, the chosen WeChat Pay keys, no backup host
-// and short retry delays (tests wait for them).
+// and short retry delays (tests wait for them). Waiting for a session may take a minute: tests
+// that queue a thousand calls on a small pool check correctness, and a sanitizer build on a slow
+// machine serves them far more slowly than the 5 s default allows (CI saw 105 of 1000 time out).
 inline wechatpay::client_config client_config_for(const wechatpay::sim::simulator& sim, key_mode keys) {
     const auto& k = shared_keys::get();
     wechatpay::client_config cfg;
@@ -42,14 +44,16 @@ inline wechatpay::client_config client_config_for(const wechatpay::sim::simulato
     cfg.retry.base_delay = std::chrono::milliseconds(5);
     cfg.retry.max_delay = std::chrono::milliseconds(20);
     cfg.retry.rate_limited_delay = std::chrono::milliseconds(50);
+    cfg.pool.acquire_timeout = std::chrono::seconds(60);
     return cfg;
 }
 
-// The simulator settings of the client tests: refunds complete after 100 ms.
+// The simulator settings of the client tests: refunds complete after 100 ms, bills at once.
 inline void client_test_sim(wechatpay::sim::config& cfg) {
     cfg.threads = 2;
     cfg.refund_delay = 100ms;
     cfg.notify_time_scale = 0.001;
+    cfg.bills_at_once = true;  // today's bill of what a test just paid
 }
 
 struct client_env_options {
@@ -168,15 +172,17 @@ inline json::object fault(std::string_view kind, std::string_view endpoint, json
     return o;
 }
 
-// Today's date in China Standard Time (bills of today exist and are not in the future).
-inline std::string today_cst() {
-    const std::time_t t = std::time(nullptr) + 8 * 3600;
+// The date `days` days ago in China Standard Time (days = 0: today, whose bills exist at once
+// with bills_at_once and are not in the future).
+inline std::string days_ago_cst(int days) {
+    const std::time_t t = std::time(nullptr) + 8 * 3600 - days * 86400;
     std::tm tm{};
     gmtime_r(&t, &tm);
     char buf[16];
     std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
     return buf;
 }
+inline std::string today_cst() { return days_ago_cst(0); }
 
 inline constexpr std::string_view query_endpoint = "/v3/pay/transactions/out-trade-no/{out_trade_no}";
 

@@ -213,6 +213,33 @@ else
     echo "ok - # SKIP no /dev/full"
 fi
 
+# ---- bills streamed into files: `wechatpay bill --out`, `wechatpay request GET --out` ----------
+# A synthetic day two days back (its bill exists from 10:00 the next day, China time).
+BILL_DATE=$(date -u -d "@$(( $(date +%s) + 8 * 3600 - 2 * 86400 ))" +%F)
+TODAY=$(date -u -d "@$(( $(date +%s) + 8 * 3600 ))" +%F)
+curl -sS --cacert "$CA" -o "$T/bills.b" -w '%{http_code}' -X POST -H "Content-Type: application/json" \
+    --data-binary "{\"bill_date\":\"$BILL_DATE\",\"records\":30000}" "https://$ADDR/sim/bills" >"$T/bills.status"
+[[ $(cat "$T/bills.status") == 200 ]] || die "POST /sim/bills: $(cat "$T/bills.status" "$T/bills.b")"
+rc=0; "$W" bill trade --date "$BILL_DATE" --gzip --config "$S/client.json" --out "$T/bill.csv" \
+    >"$T/bill.out" 2>"$T/bill.err" || rc=$?
+BILL_SHA1=$(sha1sum "$T/bill.csv" 2>/dev/null | cut -d' ' -f1)
+[[ $rc == 0 && $(wc -l <"$T/bill.csv") == 30003 && -n $BILL_SHA1 ]] && grep -q "SHA1 $BILL_SHA1 verified" "$T/bill.err" \
+    && pass "wechatpay bill --gzip --out: 30,000 rows streamed, inflated, SHA1 verified" \
+    || fail "bill --out" "exit $rc: $(cat "$T/bill.err")"
+rc=0; "$W" bill trade --date "$TODAY" --config "$S/client.json" --out "$T/today.csv" >/dev/null 2>"$T/today.err" || rc=$?
+[[ $rc == 1 && ! -e $T/today.csv ]] && grep -q STATEMENT_CREATING "$T/today.err" \
+    && pass "wechatpay bill: today's bill is still being created (400 STATEMENT_CREATING, exit 1, no file)" \
+    || fail "bill of today" "exit $rc: $(cat "$T/today.err")"
+"$W" request GET "/v3/bill/tradebill?bill_date=$BILL_DATE" --config "$S/client.json" >"$T/billinfo.out" 2>/dev/null
+DOWNLOAD=$(sed -n 's/.*"download_url":"https:\/\/[^/]*\(\/[^"]*\)".*/\1/p' "$T/billinfo.out")
+HASH=$(sed -n 's/.*"hash_value":"\([^"]*\)".*/\1/p' "$T/billinfo.out")
+rc=0; "$W" request GET "$DOWNLOAD" --config "$S/client.json" --out "$T/raw.csv" >"$T/raw.out" 2>"$T/raw.err" || rc=$?
+[[ $rc == 0 && -n $HASH && $(sha1sum "$T/raw.csv" | cut -d' ' -f1) == "$HASH" ]] && grep -q "not signed" "$T/raw.err" \
+    && pass "wechatpay request GET --out: the unsigned download streamed into the file, its SHA1 as given" \
+    || fail "request --out" "exit $rc: $(cat "$T/raw.err")"
+rc=0; "$W" request POST /v3/pay/transactions/native --config "$S/client.json" --out "$T/post.out" >/dev/null 2>&1 || rc=$?
+[[ $rc == 2 && ! -e $T/post.out ]] && pass "wechatpay request --out takes GET only (exit 2)" || fail "request POST --out" "exit $rc"
+
 # `wechatpay request` exit 1: an answer that fails verification (the simulator's bad_signature
 # fault on the query endpoint), and no answer at all (nothing listens on the port).
 QUERY_ENDPOINT='/v3/pay/transactions/out-trade-no/{out_trade_no}'
@@ -281,6 +308,54 @@ done
 after=$(connections)
 [[ $after == $((before + 1)) ]] && pass "none of those opened a connection (only the stats read did)" \
     || fail "refused requests connected" "connections $before -> $after"
+
+# ---- `wechatpay request`: extra headers, --serial, --upload ------------------------------------
+rc=0; "$W" request GET "/v3/pay/transactions/out-trade-no/$NO?mchid=$MCHID" --config "$S/client.json" \
+    --header 'Accept-Language: en' --header 'X-Trace:abc' >/dev/null 2>"$T/hdr.err" || rc=$?
+[[ $rc == 0 ]] && pass "wechatpay request --header: extra headers go out" || fail "--header" "exit $rc: $(cat "$T/hdr.err")"
+before=$(connections)
+for bad in $'X-Injected: 1\r\nAuthorization: forged' 'Authorization: forged' 'Host: evil' 'Wechatpay-Serial: x' \
+           'Content-Length: 0' 'X Bad: 1' 'no colon'; do
+    rc=0; "$W" request GET /v3/certificates --config "$S/client.json" --header "$bad" >/dev/null 2>"$T/hdr.err" || rc=$?
+    [[ $rc == 2 ]] && pass "wechatpay request refuses --header $(printf '%q' "$bad") (exit 2)" \
+        || fail "--header $(printf '%q' "$bad")" "exit $rc: $(cat "$T/hdr.err")"
+done
+rc=0; "$W" request GET /v3/certificates --config "$S/client.json" --serial $'PUB_KEY_ID_1\r\nX: y' >/dev/null 2>&1 || rc=$?
+[[ $rc == 2 ]] && pass "wechatpay request refuses a --serial holding CR LF (exit 2)" || fail "--serial CR LF" "exit $rc"
+after=$(connections)
+[[ $after == $((before + 1)) ]] && pass "refused headers and serials opened no connection" \
+    || fail "refused headers connected" "connections $before -> $after"
+# client.json trusts the downloaded platform certificates only. Naming the public key makes the
+# simulator sign with it, as WeChat Pay does: an answer this client cannot verify shows the
+# serial went out as given.
+rc=0; "$W" request GET "/v3/pay/transactions/out-trade-no/$NO?mchid=$MCHID" --config "$S/client.json" \
+    --serial "$PKID" >/dev/null 2>"$T/serial.err" || rc=$?
+[[ $rc == 1 ]] && grep -qi "serial" "$T/serial.err" && pass "wechatpay request --serial: the named key signs the answer" \
+    || fail "--serial" "exit $rc: $(cat "$T/serial.err")"
+rc=0; "$W" request GET "/v3/pay/transactions/out-trade-no/$NO?mchid=$MCHID" --config "$S/client.json" \
+    --serial "$PLATFORM_SERIAL" >/dev/null 2>"$T/serial.err" || rc=$?
+[[ $rc == 0 ]] && pass "wechatpay request --serial PLATFORM_SERIAL verifies" || fail "--serial platform" "exit $rc: $(cat "$T/serial.err")"
+
+# --upload: a PNG becomes a media_id; the simulator serves the same bytes, unsigned.
+{ printf '\x89PNG\r\n\x1a\n'; head -c 5000 /dev/urandom; } >"$T/receipt.png"
+rc=0; "$W" request POST /v3/merchant-service/images/upload --config "$S/client.json" --upload "$T/receipt.png" \
+    >"$T/up.out" 2>"$T/up.err" || rc=$?
+MEDIA_ID=$(grep -o '"media_id":"[^"]*"' "$T/up.out" | cut -d'"' -f4)
+[[ $rc == 0 && -n $MEDIA_ID ]] && grep -q "HTTP 200 (signature verified)" "$T/up.err" \
+    && pass "wechatpay request --upload: a media_id, the answer verified" || fail "--upload" "exit $rc: $(cat "$T/up.out" "$T/up.err")"
+call image GET "/v3/merchant-service/images/$MEDIA_ID"
+[[ $(status "$T/image.h") == 200 ]] && cmp -s "$T/image.b" "$T/receipt.png" && [[ -z $(hdr Wechatpay-Signature "$T/image.h") ]] \
+    && pass "GET /v3/merchant-service/images/{media_id}: the uploaded bytes, unsigned" \
+    || fail "image download" "$(cat "$T/image.h")"
+cp "$T/receipt.png" "$T/receipt.jpg"
+{ printf '\x89PNG\r\n\x1a\n'; head -c $((2 * 1024 * 1024)) /dev/zero; } >"$T/big.png"
+for bad in "$T/receipt.jpg" "$T/big.png"; do
+    rc=0; "$W" request POST /v3/merchant/media/upload --config "$S/client.json" --upload "$bad" >/dev/null 2>"$T/bad.err" || rc=$?
+    [[ $rc == 2 ]] && grep -q "upload" "$T/bad.err" && pass "wechatpay request --upload refuses $(basename "$bad") (exit 2)" \
+        || fail "--upload $(basename "$bad")" "exit $rc: $(cat "$T/bad.err")"
+done
+rc=0; "$W" request GET /v3/merchant/media/upload --config "$S/client.json" --upload "$T/receipt.png" >/dev/null 2>&1 || rc=$?
+[[ $rc == 2 ]] && pass "wechatpay request --upload goes with POST only (exit 2)" || fail "--upload GET" "exit $rc"
 
 kill -0 "$SIM_PID" 2>/dev/null && pass "the simulator is still running" || fail "simulator" "exited early"
 

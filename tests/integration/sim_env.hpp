@@ -73,12 +73,13 @@ private:
 };
 
 // The base config of every test: 2 io threads, refunds that complete after 200 ms, WeChat's
-// notification retry schedule shrunk a thousandfold (15 s → 15 ms).
+// notification retry schedule shrunk a thousandfold (15 s → 15 ms), bills at once.
 inline wechatpay::sim::config test_config() {
     auto cfg = shared_keys::get().setup.sim;
     cfg.threads = 2;
     cfg.refund_delay = 200ms;
     cfg.notify_time_scale = 0.001;
+    cfg.bills_at_once = true;  // today's bill of what a test just paid
     return cfg;
 }
 
@@ -131,7 +132,7 @@ private:
 
 // ---- JSON -------------------------------------------------------------------------------
 
-// The value at a JSON pointer ("/detail/field"), or nullptr.
+// The value at a JSON pointer ("/detail/location"), or nullptr.
 inline const json::value* at(const json::value& v, std::string_view pointer) {
     boost::system::error_code ec;
     return v.find_pointer(pointer, ec);

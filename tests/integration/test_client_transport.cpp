@@ -2,6 +2,8 @@
 // session pool and certificate rotation.
 #include "client_env.hpp"
 
+#include <map>
+
 using namespace wechatpay_test;
 using wechatpay::errc;
 using steady = std::chrono::steady_clock;
@@ -22,16 +24,19 @@ asio::awaitable<wechatpay::error> query_error(wechatpay::client& c, std::string 
     co_return r ? wechatpay::error() : r.error();
 }
 
-// `n` queries at once; returns how many failed. Each must end within `deadline`.
-int concurrent_query_failures(client_env& env, const std::string& out_trade_no, std::size_t n,
-                              std::chrono::milliseconds deadline = 30s) {
+// `n` queries at once, each to end within `deadline`: what went wrong, as "count × error"
+// lines; "" when nothing did.
+std::string concurrent_query_errors(client_env& env, const std::string& out_trade_no, std::size_t n,
+                                    std::chrono::milliseconds deadline = 30s) {
     std::vector<std::future<wechatpay::error>> calls;
     for (std::size_t i = 0; i < n; ++i)
         calls.push_back(asio::co_spawn(env.ioc(), query_error(env.client(), out_trade_no), asio::use_future));
-    int failures = 0;
+    std::map<std::string, int> errors;
     for (auto& f : calls)
-        if (client_env::wait(f, deadline).code) ++failures;
-    return failures;
+        if (auto e = client_env::wait(f, deadline); e.code) ++errors[e.to_string()];
+    std::string summary;
+    for (const auto& [what, count] : errors) summary += std::to_string(count) + " × " + what + "\n";
+    return summary;
 }
 
 std::chrono::milliseconds since(steady::time_point start) {
@@ -248,7 +253,7 @@ TEST_CASE("client: 1000 concurrent calls share a bounded pool", "[client][pool]"
     client_env env({.client = [](wechatpay::client_config& c) { c.pool.max_sessions = pool_size; },
                     .io_threads = 4});
     const std::string no = env.new_order();
-    CHECK(concurrent_query_failures(env, no, 1000) == 0);
+    CHECK(concurrent_query_errors(env, no, 1000) == "");
     const auto st = env.client().stats();
     CHECK(st.connects <= pool_size);
     CHECK(st.sessions_open <= pool_size);
@@ -342,7 +347,7 @@ TEST_CASE("client: calls that meet a rotated certificate together share one down
     REQUIRE(UNWRAP(control.unsigned_call("POST", "/sim/certificates/rotate")).status == 200);
     REQUIRE(UNWRAP(control.unsigned_call("POST", "/sim/clock", R"({"advance_s":86400})")).status == 200);  // it signs
 
-    CHECK(concurrent_query_failures(env, no, 200) == 0);
+    CHECK(concurrent_query_errors(env, no, 200) == "");
     CHECK(env.sim_requests("/v3/certificates") == 2);  // one more, for all 200
 
     // Within a minute of it, an unknown serial prompts no download: answers with forged serials
@@ -421,7 +426,7 @@ TEST_CASE("client: after the server closed every idle session, calls reconnect w
     const std::string no = env.new_order();
     // Eight slow calls at once open the whole pool.
     env.faults(fault("delay", query_endpoint, {{"times", 8}, {"delay_ms", 100}}));
-    CHECK(concurrent_query_failures(env, no, pool_size, 10s) == 0);
+    CHECK(concurrent_query_errors(env, no, pool_size, 10s) == "");
     REQUIRE(env.client().stats().sessions_idle == pool_size);
 
     std::this_thread::sleep_for(700ms);  // the simulator closes all eight, as a restart would

@@ -296,7 +296,7 @@ TEST_CASE("the four prepays answer prepay_id, code_url or h5_url and create NOTP
     }
 }
 
-TEST_CASE("prepay parameters WeChat refuses answer 400 PARAM_ERROR whose detail.field is the JSON path",
+TEST_CASE("prepay parameters WeChat refuses answer 400 PARAM_ERROR whose message starts with the body path",
           "[sim][prepay][errors]") {
     sim_env env;
     auto merchant = env.client();
@@ -357,7 +357,7 @@ TEST_CASE("prepay parameters WeChat refuses answer 400 PARAM_ERROR whose detail.
         c.change(body);
         auto a = UNWRAP(merchant.signed_call("POST", prepay_path(c.kind), json::serialize(body)));
         check_error(a, 400, "PARAM_ERROR");
-        CHECK(str_at(a, "/detail/field") == c.field);
+        CHECK(str_at(a, "/message").starts_with("/body" + c.field + " "));
         CHECK(str_at(a, "/detail/location") == "body");
     }
 
@@ -533,7 +533,7 @@ TEST_CASE("close: 204 and the order is CLOSED; a paid order answers 400 ORDERPAI
     }
     auto no_mchid = UNWRAP(merchant.signed_call("POST", close_path(no), "{}"));
     check_error(no_mchid, 400, "PARAM_ERROR");
-    CHECK(str_at(no_mchid, "/detail/field") == "/mchid");
+    CHECK(str_at(no_mchid, "/message").starts_with("/body/mchid "));
 }
 
 TEST_CASE("ids in paths are percent-decoded: query, close, pay and refund query with | * @",
@@ -684,10 +684,10 @@ TEST_CASE("a time_expire under a minute away, or past, is raised to a minute fro
     body["time_expire"] = rfc3339_cst(std::time(nullptr) + 5);
     REQUIRE(prepay(merchant, body).status == 200);
     // Ten seconds on, both are still payable (the raised expiry is a minute away)...
-    env.sim().advance_clock(10s);
+    REQUIRE(outcome(env.sim().advance_clock(10s)) == "ok");
     CHECK(env.sim().pay(mchid, past));
     // ...and past the minute, no longer.
-    env.sim().advance_clock(60s);
+    REQUIRE(outcome(env.sim().advance_clock(60s)) == "ok");
     CHECK_FALSE(env.sim().pay(mchid, soon));
     CHECK(str_at(UNWRAP(merchant.signed_call("GET", order_path(soon))), "/trade_state") == "NOTPAY");
 
@@ -696,7 +696,7 @@ TEST_CASE("a time_expire under a minute away, or past, is raised to a minute fro
     body["time_expire"] = "2026-13-01 10:00";
     auto refused = UNWRAP(merchant.signed_call("POST", prepay_path("native"), json::serialize(body)));
     check_error(refused, 400, "PARAM_ERROR");
-    CHECK(str_at(refused, "/detail/field") == "/time_expire");
+    CHECK(str_at(refused, "/message").starts_with("/body/time_expire "));
     CHECK(str_at(refused, "/detail/value") == "2026-13-01 10:00");
 }
 
@@ -707,11 +707,38 @@ TEST_CASE("/sim/clock moves forward only, and says where it stands", "[sim][cloc
     REQUIRE(now.status == 200);
     CHECK(int_at(now, "/offset_s") == 0);
     CHECK(str_at(now, "/now").ends_with("+08:00"));
-    for (const char* bad : {R"({"advance_s":-1})", R"({"advance_s":1.5})", R"({})", "[1]", R"({"advance_s":315360001})"})
-        CHECK(UNWRAP(control.unsigned_call("POST", "/sim/clock", bad)).status == 400);
+    // Strict like /sim/faults: a misspelt or extra key, or one given twice, is refused.
+    for (const char* bad : {R"({"advance_s":-1})", R"({"advance_s":1.5})", R"({})", "[1]", R"({"advance_s":315360001})",
+                            R"({"advance":60})", R"({"advance_s":60,"by":1})", R"({"advance_s":60,"advance_s":1})"}) {
+        INFO(bad);
+        auto refused = UNWRAP(control.unsigned_call("POST", "/sim/clock", bad));
+        CHECK(refused.status == 400);
+        CHECK(code_of(refused) == "PARAM_ERROR");
+        CHECK(str_at(refused, "/message").find("advance_s") != std::string::npos);
+    }
     CHECK(int_at(UNWRAP(control.unsigned_call("GET", "/sim/clock")), "/offset_s") == 0);
-    env.sim().advance_clock(-5s);  // in-process too: never backwards
+    // In-process too: never backwards, never an overflowing step.
+    CHECK(errc_of(env.sim().advance_clock(-5s)) == errc::invalid_argument);
+    CHECK(errc_of(env.sim().advance_clock(std::chrono::seconds::max())) == errc::invalid_argument);
     CHECK(int_at(UNWRAP(control.unsigned_call("POST", "/sim/clock", R"({"advance_s":86400})")), "/offset_s") == 86400);
+}
+
+TEST_CASE("/sim/clock runs at most 100 years ahead in all, in steps of at most 10 years", "[sim][clock]") {
+    // Without a cap on the total, steps added up until now() overflowed (UB) and the offset wrapped.
+    sim_env env;
+    auto control = env.control();
+    for (int i = 0; i < 10; ++i)
+        REQUIRE(UNWRAP(control.unsigned_call("POST", "/sim/clock", R"({"advance_s":315360000})")).status == 200);
+    auto at_cap = UNWRAP(control.unsigned_call("GET", "/sim/clock"));
+    CHECK(int_at(at_cap, "/offset_s") == 3153600000);
+    CHECK(str_at(at_cap, "/now").ends_with("+08:00"));
+    auto refused = UNWRAP(control.unsigned_call("POST", "/sim/clock", R"({"advance_s":1})"));
+    CHECK(refused.status == 400);
+    CHECK(code_of(refused) == "PARAM_ERROR");
+    CHECK(str_at(refused, "/message").starts_with("advance_s "));
+    CHECK(errc_of(env.sim().advance_clock(1s)) == errc::invalid_argument);
+    CHECK(outcome(env.sim().advance_clock(0s)) == "ok");
+    CHECK(int_at(UNWRAP(control.unsigned_call("GET", "/sim/clock")), "/offset_s") == 3153600000);
 }
 
 TEST_CASE("orders are paid through POST /sim/orders/{no}/pay and simulator::pay", "[sim][pay]") {
@@ -816,7 +843,7 @@ TEST_CASE("refunds WeChat refuses: unpaid order, more than remains, changed repe
     auto bad = refund_body(no, trade_no("R"), 0);
     auto zero = refund(bad);
     check_error(zero, 400, "PARAM_ERROR");
-    CHECK(str_at(zero, "/detail/field") == "/amount/refund");
+    CHECK(str_at(zero, "/message").starts_with("/body/amount/refund "));
     bad = refund_body(no, trade_no("R"), 1);
     bad["amount"].as_object()["currency"] = "USD";
     check_error(refund(bad), 400, "PARAM_ERROR");
@@ -840,7 +867,7 @@ TEST_CASE("out_refund_no takes up to 64 characters of 0-9 A-Z a-z _ - | * @, not
     auto too_long = UNWRAP(merchant.signed_call("POST", "/v3/refund/domestic/refunds",
                                                 json::serialize(refund_body(no, over, 1))));
     check_error(too_long, 400, "PARAM_ERROR");
-    CHECK(str_at(too_long, "/detail/field") == "/out_refund_no");
+    CHECK(str_at(too_long, "/message").starts_with("/body/out_refund_no "));
 }
 
 // ---- bills -------------------------------------------------------------------------------
@@ -948,9 +975,34 @@ TEST_CASE("trade and fund flow bills for today (CST): the download is signed as 
         auto anonymous = env.control();
         check_refusal(UNWRAP(anonymous.unsigned_call("GET", b.download_url.substr(b.download_url.find("/v3/")))), 401,
                       "SIGN_ERROR");
-        check_error(UNWRAP(merchant.signed_call("GET", "/v3/billdownload/file?token=nosuchtoken")), 404,
-                    "RESOURCE_NOT_EXISTS");
+        check_error(UNWRAP(merchant.signed_call("GET", "/v3/billdownload/file?token=nosuchtoken")), 400,
+                    "INVALID_REQUEST");
     }
+}
+
+TEST_CASE("POST /sim/bills makes a day of synthetic payments, served chunked, unsigned, and hashed", "[sim][bills]") {
+    sim_env env;
+    auto control = env.control();
+    auto merchant = env.client();
+    const std::string day = rfc3339_cst(std::time(nullptr) - 2 * 86400).substr(0, 10);
+    auto bad = UNWRAP(control.unsigned_call("POST", "/sim/bills", R"({"bill_date":")" + day + R"(","records":0})"));
+    CHECK(bad.status == 400);
+    CHECK(bad.body.find("records") != std::string::npos);
+    CHECK(UNWRAP(control.unsigned_call("GET", "/sim/bills")).status == 405);
+    auto ok = UNWRAP(control.unsigned_call("POST", "/sim/bills", R"({"bill_date":")" + day + R"(","records":2000})"));
+    REQUIRE(ok.status == 200);
+
+    auto info = UNWRAP(merchant.signed_call("GET", "/v3/bill/tradebill?bill_date=" + day));
+    REQUIRE(info.status == 200);
+    const auto url = str_at(info.json(), "/download_url");
+    auto file = UNWRAP(merchant.signed_call("GET", url.substr(url.find("/v3/"))));
+    REQUIRE(file.status == 200);
+    CHECK(file.header("Transfer-Encoding") == "chunked");
+    CHECK_FALSE(file.has_header("Wechatpay-Signature"));
+    CHECK(sha1_hex(file.body) == str_at(info.json(), "/hash_value"));
+    CHECK(std::count(file.body.begin(), file.body.end(), '\n') == 2000 + 3);
+    // The connection goes on after a chunked answer.
+    CHECK(UNWRAP(merchant.signed_call("GET", "/v3/bill/tradebill?bill_date=" + day)).status == 200);
 }
 
 TEST_CASE("bill applications WeChat refuses: malformed or future date, unknown type, a day without records", "[sim][bills][errors]") {
@@ -973,9 +1025,10 @@ TEST_CASE("bill applications WeChat refuses: malformed or future date, unknown t
     auto control = env.control();
     paid_order(merchant, control);
     const std::string today = rfc3339_cst(std::time(nullptr)).substr(0, 10);
-    for (const std::string& target : std::vector<std::string>{"/v3/bill/tradebill?bill_date=2025-01-01",
+    const std::string quiet = rfc3339_cst(std::time(nullptr) - 5 * 86400).substr(0, 10);
+    for (const std::string& target : std::vector<std::string>{"/v3/bill/tradebill?bill_date=" + quiet,
                                                               "/v3/bill/tradebill?bill_date=" + today + "&bill_type=REFUND",
-                                                              "/v3/bill/fundflowbill?bill_date=2025-01-01",
+                                                              "/v3/bill/fundflowbill?bill_date=" + quiet,
                                                               "/v3/bill/fundflowbill?bill_date=" + today +
                                                                   "&account_type=OPERATION"}) {
         INFO(target);

@@ -1,9 +1,11 @@
 // Notifications the simulator POSTs to a real receiver (reference §7), and every fault it can
 // inject through POST /sim/faults, seen from a client over real sockets.
+#include "client_env.hpp"
 #include "sim_env.hpp"
 
 #include <wechatpay/notification.hpp>
 
+#include <algorithm>
 #include <cctype>
 
 // The simulator's internal PKI, for the https receivers' certificates. A relative path: this
@@ -16,6 +18,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -308,6 +311,38 @@ TEST_CASE("a refund without notify_url, for a merchant with no refund URL config
     CHECK(order_receiver.wait_for(2, 300ms).size() == 1);
 }
 
+TEST_CASE("the notification log keeps the newest 256 deliveries; one that left it is still tried",
+          "[sim][notifications]") {
+    notify_receiver receiver(1000);  // never succeeds: the payment's tries go on after it leaves the log
+    sim_env env;
+    auto merchant = env.client();
+    auto control = env.control();
+    const std::string no = trade_no();
+    prepay(merchant, prepay_body(no, 1000, "native", receiver.url()));
+    pay_order(control, no);
+    REQUIRE(receiver.wait_for(1).size() == 1);
+    // Each refund without a notify_url (no refund URL configured) adds an entry too.
+    for (int i = 0; i < 300; ++i)
+        REQUIRE(UNWRAP(merchant.signed_call("POST", "/v3/refund/domestic/refunds",
+                                            json::serialize(refund_body(no, trade_no("R"), 1, 1000))))
+                    .status == 200);
+    // Refunds complete (and notify) a moment later: once 256 have, the payment's entry is gone.
+    auto only_refunds = [](const json::array& log) {
+        return std::all_of(log.begin(), log.end(), [](const json::value& entry) {
+            return str_at(entry, "/event_type") == "REFUND.SUCCESS" && str_at(entry, "/outcome").starts_with("no notify_url");
+        });
+    };
+    REQUIRE(eventually([&] {
+        const auto log = notification_log(control);
+        return log.size() == 256 && only_refunds(log);
+    }));
+    // The dropped payment notification is still retried, and recording its tries is harmless.
+    CHECK(receiver.wait_for(3).size() >= 3);
+    const auto log = notification_log(control);
+    CHECK(log.size() == 256);
+    CHECK(only_refunds(log));
+}
+
 TEST_CASE("a receiver that answers 500 twice gets the notification on the third attempt", "[sim][notifications]") {
     notify_receiver receiver(2);
     sim_env env;
@@ -535,6 +570,116 @@ TEST_CASE("an https receiver whose certificate notify_ca does not trust gets not
     CHECK(int_at(stats, "/notifications/failed") >= 3);
     CHECK(int_at(stats, "/notifications/retried") >= 2);
     CHECK(receiver.wait_for(1, 0ms).empty());  // not one request got through
+}
+
+// ---- the receiver: reasons, and the client's keys ------------------------------------------
+
+namespace {
+
+using effect_result = asio::awaitable<wechatpay::result<void>>;
+
+// Log lines a logger heard, from any thread.
+struct log_sink {
+    std::mutex mutex;
+    std::vector<std::string> lines;
+    wechatpay::logger_function logger() {
+        return [this](wechatpay::log_level level, std::string_view message, std::string_view) {
+            std::lock_guard lock(mutex);
+            lines.push_back(std::string(wechatpay::to_string(level)) + " " + std::string(message));
+        };
+    }
+};
+
+}  // namespace
+
+TEST_CASE("a real notification opened with the wrong APIv3 key is answered with its reason, logged, no secret",
+          "[sim][notifications]") {
+    notify_receiver receiver;
+    sim_env env;
+    const std::string no = paid_order_notifying(env, receiver);
+    const auto got = receiver.wait_for(1);
+    REQUIRE(got.size() == 1);
+
+    log_sink log;
+    const std::string wrong_hex = "ffffffffffffffffffffffffffffffff";
+    const wechatpay::notification_handler handler(full_verifier(), UNWRAP(wechatpay::apiv3_key::from(wrong_hex)),
+                                                  std::make_shared<wechatpay::memory_dedup>(), log.logger());
+    bool ran = false;
+    asio::io_context ioc;
+    auto answer = asio::co_spawn(ioc,
+                                 handler.async_handle(got[0].headers, got[0].body,
+                                                      [&](const wechatpay::notification&) -> effect_result {
+                                                          ran = true;
+                                                          co_return wechatpay::result<void>();
+                                                      }),
+                                 asio::use_future);
+    ioc.run();
+    const auto reply = answer.get();
+    CHECK(reply.status == 500);
+    REQUIRE(reply.reason);
+    CHECK(reply.reason->is(errc::decrypt_failed));
+    CHECK(json::parse(reply.body).at("message").as_string() == "decryption failed");
+    CHECK_FALSE(ran);
+    REQUIRE(log.lines.size() == 1);
+    CHECK(log.lines[0].starts_with("warning notification refused: "));
+    CHECK(log.lines[0].find("decryption failed") != std::string::npos);
+    for (const std::string& text : {log.lines[0], reply.body, reply.reason->to_string()}) {
+        CHECK(text.find(wrong_hex) == std::string::npos);
+        CHECK(text.find(shared_keys::get().setup.apiv3_key) == std::string::npos);
+        CHECK(text.find(no) == std::string::npos);  // nothing of the resource
+    }
+    // The right key opens the same delivery.
+    CHECK(outcome(merchant_handler().parse(got[0].headers, got[0].body)) == "ok");
+}
+
+TEST_CASE("download mode: a notification signed with a rotated certificate prompts the client's rate-limited download",
+          "[sim][notifications][certificates]") {
+    notify_receiver receiver;
+    // A rotated certificate signs at once (WeChat publishes it a day before).
+    client_env env({.sim = [](wechatpay::sim::config& c) { c.rotation_overlap = std::chrono::seconds(0); },
+                    .keys = key_mode::download});
+    // An order naming the receiver, made before the rotation (its answer needs no new certificate).
+    const std::string no = trade_no("R");
+    auto order = client_env::order(no);
+    order.notify_url = receiver.url();
+    REQUIRE(outcome(env.run(env.client().async_prepay_native(order))) == "ok");
+    REQUIRE(env.sim_requests("/v3/certificates") == 1);  // the download the client starts with
+    const auto handler = env.client().notifications();  // made before the rotation, too
+
+    auto control = env.control();
+    auto rotated = UNWRAP(control.unsigned_call("POST", "/sim/certificates/rotate"));
+    REQUIRE(rotated.status == 200);
+    const std::string new_serial = str_at(rotated, "/serial_no");
+    pay_order(control, no);  // the simulator notifies, signing with the new certificate
+    const auto got = receiver.wait_for(1);
+    REQUIRE(got.size() == 1);
+    REQUIRE(got[0].headers.serial == new_serial);
+    CHECK_FALSE(env.client().current_verifier().knows(new_serial));
+
+    std::string paid;  // written by the effect on an io thread, read after run() returned
+    const wechatpay::notification_effect effect = [&](const wechatpay::notification& n) -> effect_result {
+        auto t = n.transaction();
+        if (!t) co_return t.error();
+        paid = t->out_trade_no;
+        co_return wechatpay::result<void>();
+    };
+    const auto reply = env.run(handler.async_handle(got[0].headers, got[0].body, effect));
+    INFO((reply.reason ? reply.reason->to_string() : "no reason"));
+    CHECK(reply.status == 204);
+    CHECK(paid == no);
+    CHECK(env.sim_requests("/v3/certificates") == 2);
+    CHECK(env.client().current_verifier().knows(new_serial));
+
+    // Within a minute of that download, a serial nobody knows prompts none (forged serials cannot
+    // make the receiver download in a loop), and the answer says why.
+    auto forged = got[0].headers;
+    forged.serial = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1";
+    const auto refused = env.run(handler.async_handle(forged, got[0].body, effect));
+    CHECK(refused.status == 500);
+    REQUIRE(refused.reason);
+    CHECK(refused.reason->is(errc::unknown_serial));
+    CHECK(refused.reason->detail.find("certificate download") != std::string::npos);
+    CHECK(env.sim_requests("/v3/certificates") == 2);
 }
 
 // ---- faults ------------------------------------------------------------------------------

@@ -340,8 +340,12 @@ TEST_CASE("/sim/certificates/rotate: the new certificate is listed at once and s
     const std::string new_serial = str_at(rotated, "/serial_no");
     REQUIRE_FALSE(new_serial.empty());
     CHECK(new_serial != old_serial);
+    // signs_from is a day after the rotation, on the simulator's clock (still the wall clock's).
     const std::string signs_from = str_at(rotated, "/signs_from");
-    CHECK((signs_from == rfc3339_cst(asked + 86400) || signs_from == rfc3339_cst(answered + 86400)));
+    std::optional<std::time_t> from;
+    for (std::time_t t = asked; t <= answered; ++t)
+        if (signs_from == rfc3339_cst(t + 86400)) from = t + 86400;
+    REQUIRE(from);
 
     // During the overlap: both listed, the old one still signs.
     auto listed = UNWRAP(merchant.signed_call("GET", "/v3/certificates"));
@@ -351,8 +355,23 @@ TEST_CASE("/sim/certificates/rotate: the new certificate is listed at once and s
     auto before = prepay(merchant, prepay_body(trade_no()));
     CHECK(before.headers.serial == old_serial);
 
-    // A day later (the simulator's clock): the new one signs.
-    REQUIRE(UNWRAP(control.unsigned_call("POST", "/sim/clock", R"({"advance_s":86400})")).status == 200);
+    // Exactly at signs_from the new one signs; a second before, the old one still does. The
+    // simulator's time is the wall clock's plus the offset: the second before is checked only
+    // when the wall clock did not tick meanwhile (it is then certain), the moment itself always.
+    auto advance_to = [&](std::time_t sim_time) {
+        const std::time_t wall = std::time(nullptr);
+        const std::int64_t offset = int_at(UNWRAP(control.unsigned_call("GET", "/sim/clock")), "/offset_s");
+        const std::int64_t by = std::max<std::int64_t>(0, sim_time - wall - offset);
+        REQUIRE(UNWRAP(control.unsigned_call("POST", "/sim/clock", "{\"advance_s\":" + std::to_string(by) + "}")).status ==
+                200);
+        return wall;
+    };
+    const std::time_t wall = advance_to(*from - 1);
+    const auto second_before = prepay(merchant, prepay_body(trade_no()));
+    if (std::time(nullptr) == wall) CHECK(second_before.headers.serial == old_serial);
+    advance_to(*from);
+    CHECK(prepay(merchant, prepay_body(trade_no())).headers.serial == new_serial);
+
     listed = UNWRAP(merchant.signed_call("GET", "/v3/certificates"));
     REQUIRE(listed.status == 200);
     CHECK(listed.headers.serial == new_serial);

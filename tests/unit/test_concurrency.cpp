@@ -10,8 +10,19 @@
 #include <wechatpay/signer.hpp>
 #include <wechatpay/verifier.hpp>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include <array>
 #include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -22,6 +33,7 @@
 #include <vector>
 
 using namespace wechatpay_test;
+namespace asio = boost::asio;
 
 namespace {
 
@@ -193,35 +205,137 @@ TEST_CASE("one notification handler parses notifications from several threads", 
     CHECK(wrong_content.load() == 0);
 }
 
-TEST_CASE("redeliveries racing on several threads cause exactly one business effect per id", "[concurrency]") {
-    constexpr int ids = 20, deliveries_per_thread = 5;
+namespace {
+
+// A store a network away: every answer comes from the store's own thread (as a Redis client's
+// would), some time after the question, over the in-memory store.
+class threaded_store final : public wechatpay::notification_dedup {
+public:
+    threaded_store() : worker_([this] { serve(); }) {}
+    ~threaded_store() override {
+        {
+            std::lock_guard lock(mutex_);
+            stop_ = true;
+        }
+        wake_.notify_all();
+        worker_.join();
+    }
+    std::atomic<int> answered_elsewhere{0};
+
+    void async_claim(std::string id, claim_handler h) override {
+        enqueue([this, id = std::move(id), h = std::move(h)]() mutable { std::move(h)(memory_.try_claim(id)); });
+    }
+    void async_complete(std::string id, done_handler h) override {
+        enqueue([this, id = std::move(id), h = std::move(h)]() mutable {
+            memory_.complete(id);
+            std::move(h)(wechatpay::result<void>());
+        });
+    }
+    void async_release(std::string id, done_handler h) override {
+        enqueue([this, id = std::move(id), h = std::move(h)]() mutable {
+            memory_.release(id);
+            std::move(h)(wechatpay::result<void>());
+        });
+    }
+
+private:
+    // any_completion_handler is move-only, and so is a job holding one.
+    struct job {
+        virtual ~job() = default;
+        virtual void run() = 0;
+    };
+    template <class F>
+    struct job_of final : job {
+        explicit job_of(F work) : f(std::move(work)) {}
+        void run() override { f(); }
+        F f;
+    };
+    template <class F>
+    void enqueue(F f) {
+        {
+            std::lock_guard lock(mutex_);
+            jobs_.push_back(std::make_unique<job_of<F>>(std::move(f)));
+        }
+        wake_.notify_one();
+    }
+    void serve() {
+        for (;;) {
+            std::unique_ptr<job> next;
+            {
+                std::unique_lock lock(mutex_);
+                wake_.wait(lock, [this] { return stop_ || !jobs_.empty(); });
+                if (jobs_.empty()) return;
+                next = std::move(jobs_.front());
+                jobs_.pop_front();
+            }
+            std::this_thread::sleep_for(std::chrono::microseconds(50));  // the round trip
+            ++answered_elsewhere;
+            next->run();
+        }
+    }
+
+    wechatpay::memory_dedup memory_;
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::deque<std::unique_ptr<job>> jobs_;
+    bool stop_ = false;
+    std::thread worker_;  // last: starts once the rest is built
+};
+
+}  // namespace
+
+TEST_CASE("redeliveries racing on several io threads, with a store answering from its own thread, cause exactly "
+          "one business effect per id",
+          "[concurrency]") {
+    constexpr int ids = 20, rounds = 5;
     const auto key = UNWRAP(wechatpay::apiv3_key::from(test_apiv3_key));
-    const wechatpay::notification_handler handler(fake_wechatpay::instance().certificate_verifier(), key);
+    auto store = std::make_shared<threaded_store>();
+    const wechatpay::notification_handler handler(
+        fake_wechatpay::instance().certificate_verifier([] { return t0; }), key, store);
     std::vector<sealed_notification> notifications;
     for (int i = 0; i < ids; ++i) {
         auto n = seal(key, "EV-RACE" + std::to_string(i), R"({"out_trade_no":"RACE)" + std::to_string(i) + R"("})");
         REQUIRE(n);
         notifications.push_back(std::move(*n));
     }
-    // The merchant's effect: slow enough for deliveries to overlap, failing one time in three.
+    asio::io_context ioc;
+    std::set<std::thread::id> io_threads;
+    std::mutex threads_mutex;
+    // The merchant's effect: a coroutine that waits (its database), failing one time in three.
     std::array<std::atomic<int>, ids> effects{};
-    std::atomic<int> attempts{0}, acknowledged{0};
-    const wechatpay::notification_effect effect = [&](const wechatpay::notification& n) -> wechatpay::result<void> {
-        std::this_thread::sleep_for(std::chrono::microseconds(200));
-        if (attempts.fetch_add(1) % 3 == 0) return wechatpay::error(wechatpay::errc::invalid_argument, "busy");
+    std::atomic<int> attempts{0}, acknowledged{0}, off_io_thread{0};
+    const wechatpay::notification_effect effect =
+        [&](const wechatpay::notification& n) -> asio::awaitable<wechatpay::result<void>> {
+        {
+            std::lock_guard lock(threads_mutex);
+            if (!io_threads.contains(std::this_thread::get_id())) ++off_io_thread;
+        }
+        asio::steady_timer db(co_await asio::this_coro::executor, std::chrono::microseconds(200));
+        co_await db.async_wait(asio::as_tuple(asio::use_awaitable));
+        if (attempts.fetch_add(1) % 3 == 0) co_return wechatpay::error(wechatpay::errc::invalid_argument, "busy");
         ++effects[static_cast<std::size_t>(std::stoi(n.id.substr(7)))];
-        return {};
+        co_return wechatpay::result<void>();
     };
-    run_in_parallel([&](int) {
-        for (int round = 0; round < deliveries_per_thread; ++round)
-            for (const auto& n : notifications)
-                if (handler.handle_at(n.headers, n.body, t0, effect).status == 204) ++acknowledged;
-    });
-    // Then WeChat keeps trying until it hears 204: every id ends with exactly one effect.
-    for (const auto& n : notifications)
-        while (handler.handle_at(n.headers, n.body, t0, effect).status != 204) {}
+    // WeChat's deliveries: `rounds` of every notification at once, then each again until it
+    // hears 204.
+    std::function<void(const sealed_notification&)> deliver = [&](const sealed_notification& n) {
+        handler.async_handle(n.headers, n.body, effect, asio::bind_executor(ioc, [&](wechatpay::notification_reply reply) {
+                                 if (reply.status == 204) ++acknowledged;
+                                 else deliver(n);
+                             }));
+    };
+    for (int round = 0; round < rounds; ++round)
+        for (const auto& n : notifications) deliver(n);
+    std::vector<std::thread> threads;
+    {
+        std::lock_guard lock(threads_mutex);
+        for (int t = 0; t < thread_count; ++t) io_threads.insert(threads.emplace_back([&] { ioc.run(); }).get_id());
+    }
+    for (auto& t : threads) t.join();  // run() returns when every delivery was acknowledged
     for (int i = 0; i < ids; ++i) CHECK(effects[static_cast<std::size_t>(i)].load() == 1);
-    CHECK(acknowledged.load() > 0);
+    CHECK(acknowledged.load() == ids * rounds);
+    CHECK(off_io_thread.load() == 0);  // resumed on the io threads, never on the store's
+    CHECK(store->answered_elsewhere.load() >= 3 * ids);  // claim and complete per id, releases
 }
 
 TEST_CASE("copies of keys, verifiers and signers are used from several threads at once", "[concurrency]") {

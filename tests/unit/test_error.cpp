@@ -49,6 +49,7 @@ const std::vector<std::pair<errc, error_kind>>& all_codes() {
         {errc::api_error, error_kind::api},
         {errc::crypto_failure, error_kind::internal},
         {errc::ambiguous_header, error_kind::security},
+        {errc::notification_in_progress, error_kind::protocol},
     };
     return codes;
 }
@@ -59,7 +60,7 @@ wechatpay::error api_failure() {
     e.http_status = 401;
     e.api_code = "SIGN_ERROR";
     e.api_message = "signature mismatch for <script>user input</script>";
-    e.api_detail = R"({"field":"/amount/currency","value":"USER-SECRET-VALUE"})";
+    e.api_detail = R"({"location":"body","value":"USER-SECRET-VALUE"})";
     e.request_id = "08F5B8C2B506102C18FDDFEEA30620BE821E28EDC405-0";
     return e;
 }
@@ -85,6 +86,7 @@ TEST_CASE("errc values are stable and numbered from 1", "[error]") {
     CHECK(static_cast<int>(errc::api_error) == 26);
     CHECK(static_cast<int>(errc::crypto_failure) == 27);
     CHECK(static_cast<int>(errc::ambiguous_header) == 28);
+    CHECK(static_cast<int>(errc::notification_in_progress) == 29);
 }
 
 TEST_CASE("error codes live in the wechatpay category with a distinct message each", "[error]") {

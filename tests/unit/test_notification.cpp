@@ -7,7 +7,21 @@
 #include <wechatpay/crypto.hpp>
 #include <wechatpay/notification.hpp>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+
 #include <chrono>
+#include <functional>
+#include <future>
+#include <memory>
+#include <optional>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -93,6 +107,37 @@ notification_handler make_handler(const wechatpay::apiv3_key& key = test_key()) 
 
 errc parse_errc(const signed_body& n) {
     return errc_of(make_handler().parse_at(n.headers, n.body, t0));
+}
+
+namespace asio = boost::asio;
+using effect_result = asio::awaitable<wechatpay::result<void>>;
+
+// Log lines a handler's logger heard.
+struct log_lines {
+    std::vector<std::string> lines;
+    wechatpay::logger_function logger() {
+        return [this](wechatpay::log_level level, std::string_view message, std::string_view) {
+            lines.push_back(std::string(wechatpay::to_string(level)) + " " + std::string(message));
+        };
+    }
+};
+
+// A receiver whose clock reads `now`, with its own store and logger.
+notification_handler receiver_at(const std::int64_t& now, log_lines* log = nullptr,
+                                 const wechatpay::apiv3_key& key = test_key(),
+                                 std::shared_ptr<wechatpay::notification_dedup> store = nullptr) {
+    return notification_handler(fake_wechatpay::instance().certificate_verifier([&now] { return now; }), key,
+                                store ? std::move(store) : std::make_shared<wechatpay::memory_dedup>(),
+                                log ? log->logger() : wechatpay::logger_function{});
+}
+
+// One delivery through async_handle, run to its answer on an io_context of this thread.
+wechatpay::notification_reply deliver(const notification_handler& h, const signed_body& n,
+                                      wechatpay::notification_effect effect) {
+    asio::io_context ioc;
+    auto answer = asio::co_spawn(ioc, h.async_handle(n.headers, n.body, std::move(effect)), asio::use_future);
+    ioc.run();
+    return answer.get();
 }
 
 }  // namespace
@@ -336,11 +381,14 @@ TEST_CASE("malformed_json: a well-signed resource whose nonce or ciphertext AES-
         CHECK(r.error().kind() == wechatpay::error_kind::protocol);
         CHECK(r.error().detail.starts_with("/resource: AE"));
         bool ran = false;
-        const auto reply = make_handler().handle_at(sign(body).headers, body, t0, [&](const wechatpay::notification&) {
+        const std::int64_t now = t0;
+        const auto reply = deliver(receiver_at(now), sign(body), [&](const wechatpay::notification&) -> effect_result {
             ran = true;
-            return wechatpay::result<void>();
+            co_return wechatpay::result<void>();
         });
         CHECK(reply.status == 500);
+        REQUIRE(reply.reason);
+        CHECK(reply.reason->is(errc::malformed_json));
         CHECK_FALSE(ran);
     }
 }
@@ -396,76 +444,409 @@ TEST_CASE("reply_success is 204 without a body; reply_failure a 500 with FAIL JS
 
 // ---- exactly one business effect (notification_dedup) ------------------------------------
 
-TEST_CASE("handle(): WeChat's redeliveries of one notification cause exactly one effect", "[notification][dedup]") {
-    const auto handler = make_handler();
+TEST_CASE("async_handle(): WeChat's redeliveries of one notification cause exactly one effect", "[notification][dedup]") {
+    std::int64_t now = t0;
+    const auto handler = receiver_at(now);
     const auto n = sign(notification_parts{}.body());
     int effects = 0;
     int failures_left = 3;
     std::vector<std::string> handled;
-    const wechatpay::notification_effect effect = [&](const wechatpay::notification& got) -> wechatpay::result<void> {
+    const wechatpay::notification_effect effect = [&](const wechatpay::notification& got) -> effect_result {
         if (failures_left > 0) {
             --failures_left;
-            return wechatpay::error(errc::invalid_argument, "database unavailable");
+            co_return wechatpay::error(errc::invalid_argument, "database unavailable");
         }
         ++effects;
         handled.push_back(got.id);
-        return {};
+        co_return wechatpay::result<void>();
     };
-    // The merchant's effect fails three times: each answer is a failure, so WeChat retries.
-    for (int i = 0; i < 3; ++i) CHECK(handler.handle_at(n.headers, n.body, t0 + i, effect).status == 500);
+    // The merchant's effect fails three times: each answer is a failure naming the effect's
+    // error, and the id is released, so WeChat's retry runs the effect again.
+    for (int i = 0; i < 3; ++i) {
+        now = t0 + i;
+        const auto reply = deliver(handler, n, effect);
+        CHECK(reply.status == 500);
+        REQUIRE(reply.reason);
+        CHECK(reply.reason->is(errc::invalid_argument));
+        CHECK(reply.reason->detail.find("database unavailable") != std::string::npos);
+        CHECK(reply.reason->detail.find("EV-2018022511223320873") != std::string::npos);
+    }
     CHECK(effects == 0);
     // Then it succeeds once; every later delivery (even after the 204) is acknowledged only.
-    CHECK(handler.handle_at(n.headers, n.body, t0 + 3, effect).status == 204);
-    for (int i = 0; i < 5; ++i) CHECK(handler.handle_at(n.headers, n.body, t0 + 4 + i, effect).status == 204);
+    now = t0 + 3;
+    const auto success = deliver(handler, n, effect);
+    CHECK(success.status == 204);
+    CHECK_FALSE(success.reason);
+    for (int i = 0; i < 5; ++i) {
+        now = t0 + 4 + i;
+        CHECK(deliver(handler, n, effect).status == 204);
+    }
     CHECK(effects == 1);
     // A copy of the handler shares the memory; another notification id is handled on its own.
+    now = t0;
     const auto copy = handler;
-    CHECK(copy.handle_at(n.headers, n.body, t0, effect).status == 204);
+    CHECK(deliver(copy, n, effect).status == 204);
     notification_parts other;
     other.id = "EV-2018022511223320874";
-    const auto m = sign(other.body());
-    CHECK(copy.handle_at(m.headers, m.body, t0, effect).status == 204);
+    CHECK(deliver(copy, sign(other.body()), effect).status == 204);
     CHECK(handled == std::vector<std::string>{"EV-2018022511223320873", "EV-2018022511223320874"});
 }
 
-TEST_CASE("handle(): forged, replayed or undecryptable notifications never reach the effect", "[notification][dedup]") {
-    const auto handler = make_handler();
+TEST_CASE("async_handle(): a refused notification says why, to the logger and in the reply, never a secret",
+          "[notification][dedup]") {
+    std::int64_t now = t0;
+    log_lines log;
+    const auto handler = receiver_at(now, &log);
     const auto n = sign(notification_parts{}.body());
     int effects = 0;
-    const wechatpay::notification_effect effect = [&](const wechatpay::notification&) -> wechatpay::result<void> {
+    const wechatpay::notification_effect effect = [&](const wechatpay::notification&) -> effect_result {
         ++effects;
-        return {};
+        co_return wechatpay::result<void>();
     };
-    CHECK(handler.handle_at(n.headers, n.body + " ", t0, effect).status == 500);  // tampered
-    CHECK(handler.handle_at(n.headers, n.body, t0 + 301, effect).status == 500);  // a replay outside ±300 s
-    CHECK(handler.handle_at(n.headers, n.body, t0 - 301, effect).status == 500);
-    auto probe = n.headers;
-    probe.signature = "WECHATPAY/SIGNTEST/" + probe.signature;
-    CHECK(handler.handle_at(probe, n.body, t0, effect).status == 500);
-    const auto wrong_key = make_handler(UNWRAP(wechatpay::apiv3_key::from("ffffffffffffffffffffffffffffffff")));
-    CHECK(wrong_key.handle_at(n.headers, n.body, t0, effect).status == 500);
-    const auto rejected = handler.handle_at(n.headers, n.body + " ", t0, effect);
-    CHECK(rejected.body.find("rejected") != std::string::npos);
+    const std::string wrong_key_hex = "ffffffffffffffffffffffffffffffff";
+    const auto wrong_key = UNWRAP(wechatpay::apiv3_key::from(wrong_key_hex));
+    log_lines wrong_key_log;
+
+    struct refusal {
+        const char* what;
+        std::function<wechatpay::notification_reply()> run;
+        errc expected;
+        std::string log_words;
+    };
+    auto probe = n;
+    probe.headers.signature = "WECHATPAY/SIGNTEST/" + probe.headers.signature;
+    notification_parts not_json;
+    not_json.resource = "paid, but not JSON";
+    const refusal refusals[] = {
+        {"tampered", [&] { return deliver(handler, {n.headers, n.body + " "}, effect); }, errc::bad_signature,
+         "signature verification failed"},
+        {"unknown serial", [&] { return deliver(handler, sign(n.body, "1DDE55AD98ED71D6EDD4A4A16996DE7B47773A8C"), effect); },
+         errc::unknown_serial, "unknown WeChat Pay serial"},
+        {"a replay outside 300 s",
+         [&] {
+             now = t0 + 301;
+             auto r = deliver(handler, n, effect);
+             now = t0;
+             return r;
+         },
+         errc::stale_timestamp, "timestamp outside the 300 s window"},
+        {"probe", [&] { return deliver(handler, probe, effect); }, errc::probe_signature, "probe signature"},
+        {"wrong APIv3 key", [&] { return deliver(receiver_at(now, &wrong_key_log, wrong_key), n, effect); },
+         errc::decrypt_failed, "decryption failed"},
+        {"resource not JSON", [&] { return deliver(handler, sign(not_json.body()), effect); }, errc::malformed_json,
+         "not a JSON object"},
+    };
+    for (const auto& r : refusals) {
+        CAPTURE(r.what);
+        log.lines.clear();
+        wrong_key_log.lines.clear();
+        const auto reply = r.run();
+        CHECK(reply.status == 500);
+        REQUIRE(reply.reason);
+        CHECK(reply.reason->is(r.expected));
+        // WeChat hears the kind of failure; the merchant's log hears all of it.
+        const auto body = boost::json::parse(reply.body).as_object();
+        CHECK(json_string(body, "code") == "FAIL");
+        CHECK(json_string(body, "message") == reply.reason->code.message());
+        auto lines = log.lines;
+        lines.insert(lines.end(), wrong_key_log.lines.begin(), wrong_key_log.lines.end());
+        REQUIRE(lines.size() == 1);
+        CHECK(lines[0].starts_with("warning notification refused: "));
+        CHECK(lines[0].find(r.log_words) != std::string::npos);
+        // Never a secret: neither key, nor anything of the decrypted resource.
+        for (const std::string& text : {lines[0], reply.body, reply.reason->to_string()}) {
+            CHECK(text.find(wrong_key_hex) == std::string::npos);
+            CHECK(text.find(std::string(test_apiv3_key)) == std::string::npos);
+            CHECK(text.find("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o") == std::string::npos);
+            CHECK(text.find("1217752501201407033233368018") == std::string::npos);
+            CHECK(text.find("paid, but not JSON") == std::string::npos);
+        }
+    }
     CHECK(effects == 0);
     // None of them was remembered: the genuine delivery is handled.
-    CHECK(handler.handle_at(n.headers, n.body, t0, effect).status == 204);
+    CHECK(deliver(handler, n, effect).status == 204);
     CHECK(effects == 1);
 }
 
-TEST_CASE("handle(): an effect that throws releases the id for the next delivery", "[notification][dedup]") {
-    const auto handler = make_handler();
+TEST_CASE("async_handle(): an effect that throws releases the id for the next delivery", "[notification][dedup]") {
+    const std::int64_t now = t0;
+    const auto handler = receiver_at(now);
     const auto n = sign(notification_parts{}.body());
     bool fail = true;
     int effects = 0;
-    const wechatpay::notification_effect effect = [&](const wechatpay::notification&) -> wechatpay::result<void> {
+    const wechatpay::notification_effect effect = [&](const wechatpay::notification&) -> effect_result {
         if (fail) throw std::runtime_error("crash in the merchant's code");
         ++effects;
-        return {};
+        co_return wechatpay::result<void>();
     };
-    CHECK_THROWS_AS(handler.handle_at(n.headers, n.body, t0, effect), std::runtime_error);
+    CHECK_THROWS_AS(deliver(handler, n, effect), std::runtime_error);
     fail = false;
-    CHECK(handler.handle_at(n.headers, n.body, t0, effect).status == 204);
+    CHECK(deliver(handler, n, effect).status == 204);
     CHECK(effects == 1);
+}
+
+namespace {
+
+// A store a network away, as far as the handler can tell: the in-memory store behind it, each
+// answer given later (queued) and failing while `down` is set (say Redis cannot be reached).
+class remote_store final : public wechatpay::notification_dedup {
+public:
+    bool down = false;
+    bool complete_down = false;
+    std::vector<std::function<void()>> pending;  // answers not given yet
+    wechatpay::memory_dedup memory;
+
+    void answer_all() {
+        while (!pending.empty()) {
+            auto next = std::move(pending.front());
+            pending.erase(pending.begin());
+            next();
+        }
+    }
+    void async_claim(std::string id, claim_handler h) override {
+        auto answer = [this, id = std::move(id), h = std::make_shared<claim_handler>(std::move(h))]() mutable {
+            if (down) std::move(*h)(wechatpay::error(boost::asio::error::connection_refused, "redis 127.0.0.1:6379"));
+            else std::move(*h)(memory.try_claim(id));
+        };
+        pending.push_back(std::move(answer));
+    }
+    void async_complete(std::string id, done_handler h) override {
+        if (complete_down) return std::move(h)(wechatpay::error(boost::asio::error::timed_out, "redis SET"));
+        memory.complete(id);
+        std::move(h)(wechatpay::result<void>());
+    }
+    void async_release(std::string id, done_handler h) override {
+        memory.release(id);
+        std::move(h)(wechatpay::result<void>());
+    }
+};
+
+}  // namespace
+
+TEST_CASE("async_handle(): a store that cannot answer: failure with its reason, nothing marked, the next delivery runs",
+          "[notification][dedup]") {
+    const std::int64_t now = t0;
+    log_lines log;
+    auto store = std::make_shared<remote_store>();
+    const auto handler = receiver_at(now, &log, test_key(), store);
+    const auto n = sign(notification_parts{}.body());
+    int effects = 0;
+    const wechatpay::notification_effect effect = [&](const wechatpay::notification&) -> effect_result {
+        ++effects;
+        co_return wechatpay::result<void>();
+    };
+    // The claim's answer comes later, from outside the receiver: the io_context waits for it.
+    asio::io_context ioc;
+    auto first = asio::co_spawn(ioc, handler.async_handle(n.headers, n.body, effect), asio::use_future);
+    ioc.poll();
+    CHECK(first.wait_for(std::chrono::seconds(0)) == std::future_status::timeout);
+    REQUIRE(store->pending.size() == 1);
+    store->down = true;
+    store->answer_all();
+    ioc.run();
+    const auto refused = first.get();
+    CHECK(refused.status == 500);
+    REQUIRE(refused.reason);
+    CHECK(refused.reason->code == boost::asio::error::connection_refused);
+    CHECK(refused.reason->detail.find("the store could not claim it") != std::string::npos);
+    CHECK(effects == 0);
+    REQUIRE(log.lines.size() == 1);
+    CHECK(log.lines[0].starts_with("error notification refused: "));
+    CHECK(store->memory.size() == 0);  // not marked in progress, let alone done
+
+    // The store is back: the redelivery runs the effect.
+    store->down = false;
+    asio::io_context again;
+    auto second = asio::co_spawn(again, handler.async_handle(n.headers, n.body, effect), asio::use_future);
+    again.poll();
+    store->answer_all();
+    again.run();
+    CHECK(second.get().status == 204);
+    CHECK(effects == 1);
+    CHECK(store->memory.try_claim("EV-2018022511223320873") ==
+          wechatpay::notification_dedup::claim::done);
+
+    // A store that cannot record a completed effect: the effect happened, so WeChat is told so
+    // (a failure would make it run twice), and the merchant's log hears it.
+    notification_parts other;
+    other.id = "EV-STORE-COMPLETE";
+    store->complete_down = true;
+    log.lines.clear();
+    const auto m = sign(other.body());
+    asio::io_context third;
+    auto done = asio::co_spawn(third, handler.async_handle(m.headers, m.body, effect), asio::use_future);
+    third.poll();
+    store->answer_all();
+    third.run();
+    CHECK(done.get().status == 204);
+    CHECK(effects == 2);
+    REQUIRE(log.lines.size() == 1);
+    CHECK(log.lines[0].find("EV-STORE-COMPLETE: handled, but the store could not mark it done") != std::string::npos);
+}
+
+TEST_CASE("async_handle(): a second delivery while the first is being handled is refused as in progress",
+          "[notification][dedup]") {
+    const std::int64_t now = t0;
+    const auto handler = receiver_at(now);
+    const auto n = sign(notification_parts{}.body());
+    asio::io_context ioc;
+    asio::steady_timer gate(ioc, asio::steady_timer::time_point::max());
+    int effects = 0;
+    // The first effect waits (a slow database) until the second delivery has been answered.
+    const wechatpay::notification_effect slow = [&](const wechatpay::notification&) -> effect_result {
+        co_await gate.async_wait(asio::as_tuple(asio::use_awaitable));
+        ++effects;
+        co_return wechatpay::result<void>();
+    };
+    auto first = asio::co_spawn(ioc, handler.async_handle(n.headers, n.body, slow), asio::use_future);
+    ioc.poll();
+    auto second = asio::co_spawn(ioc, handler.async_handle(n.headers, n.body, slow), asio::use_future);
+    ioc.poll();
+    REQUIRE(second.wait_for(std::chrono::seconds(0)) == std::future_status::ready);
+    const auto busy = second.get();
+    CHECK(busy.status == 500);
+    REQUIRE(busy.reason);
+    CHECK(busy.reason->is(errc::notification_in_progress));
+    gate.cancel();
+    ioc.run();
+    CHECK(first.get().status == 204);
+    CHECK(effects == 1);
+}
+
+// A cancellation (a server dropping the connection's coroutine, `||` with a timer) that came
+// while the effect ran once stopped the receiver before it released the id: every redelivery
+// was then refused as "in progress" until the claim lapsed, a day later.
+TEST_CASE("async_handle(): a delivery cancelled during its effect releases the id for the next one",
+          "[notification][dedup]") {
+    const std::int64_t now = t0;
+    const auto handler = receiver_at(now);
+    const auto n = sign(notification_parts{}.body());
+    asio::io_context ioc;
+    asio::steady_timer never(ioc, asio::steady_timer::time_point::max());
+    bool wait = true;
+    int effects = 0;
+    const wechatpay::notification_effect effect = [&](const wechatpay::notification&) -> effect_result {
+        if (wait) {
+            auto [ec] = co_await never.async_wait(asio::as_tuple(asio::use_awaitable));
+            co_return wechatpay::result<void>(wechatpay::error(ec));
+        }
+        ++effects;
+        co_return wechatpay::result<void>();
+    };
+    asio::cancellation_signal cancel;
+    std::optional<wechatpay::notification_reply> first;
+    handler.async_handle(n.headers, n.body, effect,
+                         asio::bind_cancellation_slot(cancel.slot(), asio::bind_executor(ioc, [&](wechatpay::notification_reply r) {
+                             first = std::move(r);
+                         })));
+    ioc.poll();
+    REQUIRE_FALSE(first);
+    cancel.emit(asio::cancellation_type::terminal);
+    ioc.run();
+    REQUIRE(first);
+    CHECK(first->status == 500);
+    wait = false;
+    CHECK(deliver(handler, n, effect).status == 204);
+    CHECK(effects == 1);
+}
+
+namespace {
+
+// Keys that start without WeChat Pay's certificate and get it on refresh, as a client in
+// certificate-download mode does when a certificate is rotated.
+class rotating_keys final : public wechatpay::key_source {
+public:
+    explicit rotating_keys(const std::int64_t& now) : now_(now) {}
+    mutable int refreshes = 0;
+    wechatpay::verifier current() const override {
+        const auto& fake = fake_wechatpay::instance();
+        if (refreshes > 0) return fake.certificate_verifier([this] { return now_; });
+        return wechatpay::verifier({}, fake.public_key_verifier().wechatpay_key(), [this] { return now_; });
+    }
+    bool refreshable() const override { return true; }
+    void async_refresh(boost::asio::any_completion_handler<void(wechatpay::result<void>)> h) const override {
+        ++refreshes;
+        std::move(h)(wechatpay::result<void>());
+    }
+
+private:
+    const std::int64_t& now_;
+};
+
+}  // namespace
+
+TEST_CASE("async_handle(): an unknown serial prompts the key source's refresh, then verifies", "[notification]") {
+    const std::int64_t now = t0;
+    auto keys = std::make_shared<rotating_keys>(now);
+    const notification_handler handler(keys, test_key(), std::make_shared<wechatpay::memory_dedup>());
+    const auto n = sign(notification_parts{}.body());
+    CHECK(errc_of(handler.parse_at(n.headers, n.body, t0)) == errc::unknown_serial);  // parse() never downloads
+    CHECK(keys->refreshes == 0);
+    int effects = 0;
+    const auto reply = deliver(handler, n, [&](const wechatpay::notification&) -> effect_result {
+        ++effects;
+        co_return wechatpay::result<void>();
+    });
+    CHECK(reply.status == 204);
+    CHECK(keys->refreshes == 1);
+    CHECK(effects == 1);
+}
+
+TEST_CASE("a combine payment's TRANSACTION.SUCCESS is recognised and typed with its sub-orders", "[notification]") {
+    notification_parts parts;
+    parts.resource =
+        R"({"combine_appid":"wxd678efh567hg6787","combine_mchid":"1900000109","combine_out_trade_no":"P20150806125346",)"
+        R"("scene_info":{"device_id":"POS1:1"},"combine_payer_info":{"openid":"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"},)"
+        R"("sub_orders":[{"mchid":"1900000109","trade_type":"JSAPI","trade_state":"SUCCESS","bank_type":"CMC",)"
+        R"("attach":"深圳分店","success_time":"2015-05-20T13:29:35+08:00","transaction_id":"1009660380201506130728806387",)"
+        R"("out_trade_no":"20150806125346","sub_mchid":"1230000109",)"
+        R"("amount":{"total_amount":10,"currency":"CNY","payer_amount":9,"payer_currency":"CNY"}},)"
+        R"({"mchid":"1900000110","trade_type":"JSAPI","trade_state":"SUCCESS","bank_type":"OTHERS",)"
+        R"("transaction_id":"1009660380201506130728806388","out_trade_no":"20150806125347",)"
+        R"("amount":{"total_amount":20,"currency":"CNY","payer_amount":20,"payer_currency":"CNY"}}]})";
+    const auto n = sign(parts.body());
+    const auto parsed = UNWRAP(make_handler().parse_at(n.headers, n.body, t0));
+    CHECK(parsed.event_type == "TRANSACTION.SUCCESS");
+    CHECK(parsed.is_combine_transaction());
+    CHECK_FALSE(parsed.is_transaction());  // not an empty plain transaction
+    CHECK_FALSE(parsed.is_refund());
+
+    const auto c = UNWRAP(parsed.combine_transaction());
+    CHECK(c.combine_appid == "wxd678efh567hg6787");
+    CHECK(c.combine_mchid == "1900000109");
+    CHECK(c.combine_out_trade_no == "P20150806125346");
+    CHECK(c.payer_openid == "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o");
+    CHECK(c.device_id == "POS1:1");
+    CHECK(c.raw == parts.resource);
+    REQUIRE(c.sub_orders.size() == 2);
+    const auto& a = c.sub_orders[0];
+    CHECK(a.mchid == "1900000109");
+    CHECK(a.sub_mchid == "1230000109");
+    CHECK(a.trade_type == "JSAPI");
+    CHECK(a.trade_state == "SUCCESS");
+    CHECK(a.bank_type == "CMC");
+    CHECK(a.attach == "深圳分店");
+    CHECK(a.success_time == "2015-05-20T13:29:35+08:00");
+    CHECK(a.transaction_id == "1009660380201506130728806387");
+    CHECK(a.out_trade_no == "20150806125346");
+    REQUIRE(a.amount);
+    CHECK(a.amount->total_amount == 10);
+    CHECK(a.amount->currency == "CNY");
+    CHECK(a.amount->payer_amount == 9);
+    CHECK(a.amount->payer_currency == "CNY");
+    CHECK(c.sub_orders[1].out_trade_no == "20150806125347");
+    REQUIRE(c.sub_orders[1].amount);
+    CHECK(c.sub_orders[1].amount->total_amount == 20);
+
+    // A plain payment's notification stays a plain transaction.
+    const auto plain = sign(notification_parts{}.body());
+    const auto p = UNWRAP(make_handler().parse_at(plain.headers, plain.body, t0));
+    CHECK(p.is_transaction());
+    CHECK_FALSE(p.is_combine_transaction());
+    // A wrongly typed sub-order field is named.
+    const auto wrong = wechatpay::parse_combine_transaction(R"({"sub_orders":[{"amount":{"total_amount":"10"}}]})");
+    REQUIRE_FALSE(wrong);
+    CHECK(wrong.error().detail == "/sub_orders/0/amount/total_amount must be an integer");
 }
 
 TEST_CASE("memory_dedup: claims, in progress, done, release, expiry and a bounded size", "[notification][dedup]") {

@@ -379,7 +379,10 @@ TEST_CASE("bill requests check the date and type, and build the query", "[reques
         CHECK(detail_of(wechatpay::fundflow_bill_request{date}.validate()) == "bill_date: must be a date YYYY-MM-DD");
     }
     CHECK(detail_of(wechatpay::trade_bill_request{"2024-01-31", "all"}.validate()) ==
-          "bill_type: must be ALL, SUCCESS or REFUND");
+          "bill_type: must be ALL, SUCCESS, REFUND or RECHARGE_REFUND");
+    const wechatpay::trade_bill_request recharge{"2024-01-31", "RECHARGE_REFUND"};
+    CHECK(detail_of(recharge.validate()) == "ok");
+    CHECK(recharge.query() == "bill_date=2024-01-31&bill_type=RECHARGE_REFUND");
 
     wechatpay::fundflow_bill_request fund{"2024-01-31"};
     CHECK(detail_of(fund.validate()) == "ok");

@@ -9,13 +9,21 @@
 
 #include "sim/api.hpp"
 #include "sim/bills.hpp"
+#include "sim/clock.hpp"
+#include "sim/store.hpp"
+
+#include "core/gzip.hpp"
 
 #include <boost/json.hpp>
 
+#include <cstdint>
+#include <limits>
+#include <algorithm>
 #include <string>
 #include <vector>
 
 using namespace wechatpay_test;
+using wechatpay::errc;
 
 namespace {
 
@@ -27,6 +35,7 @@ struct sim_api {
     wechatpay::signer signer = UNWRAP(wechatpay::signer::create(std::string(mchid), load_private_key(files::go_test_key), cert));
     wechatpay::sim::config cfg = [this] {
         wechatpay::sim::config c;
+        c.bills_at_once = true;
         c.merchants.push_back({std::string(mchid), {"wxd678efh567hg6787"}, cert,
                                UNWRAP(wechatpay::apiv3_key::from(test_apiv3_key)), {}});
         return c;
@@ -35,8 +44,11 @@ struct sim_api {
     wechatpay::sim::api api{cfg, store, {}};
 
     wechatpay::sim::answer send(std::string method, std::string target, std::string body = {}) {
-        auto auth = UNWRAP(signer.sign_request(method, target, body, now, "NONCE0123456789")).authorization;
-        return api.handle({std::move(method), std::move(target), std::move(body), std::move(auth)}, now);
+        return send_at(now, std::move(method), std::move(target), std::move(body));
+    }
+    wechatpay::sim::answer send_at(std::int64_t at, std::string method, std::string target, std::string body = {}) {
+        auto auth = UNWRAP(signer.sign_request(method, target, body, at, "NONCE0123456789")).authorization;
+        return api.handle({std::move(method), std::move(target), std::move(body), std::move(auth), ""}, at);
     }
 };
 
@@ -46,9 +58,11 @@ std::string native_prepay(std::string_view out_trade_no, std::string_view total)
            std::string(total) + "}}";
 }
 
+// The field a PARAM_ERROR names: the first word of its message (/body/amount/total, mchid).
 std::string field_of(const wechatpay::sim::answer& a) {
     const auto doc = boost::json::parse(a.body).as_object();
-    return std::string(doc.at("detail").at("field").as_string());
+    const std::string_view message = doc.at("message").as_string();
+    return std::string(message.substr(0, message.find(' ')));
 }
 
 }  // namespace
@@ -62,7 +76,7 @@ TEST_CASE("sim: amounts beyond WeChat's 32-bit int are refused; bills at the lar
         INFO(total);
         const auto a = sim.send("POST", "/v3/pay/transactions/native", native_prepay("bigorder01", total));
         CHECK(a.status == 400);
-        CHECK(field_of(a) == "/amount/total");
+        CHECK(field_of(a) == "/body/amount/total");
     }
 
     REQUIRE(sim.send("POST", "/v3/pay/transactions/native", native_prepay("maxorder01", "2147483647")).status == 200);
@@ -77,7 +91,7 @@ TEST_CASE("sim: amounts beyond WeChat's 32-bit int are refused; bills at the lar
                                  R"({"out_trade_no":"maxorder01","out_refund_no":"bigrefund01",)"
                                  R"("amount":{"refund":9223372036854775807,"total":9223372036854775807,"currency":"CNY"}})");
     CHECK(refund.status == 400);
-    CHECK(field_of(refund) == "/amount/refund");
+    CHECK(field_of(refund) == "/body/amount/refund");
 }
 
 // Ids in API paths arrive percent-encoded (clients encode | * @): decoded strictly, a '%'
@@ -136,41 +150,47 @@ TEST_CASE("sim: trade bills have the layout of the official SDK's sample bill", 
     }
 }
 
-// WeChat's PARAM_ERROR detail: {"field","value","issue","location"} — the field as a JSON
-// pointer (body) or a parameter name (query, path), and the value refused when there is one.
-TEST_CASE("sim: PARAM_ERROR detail carries field, value, issue and location as WeChat sends them", "[sim]") {
+// WeChat's PARAM_ERROR detail is {"location","value"} and nothing else (dromara/payment-spring-boot#66:
+// {"location":"body","value":"20220421191948"}); the field's path is in the message.
+TEST_CASE("sim: PARAM_ERROR detail carries only location and value; the message names the field", "[sim]") {
     sim_api sim;
     auto detail = [](const wechatpay::sim::answer& a) {
         INFO(a.body);
         CHECK(a.status == 400);
         const auto doc = boost::json::parse(a.body).as_object();
         CHECK(doc.at("code").as_string() == "PARAM_ERROR");
-        return doc.at("detail").as_object();
+        const auto& d = doc.at("detail").as_object();
+        for (const auto& kv : d) CHECK((kv.key() == "location" || kv.key() == "value"));
+        return d;
     };
     auto body = [](std::string_view amount) {
         return R"({"appid":"wxd678efh567hg6787","mchid":"1900000109","description":"x","out_trade_no":"detail0001",)"
                R"("notify_url":"https://a.example/n","amount":)" + std::string(amount) + "}";
     };
-    auto currency = detail(sim.send("POST", "/v3/pay/transactions/native", body(R"({"total":1,"currency":"XYZ"})")));
-    CHECK(currency.at("field").as_string() == "/amount/currency");
+    const auto currency_answer = sim.send("POST", "/v3/pay/transactions/native", body(R"({"total":1,"currency":"XYZ"})"));
+    auto currency = detail(currency_answer);
+    CHECK(field_of(currency_answer) == "/body/amount/currency");
+    CHECK(boost::json::parse(currency_answer.body).at("message").as_string() == "/body/amount/currency must be CNY");
     CHECK(currency.at("value").as_string() == "XYZ");
-    CHECK_FALSE(currency.at("issue").as_string().empty());
     CHECK(currency.at("location").as_string() == "body");
 
-    auto wrong_type = detail(sim.send("POST", "/v3/pay/transactions/native", body(R"({"total":"100"})")));
-    CHECK(wrong_type.at("field").as_string() == "/amount/total");
+    const auto wrong_type_answer = sim.send("POST", "/v3/pay/transactions/native", body(R"({"total":"100"})"));
+    auto wrong_type = detail(wrong_type_answer);
+    CHECK(field_of(wrong_type_answer) == "/body/amount/total");
     CHECK(wrong_type.at("value").as_string() == "100");  // the value as sent
 
     auto zero = detail(sim.send("POST", "/v3/pay/transactions/native", body(R"({"total":0})")));
     CHECK(zero.at("value").as_int64() == 0);
 
-    auto missing = detail(sim.send("POST", "/v3/pay/transactions/native", body(R"({})")));
-    CHECK(missing.at("field").as_string() == "/amount/total");
+    const auto missing_answer = sim.send("POST", "/v3/pay/transactions/native", body(R"({})"));
+    auto missing = detail(missing_answer);
+    CHECK(field_of(missing_answer) == "/body/amount/total");
     CHECK_FALSE(missing.contains("value"));  // nothing was sent
     CHECK(missing.at("location").as_string() == "body");
 
-    auto query = detail(sim.send("GET", "/v3/pay/transactions/out-trade-no/detail0001"));
-    CHECK(query.at("field").as_string() == "mchid");
+    const auto query_answer = sim.send("GET", "/v3/pay/transactions/out-trade-no/detail0001");
+    auto query = detail(query_answer);
+    CHECK(field_of(query_answer) == "mchid");
     CHECK(query.at("location").as_string() == "query");
 }
 
@@ -209,11 +229,175 @@ TEST_CASE("sim: refunds carry amount.from (the accounts named, else []); an unpa
 
     const auto bad_account = refund("fromrefund3", R"({"refund":10,"total":100,"currency":"CNY","from":[{"account":"BASIC","amount":10}]})");
     CHECK(bad_account.status == 400);
-    CHECK(field_of(bad_account) == "/amount/from/0/account");
+    CHECK(field_of(bad_account) == "/body/amount/from/0/account");
     const auto twice = refund("fromrefund4", R"({"refund":10,"total":100,"currency":"CNY",)"
                                              R"("from":[{"account":"AVAILABLE","amount":5},{"account":"AVAILABLE","amount":5}]})");
-    CHECK(field_of(twice) == "/amount/from/1/account");
+    CHECK(field_of(twice) == "/body/amount/from/1/account");
     const auto short_sum = refund("fromrefund5", R"({"refund":10,"total":100,"currency":"CNY","from":[{"account":"AVAILABLE","amount":9}]})");
     CHECK(short_sum.status == 400);
     CHECK(boost::json::parse(short_sum.body).at("code").as_string() == "INVALID_REQUEST");
+}
+
+// advance() once had no limit: a step of INT64_MAX made now() overflow and a second one wrapped
+// the offset negative, taking the clock backwards.
+TEST_CASE("sim clock: steps of 0 to 10 years, at most 100 years ahead in all, refused moves change nothing",
+          "[sim][clock]") {
+    using wechatpay::sim::sim_clock;
+    sim_clock clock;
+    CHECK_FALSE(clock.advance(std::numeric_limits<std::int64_t>::max()));
+    CHECK_FALSE(clock.advance(-1));
+    CHECK_FALSE(clock.advance(sim_clock::max_step + 1));
+    CHECK(clock.offset() == 0);
+    CHECK(clock.advance(0));
+    while (clock.offset() + sim_clock::max_step <= sim_clock::max_offset) REQUIRE(clock.advance(sim_clock::max_step));
+    const std::int64_t left = sim_clock::max_offset - clock.offset();
+    CHECK_FALSE(clock.advance(left + 1));
+    CHECK(clock.advance(left));
+    CHECK(clock.offset() == sim_clock::max_offset);
+    CHECK_FALSE(clock.advance(1));
+    CHECK(clock.offset() == sim_clock::max_offset);
+    CHECK(wechatpay::sim::rfc3339_cst(clock.now()).ends_with("+08:00"));
+}
+
+TEST_CASE("sim: rfc3339_cst writes four-digit years and nothing for times beyond them", "[sim][clock]") {
+    using wechatpay::sim::rfc3339_cst;
+    CHECK(rfc3339_cst(0) == "1970-01-01T08:00:00+08:00");
+    CHECK(rfc3339_cst(253402271999) == "9999-12-31T23:59:59+08:00");
+    CHECK(rfc3339_cst(253402272000).empty());  // year 10000
+    CHECK(rfc3339_cst(std::numeric_limits<std::int64_t>::max() - 8 * 3600).empty());  // gmtime_r fails
+    CHECK(rfc3339_cst(-30610252800) == "1000-01-01T00:00:00+08:00");
+    CHECK(rfc3339_cst(-30610252801).empty());  // strftime writes the year 999 with three digits
+}
+
+// ---- bills as WeChat serves them --------------------------------------------------------
+
+namespace {
+
+// A simulator with realistic bills (the default), not the fixture's bills at once.
+struct realistic_sim : sim_api {
+    realistic_sim() { cfg.bills_at_once = false; }
+};
+
+std::string code_of(const wechatpay::sim::answer& a) {
+    const auto doc = boost::json::parse(a.body).as_object();
+    return std::string(doc.at("code").as_string());
+}
+
+std::string token_of(const wechatpay::sim::answer& a) {
+    const auto url = std::string(boost::json::parse(a.body).at("download_url").as_string());
+    return url.substr(url.find("/v3/billdownload/"));
+}
+
+// The whole body of an answer, streamed or not.
+std::string body_of(wechatpay::sim::answer& a, std::size_t* largest = nullptr) {
+    if (!a.next_piece) return a.body;
+    std::string out;
+    for (std::string piece = a.next_piece(); !piece.empty(); piece = a.next_piece()) {
+        if (largest) *largest = std::max(*largest, piece.size());
+        out += piece;
+    }
+    return out;
+}
+
+constexpr std::int64_t hour = 3600;
+// 2025-11-27T00:00:00+08:00, the fixture's day; `now` is 16:00 on it.
+constexpr std::int64_t nov27 = now - 16 * hour;
+
+}  // namespace
+
+TEST_CASE("sim: day D's bill exists from 10:00 on D+1; before, 400 STATEMENT_CREATING", "[sim][bills]") {
+    realistic_sim sim;
+    REQUIRE(outcome(sim.api.add_synthetic_bill(R"({"bill_date":"2025-11-27","records":5})")) == "ok");
+    const std::string target = "/v3/bill/tradebill?bill_date=2025-11-27";
+    for (std::int64_t at : {nov27 + 16 * hour, nov27 + 24 * hour, nov27 + 33 * hour + 59 * 60 + 59}) {
+        CAPTURE(at);
+        const auto early = sim.send_at(at, "GET", target);
+        CHECK(early.status == 400);
+        CHECK(code_of(early) == "STATEMENT_CREATING");
+    }
+    CHECK(sim.send_at(nov27 + 34 * hour, "GET", target).status == 200);
+    // The same for fund-flow bills (a day without any: NO_STATEMENT_EXIST once created).
+    CHECK(code_of(sim.send_at(nov27 + 20 * hour, "GET", "/v3/bill/fundflowbill?bill_date=2025-11-27")) ==
+          "STATEMENT_CREATING");
+    CHECK(code_of(sim.send_at(nov27 + 35 * hour, "GET", "/v3/bill/fundflowbill?bill_date=2025-11-27")) ==
+          "NO_STATEMENT_EXIST");
+}
+
+TEST_CASE("sim: only bills of the last three months can be requested", "[sim][bills]") {
+    for (bool at_once : {false, true}) {
+        CAPTURE(at_once);
+        realistic_sim sim;
+        sim.cfg.bills_at_once = at_once;
+        for (const char* day : {"2025-08-27", "2025-08-28"})
+            REQUIRE(outcome(sim.api.add_synthetic_bill(R"({"bill_date":")" + std::string(day) + R"(","records":1})")) == "ok");
+        // now: 2025-11-27, so 2025-08-27 is the oldest day still served.
+        CHECK(sim.send("GET", "/v3/bill/tradebill?bill_date=2025-08-27").status == 200);
+        const auto old = sim.send("GET", "/v3/bill/tradebill?bill_date=2025-08-26");
+        CHECK(old.status == 400);
+        CHECK(code_of(old) == "INVALID_REQUEST");
+        CHECK(code_of(sim.send("GET", "/v3/bill/fundflowbill?bill_date=2025-01-01")) == "INVALID_REQUEST");
+    }
+}
+
+TEST_CASE("sim: a download_url is valid for 30 s; then, and for another merchant, it is refused", "[sim][bills]") {
+    sim_api sim;
+    REQUIRE(outcome(sim.api.add_synthetic_bill(R"({"bill_date":"2025-11-27","records":3})")) == "ok");
+    const auto info = sim.send("GET", "/v3/bill/tradebill?bill_date=2025-11-27");
+    REQUIRE(info.status == 200);
+    const std::string url = token_of(info);
+    auto fresh = sim.send_at(now + 30, "GET", url);
+    CHECK(fresh.status == 200);
+    CHECK(body_of(fresh).find("synthetic payment") != std::string::npos);
+    const auto expired = sim.send_at(now + 31, "GET", url);
+    CHECK(expired.status == 400);
+    CHECK(code_of(expired) == "INVALID_REQUEST");
+    CHECK(code_of(sim.send("GET", "/v3/billdownload/file?token=nosuchtoken")) == "INVALID_REQUEST");
+}
+
+TEST_CASE("sim: RECHARGE_REFUND is a trade bill type", "[sim][bills]") {
+    sim_api sim;
+    const auto a = sim.send("GET", "/v3/bill/tradebill?bill_date=2025-11-27&bill_type=RECHARGE_REFUND");
+    CHECK(a.status == 400);
+    CHECK(code_of(a) == "NO_STATEMENT_EXIST");  // a known type: the simulator issues no recharge coupons
+    CHECK(code_of(sim.send("GET", "/v3/bill/tradebill?bill_date=2025-11-27&bill_type=RECHARGE")) == "PARAM_ERROR");
+}
+
+TEST_CASE("sim: a synthetic day of N payments is served in pieces, plain or gzip, matching its hash", "[sim][bills]") {
+    sim_api sim;
+    constexpr std::int64_t records = 5000;
+    REQUIRE(outcome(sim.api.add_synthetic_bill(R"({"bill_date":"2025-11-27","records":5000})")) == "ok");
+    for (const char* tar : {"", "&tar_type=GZIP"}) {
+        CAPTURE(tar);
+        const auto info = sim.send("GET", std::string("/v3/bill/tradebill?bill_date=2025-11-27") + tar);
+        REQUIRE(info.status == 200);
+        auto file = sim.send("GET", token_of(info));
+        REQUIRE(file.status == 200);
+        CHECK_FALSE(file.sign);
+        REQUIRE(file.next_piece);
+        std::size_t largest = 0;
+        std::string bill = body_of(file, &largest);
+        CHECK(largest <= 80 * 1024);  // a piece at a time, never the whole bill
+        if (*tar) bill = UNWRAP(wechatpay::detail::gunzip(bill, 64 * 1024 * 1024));
+        const auto hash = std::string(boost::json::parse(info.body).at("hash_value").as_string());
+        CHECK(wechatpay::sha1_hex(bill) == hash);
+        CHECK(std::count(bill.begin(), bill.end(), '\n') == records + 3);  // header, rows, summary header and row
+        CHECK(bill.find("`5000,`") != std::string::npos);  // the summary counts them
+    }
+    // REFUND bills and fund-flow bills of that day are not synthetic.
+    CHECK(code_of(sim.send("GET", "/v3/bill/tradebill?bill_date=2025-11-27&bill_type=REFUND")) == "NO_STATEMENT_EXIST");
+}
+
+TEST_CASE("sim: /sim/bills rules are parsed strictly", "[sim][bills]") {
+    sim_api sim;
+    for (const char* bad : {R"([])", R"({"records":5})", R"({"bill_date":"2025-11-27"})",
+                            R"({"bill_date":"2025-13-01","records":5})", R"({"bill_date":"2025-11-27","records":0})",
+                            R"({"bill_date":"2025-11-27","records":"5"})", R"({"bill_date":"2025-11-27","records":2.5})",
+                            R"({"bill_date":"2025-11-27","records":10000001})",
+                            R"({"bill_date":"2025-11-27","records":5,"mchid":"1234"})",
+                            R"({"bill_date":"2025-11-27","records":5,"rows":5})", "not json"}) {
+        CAPTURE(bad);
+        CHECK(errc_of(sim.api.add_synthetic_bill(bad)) == errc::invalid_argument);
+    }
+    CHECK(outcome(sim.api.add_synthetic_bill(R"({"bill_date":"2025-11-27","records":10000000,"mchid":"1900000109"})")) ==
+          "ok");
 }

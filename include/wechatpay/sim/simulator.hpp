@@ -64,6 +64,12 @@ struct config {
 
     std::chrono::milliseconds idle_timeout{8000};  // > 0
     std::chrono::milliseconds refund_delay{1000};
+    // Bills as WeChat serves them (false): day D's bill from 10:00 on D+1 (China time; before
+    // that 400 STATEMENT_CREATING), only for the last three months, each download_url valid
+    // for 30 s. true ("bills_at_once" in the JSON config): a day's bill from that day on, for
+    // tests and the demo that bill what they just paid. The three months and the 30 s hold
+    // either way.
+    bool bills_at_once = false;
     std::size_t max_body = 1024 * 1024;
 };
 
@@ -101,8 +107,15 @@ public:
                      std::string_view openid = {});
     std::string stats_json() const;
     // Moves the simulator's clock forward (POST /sim/clock {"advance_s":N}): order expiry and
-    // certificate rotation see the later time; signatures keep the wall clock's.
-    void advance_clock(std::chrono::seconds by);
+    // certificate rotation see the later time; signatures keep the wall clock's. A move is 0 to
+    // 10 years (315360000 s) and the clock runs at most 100 years (3153600000 s) ahead in all, so
+    // times never overflow; beyond that invalid_argument (POST /sim/clock: 400 PARAM_ERROR naming
+    // advance_s) and the clock stays where it was.
+    [[nodiscard]] result<void> advance_clock(std::chrono::seconds by);
+    // POST /sim/bills: {"bill_date":"YYYY-MM-DD","records":N[,"mchid"]} makes that day's trade
+    // bills (ALL, SUCCESS) N synthetic payments (1..10,000,000, about 240 bytes each), generated
+    // as they are served: a bill of any size without holding it in memory. Errors name the field.
+    result<void> add_synthetic_bill(std::string_view rule);
     // POST /sim/faults (one rule object or {"faults":[…]}; errors name the field) and DELETE.
     result<void> add_faults(std::string_view rules);
     void clear_faults();
