@@ -5,6 +5,7 @@
 #include "core/files.hpp"
 #include "core/json_reader.hpp"
 #include "core/multipart.hpp"
+#include "core/url.hpp"
 #include "http/trust.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -272,21 +273,16 @@ client::op_result<bill_info> client::fundflow_bill_op(impl_ptr self, fundflow_bi
 namespace {
 
 // The download URL as a request target: only ever sent with our signature to WeChat Pay's own
-// hosts (the URL must name one of them), and only as a plain path?query.
+// hosts (the URL must name one of them, over https, on the configured port), and only as a
+// plain path?query.
 result<std::string> download_target(const client_config& cfg, const bill_info& bill) {
-    const std::string_view url = bill.download_url;
-    const std::string port = cfg.endpoint.port == 443 ? "" : ":" + std::to_string(cfg.endpoint.port);
-    std::string target;
-    for (const std::string& host : {cfg.endpoint.host, cfg.endpoint.backup_host}) {
-        const std::string origin = "https://" + host + port;
-        if (!host.empty() && url.starts_with(origin) && url.size() > origin.size() && url[origin.size()] == '/')
-            target = url.substr(origin.size());
-    }
-    if (target.empty()) return error(errc::invalid_argument, "download_url is not on the configured WeChat Pay host");
-    if (!is_origin_form(target))
-        return error(errc::invalid_argument, "download_url path " + excerpt(target) + " is not /path?query");
+    const auto url = detail::parse_http_url(bill.download_url);
+    if (!url) return error(errc::invalid_argument, "download_url is not an https URL");  // its token stays out of errors
+    const auto ours = [&](const std::string& host) { return !host.empty() && boost::beast::iequals(url->host, host); };
+    if (!url->https || url->port != cfg.endpoint.port || !(ours(cfg.endpoint.host) || ours(cfg.endpoint.backup_host)))
+        return error(errc::invalid_argument, "download_url is not on the configured WeChat Pay host");
     if (!boost::beast::iequals(bill.hash_type, "SHA1")) return error(errc::unsupported_algorithm, "hash_type " + excerpt(bill.hash_type, 16));
-    return target;
+    return url->target;
 }
 
 // No limit of its own on a streamed body: its sink decides what is too much.

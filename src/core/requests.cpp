@@ -1,6 +1,7 @@
 #include <wechatpay/requests.hpp>
 
 #include "core/json_reader.hpp"
+#include "core/url.hpp"
 
 #include <boost/beast/core/string.hpp>
 #include <boost/json.hpp>
@@ -153,50 +154,10 @@ bool is_rfc3339(std::string_view s) {
     return read_char(s, pos, "+-") && read_hours_minutes(s, pos) && pos == s.size();
 }
 
-// ---- URLs -----------------------------------------------------------------------------------
-
-// a.b.c.d with each part 0–255 and the first 127.
-bool is_ipv4_loopback(std::string_view host) {
-    int parts = 0;
-    while (true) {
-        const auto dot = host.find('.');
-        const auto part = host.substr(0, dot);
-        if (part.empty() || part.size() > 3 || !std::all_of(part.begin(), part.end(), is_ascii_digit)) return false;
-        if (std::stoi(std::string(part)) > 255 || (parts == 0 && part != "127")) return false;
-        ++parts;
-        if (dot == std::string_view::npos) break;
-        host.remove_prefix(dot + 1);
-    }
-    return parts == 4;
-}
-
-bool is_loopback(std::string_view host) {
-    std::string lower(host);
-    std::transform(lower.begin(), lower.end(), lower.begin(),
-                   [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; });
-    return lower == "localhost" || lower == "[::1]" || is_ipv4_loopback(lower);
-}
-
-// https without a query (WeChat appends nothing and refuses one); plain http only for a loopback
-// receiver, so tests can point a simulator at a local listener.
-bool valid_notify_url(std::string_view url) {
-    if (std::any_of(url.begin(), url.end(), [](unsigned char c) { return c <= ' ' || c == 0x7f; }) ||
-        url.find_first_of("?#") != std::string_view::npos)
-        return false;
-    const bool https = url.starts_with("https://");
-    if (!https && !url.starts_with("http://")) return false;
-    const auto rest = url.substr(https ? 8 : 7);
-    const auto authority = rest.substr(0, rest.find('/'));
-    if (authority.empty() || authority.find('@') != std::string_view::npos) return false;
-    const auto host = authority.front() == '[' ? authority.substr(0, authority.find(']') + 1)
-                                               : authority.substr(0, authority.find(':'));
-    return !host.empty() && (https || is_loopback(host));
-}
-
 std::optional<error> notify_url_error(std::string_view url, bool required) {
     if (url.empty()) return required ? std::optional(invalid("/notify_url", "required")) : std::nullopt;
     if (url.size() > 256) return invalid("/notify_url", "must be ≤ 256 characters");
-    if (!valid_notify_url(url)) return invalid("/notify_url", "must be an https URL without a query");
+    if (!detail::valid_notify_url(url)) return invalid("/notify_url", "must be an https URL without a query");
     return std::nullopt;
 }
 
@@ -458,41 +419,6 @@ result<bill_info> parse_bill_info(std::string_view json) {
                                        std::pair{"/download_url", &info->download_url}})
         if (value->empty()) return error(errc::malformed_json, std::string(field) + ": missing");
     return info;
-}
-
-std::string encode_path_segment(std::string_view s) {
-    static constexpr char hex[] = "0123456789ABCDEF";
-    std::string out;
-    out.reserve(s.size());
-    for (const char c : s) {
-        // RFC 3986 unreserved characters stay; every other byte (UTF-8 included) is %XX.
-        if (is_ascii_alnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-            out += c;
-        } else {
-            const auto byte = static_cast<unsigned char>(c);
-            out += '%';
-            out += hex[byte >> 4];
-            out += hex[byte & 0x0F];
-        }
-    }
-    return out;
-}
-
-bool is_origin_form(std::string_view target) {
-    constexpr std::string_view others = "-._~!$&'()*+,;=:@/?";  // unreserved, sub-delims, ':' '@', '/' '?'
-    if (target.empty() || target.front() != '/') return false;
-    for (std::size_t i = 0; i < target.size(); ++i) {
-        const char c = target[i];
-        if (c == '%') {
-            if (i + 2 >= target.size() || !std::isxdigit(static_cast<unsigned char>(target[i + 1])) ||
-                !std::isxdigit(static_cast<unsigned char>(target[i + 2])))
-                return false;
-            i += 2;
-        } else if (!is_ascii_alnum(c) && others.find(c) == std::string_view::npos) {
-            return false;
-        }
-    }
-    return true;
 }
 
 bool is_method_token(std::string_view method) {

@@ -5,12 +5,15 @@
 
 #include "core/bill_check.hpp"
 #include "core/gzip.hpp"
+#include "core/url.hpp"
 
 #include <wechatpay/crypto.hpp>
 #include <wechatpay/requests.hpp>
 #include <wechatpay/signer.hpp>
 
 #include <boost/beast/core/string.hpp>
+#include <boost/url/parse_query.hpp>
+#include <boost/url/pct_string_view.hpp>
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -75,14 +78,13 @@ constexpr std::string_view endpoint_names[] = {
     "/v3/bill/fundflowbill", "/v3/billdownload/file", "/v3/certificates", "/v3/merchant/media/upload",
     "/v3/merchant/media/video_upload", "/v3/merchant-service/images/upload", "/v3/merchant-service/images/{media_id}"};
 
+// A query parameter's value, percent-decoded ('+' stays '+', as WeChat's values never hold a
+// space); "" when absent or when the query is not well-formed.
 std::string query_param(std::string_view query, std::string_view name) {
-    while (!query.empty()) {
-        const auto amp = query.find('&');
-        const std::string_view pair = query.substr(0, amp);
-        query.remove_prefix(amp == std::string_view::npos ? query.size() : amp + 1);
-        const auto eq = pair.find('=');
-        if (pair.substr(0, eq) == name) return std::string(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
-    }
+    const auto params = boost::urls::parse_query(query);
+    if (!params) return {};
+    for (const auto& p : *params)
+        if (p.key.decode() == name) return p.has_value ? p.value.decode() : std::string();
     return {};
 }
 
@@ -108,27 +110,9 @@ constexpr std::int64_t min_expiry = 60;
 bool valid_trade_no(std::string_view s) { return valid_number(s, 32, "_-|*"); }
 bool valid_refund_no(std::string_view s) { return valid_number(s, 64, "_-|*@"); }
 
-bool is_loopback_host(std::string_view url_after_scheme) {
-    const auto host = url_after_scheme.substr(0, url_after_scheme.find_first_of(":/"));
-    return host == "localhost" || host.starts_with("127.") || host == "[::1]";
-}
-
 }  // namespace
 
-bool valid_notify_url(std::string_view u) {
-    if (u.find('?') != std::string_view::npos || u.size() > 256) return false;
-    const bool https = u.starts_with("https://");
-    if (!https && !u.starts_with("http://")) return false;
-    const auto rest = u.substr(https ? 8 : 7);
-    const auto slash = rest.find('/');
-    const auto authority = rest.substr(0, slash);
-    if (authority.empty() || std::any_of(authority.begin(), authority.end(), [](unsigned char c) {
-            return c <= ' ' || c >= 0x7f || c == '@' || c == '#' || c == '\\';
-        }))
-        return false;
-    if (slash != std::string_view::npos && !wechatpay::is_origin_form(rest.substr(slash))) return false;
-    return https || is_loopback_host(rest);
-}
+bool valid_notify_url(std::string_view u) { return u.size() <= 256 && wechatpay::detail::valid_notify_url(u); }
 
 namespace {
 
@@ -323,26 +307,9 @@ std::optional<std::string_view> path_param(std::string_view path, std::string_vi
 }
 
 std::optional<std::string> percent_decode(std::string_view segment) {
-    auto hex = [](char c) -> int {
-        if (c >= '0' && c <= '9') return c - '0';
-        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-        return -1;
-    };
-    std::string out;
-    out.reserve(segment.size());
-    for (std::size_t i = 0; i < segment.size(); ++i) {
-        if (segment[i] != '%') {
-            out += segment[i];
-            continue;
-        }
-        if (i + 2 >= segment.size()) return std::nullopt;  // "%" or "%4" at the end
-        const int h = hex(segment[i + 1]), l = hex(segment[i + 2]);
-        if (h < 0 || l < 0) return std::nullopt;
-        out += static_cast<char>(h * 16 + l);
-        i += 2;
-    }
-    return out;
+    const auto pct = boost::urls::make_pct_string_view(segment);
+    if (!pct) return std::nullopt;
+    return pct->decode();
 }
 
 std::string api::endpoint_of(std::string_view method, std::string_view path) {

@@ -3,6 +3,7 @@
 #include "sim/api.hpp"
 #include "sim/store.hpp"
 
+#include "core/url.hpp"
 #include "http/trust.hpp"
 
 #include <wechatpay/crypto.hpp>
@@ -80,61 +81,29 @@ struct notifier::shared {
 
 namespace {
 
-struct url_parts {
-    bool tls = false;
-    std::string host, port, target;
-};
-
-std::optional<url_parts> split_url(const std::string& url) {
-    url_parts u;
-    std::string_view rest = url;
-    if (rest.starts_with("https://")) u.tls = true, rest.remove_prefix(8);
-    else if (rest.starts_with("http://")) rest.remove_prefix(7);
-    else return std::nullopt;
-    const auto slash = rest.find('/');
-    std::string_view authority = rest.substr(0, slash);
-    u.target = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
-    if (authority.starts_with("[")) {
-        const auto close = authority.find(']');
-        if (close == std::string_view::npos) return std::nullopt;
-        u.host = authority.substr(1, close - 1);
-        authority.remove_prefix(close + 1);
-        u.port = authority.starts_with(":") ? std::string(authority.substr(1)) : "";
-    } else {
-        const auto colon = authority.find(':');
-        u.host = authority.substr(0, colon);
-        u.port = colon == std::string_view::npos ? "" : std::string(authority.substr(colon + 1));
-    }
-    if (u.port.empty()) u.port = u.tls ? "443" : "80";
-    return u;
-}
-
 // Notifications only ever go to this machine: the simulator is a local test tool.
-std::optional<asio::ip::address> loopback_address(const std::string& host) {
-    if (host == "localhost") return asio::ip::make_address("127.0.0.1");
+std::optional<asio::ip::address> loopback_address(const detail::http_url& u) {
+    if (!u.loopback) return std::nullopt;
+    if (beast::iequals(u.host, "localhost")) return asio::ip::make_address("127.0.0.1");
     boost::system::error_code ec;
-    auto a = asio::ip::make_address(host, ec);
-    if (ec || !a.is_loopback()) return std::nullopt;
+    auto a = asio::ip::make_address(u.host, ec);
+    if (ec) return std::nullopt;
     return a;
 }
 
 // One POST; returns "" when the receiver answers 200 or 204 (what WeChat takes as delivered:
 // any other status, 2xx included, is a failure to retry), else what went wrong. One 5 s
 // deadline bounds the whole try (connect, handshake, write, read), as WeChat's reply limit does.
-awaitable<std::string> post_once(asio::ssl::context& tls, url_parts u, std::string body,
+awaitable<std::string> post_once(asio::ssl::context& tls, detail::http_url u, std::string body,
                                  std::vector<std::pair<std::string, std::string>> headers) {
-    auto addr = loopback_address(u.host);
+    auto addr = loopback_address(u);
     if (!addr) co_return "notify_url host is not a loopback address";
-    unsigned short port = 0;
-    const auto [end, ec] = std::from_chars(u.port.data(), u.port.data() + u.port.size(), port);
-    if (ec != std::errc() || end != u.port.data() + u.port.size() || port == 0)
-        co_return "notify_url port is not a port number";
-    const tcp::endpoint ep(*addr, port);
+    const tcp::endpoint ep(*addr, u.port);
     auto ex = co_await asio::this_coro::executor;
     const auto deadline = std::chrono::steady_clock::now() + 5s;
 
     http::request<http::string_body> req{http::verb::post, u.target, 11};
-    req.set(http::field::host, u.host + ":" + u.port);
+    req.set(http::field::host, u.host_header());
     req.set(http::field::user_agent, "wechatpay-asio-simulator");
     req.set(http::field::content_type, "application/json");
     req.set(http::field::connection, "close");
@@ -153,7 +122,7 @@ awaitable<std::string> post_once(asio::ssl::context& tls, url_parts u, std::stri
         co_return status == 200 || status == 204 ? "" : "HTTP " + std::to_string(status);
     };
 
-    if (!u.tls) {
+    if (!u.https) {
         beast::tcp_stream tcp(ex);
         tcp.expires_at(deadline);  // stays armed for every operation below
         auto [ce] = co_await tcp.async_connect(ep, tuple_awaitable);
@@ -220,7 +189,7 @@ std::vector<std::pair<std::string, std::string>> signed_headers(const notifier::
             {"Request-ID", "sim-notify-" + id}};
 }
 
-awaitable<void> deliver(std::shared_ptr<notifier::shared> s, std::uint64_t index, std::string id, url_parts u,
+awaitable<void> deliver(std::shared_ptr<notifier::shared> s, std::uint64_t index, std::string id, detail::http_url u,
                         std::string body) {
     asio::steady_timer timer(co_await asio::this_coro::executor);
     for (unsigned attempt = 0;; ++attempt) {
@@ -263,7 +232,7 @@ notifier::notifier(asio::io_context& ioc, const config& cfg, const keyring& keys
 notifier::~notifier() = default;
 
 void notifier::send(notification_job job) {
-    const auto u = split_url(job.notify_url);
+    const auto u = detail::parse_http_url(job.notify_url);
     const std::string id = notification_id();
     const std::uint64_t index = s_->add({id, job.notify_url, job.event_type});
     if (!u) {

@@ -5,6 +5,8 @@
 #include "client_env.hpp"
 #include "temp_dir.hpp"
 
+#include "core/url.hpp"
+
 #include <fstream>
 
 using namespace wechatpay_test;
@@ -250,6 +252,36 @@ TEST_CASE("client: unsigned answers are accepted on the allowlisted download pat
             CHECK(errc_of(wechatpay::client::create(env.ioc().get_executor(), cfg)) == errc::invalid_argument);
         }
     }
+}
+
+TEST_CASE("client: a download_url off the configured WeChat Pay host is refused before any request", "[client][bill]") {
+    client_env env;
+    temp_dir dir;
+    const auto info = synthetic_bill(env, 10, false, days_ago_cst(2));
+    const auto url = wechatpay::detail::parse_http_url(info.download_url);
+    REQUIRE(url);
+    const std::string host = url->host, port = std::to_string(url->port), target = url->target;
+    const std::int64_t before = env.sim_requests();
+    // Each would send our signature (or take an unsigned file) from somewhere else than WeChat Pay.
+    for (const std::string& bad :
+         {"http://" + host + ":" + port + target, "https://evil.example:" + port + target,
+          "https://" + host + ".evil.example:" + port + target, "https://" + host + ":1" + port + target,
+          "https://" + host + target, "https://user@" + host + ":" + port + target,
+          "https://" + host + ":" + port + target + "#x", "https://" + host + ":" + port + "/v3/a b",
+          "https://" + host + ":" + port + "/v3/%zz", std::string("//") + host + ":" + port + target, target,
+          std::string()}) {
+        CAPTURE(bad);
+        auto copy = info;
+        copy.download_url = bad;
+        CHECK(errc_of(env.run(env.client().async_download_bill_to(copy, dir / "bill.csv"))) == errc::invalid_argument);
+        CHECK(errc_of(env.run(env.client().async_download_bill(copy))) == errc::invalid_argument);
+    }
+    CHECK(env.sim_requests() == before);
+    CHECK(entries(dir) == 0);
+    // Scheme and host compare without case, as URLs do.
+    auto upper = info;
+    upper.download_url = "HTTPS://" + host + ":" + port + target;
+    CHECK(outcome(env.run(env.client().async_download_bill(upper))) == "ok");
 }
 
 TEST_CASE("client: request --out's operation streams a download into a file", "[client][bill]") {

@@ -1,6 +1,7 @@
 // Request bodies: exact WeChat JSON (no nulls, nothing empty), validation errors that name the
 // field as WeChat's PARAM_ERROR would, bill queries, bill answers and path encoding.
 #include "checks.hpp"
+#include "core/url.hpp"
 
 #include <wechatpay/requests.hpp>
 
@@ -280,7 +281,9 @@ TEST_CASE("notify_url must be https without a query; http only to loopback", "[r
 
     for (auto url : {"https://shop.example.com/notify", "https://shop.example.com", "https://shop.example.com:8443/n",
                      "http://127.0.0.1:8080/notify", "http://127.1.2.3/n", "http://localhost/notify",
-                     "http://LOCALHOST:9000/n", "http://[::1]:9000/n"}) {
+                     "http://LOCALHOST:9000/n", "http://[::1]:9000/n", "HTTPS://Shop.Example.com/n",
+                     "https://shop.example.com:443/n", "https://203.0.113.7/n", "https://[2001:db8::1]:8443/n",
+                     "https://shop.example.com/a%20b/%E4%BD%A0"}) {
         CAPTURE(url);
         CHECK(with_url(url) == "ok");
     }
@@ -288,12 +291,56 @@ TEST_CASE("notify_url must be https without a query; http only to loopback", "[r
                      "http://shop.example.com/notify", "http://127.0.0.1.evil.example/n",
                      "http://128.0.0.1/n", "http://127.0.0.256/n", "http://localhost.evil.example/n",
                      "https://", "https:///path", "ftp://shop.example.com/n", "shop.example.com/notify",
-                     "https://user@shop.example.com/n", "https://shop.example.com/a b"}) {
+                     "https://user@shop.example.com/n", "https://shop.example.com/a b",
+                     "https://shop.example.com:0/n", "https://shop.example.com:65536/n",
+                     "https://shop.example.com:/n", "https://shop%2eexample.com/n", "https://[v1.x]/n",
+                     "https://shop.example.com/%zz", "https://shop.example.com/%4", "http://[::2]/n",
+                     "http://0x7f.0.0.1/n", "http://2130706433/n", "https://shop.example.com\\@evil/n",
+                     "https://sh!op.example.com/n", "https://shop.example.com/n\r\nX: y", "https:shop.example.com/n",
+                     "https://[::1/n", "https://shop.example.com/\xE4"}) {
         CAPTURE(url);
         CHECK(with_url(url) == refused);
     }
     CHECK(with_url("") == "/notify_url: required");
     CHECK(with_url("https://shop.example.com/" + std::string(240, 'n')) == "/notify_url: must be ≤ 256 characters");
+}
+
+TEST_CASE("parse_http_url: scheme, host, port and the target to send, by Boost.URL", "[requests]") {
+    using wechatpay::detail::parse_http_url;
+    const auto u = parse_http_url("HTTPS://Api.MCH.weixin.qq.com/v3/billdownload/file?token=a%2Bb&tartype=gzip");
+    REQUIRE(u);
+    CHECK(u->https);
+    CHECK(u->host == "Api.MCH.weixin.qq.com");
+    CHECK(u->port == 443);
+    CHECK(u->target == "/v3/billdownload/file?token=a%2Bb&tartype=gzip");
+    CHECK(u->has_query);
+    CHECK_FALSE(u->loopback);
+    CHECK(u->host_header() == "Api.MCH.weixin.qq.com:443");
+
+    const auto v6 = parse_http_url("http://[::1]:8080");
+    REQUIRE(v6);
+    CHECK_FALSE(v6->https);
+    CHECK(v6->ipv6);
+    CHECK(v6->host == "::1");
+    CHECK(v6->port == 8080);
+    CHECK(v6->target == "/");
+    CHECK(v6->loopback);
+    CHECK(v6->host_header() == "[::1]:8080");
+
+    CHECK(parse_http_url("http://127.9.8.7/n")->loopback);
+    CHECK(parse_http_url("http://localhost/n")->port == 80);
+    CHECK_FALSE(parse_http_url("http://localhost.example/n")->loopback);
+    // Boost.URL 1.81 reads these as host 127.0.0.1 and a path ".nip.io/n" (or port 80 and path
+    // ".x/"); such a path is no origin-form target, so they are refused, never taken as loopback.
+    CHECK_FALSE(parse_http_url("http://127.0.0.1.nip.io/n"));
+    CHECK_FALSE(parse_http_url("http://127.0.0.1.nip.io"));
+    CHECK_FALSE(parse_http_url("http://127.0.0.1:80.x/"));
+
+    for (const char* bad : {"", "/v3/x", "mailto:a@b", "https://u:p@host/x", "https://host/x#f", "https://host:99999/",
+                            "https://host:0/", "https://ho%41st/", "https://[v7.abc]/", "https://host/\x01"}) {
+        CAPTURE(bad);
+        CHECK_FALSE(parse_http_url(bad));
+    }
 }
 
 TEST_CASE("time_expire must be an RFC 3339 time", "[requests]") {
