@@ -85,6 +85,8 @@ struct client_config {
     // by their hash instead. A path matches an entry equal to it or, for an entry ending in '/',
     // under it. Every other answer must verify. Bills and transfer receipts download from
     // /v3/billdownload/file; complaint images from /v3/merchant-service/images/{media_id}.
+    // validate() takes absolute paths without query, %-escapes, empty, "." or ".." segments,
+    // and never "/" alone (errors name the entry: "unsigned_download_paths[1]").
     std::vector<std::string> unsigned_download_paths{"/v3/billdownload/file", "/v3/merchant-service/images/"};
     logger_function logger;
     // Which notifications were handled (notification_handler::handle). Empty: one in-memory
@@ -107,7 +109,8 @@ struct client_config {
 //    "pool":{"max_sessions","idle_timeout_ms","max_age_ms","acquire_timeout_ms","keep_alive"},
 //    "timeouts":{"connect_ms","request_ms"},
 //    "retry":{"max_attempts","base_delay_ms","max_delay_ms","rate_limited_delay_ms"},
-//    "user_agent","certificate_refresh_s"}
+//    "user_agent","certificate_refresh_s",
+//    "unsigned_download_paths":[paths]}  (replaces the default list: name its entries to keep them)
 result<client_config> load_client_config(const std::filesystem::path& file);
 
 // WECHATPAY_MCHID, WECHATPAY_APPID, WECHATPAY_PRIVATE_KEY_FILE, WECHATPAY_CERTIFICATE_FILE |

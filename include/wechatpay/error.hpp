@@ -50,6 +50,7 @@ enum class errc {
     // Added later, numbered after the others to keep their values (kinds noted):
     ambiguous_header,  // security: a signature header repeated, or holding a line break
     notification_in_progress,  // protocol: another delivery of this notification is being handled
+    callback_exception,  // internal: a callback of the caller's (a download sink, a business effect) threw
 };
 
 enum class error_kind { usage, config, security, protocol, transport, api, internal };

@@ -50,10 +50,12 @@ struct notification {
 
 // What to answer WeChat: success is 204 with no body; a failure (WeChat will retry) is a
 // 500 with {"code":"FAIL","message":"…"}, the message saying what kind of failure it was.
+// A reply made without reply_success() (default-constructed) is that failure: nothing is
+// acknowledged unless it was handled.
 struct notification_reply {
-    unsigned status = 204;
-    std::string body;
-    std::string content_type;  // empty when there is no body
+    unsigned status = 500;
+    std::string body = R"({"code":"FAIL","message":"FAIL"})";
+    std::string content_type = "application/json";  // empty when there is no body
     // Why the delivery was not acknowledged (bad signature, unknown serial, stale timestamp,
     // decryption failure, malformed resource, another delivery in progress, the store's or the
     // effect's error); empty on success. Never holds a key or the decrypted resource.
@@ -66,8 +68,9 @@ notification_reply reply_refused(error reason);  // reply_failure naming the kin
 // The merchant's business effect for one notification (mark the order paid, …), a coroutine,
 // so that it may wait for a database without blocking an io thread:
 //   [&](const wechatpay::notification& n) -> asio::awaitable<wechatpay::result<void>> {…}
-// An error (or an exception) makes the receiver answer failure and release the id: WeChat's
-// next delivery runs the effect again.
+// An error, or an exception (errc::callback_exception, or a wechatpay::exception's error),
+// makes the receiver answer failure with that reason and release the id: WeChat's next
+// delivery runs the effect again.
 using notification_effect = std::function<boost::asio::awaitable<result<void>>(const notification&)>;
 
 // Where a notification_handler gets WeChat Pay's keys. A client's follows its refreshes and,

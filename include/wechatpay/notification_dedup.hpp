@@ -1,9 +1,10 @@
 // Exactly one business effect per notification. WeChat Pay redelivers a notification until it
-// hears a 2xx (for about 18 hours), and may deliver it again even after one: the receiver must
-// remember which notification ids it has handled. This is that memory, as an interface so that
-// several receiving servers can share one store. A shared store should give an in-progress
-// claim a short lease (minutes: a server that dies mid-effect must not block the id for the
-// day) and keep a completed id for a day (e.g. Redis SET NX EX 300, then SET EX 86400).
+// hears a 2xx — 16 tries, the last 24 h 4 min after the first (notification_redelivery_span) —
+// and may deliver it again even after one: the receiver must remember which notification ids it
+// has handled, for longer than that. This is that memory, as an interface so that several
+// receiving servers can share one store. A shared store should give an in-progress claim a
+// short lease (minutes: a server that dies mid-effect must not block the id for the day) and
+// keep a completed id for 25 hours (e.g. Redis SET NX EX 300, then SET EX 90000).
 //
 // Asynchronous, so that a store a network away (Redis, a database) never blocks an io thread:
 // each operation completes its handler once, from any thread, inline or later; the notification
@@ -27,6 +28,10 @@
 
 namespace wechatpay {
 
+// From a notification's first delivery to its last redelivery: WeChat waits 15 s, 15 s, 30 s,
+// 3 m, 10 m, 20 m, 30 m, 30 m, 30 m, 60 m, 3 h, 3 h, 3 h, 6 h, 6 h between its 16 tries.
+inline constexpr std::chrono::seconds notification_redelivery_span{24 * 3600 + 4 * 60};
+
 class notification_dedup {
 public:
     enum class claim {
@@ -47,11 +52,14 @@ public:
 
 // The default store: this process's memory (lost on restart; one per client), at most
 // `capacity` completed ids — the oldest forgotten first — each remembered for `ttl` after it was
-// claimed. Ids still in progress are never forgotten for room. Thread-safe; the asynchronous
-// operations complete inline.
+// claimed: by default 25 hours, beyond WeChat's last redelivery (notification_redelivery_span).
+// Ids still in progress are never forgotten for room. Thread-safe; the asynchronous operations
+// complete inline.
 class memory_dedup final : public notification_dedup {
 public:
-    explicit memory_dedup(std::size_t capacity = 100'000, std::chrono::seconds ttl = std::chrono::hours(24),
+    static constexpr std::chrono::seconds default_ttl{std::chrono::hours(25)};
+    static_assert(default_ttl > notification_redelivery_span);
+    explicit memory_dedup(std::size_t capacity = 100'000, std::chrono::seconds ttl = default_ttl,
                           clock_function clock = {});
 
     void async_claim(std::string id, claim_handler handler) override;

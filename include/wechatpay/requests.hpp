@@ -158,9 +158,10 @@ bool is_method_token(std::string_view method);
 bool is_api_method(std::string_view method);
 // Whether a caller may add this header to a raw request (request_options::headers): the name a
 // token, the value without control bytes other than tab (a CR LF would end the header and start
-// another one, or the request), and the name none the SDK sets itself (Authorization, Host,
-// Accept, User-Agent, Content-*, Transfer-Encoding, Connection and the other hop-by-hop
-// headers, any Wechatpay-*). invalid_argument naming the header otherwise.
+// another one, or the request), and the name none the SDK sets itself, in any letter case
+// (Authorization, Host, Accept, Accept-Encoding, User-Agent, any Content-*, Transfer-Encoding,
+// Expect, Connection and the other hop-by-hop headers, any Wechatpay-*: the call's serial is
+// request_options::serial). invalid_argument naming the header otherwise.
 result<void> check_extra_header(std::string_view name, std::string_view value);
 
 }  // namespace wechatpay

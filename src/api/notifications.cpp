@@ -3,6 +3,7 @@
 // id done — each wait an asynchronous one — and the answer for WeChat, with its reason.
 #include <wechatpay/notification.hpp>
 
+#include "core/callback_error.hpp"
 #include "core/notification_state.hpp"
 
 #include <boost/asio/append.hpp>
@@ -137,7 +138,9 @@ awaitable<notification_reply> notification_handler::handle_op(std::shared_ptr<co
             if (!released)
                 s->log(log_level::error, about + ": the store could not release it: " + released.error().to_string(),
                        request_id);
-            if (thrown) std::rethrow_exception(thrown);  // a bug in the effect: let it reach its caller
+            // An exception is a failure like an error: WeChat gets a 500 and delivers again.
+            if (thrown)
+                co_return refuse(detail::callback_error(thrown, about + ": the business effect"), log_level::error);
             co_return refuse(with_context(done.error(), about + ": the business effect failed"));
         }
         // The effect happened: acknowledge it even if the store cannot record it, since a failure

@@ -55,6 +55,31 @@ bool has_control_character(std::string_view s) {
     return std::any_of(s.begin(), s.end(), [](unsigned char c) { return c < ' ' || c == 0x7f; });
 }
 
+// Why an entry of unsigned_download_paths cannot be one, or nullopt. An entry exempts answers
+// from verification, so it must say plainly which paths: an absolute origin-form path without
+// query or fragment, nothing escaped (an answer's path is compared byte for byte, and a path
+// holding an escaped '.', '/' or '\\' never gets the exemption anyway), no empty, "." or ".."
+// segment (a gateway that normalises paths would serve another endpoint under it), and never
+// "/" alone, which would exempt every answer.
+std::optional<std::string> unsigned_path_error(std::string_view path) {
+    if (!path.starts_with("/")) return "must start with /";
+    if (path == "/") return "would exempt every answer from verification";
+    if (path.find_first_of("?#") != std::string_view::npos) return "must be a path, without ? or #";
+    if (path.find('%') != std::string_view::npos) return "must be written without %-escapes";
+    if (!is_origin_form(path)) return "holds a character a path cannot";
+    // The segments between the slashes; a final '/' (a folder) leaves an empty last one.
+    std::string_view rest = path.substr(1);
+    for (bool last = false; !last;) {
+        const auto slash = rest.find('/');
+        last = slash == std::string_view::npos;
+        const std::string_view segment = rest.substr(0, slash);
+        if (segment == "." || segment == "..") return "must not hold a . or .. segment";
+        if (segment.empty() && !last) return "must not hold an empty segment (//)";
+        if (!last) rest.remove_prefix(slash + 1);
+    }
+    return std::nullopt;
+}
+
 // The error of loading `field` from `file`: names both, never the content.
 error file_error(std::string_view field, const fs::path& file, const error& e) {
     // A file_unreadable detail names the file already (quoted) and says why.
@@ -99,13 +124,13 @@ public:
         text(key, s);
         if (!s.empty()) out = s;
     }
-    void paths(std::string_view key, std::vector<fs::path>& out) const {
-        auto* v = find(key);
-        if (!v) return;
-        auto* arr = v->if_array();
-        if (!arr || !std::all_of(arr->begin(), arr->end(), [](const json::value& x) { return x.is_string(); }))
-            return fail(key, "must be an array of file names");
-        for (const auto& x : *arr) out.emplace_back(std::string(x.get_string()));
+    void paths(std::string_view key, std::vector<fs::path>& out) const { strings(key, out, "file names"); }
+    // Replaces `out` when the key is there.
+    void texts(std::string_view key, std::vector<std::string>& out) const {
+        if (!find(key)) return;
+        std::vector<std::string> items;
+        strings(key, items, "strings");
+        if (!failure_) out = std::move(items);
     }
     // An integer in [min, max]: 2.5 and "2" are not integers; 1e12 or -1 are out of range
     // (an exponent form with a whole value in range, 1e3, is the integer it means).
@@ -154,6 +179,15 @@ public:
     std::string name(std::string_view key) const { return prefix_ + std::string(key); }
 
 private:
+    template <class T>
+    void strings(std::string_view key, std::vector<T>& out, std::string_view what) const {
+        auto* v = find(key);
+        if (!v) return;
+        auto* arr = v->if_array();
+        if (!arr || !std::all_of(arr->begin(), arr->end(), [](const json::value& x) { return x.is_string(); }))
+            return fail(key, "must be an array of " + std::string(what));
+        for (const auto& x : *arr) out.emplace_back(std::string(x.get_string()));
+    }
     const json::value* find(std::string_view key) const {
         if (failure_) return nullptr;
         auto* v = obj_.if_contains(key);
@@ -179,7 +213,7 @@ result<json::object> parse_config(std::string_view text, const fs::path& file) {
 // Every plain setting of the file into `cfg`, and the key files and secrets into `keys`.
 void read_settings(const settings_reader& root, client_config& cfg, key_sources& keys) {
     root.allow({"mchid", "appid", "merchant", "apiv3_key", "wechatpay", "endpoint", "pool", "timeouts", "retry",
-                "user_agent", "certificate_refresh_s"});
+                "user_agent", "certificate_refresh_s", "unsigned_download_paths"});
     root.text("mchid", cfg.mchid);
     root.text("appid", cfg.appid);
     if (auto m = root.object("merchant")) {
@@ -228,6 +262,8 @@ void read_settings(const settings_reader& root, client_config& cfg, key_sources&
     }
     root.text("user_agent", cfg.user_agent);
     root.duration("certificate_refresh_s", cfg.certificate_refresh, 1, 30 * 24 * 3600);
+    // The whole list when given (the defaults included only if listed); validate() checks each.
+    root.texts("unsigned_download_paths", cfg.unsigned_download_paths);
 }
 
 // ---- environment ----------------------------------------------------------------------------
@@ -303,9 +339,9 @@ result<void> client_config::validate() const {
     if (retry.rate_limited_delay.count() < 0) return invalid("retry.rate_limited_delay_ms", "must be ≥ 0");
     // It becomes an HTTP header: a line break would inject another.
     if (has_control_character(user_agent)) return invalid("user_agent", "must not contain control characters");
-    for (const auto& path : unsigned_download_paths)
-        if (!path.starts_with("/") || path.find_first_of("?#") != std::string::npos || !is_origin_form(path))
-            return invalid("unsigned_download_paths", excerpt(path) + " is not a path /…");
+    for (std::size_t i = 0; i < unsigned_download_paths.size(); ++i)
+        if (auto why = unsigned_path_error(unsigned_download_paths[i]))
+            return invalid("unsigned_download_paths[" + std::to_string(i) + "]", excerpt(unsigned_download_paths[i]) + " " + *why);
     return {};
 }
 

@@ -38,6 +38,7 @@ public:
         case errc::crypto_failure: return "OpenSSL operation failed";
         case errc::ambiguous_header: return "ambiguous signature header";
         case errc::notification_in_progress: return "notification being handled";
+        case errc::callback_exception: return "a callback threw an exception";
         }
         return "unknown wechatpay error";
     }

@@ -1,4 +1,5 @@
 #include "core/multipart.hpp"
+#include "core/utf8.hpp"
 
 #include <wechatpay/crypto.hpp>
 
@@ -83,17 +84,42 @@ std::string_view trim(std::string_view s) {
     return s;
 }
 
-// The value of `name` among "; name=value" parameters (quoted or not); nullopt when absent.
+// The value of `name` among "; name=value" parameters, a value a token or a quoted-string
+// (RFC 9110 §5.6.4: a ';' or '=' inside the quotes is text, a backslash escapes the next byte); nullopt when
+// absent or when the parameters cannot be read.
 std::optional<std::string> parameter(std::string_view params, std::string_view name) {
-    while (!params.empty()) {
-        const auto semi = params.find(';');
-        const std::string_view p = trim(params.substr(0, semi));
-        params.remove_prefix(semi == std::string_view::npos ? params.size() : semi + 1);
-        const auto eq = p.find('=');
-        if (eq == std::string_view::npos || !iequals(trim(p.substr(0, eq)), name)) continue;
-        std::string_view v = trim(p.substr(eq + 1));
-        if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
-        return std::string(v);
+    std::size_t i = 0;
+    const auto skip_space = [&] {
+        while (i < params.size() && (params[i] == ' ' || params[i] == '\t')) ++i;
+    };
+    while (i < params.size()) {
+        skip_space();
+        const std::size_t key_start = i;
+        while (i < params.size() && params[i] != '=' && params[i] != ';') ++i;
+        const std::string_view key = trim(params.substr(key_start, i - key_start));
+        std::string value;
+        const bool has_value = i < params.size() && params[i] == '=';
+        if (has_value) {
+            ++i;
+            skip_space();
+            if (i < params.size() && params[i] == '"') {
+                for (++i;; ++i) {
+                    if (i >= params.size()) return std::nullopt;  // never closed
+                    if (params[i] == '"') break;
+                    if (params[i] == '\\' && ++i >= params.size()) return std::nullopt;
+                    value += params[i];
+                }
+                ++i;
+                skip_space();
+                if (i < params.size() && params[i] != ';') return std::nullopt;  // text after the quotes
+            } else {
+                const std::size_t value_start = i;
+                while (i < params.size() && params[i] != ';') ++i;
+                value = std::string(trim(params.substr(value_start, i - value_start)));
+            }
+        }
+        if (i < params.size()) ++i;  // the ';'
+        if (has_value && iequals(key, name)) return value;
     }
     return std::nullopt;
 }
@@ -143,6 +169,8 @@ result<std::string_view> checked_media_type(std::string_view target, std::string
     if (name.empty() || name.size() > 128) return invalid("upload: filename must be 1-128 bytes");
     if (!std::all_of(name.begin(), name.end(), filename_byte_ok))
         return invalid("upload: filename " + excerpt(name) + " holds a control byte, a quote, a backslash or a slash");
+    // It goes into the meta JSON, which must be UTF-8 (RFC 8259 §8.1), and into the file part.
+    if (!detail::utf8_length(name)) return invalid("upload: filename " + excerpt(name) + " is not UTF-8");
     const auto kind = upload_kind_of(target);
     const auto dot = name.rfind('.');
     const std::string_view ext = dot == std::string::npos ? std::string_view() : std::string_view(name).substr(dot + 1);
@@ -172,13 +200,19 @@ std::string upload_meta(const upload_file& file) {
     return json::serialize(json::object{{"filename", file.filename}, {"sha256", sha256_hex(file.bytes)}});
 }
 
-multipart_request build_upload(const upload_file& file, std::string_view mime) {
+multipart_request build_upload(const upload_file& file, std::string_view mime,
+                               const std::function<std::string()>& next_boundary) {
     multipart_request r;
     r.meta = upload_meta(file);
+    // Nowhere in what the body carries: the file, the meta (and the filename in it), the type.
+    const auto occurs = [&](const std::string& b) {
+        return file.bytes.find(b) != std::string::npos || r.meta.find(b) != std::string::npos ||
+               file.filename.find(b) != std::string::npos || mime.find(b) != std::string_view::npos;
+    };
     std::string boundary;
     do {
-        boundary = "wechatpay-asio-" + random_nonce(32);
-    } while (file.bytes.find(boundary) != std::string::npos || file.filename.find(boundary) != std::string::npos);
+        boundary = next_boundary ? next_boundary() : "wechatpay-asio-" + random_nonce(32);
+    } while (occurs(boundary));
     const std::string delimiter = "--" + boundary;
     r.body.reserve(file.bytes.size() + r.meta.size() + 512);
     r.body += delimiter + "\r\nContent-Disposition: form-data; name=\"meta\"\r\nContent-Type: application/json\r\n\r\n";

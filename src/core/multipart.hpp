@@ -4,6 +4,7 @@
 
 #include <wechatpay/upload.hpp>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,8 +29,10 @@ struct multipart_request {
     std::string content_type;  // multipart/form-data; boundary=…
 };
 // The body of a checked file: part meta, then part file of `mime`, under a fresh boundary that
-// occurs nowhere in either.
-multipart_request build_upload(const upload_file& file, std::string_view mime);
+// occurs nowhere in either. Boundaries are drawn from `next_boundary` (tests; 1–70 RFC 2046
+// characters) until one fits, by default "wechatpay-asio-" and 32 random characters.
+multipart_request build_upload(const upload_file& file, std::string_view mime,
+                               const std::function<std::string()>& next_boundary = {});
 
 struct upload_form {
     std::string meta;              // as sent: what the signature covers

@@ -2,6 +2,7 @@
 
 #include "core/json_reader.hpp"
 #include "core/url.hpp"
+#include "core/utf8.hpp"
 
 #include <boost/beast/core/string.hpp>
 #include <boost/json.hpp>
@@ -55,40 +56,10 @@ bool is_token(std::string_view s, std::size_t min, std::size_t max, std::string_
            });
 }
 
-// Code points of well-formed UTF-8 (WeChat's limits count characters, not bytes); nullopt for
-// malformed input (stray continuation bytes, overlong forms, surrogates, beyond U+10FFFF).
-std::optional<std::size_t> utf8_length(std::string_view s) {
-    std::size_t count = 0;
-    for (std::size_t i = 0; i < s.size(); ++count) {
-        const auto lead = static_cast<unsigned char>(s[i]);
-        std::size_t len = 0;
-        unsigned char lo = 0x80, hi = 0xBF;  // range of the second byte
-        if (lead < 0x80) len = 1;
-        else if (lead >= 0xC2 && lead <= 0xDF) len = 2;
-        else if (lead >= 0xE0 && lead <= 0xEF) {
-            len = 3;
-            if (lead == 0xE0) lo = 0xA0;       // overlong
-            else if (lead == 0xED) hi = 0x9F;  // UTF-16 surrogates
-        } else if (lead >= 0xF0 && lead <= 0xF4) {
-            len = 4;
-            if (lead == 0xF0) lo = 0x90;       // overlong
-            else if (lead == 0xF4) hi = 0x8F;  // beyond U+10FFFF
-        } else
-            return std::nullopt;
-        if (s.size() - i < len) return std::nullopt;
-        for (std::size_t k = 1; k < len; ++k) {
-            const auto c = static_cast<unsigned char>(s[i + k]);
-            if (c < (k == 1 ? lo : 0x80) || c > (k == 1 ? hi : 0xBF)) return std::nullopt;
-        }
-        i += len;
-    }
-    return count;
-}
-
 // Free text of at most `max` characters; an empty `text` fails only when `required`.
 std::optional<error> text_error(std::string_view field, std::string_view text, std::size_t max, bool required) {
     if (text.empty()) return required ? std::optional(invalid(field, "required")) : std::nullopt;
-    const auto length = utf8_length(text);
+    const auto length = detail::utf8_length(text);
     if (!length) return invalid(field, "must be UTF-8");
     if (*length > max) return invalid(field, "must be ≤ " + std::to_string(max) + " characters");
     return std::nullopt;
@@ -437,15 +408,21 @@ bool is_api_method(std::string_view method) {
 result<void> check_extra_header(std::string_view name, std::string_view value) {
     if (!is_method_token(name))
         return error(errc::invalid_argument, "header name " + excerpt(name) + " is not an HTTP token");
-    // The request's framing, its signature and the key it names are the SDK's to set.
+    // The request's framing, its body (signed), its signature and the key it names are the
+    // SDK's to set, and so is how the answer's body is read: the SDK verifies it as it comes,
+    // without content decoding (Accept-Encoding: gzip would make a signed answer fail).
     static constexpr std::string_view owned[] = {
-        "Authorization", "Host", "Accept", "User-Agent", "Content-Length", "Content-Type", "Content-Encoding",
-        "Transfer-Encoding", "Connection", "Keep-Alive", "Proxy-Connection", "Upgrade", "TE", "Trailer", "Expect"};
-    const bool wechatpay_prefix = name.size() >= 10 && boost::beast::iequals(name.substr(0, 10), "Wechatpay-");
-    if (wechatpay_prefix || std::any_of(std::begin(owned), std::end(owned),
-                                        [&](std::string_view o) { return boost::beast::iequals(name, o); }))
-        return error(errc::invalid_argument, "header " + std::string(name) +
-                                                 " is set by the SDK (Wechatpay-Serial: request_options::serial)");
+        "Authorization", "Host", "Accept", "Accept-Encoding", "User-Agent", "Transfer-Encoding", "Connection",
+        "Keep-Alive", "Proxy-Connection", "Proxy-Authorization", "Upgrade", "TE", "Trailer", "Expect"};
+    const auto has_prefix = [&](std::string_view prefix) {
+        return name.size() >= prefix.size() && boost::beast::iequals(name.substr(0, prefix.size()), prefix);
+    };
+    if (has_prefix("Wechatpay-"))
+        return error(errc::invalid_argument,
+                     "header " + std::string(name) + " is set by the SDK (Wechatpay-Serial: request_options::serial)");
+    if (has_prefix("Content-") || std::any_of(std::begin(owned), std::end(owned),
+                                              [&](std::string_view o) { return boost::beast::iequals(name, o); }))
+        return error(errc::invalid_argument, "header " + std::string(name) + " is set by the SDK");
     const bool unsafe = std::any_of(value.begin(), value.end(), [](char ch) {
         const auto c = static_cast<unsigned char>(ch);
         return (c < 0x20 && c != '\t') || c == 0x7f;

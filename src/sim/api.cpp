@@ -363,9 +363,9 @@ answer api::handle(const incoming& in, std::int64_t wall_now, std::int64_t clock
     if (ec != std::errc() || end != auth->timestamp.data() + auth->timestamp.size())
         return sign_error("timestamp is malformed");
     if (ts < wall_now - 300 || ts > wall_now + 300) return sign_error("timestamp is outside the 5-minute window");
-    std::string serial = auth->serial_no;
-    std::transform(serial.begin(), serial.end(), serial.begin(), [](unsigned char c) { return std::toupper(c); });
-    if (serial != m->cert.serial()) return sign_error("serial_no is not the merchant certificate's serial");
+    // Hex in either case names the same certificate.
+    if (!boost::beast::iequals(auth->serial_no, m->cert.serial()))
+        return sign_error("serial_no is not the merchant certificate's serial");
     const auto sig = base64_decode(auth->signature);
     const std::string message =
         request_message(in.method, in.target, ts, auth->nonce_str, signed_body);
@@ -603,12 +603,21 @@ answer api::bill(const merchant& m, bool trade, std::string_view query, std::int
     {
         std::lock_guard lock(bills_mutex_);
         if (auto it = synthetic_days_.find({m.mchid, date}); it != synthetic_days_.end() && trade &&
-                                                            (kind == "ALL" || kind == "SUCCESS"))
-            file.synthetic_records = it->second;
+                                                            (kind == "ALL" || kind == "SUCCESS")) {
+            file.synthetic_records = it->second.records;
+            hash = it->second.sha1;
+        }
     }
-    if (file.synthetic_records > 0) {
+    if (file.synthetic_records > 0 && hash.empty()) {
+        // Hashed outside the lock, kept unless the day changed meanwhile (ALL and SUCCESS are
+        // the same bytes: every synthetic payment succeeded).
         hash = sha1_of(synthetic_trade_bill(file.mchid, file.appid, date, file.synthetic_records));
-    } else {
+        ++synthetic_hashes_;
+        std::lock_guard lock(bills_mutex_);
+        if (auto it = synthetic_days_.find({m.mchid, date});
+            it != synthetic_days_.end() && it->second.records == file.synthetic_records)
+            it->second.sha1 = hash;
+    } else if (file.synthetic_records == 0) {
         // RECHARGE_REFUND lists refunds of recharge coupons: the simulator issues none.
         const auto [csv, rows] =
             kind == "RECHARGE_REFUND" ? bill_csv{}
@@ -696,7 +705,7 @@ result<void> api::add_synthetic_bill(std::string_view rule) {
     const std::pair key{mchid, std::string(date->get_string())};
     if (synthetic_days_.size() >= max_synthetic_days && !synthetic_days_.contains(key))
         return error(errc::invalid_argument, "too many synthetic days (1000)");
-    synthetic_days_[key] = *n;
+    synthetic_days_[key] = synthetic_day{*n, {}};
     return {};
 }
 

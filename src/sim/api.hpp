@@ -7,6 +7,7 @@
 #include "sim/media.hpp"
 #include "sim/store.hpp"
 
+#include <atomic>
 #include <functional>
 #include <deque>
 #include <map>
@@ -80,6 +81,8 @@ public:
     result<void> add_synthetic_bill(std::string_view rule);
 
     const merchant* find_merchant(std::string_view mchid) const;
+    // How many times a synthetic day's bill was hashed (once per day and size, not per request).
+    std::uint64_t synthetic_hashes() const { return synthetic_hashes_.load(); }
 
 private:
     answer prepay(const merchant& m, std::string_view kind, const std::string& body, std::int64_t now);
@@ -108,8 +111,15 @@ private:
     std::map<std::string, bill_file> bills_;  // download token → file
     std::deque<std::string> bill_tokens_;      // oldest first
     static constexpr std::size_t max_bill_downloads = 256;
-    std::map<std::pair<std::string, std::string>, std::int64_t> synthetic_days_;  // (mchid, date) → records
+    // A synthetic day and its bill's SHA1, hashed once (a pass over the whole bill: seconds for
+    // millions of rows) at its first bill request, then answered from here. Bounded with the days.
+    struct synthetic_day {
+        std::int64_t records = 0;
+        std::string sha1;  // empty until first asked
+    };
+    std::map<std::pair<std::string, std::string>, synthetic_day> synthetic_days_;  // (mchid, date)
     static constexpr std::size_t max_synthetic_days = 1000;
+    std::atomic<std::uint64_t> synthetic_hashes_{0};
 };
 
 }  // namespace wechatpay::sim

@@ -85,6 +85,7 @@ inline std::string errc_name(wechatpay::errc e) {
         case errc::crypto_failure: return "crypto_failure";
         case errc::ambiguous_header: return "ambiguous_header";
         case errc::notification_in_progress: return "notification_in_progress";
+        case errc::callback_exception: return "callback_exception";
     }
     if (e == ok) return "ok";
     if (e == foreign_error) return "foreign_error";

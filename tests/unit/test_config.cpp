@@ -538,3 +538,38 @@ TEST_CASE("validate accepts the other key set-ups", "[config]") {
         CHECK(outcome(cfg.validate()) == "ok");
     }
 }
+
+TEST_CASE("unsigned_download_paths: validate takes plain absolute path prefixes only, naming the entry", "[config]") {
+    auto cfg = valid_config();
+    cfg.unsigned_download_paths = {"/v3/billdownload/file", "/v3/merchant-service/images/", "/v3/x-y_z.~/a:b@c"};
+    CHECK(outcome(cfg.validate()) == "ok");
+    cfg.unsigned_download_paths = {};
+    CHECK(outcome(cfg.validate()) == "ok");  // every answer verifies
+    for (const std::string bad : {"", "v3/billdownload/file", "/", "/v3/billdownload/file?token=", "/v3/bill#x",
+                                  "/v3/bill download", "/v3/%62illdownload/file", "/v3/billdownload%2Ffile",
+                                  "/v3/../v3/billdownload/file", "/v3/./billdownload/", "/v3/billdownload/..",
+                                  "/v3//billdownload/", "/v3/billdownload//", "//v3/", "/v3/\xE8\xB4\xA6\xE5\x8D\x95"}) {
+        CAPTURE(bad);
+        cfg.unsigned_download_paths = {"/v3/billdownload/file", bad};
+        const auto r = cfg.validate();
+        CHECK(errc_of(r) == errc::invalid_argument);
+        CHECK_THAT(detail_of(r), Catch::StartsWith("unsigned_download_paths[1]: "));
+    }
+}
+
+TEST_CASE("unsigned_download_paths: the config file replaces the list, checked like any other field", "[config]") {
+    const config_dir d;
+    auto file = config_dir::minimal();
+    CHECK(UNWRAP(d.load(file)).unsigned_download_paths == client_config{}.unsigned_download_paths);
+    file["unsigned_download_paths"] = json::array{"/v3/billdownload/file", "/v3/transfer/bill-receipt/"};
+    CHECK(UNWRAP(d.load(file)).unsigned_download_paths ==
+          std::vector<std::string>{"/v3/billdownload/file", "/v3/transfer/bill-receipt/"});
+    file["unsigned_download_paths"] = json::array{};
+    CHECK(UNWRAP(d.load(file)).unsigned_download_paths.empty());
+    file["unsigned_download_paths"] = json::array{"/v3/billdownload/file", "/v3/../pay/"};
+    CHECK_THAT(detail_of(d.load(file)), Catch::StartsWith("unsigned_download_paths[1]: "));
+    file["unsigned_download_paths"] = "/v3/billdownload/file";
+    CHECK_THAT(detail_of(d.load(file)), Catch::StartsWith("unsigned_download_paths: must be an array of strings"));
+    file["unsigned_download_paths"] = json::array{"/v3/billdownload/file", 7};
+    CHECK_THAT(detail_of(d.load(file)), Catch::StartsWith("unsigned_download_paths: must be an array of strings"));
+}

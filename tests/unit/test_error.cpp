@@ -50,6 +50,7 @@ const std::vector<std::pair<errc, error_kind>>& all_codes() {
         {errc::crypto_failure, error_kind::internal},
         {errc::ambiguous_header, error_kind::security},
         {errc::notification_in_progress, error_kind::protocol},
+        {errc::callback_exception, error_kind::internal},
     };
     return codes;
 }
@@ -87,6 +88,7 @@ TEST_CASE("errc values are stable and numbered from 1", "[error]") {
     CHECK(static_cast<int>(errc::crypto_failure) == 27);
     CHECK(static_cast<int>(errc::ambiguous_header) == 28);
     CHECK(static_cast<int>(errc::notification_in_progress) == 29);
+    CHECK(static_cast<int>(errc::callback_exception) == 30);
 }
 
 TEST_CASE("error codes live in the wechatpay category with a distinct message each", "[error]") {

@@ -12,11 +12,18 @@
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <future>
@@ -26,6 +33,8 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <tuple>
 #include <vector>
 
 using wechatpay::errc;
@@ -568,21 +577,69 @@ TEST_CASE("async_handle(): a refused notification says why, to the logger and in
     CHECK(effects == 1);
 }
 
-TEST_CASE("async_handle(): an effect that throws releases the id for the next delivery", "[notification][dedup]") {
+TEST_CASE("async_handle(): an effect that throws is a 500 with its reason, the id released, nothing escaping",
+          "[notification][dedup]") {
     const std::int64_t now = t0;
-    const auto handler = receiver_at(now);
+    log_lines log;
+    auto store = std::make_shared<wechatpay::memory_dedup>();
+    const auto handler = receiver_at(now, &log, test_key(), store);
     const auto n = sign(notification_parts{}.body());
-    bool fail = true;
     int effects = 0;
+    enum class how { before_awaiting, while_awaited, wechatpay_error, none } mode = how::before_awaiting;
+    // The std::function itself throws (before any awaitable exists), or the coroutine throws
+    // once awaited, after a suspension of its own.
     const wechatpay::notification_effect effect = [&](const wechatpay::notification&) -> effect_result {
-        if (fail) throw std::runtime_error("crash in the merchant's code");
-        ++effects;
-        co_return wechatpay::result<void>();
+        if (mode == how::before_awaiting) throw std::runtime_error("crash in the merchant's code");
+        return [](how m, int& count) -> effect_result {
+            const auto ex = co_await asio::this_coro::executor;
+            co_await asio::post(ex, asio::use_awaitable);
+            if (m == how::while_awaited) throw std::logic_error("crash after a database call");
+            if (m == how::wechatpay_error) throw wechatpay::exception(wechatpay::error(errc::invalid_argument, "bad row"));
+            ++count;
+            co_return wechatpay::result<void>();
+        }(mode, effects);
     };
-    CHECK_THROWS_AS(deliver(handler, n, effect), std::runtime_error);
-    fail = false;
+    for (const auto& [m, expected, text] :
+         {std::tuple{how::before_awaiting, errc::callback_exception, "the business effect threw \"crash in the merchant's code\""},
+          std::tuple{how::while_awaited, errc::callback_exception, "the business effect threw \"crash after a database call\""},
+          std::tuple{how::wechatpay_error, errc::invalid_argument, "the business effect: bad row"}}) {
+        mode = m;
+        CAPTURE(text);
+        const auto reply = deliver(handler, n, effect);  // the awaitable form
+        CHECK(reply.status == 500);
+        CHECK(reply.content_type == "application/json");
+        REQUIRE(reply.reason);
+        CHECK(reply.reason->is(expected));
+        CHECK(reply.reason->detail.find(text) != std::string::npos);
+        CHECK(reply.reason->detail.find("EV-2018022511223320873") != std::string::npos);
+        CHECK(store->size() == 0);  // released
+    }
+    CHECK(std::count_if(log.lines.begin(), log.lines.end(),
+                        [](const std::string& l) { return l.find("the business effect threw") != std::string::npos; }) == 2);
+    // The callback form: the reply reaches the callback, nothing reaches run().
+    mode = how::while_awaited;
+    asio::io_context ioc;
+    std::optional<wechatpay::notification_reply> got;
+    handler.async_handle(n.headers, n.body, effect, asio::bind_executor(ioc, [&](wechatpay::notification_reply r) {
+                             got = std::move(r);
+                         }));
+    CHECK_NOTHROW(ioc.run());
+    REQUIRE(got);
+    CHECK(got->status == 500);
+    CHECK(got->reason);
+    // The next delivery runs the effect.
+    mode = how::none;
     CHECK(deliver(handler, n, effect).status == 204);
     CHECK(effects == 1);
+}
+
+TEST_CASE("a notification_reply made without reply_success() acknowledges nothing", "[notification]") {
+    const wechatpay::notification_reply reply;
+    CHECK(reply.status == 500);
+    const auto failure = wechatpay::reply_failure();
+    CHECK(reply.body == failure.body);
+    CHECK(reply.content_type == failure.content_type);
+    CHECK_FALSE(reply.reason);
 }
 
 namespace {
@@ -911,4 +968,117 @@ TEST_CASE("memory_dedup: an id in progress is never forgotten for room, and a st
     e.complete("b");
     CHECK(e.try_claim("a") == claim::done);
     CHECK(e.try_claim("b") == claim::done);
+}
+
+TEST_CASE("memory_dedup: by default a completed id outlasts WeChat's last redelivery (24 h 4 min)",
+          "[notification][dedup]") {
+    using claim = wechatpay::notification_dedup::claim;
+    using namespace std::chrono;
+    // WeChat's 15 intervals between its 16 tries, as the simulator sends them.
+    const seconds schedule[] = {15s, 15s, 30s, 3min, 10min, 20min, 30min, 30min, 30min, 60min, 3h, 3h, 3h, 6h, 6h};
+    seconds span{0};
+    for (auto s : schedule) span += s;
+    CHECK(span == wechatpay::notification_redelivery_span);
+    CHECK(span == 24h + 4min);
+
+    const std::int64_t first = 1'800'000'000;
+    std::int64_t now = first;
+    wechatpay::memory_dedup d(100, wechatpay::memory_dedup::default_ttl, [&now] { return now; });
+    CHECK(d.try_claim("EV-1") == claim::first);  // the first delivery, handled
+    d.complete("EV-1");
+    // Every redelivery WeChat may still make (its 204 lost) is acknowledged, the last included.
+    for (auto s : schedule) {
+        now += s.count();
+        CHECK(d.try_claim("EV-1") == claim::done);
+    }
+    CHECK(now - first == span.count());
+    // The default-constructed store too (its clock is the system's: only its ttl is checked here).
+    CHECK(wechatpay::memory_dedup::default_ttl > wechatpay::notification_redelivery_span);
+}
+
+namespace {
+
+// A store whose answers come from a thread of its own (a Redis client's), never the caller's.
+class threaded_store final : public wechatpay::notification_dedup {
+public:
+    threaded_store() : guard_(asio::make_work_guard(io_)), thread_([this] { io_.run(); }) {}
+    ~threaded_store() override {
+        guard_.reset();
+        thread_.join();
+    }
+    wechatpay::memory_dedup memory;
+    std::atomic<int> answers{0};
+
+    void async_claim(std::string id, claim_handler h) override {
+        asio::post(io_, [this, id = std::move(id), h = std::move(h)]() mutable {
+            ++answers;
+            std::move(h)(memory.try_claim(id));
+        });
+    }
+    void async_complete(std::string id, done_handler h) override {
+        asio::post(io_, [this, id = std::move(id), h = std::move(h)]() mutable {
+            ++answers;
+            memory.complete(id);
+            std::move(h)(wechatpay::result<void>());
+        });
+    }
+    void async_release(std::string id, done_handler h) override {
+        asio::post(io_, [this, id = std::move(id), h = std::move(h)]() mutable {
+            ++answers;
+            memory.release(id);
+            std::move(h)(wechatpay::result<void>());
+        });
+    }
+
+private:
+    asio::io_context io_;
+    asio::executor_work_guard<asio::io_context::executor_type> guard_;
+    std::thread thread_;
+};
+
+}  // namespace
+
+TEST_CASE("async_handle(): the effect and the completion run on the caller's executor, wherever the store answers",
+          "[notification][executor]") {
+    const std::int64_t now = t0;
+    auto store = std::make_shared<threaded_store>();
+    const auto handler = receiver_at(now, nullptr, test_key(), store);
+    asio::io_context ioc;
+    const auto strand = asio::make_strand(ioc);
+    std::atomic<int> effect_off_strand{0}, effects{0};
+    const wechatpay::notification_effect effect = [&](const wechatpay::notification&) -> effect_result {
+        if (!strand.running_in_this_thread()) ++effect_off_strand;
+        ++effects;
+        co_return wechatpay::result<void>();
+    };
+    notification_parts parts;
+    // A token bound to the caller's strand: the receiver runs there, and completes there.
+    std::optional<wechatpay::notification_reply> by_callback;
+    bool callback_on_strand = false;
+    const auto first = sign(parts.body());
+    handler.async_handle(first.headers, first.body, effect, asio::bind_executor(strand, [&](wechatpay::notification_reply r) {
+                             callback_on_strand = strand.running_in_this_thread();
+                             by_callback = std::move(r);
+                         }));
+    // The awaitable form from a coroutine on the strand resumes there after each store answer.
+    parts.id = "EV-2018022511223320875";
+    const auto second = sign(parts.body());
+    std::optional<wechatpay::notification_reply> by_await;
+    bool resumed_on_strand = false;
+    auto awaiting = [&]() -> asio::awaitable<void> {
+        auto reply = co_await handler.async_handle(second.headers, second.body, effect);
+        resumed_on_strand = strand.running_in_this_thread();
+        by_await = std::move(reply);
+    };
+    asio::co_spawn(strand, awaiting(), asio::detached);
+    ioc.run();
+    REQUIRE(by_callback);
+    CHECK(by_callback->status == 204);
+    CHECK(callback_on_strand);
+    REQUIRE(by_await);
+    CHECK(by_await->status == 204);
+    CHECK(resumed_on_strand);
+    CHECK(effects.load() == 2);
+    CHECK(effect_off_strand.load() == 0);
+    CHECK(store->answers.load() == 4);  // two claims, two completions, each from the store's thread
 }

@@ -16,6 +16,7 @@
 
 #include <boost/json.hpp>
 
+#include <cctype>
 #include <cstdint>
 #include <limits>
 #include <algorithm>
@@ -400,4 +401,60 @@ TEST_CASE("sim: /sim/bills rules are parsed strictly", "[sim][bills]") {
     }
     CHECK(outcome(sim.api.add_synthetic_bill(R"({"bill_date":"2025-11-27","records":10000000,"mchid":"1900000109"})")) ==
           "ok");
+}
+
+// A synthetic day's bill is hashed once, not at every bill request (a pass over the whole bill:
+// seconds for millions of rows, on an io thread); a new size for the day is hashed again.
+TEST_CASE("sim: a synthetic day's SHA1 is computed once per day and size", "[sim][bills]") {
+    sim_api sim;
+    REQUIRE(outcome(sim.api.add_synthetic_bill(R"({"bill_date":"2025-11-25","records":500})")) == "ok");
+    std::string hash;
+    for (const char* target : {"/v3/bill/tradebill?bill_date=2025-11-25", "/v3/bill/tradebill?bill_date=2025-11-25",
+                               "/v3/bill/tradebill?bill_date=2025-11-25&bill_type=SUCCESS&tar_type=GZIP"}) {
+        CAPTURE(target);
+        const auto a = sim.send("GET", target);
+        REQUIRE(a.status == 200);
+        const std::string h(boost::json::parse(a.body).at("hash_value").as_string());
+        if (hash.empty()) hash = h;
+        CHECK(h == hash);
+    }
+    CHECK(sim.api.synthetic_hashes() == 1);
+    // The hash is the bill's: a download (generated as it is served) has it.
+    const auto info = boost::json::parse(sim.send("GET", "/v3/bill/tradebill?bill_date=2025-11-25").body).as_object();
+    const std::string url(info.at("download_url").as_string());
+    const auto file = sim.send("GET", url.substr(url.find("/v3/")));
+    REQUIRE(file.status == 200);
+    REQUIRE(file.next_piece);
+    std::string bill;
+    for (std::string piece = file.next_piece(); !piece.empty(); piece = file.next_piece()) bill += piece;
+    CHECK(wechatpay::sha1_hex(bill) == hash);
+
+    REQUIRE(outcome(sim.api.add_synthetic_bill(R"({"bill_date":"2025-11-25","records":600})")) == "ok");
+    const auto bigger = sim.send("GET", "/v3/bill/tradebill?bill_date=2025-11-25");
+    CHECK(std::string(boost::json::parse(bigger.body).at("hash_value").as_string()) != hash);
+    CHECK(sim.api.synthetic_hashes() == 2);
+}
+
+// serial_no is hex: either case names the merchant's certificate (Beast's iequals, no home-made
+// upper-casing); another serial is a SIGN_ERROR.
+TEST_CASE("sim: serial_no is compared without regard to case", "[sim]") {
+    sim_api sim;
+    const std::string target = "/v3/pay/transactions/out-trade-no/nosuchorder?mchid=1900000109";
+    const std::string auth = UNWRAP(sim.signer.sign_request("GET", target, "", now, "NONCE0123456789")).authorization;
+    const std::string serial = sim.cert.serial();
+    const auto at = auth.find("serial_no=\"" + serial + "\"");
+    REQUIRE(at != std::string::npos);
+    auto with_serial = [&](std::string s) {
+        std::string a = auth;
+        a.replace(at + 11, serial.size(), s);
+        return sim.api.handle({"GET", target, "", a, ""}, now).status;
+    };
+    std::string lower = serial;
+    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    REQUIRE(lower != serial);
+    CHECK(with_serial(serial) == 404);  // authenticated: the order does not exist
+    CHECK(with_serial(lower) == 404);
+    std::string other = serial;
+    other.back() = other.back() == '0' ? '1' : '0';
+    CHECK(with_serial(other) == 401);
 }

@@ -110,13 +110,69 @@ TEST_CASE("build_upload: meta then file under a fresh boundary; parse_upload rea
     CHECK(outcome(quoted) == "ok");
 }
 
-TEST_CASE("build_upload: a file that contains the boundary cannot end its part early", "[upload]") {
-    // The file holds a delimiter-like line; the body must still read back to the same bytes.
-    const std::string tricky = png + "\r\n--wechatpay-asio-\r\n";
-    const auto a = wechatpay::build_upload({"t.png", tricky}, "image/png");
+TEST_CASE("build_upload: a boundary found in the file, the filename or the meta is never used", "[upload]") {
+    // Candidates drawn in order: each of the first ones occurs somewhere in what the body carries.
+    const std::string in_file = "wechatpay-asio-INFILE0123456789", in_name = "wechatpay-asio-INNAME", fresh = "wechatpay-asio-FRESH";
+    const std::string file = png + "\r\n--" + in_file + "\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n" +
+                             "--" + in_file + "--\r\n";
+    const upload_file f{in_name + ".png", file};
+    const std::string in_meta = wechatpay::sha256_hex(file);  // only the meta holds the file's digest
+    REQUIRE(file.find(in_meta) == std::string::npos);
+    std::vector<std::string> candidates{in_file, in_name, in_meta, fresh};
+    std::size_t drawn = 0;
+    const auto a = wechatpay::build_upload(f, "image/png", [&] { return candidates.at(drawn++); });
+    CHECK(drawn == 4);
+    CHECK(a.content_type == "multipart/form-data; boundary=" + fresh);
     auto form = wechatpay::parse_upload(a.content_type, a.body);
     REQUIRE(outcome(form) == "ok");
-    CHECK(form->file == tricky);
+    CHECK(form->file == file);
+    CHECK(form->meta == a.meta);
+    CHECK(form->file_name == f.filename);
+    // The default boundaries: random, never one the file holds.
+    const auto b = wechatpay::build_upload(f, "image/png");
+    const std::string boundary = b.content_type.substr(b.content_type.find('=') + 1);
+    CHECK(boundary.starts_with("wechatpay-asio-"));
+    CHECK(file.find(boundary) == std::string::npos);
+}
+
+TEST_CASE("uploads: UTF-8 filenames pass whole into meta and the file part; malformed UTF-8 does not", "[upload]") {
+    // Boost.JSON writes non-ASCII as it is, unescaped: the signed meta holds the UTF-8 bytes.
+    const std::string name = "\xE7\x85\xA7\xE7\x89\x87 (1);a=b.png";  // 照片 (1);a=b.png
+    CHECK(image_check(name, png) == ok);
+    const upload_file f{name, png};
+    CHECK(wechatpay::upload_meta(f) == "{\"filename\":\"" + name + "\",\"sha256\":\"" + wechatpay::sha256_hex(png) + "\"}");
+    const auto a = wechatpay::build_upload(f, "image/png");
+    CHECK(a.body.find("; filename=\"" + name + "\"\r\n") != std::string::npos);
+    auto form = wechatpay::parse_upload(a.content_type, a.body);
+    REQUIRE(outcome(form) == "ok");
+    CHECK(form->filename == name);   // from meta
+    CHECK(form->file_name == name);  // from Content-Disposition: the quoted ';' and '=' are text
+    // Not UTF-8: stray continuation, overlong '/', a surrogate, a cut sequence, Latin-1.
+    for (const std::string& bad : std::vector<std::string>{"\x80.png", "\xC0\xAF.png", "\xED\xA0\x80.png",
+                                                            "a\xE7\x85.png", "caf\xE9.png"}) {
+        CAPTURE(wechatpay::excerpt(bad));
+        const auto r = wechatpay::check_upload(wechatpay::image_upload_target, {bad, png});
+        REQUIRE(errc_of(r) == errc::invalid_argument);
+        CHECK(r.error().detail.find("UTF-8") != std::string::npos);
+    }
+}
+
+TEST_CASE("parse_upload: Content-Disposition parameters are tokens or quoted strings", "[upload]") {
+    const auto a = wechatpay::build_upload({"a.png", png}, "image/png");
+    const std::string b = a.content_type.substr(a.content_type.find('=') + 1);
+    const std::string meta = "--" + b + "\r\nContent-Disposition: form-data; name=\"meta\"\r\n\r\n" + a.meta + "\r\n";
+    const auto file_part = [&](const std::string& disposition) {
+        return meta + "--" + b + "\r\nContent-Disposition: " + disposition + "\r\n\r\n" + png + "\r\n--" + b + "--\r\n";
+    };
+    auto name_of = [&](const std::string& disposition) -> std::string {
+        auto form = wechatpay::parse_upload(a.content_type, file_part(disposition));
+        return form ? form->file_name : "(refused)";
+    };
+    CHECK(name_of("form-data; name=\"file\"; filename=\"a;b=c.png\"") == "a;b=c.png");
+    CHECK(name_of("form-data; name=file; filename=a.png") == "a.png");
+    CHECK(name_of("form-data; filename=\"x\\\"y.png\"; name=\"file\"") == "x\"y.png");
+    CHECK(name_of("form-data; name=\"file\"; filename=\"a.png") == "(refused)");  // never closed
+    CHECK(name_of("form-data; name=\"file\"; filename") == "(refused)");         // no value: no filename
 }
 
 TEST_CASE("parse_upload: refuses what is not meta then file, framed by its boundary", "[upload]") {
@@ -160,6 +216,30 @@ TEST_CASE("check_extra_header: tokens and safe values only, none the SDK sets", 
     for (const std::string& value :
          std::vector<std::string>{"1\r\nX: y", "1\nX: y", "1\rX", std::string("1\0", 2), "\x7f", "\x1b[31m"})
         CHECK(errc_of(wechatpay::check_extra_header("X-Value", value)) == errc::invalid_argument);
+}
+
+TEST_CASE("check_extra_header: every header the SDK owns is refused in any letter case, and named",
+          "[request][options]") {
+    // Content-* describes the signed body (the SDK's), Accept-Encoding how the answer is read
+    // (it is verified as it comes, never decoded), Proxy-Authorization is hop-by-hop.
+    for (std::string name : {"Content-MD5", "content-range", "Content-Language", "Content-Location",
+                             "Content-Disposition", "CONTENT-TYPE", "content-type", "cOnTeNt-LeNgTh",
+                             "Accept-Encoding", "accept-encoding", "Proxy-Authorization", "AUTHORIZATION", "host",
+                             "transfer-encoding", "wechatpay-serial", "WeChatPay-Serial", "Wechatpay-Signature",
+                             "expect", "user-agent", "ACCEPT", "te", "trailer", "connection", "upgrade"}) {
+        CAPTURE(name);
+        const auto r = wechatpay::check_extra_header(name, "1");
+        REQUIRE(errc_of(r) == errc::invalid_argument);
+        CHECK(r.error().detail.find("header " + name + " ") != std::string::npos);
+    }
+    // The call's Wechatpay-Serial has its own place, and the refusal says where.
+    CHECK(wechatpay::check_extra_header("wechatpay-serial", "1").error().detail.find("request_options::serial") !=
+          std::string::npos);
+    // Names that merely start like an owned one are the caller's.
+    for (std::string name : {"Accept-Language", "Hosts", "X-Content-Type", "Contents", "X-Wechatpay-Trace", "Authorization2"})
+        CHECK(outcome(wechatpay::check_extra_header(name, "1")) == "ok");
+    // A value's refusal names its header too.
+    CHECK(wechatpay::check_extra_header("X-Trace", "1\r\nHost: x").error().detail.find("X-Trace") != std::string::npos);
 }
 
 TEST_CASE("verifier::encrypt_field: the preferred key encrypts, and its serial comes with the ciphertext",
