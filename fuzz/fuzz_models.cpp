@@ -1,9 +1,11 @@
 // Feeds: JSON text, as WeChat Pay sends it in answers and decrypted notification resources, to
-// every model reader: parse_transaction, parse_refund, parse_bill_info and the encrypted-resource
-// reader (notifications, certificate downloads). Expects: a model or malformed_json, never a
+// every model reader: parse_transaction, parse_refund, parse_bill_info, the complaint models
+// (complaint, pages, notification URL, COMPLAINT.* resources) and the encrypted-resource reader
+// (notifications, certificate downloads). Expects: a model or malformed_json, never a
 // crash; a parsed transaction or refund keeps the text as `raw`.
 #include "fuzz_common.hpp"
 
+#include <wechatpay/complaints.hpp>
 #include <wechatpay/models.hpp>
 #include <wechatpay/requests.hpp>
 
@@ -17,6 +19,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     else fuzz::must(r.error().is(wechatpay::errc::malformed_json), "refund error kind");
     if (auto b = wechatpay::parse_bill_info(text))
         fuzz::must(!b->hash_type.empty() && !b->hash_value.empty() && !b->download_url.empty(), "bill info");
+    if (auto c = wechatpay::parse_complaint(text))
+        fuzz::must(c->raw == text && !c->complaint_id.empty(), "complaint raw and id");
+    else fuzz::must(c.error().is(wechatpay::errc::malformed_json), "complaint error kind");
+    if (auto p = wechatpay::parse_complaint_page(text))
+        for (const auto& c : p->data) fuzz::must(wechatpay::parse_complaint(c.raw).has_value() || c.complaint_id.empty(), "page item raw");
+    (void)wechatpay::parse_negotiation_page(text);
+    if (auto u = wechatpay::parse_complaint_notify_url(text)) fuzz::must(!u->url.empty(), "notify url");
+    if (auto e = wechatpay::parse_complaint_event(text)) fuzz::must(e->raw == text && !e->complaint_id.empty(), "complaint event");
     (void)wechatpay::detail::read_json_object<wechatpay::detail::encrypted_resource>(text);
     return 0;
 }

@@ -29,6 +29,7 @@
 // finish; after that nothing of the client keeps io_context::run() busy.
 #pragma once
 
+#include <wechatpay/complaints.hpp>
 #include <wechatpay/config.hpp>
 #include <wechatpay/error.hpp>
 #include <wechatpay/models.hpp>
@@ -194,6 +195,91 @@ public:
         return initiate<std::string>(std::forward<Token>(token), &client::download_bill_op, std::move(bill));
     }
 
+    // ---- customer complaints 2.0 (see complaints.hpp) ----
+    // One page of the complaints filed between begin_date and end_date (at most 30 days apart).
+    // payer_phone comes decrypted with the merchant key.
+    template <class Token = default_token>
+    auto async_list_complaints(complaint_list_request req, Token&& token = {}) {
+        return initiate<complaint_page>(std::forward<Token>(token), &client::list_complaints_op, std::move(req));
+    }
+    // Every complaint between begin_date and end_date, whatever the span: 30-day windows, each
+    // paged through with req.limit a page (offset is ignored). Stops at the first error.
+    template <class Token = default_token>
+    auto async_list_all_complaints(complaint_list_request req, Token&& token = {}) {
+        return initiate<std::vector<complaint>>(std::forward<Token>(token), &client::list_all_complaints_op,
+                                                std::move(req));
+    }
+    // One complaint's detail, payer_phone decrypted.
+    template <class Token = default_token>
+    auto async_complaint(std::string complaint_id, Token&& token = {}) {
+        return initiate<wechatpay::complaint>(std::forward<Token>(token), &client::complaint_op,
+                                              std::move(complaint_id));
+    }
+    template <class Token = default_token>
+    auto async_complaint_negotiations(negotiation_request req, Token&& token = {}) {
+        return initiate<negotiation_page>(std::forward<Token>(token), &client::complaint_negotiations_op,
+                                          std::move(req));
+    }
+    // Answers the payer (the first answer moves a PENDING complaint to PROCESSING).
+    // complainted_mchid defaults to the client's mchid.
+    template <class Token = default_token>
+    auto async_respond_complaint(std::string complaint_id, complaint_response response, Token&& token = {}) {
+        return initiate<void>(std::forward<Token>(token), &client::respond_complaint_op, std::move(complaint_id),
+                              std::move(response));
+    }
+    // Tells WeChat the complaint is handled (PROCESSED); the payer is then asked to rate it.
+    template <class Token = default_token>
+    auto async_complete_complaint(std::string complaint_id, Token&& token = {}) {
+        return initiate<void>(std::forward<Token>(token), &client::complete_complaint_op, std::move(complaint_id));
+    }
+    // The merchant's decision on a refund the payer asked for (problem_type REFUND).
+    template <class Token = default_token>
+    auto async_update_refund_progress(std::string complaint_id, refund_progress progress, Token&& token = {}) {
+        return initiate<void>(std::forward<Token>(token), &client::update_refund_progress_op,
+                              std::move(complaint_id), std::move(progress));
+    }
+    // Where WeChat sends COMPLAINT.* notifications: create (POST), query (GET), update (PUT),
+    // delete (DELETE) /v3/merchant-service/complaint-notifications.
+    template <class Token = default_token>
+    auto async_create_complaint_notify_url(std::string url, Token&& token = {}) {
+        return initiate<complaint_notify_url>(std::forward<Token>(token), &client::complaint_notify_url_op,
+                                              std::string("POST"), std::move(url));
+    }
+    template <class Token = default_token>
+    auto async_query_complaint_notify_url(Token&& token = {}) {
+        return initiate<complaint_notify_url>(std::forward<Token>(token), &client::complaint_notify_url_op,
+                                              std::string("GET"), std::string());
+    }
+    template <class Token = default_token>
+    auto async_update_complaint_notify_url(std::string url, Token&& token = {}) {
+        return initiate<complaint_notify_url>(std::forward<Token>(token), &client::complaint_notify_url_op,
+                                              std::string("PUT"), std::move(url));
+    }
+    template <class Token = default_token>
+    auto async_delete_complaint_notify_url(Token&& token = {}) {
+        return initiate<void>(std::forward<Token>(token), &client::delete_complaint_notify_url_op);
+    }
+    // An image for a response or a refund rejection (JPG/BMP/PNG ≤ 2 MiB) → its media_id.
+    template <class Token = default_token>
+    auto async_upload_complaint_image(upload_file file, Token&& token = {}) {
+        return initiate<std::string>(std::forward<Token>(token), &client::media_upload_op,
+                                     std::string(complaint_image_upload_target), std::move(file));
+    }
+    // A complaint image (a media_url of complaint_media_list, or its media_id) streamed into
+    // `file` (a temporary file renamed onto it once complete) or `sink`. WeChat does not sign
+    // this answer: its path must be on client_config::unsigned_download_paths (it is by
+    // default), else the image must verify first. A non-2xx answer is errc::api_error.
+    template <class Token = default_token>
+    auto async_download_complaint_image(std::string media_url, std::filesystem::path file, Token&& token = {}) {
+        return initiate<image_download>(std::forward<Token>(token), &client::download_image_to_file_op,
+                                        std::move(media_url), std::move(file));
+    }
+    template <class Token = default_token>
+    auto async_download_complaint_image(std::string media_url, download_sink sink, Token&& token = {}) {
+        return initiate<image_download>(std::forward<Token>(token), &client::download_image_to_sink_op,
+                                        std::move(media_url), std::move(sink));
+    }
+
     // ---- WeChat Pay's keys ----
     // Downloads /v3/certificates, decrypts and checks them (the answer must verify with a
     // certificate it contains or one already trusted). In download mode this also refreshes
@@ -298,6 +384,21 @@ private:
                                               std::string body, request_options options);
     static op_result<api_response> upload_op(impl_ptr self, std::string target, upload_file file);
     static op_result<std::string> media_upload_op(impl_ptr self, std::string target, upload_file file);
+    static op_result<complaint_page> list_complaints_op(impl_ptr self, complaint_list_request req);
+    static op_result<std::vector<wechatpay::complaint>> list_all_complaints_op(impl_ptr self,
+                                                                               complaint_list_request req);
+    static op_result<wechatpay::complaint> complaint_op(impl_ptr self, std::string complaint_id);
+    static op_result<negotiation_page> complaint_negotiations_op(impl_ptr self, negotiation_request req);
+    static op_result<void> respond_complaint_op(impl_ptr self, std::string complaint_id, complaint_response response);
+    static op_result<void> complete_complaint_op(impl_ptr self, std::string complaint_id);
+    static op_result<void> update_refund_progress_op(impl_ptr self, std::string complaint_id,
+                                                     refund_progress progress);
+    static op_result<complaint_notify_url> complaint_notify_url_op(impl_ptr self, std::string method, std::string url);
+    static op_result<void> delete_complaint_notify_url_op(impl_ptr self);
+    static op_result<image_download> download_image_to_file_op(impl_ptr self, std::string media_url,
+                                                               std::filesystem::path file);
+    static op_result<image_download> download_image_to_sink_op(impl_ptr self, std::string media_url,
+                                                               download_sink sink);
 
     // Runs `op` on the client's executor and completes `handler` with its result (through the
     // handler's executor, following its cancellation slot). Instantiated in client.cpp.

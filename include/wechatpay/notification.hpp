@@ -4,6 +4,7 @@
 // the answer for WeChat, with the reason whenever it is not a success.
 #pragma once
 
+#include <wechatpay/complaints.hpp>
 #include <wechatpay/config.hpp>
 #include <wechatpay/crypto.hpp>
 #include <wechatpay/error.hpp>
@@ -32,7 +33,7 @@ inline constexpr std::size_t max_notification_body = 64 * 1024;
 struct notification {
     std::string id;
     std::string create_time;
-    std::string event_type;  // TRANSACTION.SUCCESS, REFUND.SUCCESS, REFUND.ABNORMAL, REFUND.CLOSED…
+    std::string event_type;  // TRANSACTION.SUCCESS, REFUND.SUCCESS, …, COMPLAINT.CREATE, COMPLAINT.STATE_CHANGE
     std::string summary;
     std::string resource_type;  // encrypt-resource
     std::string original_type;  // transaction, refund, …
@@ -43,9 +44,13 @@ struct notification {
     bool is_transaction() const noexcept { return original_type == "transaction" && !combine; }
     bool is_combine_transaction() const noexcept { return original_type == "transaction" && combine; }
     bool is_refund() const noexcept { return original_type == "refund"; }
+    // COMPLAINT.CREATE / COMPLAINT.STATE_CHANGE (sent to the complaint notification URL): the
+    // resource names the complaint and what happened; fetch the rest with async_complaint.
+    bool is_complaint() const noexcept { return event_type.starts_with("COMPLAINT."); }
     result<wechatpay::transaction> transaction() const { return parse_transaction(resource); }
     result<wechatpay::combine_transaction> combine_transaction() const { return parse_combine_transaction(resource); }
     result<wechatpay::refund> refund() const { return parse_refund(resource); }
+    result<wechatpay::complaint_event> complaint_event() const { return parse_complaint_event(resource); }
 };
 
 // What to answer WeChat: success is 204 with no body; a failure (WeChat will retry) is a

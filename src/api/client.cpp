@@ -54,15 +54,6 @@ result<std::string> field_of(const net::response& res, std::string_view name) {
     return std::string(v->get_string());
 }
 
-template <class T>
-result<T> with_request_id(result<T> r, const net::response& res) {
-    if (r) return r;
-    error e = r.error();
-    e.request_id = std::string(res["Request-ID"]);
-    e.http_status = res.result_int();
-    return e;
-}
-
 }  // namespace
 
 client::impl::impl(asio::any_io_executor executor, client_config config, signer s)
@@ -157,6 +148,13 @@ template void client::launch(impl_ptr, op_result<bill_download>, completion_hand
 template void client::launch(impl_ptr, op_result<std::vector<certificate>>,
                              completion_handler<std::vector<certificate>>);
 template void client::launch(impl_ptr, op_result<api_response>, completion_handler<api_response>);
+template void client::launch(impl_ptr, op_result<complaint_page>, completion_handler<complaint_page>);
+template void client::launch(impl_ptr, op_result<std::vector<wechatpay::complaint>>,
+                             completion_handler<std::vector<wechatpay::complaint>>);
+template void client::launch(impl_ptr, op_result<wechatpay::complaint>, completion_handler<wechatpay::complaint>);
+template void client::launch(impl_ptr, op_result<negotiation_page>, completion_handler<negotiation_page>);
+template void client::launch(impl_ptr, op_result<complaint_notify_url>, completion_handler<complaint_notify_url>);
+template void client::launch(impl_ptr, op_result<image_download>, completion_handler<image_download>);
 
 // ---- payments ---------------------------------------------------------------------------
 
@@ -171,18 +169,6 @@ result<prepay_request> prepared(prepay_request req, prepay_kind kind, const clie
 }
 
 }  // namespace
-
-// Binds `var` to a result and returns its error from the coroutine when it has one.
-#define WECHATPAY_TRY(var, expr) \
-    auto var = (expr);           \
-    if (!var) co_return var.error()
-
-// Sends `call` (a 2xx answer expected) with the answer in `var`, an error returned. The answer
-// lives here, in the operation's frame, not in a result of send()'s (see send()).
-#define WECHATPAY_SEND_OK(var, ...)                                   \
-    result<net::response> var;                                       \
-    co_await self->send(with_api_errors(__VA_ARGS__), var);           \
-    if (!var) co_return var.error()
 
 client::op_result<app_prepay> client::prepay_app_op(impl_ptr self, prepay_request req) {
     WECHATPAY_TRY(r, prepared(std::move(req), prepay_kind::app, self->cfg));
@@ -501,8 +487,5 @@ client_stats client::stats() const {
     s.certificate_refreshes = impl_->refreshes;
     return s;
 }
-
-#undef WECHATPAY_TRY
-#undef WECHATPAY_SEND_OK
 
 }  // namespace wechatpay

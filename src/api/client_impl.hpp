@@ -167,4 +167,27 @@ error api_error_from(const net::response& res, std::string_view what, bool verif
 // A 2xx answer is always verified.
 bool unsigned_error_answer(const net::response& res);
 
+// An error of `r` with the answer's Request-ID and status.
+template <class T>
+result<T> with_request_id(result<T> r, const net::response& res) {
+    if (r) return r;
+    error e = r.error();
+    e.request_id = std::string(res["Request-ID"]);
+    e.http_status = res.result_int();
+    return e;
+}
+
+// Binds `var` to a result and returns its error from the coroutine when it has one.
+#define WECHATPAY_TRY(var, expr) \
+    auto var = (expr);           \
+    if (!var) co_return var.error()
+
+// Sends `call` (a 2xx answer expected) with the answer in `var`, an error returned. The answer
+// lives here, in the operation's frame, not in a result of send()'s (see send()). `self` is
+// the operation's impl_ptr.
+#define WECHATPAY_SEND_OK(var, ...)                                   \
+    result<net::response> var;                                       \
+    co_await self->send(with_api_errors(__VA_ARGS__), var);           \
+    if (!var) co_return var.error()
+
 }  // namespace wechatpay

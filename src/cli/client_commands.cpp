@@ -1,5 +1,6 @@
 // request and certificates: talk to WeChat Pay (or the simulator) with the client.
 #include "commands.hpp"
+#include "client_run.hpp"
 #include "common.hpp"
 
 #include <wechatpay/client.hpp>
@@ -18,24 +19,6 @@ namespace wechatpay::cli {
 namespace {
 
 namespace asio = boost::asio;
-
-constexpr option config_option{"config", "FILE", "client config (JSON; see README)", true};
-
-// Runs one client operation on a private io_context: `start(client, handler)` starts it; when
-// it completes the client shuts down, and run() returns (every I/O step has its deadline).
-template <class T, class Start>
-result<T> run_client(const std::string& config_file, Start start) {
-    const client_config cfg = unwrap(load_client_config(config_file), "--config " + excerpt(config_file, 256));
-    asio::io_context ioc;
-    auto c = unwrap(client::create(ioc.get_executor(), cfg));
-    std::optional<result<T>> answer;
-    start(*c, [&](result<T> r) {
-        answer = std::move(r);
-        c->shutdown();
-    });
-    ioc.run();
-    return std::move(*answer);
-}
 
 // ---- request ----------------------------------------------------------------------------
 

@@ -23,5 +23,10 @@ extern const command sim_command;
 extern const command request_command;
 extern const command certificates_command;
 extern const command bill_command;
+// complaint_commands.cpp: customer complaints ("complaints list" …: two words)
+extern const command complaints_list_command;
+extern const command complaints_show_command;
+extern const command complaints_respond_command;
+extern const command complaints_complete_command;
 
 }  // namespace wechatpay::cli

@@ -21,7 +21,8 @@ constexpr std::array commands{
     &sign_command,    &verify_command,       &notify_command,       &decrypt_command,
     &encrypt_command, &oaep_encrypt_command, &oaep_decrypt_command, &pay_params_command,
     &serial_command,  &sim_command,          &request_command,      &certificates_command,
-    &bill_command,
+    &bill_command,    &complaints_list_command, &complaints_show_command, &complaints_respond_command,
+    &complaints_complete_command,
 };
 
 std::string top_help() {
@@ -36,7 +37,7 @@ std::string top_help() {
         "commands:\n";
     for (const command* cmd : commands) {
         std::string name(cmd->name);
-        name.resize(14, ' ');
+        name.resize(std::max<std::size_t>(name.size() + 1, 14), ' ');
         out += "  " + name + std::string(cmd->summary) + '\n';
     }
     out +=
@@ -45,6 +46,17 @@ std::string top_help() {
         "missing option, unreadable file, unusable key).\n"
         "Command lines are visible to other users: prefer --apiv3-key-file to --apiv3-key.\n";
     return out;
+}
+
+// The verb's words: "complaints list" takes two, every other verb one.
+std::size_t verb_words(std::span<const std::string_view> argv) {
+    return argv.size() > 1 && argv[0] == "complaints" && !argv[1].starts_with("-") ? 2 : 1;
+}
+
+std::string verb_of(std::span<const std::string_view> argv) {
+    std::string verb(argv[0]);
+    if (verb_words(argv) == 2) verb += " " + std::string(argv[1]);
+    return verb;
 }
 
 const command& find_command(std::string_view name) {
@@ -63,7 +75,7 @@ int run(std::span<const std::string_view> argv) {
     if (verb == "--help" || verb == "-h" || verb == "help") {
         // "wechatpay help sign" is "wechatpay sign --help".
         if (argv.size() > 1) {
-            print(help_text(find_command(argv[1])));
+            print(help_text(find_command(verb_of(argv.subspan(1)))));
         } else {
             print(top_help());
         }
@@ -73,8 +85,8 @@ int run(std::span<const std::string_view> argv) {
         print_line("wechatpay " WECHATPAY_VERSION);
         return exit_ok;
     }
-    const command& cmd = find_command(verb);
-    const args a = args::parse(cmd, argv.subspan(1));
+    const command& cmd = find_command(verb_of(argv));
+    const args a = args::parse(cmd, argv.subspan(verb_words(argv)));
     if (a.help()) {
         print(help_text(cmd));
         return exit_ok;

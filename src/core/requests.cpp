@@ -3,6 +3,7 @@
 #include "core/json_reader.hpp"
 #include "core/url.hpp"
 #include "core/utf8.hpp"
+#include "core/request_checks.hpp"
 
 #include <boost/beast/core/string.hpp>
 #include <boost/json.hpp>
@@ -220,6 +221,17 @@ json::object object_of(const scene_info& s) {
 }
 
 }  // namespace
+
+namespace detail {
+
+error invalid_field(std::string_view field, std::string_view why) { return invalid(field, why); }
+std::optional<error> text_field_error(std::string_view field, std::string_view text, std::size_t max, bool required) {
+    return text_error(field, text, max, required);
+}
+bool is_calendar_date(std::string_view s) { return is_date(s); }
+bool is_callback_url(std::string_view url) { return valid_notify_url(url); }
+
+}  // namespace detail
 
 // ---- prepay ---------------------------------------------------------------------------------
 

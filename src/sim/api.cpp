@@ -76,7 +76,13 @@ constexpr std::string_view endpoint_names[] = {
     "/v3/pay/transactions/out-trade-no/{out_trade_no}/close", "/v3/pay/transactions/id/{transaction_id}",
     "/v3/refund/domestic/refunds", "/v3/refund/domestic/refunds/{out_refund_no}", "/v3/bill/tradebill",
     "/v3/bill/fundflowbill", "/v3/billdownload/file", "/v3/certificates", "/v3/merchant/media/upload",
-    "/v3/merchant/media/video_upload", "/v3/merchant-service/images/upload", "/v3/merchant-service/images/{media_id}"};
+    "/v3/merchant/media/video_upload", "/v3/merchant-service/images/upload", "/v3/merchant-service/images/{media_id}",
+    "/v3/merchant-service/complaints-v2", "/v3/merchant-service/complaints-v2/{complaint_id}",
+    "/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys",
+    "/v3/merchant-service/complaints-v2/{complaint_id}/response",
+    "/v3/merchant-service/complaints-v2/{complaint_id}/complete",
+    "/v3/merchant-service/complaints-v2/{complaint_id}/update-refund-progress",
+    "/v3/merchant-service/complaint-notifications"};
 
 // A query parameter's value, percent-decoded ('+' stays '+', as WeChat's values never hold a
 // space); "" when absent or when the query is not well-formed.
@@ -320,6 +326,11 @@ std::string api::endpoint_of(std::string_view method, std::string_view path) {
     if (path_param(path, refund_by_no)) return "/v3/refund/domestic/refunds/{out_refund_no}";
     if (path != complaint_image_upload_target && path_param(path, image_download_prefix))
         return "/v3/merchant-service/images/{media_id}";
+    constexpr std::string_view complaint_prefix = "/v3/merchant-service/complaints-v2/";
+    for (std::string_view step : {"/negotiation-historys", "/response", "/complete", "/update-refund-progress"})
+        if (path_param(path, complaint_prefix, step))
+            return "/v3/merchant-service/complaints-v2/{complaint_id}" + std::string(step);
+    if (path_param(path, complaint_prefix)) return "/v3/merchant-service/complaints-v2/{complaint_id}";
     // A bounded set of names: any other path is "unknown", so that probes cannot grow the stats.
     for (std::string_view known : endpoint_names)
         if (path == known && known.find('{') == std::string_view::npos) return std::string(known);
@@ -406,6 +417,10 @@ answer api::handle(const incoming& in, std::int64_t wall_now, std::int64_t clock
                       : error_answer(400, "PARAM_ERROR", "an upload is multipart/form-data with parts meta and file");
     if (get && route(image_download_prefix))
         return id ? media_.image(*m, *id) : bad_escape("media_id");
+    if (path == "/v3/merchant-service/complaint-notifications" ||
+        (path.starts_with("/v3/merchant-service/complaints-v2") &&
+         (path.size() == 34 || path[34] == '/')))
+        return complaints(*m, in.method, path, query, in.body, now);
     return error_answer(404, "NOT_FOUND", "no such API");
 }
 
@@ -728,6 +743,328 @@ answer api::certificates(const merchant& m) {
                                                  {"ciphertext", *sealed}}}});
     }
     return {200, json::serialize(json::object{{"data", data}})};
+}
+
+// ---- complaints 2.0 -----------------------------------------------------------------------------
+
+namespace {
+
+constexpr std::string_view complaints_prefix = "/v3/merchant-service/complaints-v2";
+constexpr std::string_view complaint_urls = "/v3/merchant-service/complaint-notifications";
+
+// A query parameter that must be an integer in [lo, hi] (absent: `fallback`).
+std::optional<std::int64_t> int_param(std::string_view query, std::string_view name, std::int64_t lo, std::int64_t hi,
+                                      std::int64_t fallback) {
+    const std::string v = query_param(query, name);
+    if (v.empty()) return fallback;
+    std::int64_t n = 0;
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (ec != std::errc() || end != v.data() + v.size() || n < lo || n > hi) return std::nullopt;
+    return n;
+}
+
+// Midnight China time of a YYYY-MM-DD date, in Unix seconds.
+std::optional<std::int64_t> cst_day(const std::string& date) {
+    if (date.size() != 10) return std::nullopt;
+    return parse_rfc3339(date + "T00:00:00+08:00");
+}
+
+std::optional<std::vector<std::string>> string_list(const json::value* v, std::size_t max) {
+    std::vector<std::string> out;
+    if (!v) return out;
+    if (!v->is_array() || v->get_array().size() > max) return std::nullopt;
+    for (const auto& item : v->get_array()) {
+        if (!item.is_string() || item.get_string().empty()) return std::nullopt;
+        out.emplace_back(item.get_string());
+    }
+    return out;
+}
+
+answer refused(complaint_book::refusal why) {
+    switch (why) {
+    case complaint_book::refusal::not_found: return error_answer(404, "RESOURCE_NOT_EXISTS", "no such complaint");
+    case complaint_book::refusal::processed:
+        return error_answer(400, "INVALID_REQUEST", "the complaint is already processed");
+    case complaint_book::refusal::not_refund:
+        return error_answer(400, "INVALID_REQUEST", "the complaint is not a refund request");
+    case complaint_book::refusal::decided:
+        return error_answer(400, "INVALID_REQUEST", "the refund request is already decided");
+    case complaint_book::refusal::none: break;
+    }
+    return {204, ""};
+}
+
+}  // namespace
+
+std::string api::complaint_json(const merchant& m, const complaint_record& c) const {
+    json::object o{{"complaint_id", c.complaint_id},
+                   {"complaint_time", rfc3339_cst(c.created)},
+                   {"complaint_detail", c.detail},
+                   {"complainted_mchid", c.mchid},
+                   {"complaint_state", c.state},
+                   {"payer_openid", c.payer_openid},
+                   {"complaint_order_info", json::array{json::object{{"transaction_id", c.transaction_id},
+                                                                      {"out_trade_no", c.out_trade_no},
+                                                                      {"amount", c.amount}}}},
+                   {"complaint_full_refunded", c.full_refunded},
+                   {"incoming_user_response", c.incoming_user_response},
+                   {"user_complaint_times", c.times},
+                   {"problem_description", c.detail},
+                   {"problem_type", c.problem_type},
+                   {"user_tag_list", json::array{}}};
+    // As WeChat does: the phone number encrypted with the merchant's certificate (RSA-OAEP).
+    if (!c.phone.empty())
+        if (auto sealed = oaep_encrypt(m.cert.key(), c.phone)) o["payer_phone"] = *sealed;
+    if (c.problem_type == "REFUND") o["apply_refund_amount"] = c.apply_refund_amount;
+    if (!c.media_ids.empty()) {
+        json::array urls;
+        for (const auto& id : c.media_ids) urls.emplace_back(base_url_ + std::string(image_download_prefix) + id);
+        o["complaint_media_list"] = json::array{json::object{{"media_type", "USER_COMPLAINT_IMAGE"}, {"media_url", urls}}};
+    }
+    return json::serialize(o);
+}
+
+void api::notify_complaint(const merchant& m, const complaint_record& c, bool created, std::string_view action_type) {
+    const auto url = complaints_.url(m.mchid);
+    if (!url || !hooks_.complaint_notify) return;
+    hooks_.complaint_notify(m, *url, created ? "COMPLAINT.CREATE" : "COMPLAINT.STATE_CHANGE",
+                            created ? "产生新投诉" : "投诉单状态变化",
+                            json::serialize(json::object{{"complaint_id", c.complaint_id}, {"action_type", action_type}}));
+}
+
+result<std::string> api::file_complaint(std::string_view body, std::int64_t now) {
+    auto bad = [](std::string why) { return error(errc::invalid_argument, std::move(why)); };
+    boost::system::error_code ec;
+    auto doc = json::parse(body, ec);
+    if (ec || !doc.is_object()) return bad("body must be a JSON object");
+    const json::object& o = doc.get_object();
+    auto text = [&](std::string_view key) -> std::string {
+        const auto* v = o.if_contains(key);
+        return v && v->is_string() ? std::string(v->get_string()) : std::string();
+    };
+    const std::string out_trade_no = text("out_trade_no"), mchid_given = text("mchid");
+    if (out_trade_no.empty()) return bad("out_trade_no: required");
+    const merchant* m = nullptr;
+    std::optional<order> paid;
+    for (const auto& candidate : cfg_.merchants) {
+        if (!mchid_given.empty() && candidate.mchid != mchid_given) continue;
+        if ((paid = store_.find_order(candidate.mchid, out_trade_no))) {
+            m = &candidate;
+            break;
+        }
+    }
+    if (!m) return bad("out_trade_no: no such order");
+    if (paid->trade_state != "SUCCESS" && paid->trade_state != "REFUND")
+        return bad("out_trade_no: the order is not paid (" + paid->trade_state + ")");
+    complaint_record c;
+    c.mchid = m->mchid;
+    c.out_trade_no = paid->out_trade_no;
+    c.transaction_id = paid->transaction_id;
+    c.payer_openid = paid->payer_openid;
+    c.amount = paid->total;
+    c.detail = text("detail");
+    if (c.detail.empty() || utf8_length(c.detail) > 300) return bad("detail: required, at most 300 characters");
+    c.phone = text("phone");
+    if (const auto type = text("problem_type"); !type.empty()) {
+        if (type != "REFUND" && type != "SERVICE_NOT_WORK" && type != "OTHERS")
+            return bad("problem_type: must be REFUND, SERVICE_NOT_WORK or OTHERS");
+        c.problem_type = type;
+    }
+    if (const auto* v = o.if_contains("apply_refund_amount")) {
+        if (!v->is_int64() || v->get_int64() < 0 || v->get_int64() > c.amount)
+            return bad("apply_refund_amount: must be an integer from 0 to the order's amount");
+        c.apply_refund_amount = v->get_int64();
+    }
+    if (const auto* images = o.if_contains("images")) {
+        if (!images->is_array() || images->get_array().size() > 9) return bad("images: an array of at most 9 images");
+        for (std::size_t i = 0; i < images->get_array().size(); ++i) {
+            const auto* img = images->get_array()[i].if_object();
+            const auto* name = img ? img->if_contains("filename") : nullptr;
+            const auto* data = img ? img->if_contains("base64") : nullptr;
+            const std::string where = "images/" + std::to_string(i);
+            if (!name || !name->is_string() || !data || !data->is_string())
+                return bad(where + ": must be {\"filename\",\"base64\"}");
+            auto bytes = base64_decode(data->get_string());
+            if (!bytes) return bad(where + "/base64: not base64");
+            auto id = media_.add_complaint_image(m->mchid, name->get_string(), std::move(*bytes));
+            if (!id) return bad(where + ": " + id.error().detail);
+            c.media_ids.push_back(std::move(*id));
+        }
+    }
+    auto filed = complaints_.file(std::move(c), now);
+    if (!filed) return bad("too many complaints (10000)");
+    notify_complaint(*m, *filed, true, "CREATE_COMPLAINT");
+    return json::serialize(json::object{{"complaint_id", filed->complaint_id}, {"mchid", filed->mchid}});
+}
+
+result<std::string> api::complaint_event(std::string_view id, std::string_view body, std::int64_t now) {
+    auto bad = [](std::string why) { return error(errc::invalid_argument, std::move(why)); };
+    boost::system::error_code ec;
+    auto doc = json::parse(body, ec);
+    if (ec || !doc.is_object()) return bad("body must be a JSON object");
+    const auto* type = doc.get_object().if_contains("action_type");
+    const auto* content = doc.get_object().if_contains("content");
+    const std::string action = type && type->is_string() ? std::string(type->get_string()) : "";
+    if (action != "USER_RESPONSE" && action != "RESPONSE_BY_PLATFORM" && action != "CONTINUE_COMPLAINT")
+        return bad("action_type: must be USER_RESPONSE, RESPONSE_BY_PLATFORM or CONTINUE_COMPLAINT");
+    const std::string text = content && content->is_string() ? std::string(content->get_string()) : "";
+    complaint_record c;
+    if (complaints_.payer_event(std::string(id), action, text, now, c) != complaint_book::refusal::none)
+        return error(errc::invalid_argument, "no such complaint");
+    const merchant* m = find_merchant(c.mchid);
+    notify_complaint(*m, c, false, action);
+    return complaint_json(*m, c);
+}
+
+answer api::complaints(const merchant& m, std::string_view method, std::string_view path, std::string_view query,
+                       const std::string& body, std::int64_t now) {
+    if (path == complaint_urls) return complaint_notify_url(m, method, body);
+    if (path == complaints_prefix) {
+        if (method != "GET") return error_answer(404, "NOT_FOUND", "no such API");
+        const auto limit = int_param(query, "limit", 1, 50, 10);
+        if (!limit) return param_error("limit", "must be an integer from 1 to 50", "query");
+        const auto offset = int_param(query, "offset", 0, max_amount, 0);
+        if (!offset) return param_error("offset", "must be an integer ≥ 0", "query");
+        const auto begin = cst_day(query_param(query, "begin_date"));
+        if (!begin) return param_error("begin_date", "must be a date yyyy-MM-DD", "query");
+        const auto end = cst_day(query_param(query, "end_date"));
+        if (!end) return param_error("end_date", "must be a date yyyy-MM-DD", "query");
+        if (*end < *begin || *end - *begin > 30 * 86400)
+            return param_error("end_date", "must be within 30 days after begin_date", "query");
+        const std::string complainted = query_param(query, "complainted_mchid");
+        std::vector<complaint_record> all;
+        if (complainted.empty() || complainted == m.mchid) all = complaints_.between(m.mchid, *begin, *end + 86399);
+        json::array data;
+        for (std::size_t i = static_cast<std::size_t>(*offset); i < all.size() && data.size() < static_cast<std::size_t>(*limit); ++i)
+            data.push_back(json::parse(complaint_json(m, all[i])));
+        json::object page{{"data", data}, {"limit", *limit}, {"offset", *offset}};
+        if (*offset == 0) page["total_count"] = all.size();
+        return {200, json::serialize(page)};
+    }
+    const std::string_view rest = path.substr(complaints_prefix.size() + 1);
+    const auto slash = rest.find('/');
+    const auto id = percent_decode(rest.substr(0, slash));
+    if (!id || id->empty()) return param_error("complaint_id", "is not valid percent-encoding", "path");
+    const std::string_view step = slash == std::string_view::npos ? "" : rest.substr(slash);
+    if (step.empty() && method == "GET") {
+        const auto c = complaints_.find(m.mchid, *id);
+        if (!c) return error_answer(404, "RESOURCE_NOT_EXISTS", "no such complaint");
+        return {200, complaint_json(m, *c)};
+    }
+    if (step == "/negotiation-historys" && method == "GET") {
+        const auto c = complaints_.find(m.mchid, *id);
+        if (!c) return error_answer(404, "RESOURCE_NOT_EXISTS", "no such complaint");
+        const auto limit = int_param(query, "limit", 1, 300, 10);
+        if (!limit) return param_error("limit", "must be an integer from 1 to 300", "query");
+        const auto offset = int_param(query, "offset", 0, max_amount, 0);
+        if (!offset) return param_error("offset", "must be an integer ≥ 0", "query");
+        json::array data;
+        for (std::size_t i = static_cast<std::size_t>(*offset);
+             i < c->history.size() && data.size() < static_cast<std::size_t>(*limit); ++i) {
+            const auto& h = c->history[i];
+            json::array urls;
+            for (const auto& img : h.images) urls.emplace_back(base_url_ + std::string(image_download_prefix) + img);
+            data.push_back(json::object{{"log_id", h.log_id},
+                                        {"operator", h.operator_name},
+                                        {"operate_time", rfc3339_cst(h.at)},
+                                        {"operate_type", h.operate_type},
+                                        {"operate_details", h.details},
+                                        {"image_list", json::array{}},
+                                        {"complaint_media_list",
+                                         json::object{{"media_type", h.operator_name == "商户" ? "OPERATION_IMAGE"
+                                                                                               : "USER_COMPLAINT_IMAGE"},
+                                                      {"media_url", urls}}}});
+        }
+        json::object page{{"data", data}, {"limit", *limit}, {"offset", *offset}};
+        if (*offset == 0) page["total_count"] = c->history.size();
+        return {200, json::serialize(page)};
+    }
+    if (method == "POST") return complaint_step(m, *id, step, body, now);
+    return error_answer(404, "NOT_FOUND", "no such API");
+}
+
+answer api::complaint_step(const merchant& m, std::string_view id_view, std::string_view step, const std::string& body,
+                           std::int64_t now) {
+    const std::string id(id_view);
+    boost::system::error_code ec;
+    auto doc = json::parse(body, ec);
+    if (ec || !doc.is_object()) return error_answer(400, "PARAM_ERROR", "body is not a JSON object");
+    fields f(doc.get_object());
+    complaint_record c;
+    complaint_book::refusal why{};
+    std::string action_type;
+    if (step == "/response" || step == "/complete") {
+        const std::string mchid = f.str("/complainted_mchid", true, 64);
+        if (f.failed()) return *f.error;
+        if (mchid != m.mchid) return error_answer(403, "NO_AUTH", "complainted_mchid is not the caller");
+        if (step == "/complete") {
+            why = complaints_.complete(m.mchid, id, now, c);
+            action_type = "MERCHANT_CONFIRM_COMPLETE";
+        } else {
+            const std::string content = f.str("/response_content", true, 200);
+            const std::string jump_url = f.str("/jump_url", false, 512);
+            const std::string jump_text = f.str("/jump_url_text", false, 10);
+            if (f.failed()) return *f.error;
+            if (jump_url.empty() != jump_text.empty())
+                return param_error("/jump_url_text", "and /jump_url go together");
+            if (!jump_url.empty() && !jump_url.starts_with("https://"))
+                return value_error("/jump_url", "must be an https URL", json::value(jump_url));
+            const auto images = string_list(f.at("/response_images"), 4);
+            if (!images) return param_error("/response_images", "must be an array of at most 4 media_ids");
+            for (const auto& img : *images)
+                if (!media_.has_image(m.mchid, img))
+                    return value_error("/response_images", "names an image the merchant did not upload", json::value(img));
+            why = complaints_.respond(m.mchid, id, content, *images, now, c);
+            action_type = "MERCHANT_RESPONSE";
+        }
+    } else if (step == "/update-refund-progress") {
+        const std::string action = f.str("/action", true, 16);
+        const std::string reason = f.str("/reject_reason", false, 200);
+        f.str("/remark", false, 200);
+        if (f.failed()) return *f.error;
+        if (action != "APPROVE" && action != "REJECT")
+            return value_error("/action", "must be APPROVE or REJECT", json::value(action));
+        const json::value* day = f.at("/launch_refund_day");
+        if (action == "REJECT" && (reason.empty() || day))
+            return error_answer(400, "PARAM_ERROR", "a REJECT needs reject_reason and takes no launch_refund_day");
+        if (day && (!day->is_int64() || day->get_int64() < 0))
+            return value_error("/launch_refund_day", "must be an integer ≥ 0", *day);
+        const auto images = string_list(f.at("/reject_media_list"), 4);
+        if (!images) return param_error("/reject_media_list", "must be an array of at most 4 media_ids");
+        why = complaints_.decide_refund(m.mchid, id, action, action == "REJECT" ? reason : "同意退款", *images, now, c);
+        action_type = action == "REJECT" ? "MERCHANT_REJECT_REFUND" : "MERCHANT_APPROVE_REFUND";
+    } else {
+        return error_answer(404, "NOT_FOUND", "no such API");
+    }
+    if (why != complaint_book::refusal::none) return refused(why);
+    notify_complaint(m, c, false, action_type);
+    return {204, ""};
+}
+
+answer api::complaint_notify_url(const merchant& m, std::string_view method, const std::string& body) {
+    auto answer_url = [&](const std::string& url) {
+        return answer{200, json::serialize(json::object{{"mchid", m.mchid}, {"url", url}})};
+    };
+    if (method == "GET") {
+        const auto url = complaints_.url(m.mchid);
+        return url ? answer_url(*url) : error_answer(404, "RESOURCE_NOT_EXISTS", "no complaint notification URL");
+    }
+    if (method == "DELETE")
+        return complaints_.erase_url(m.mchid) ? answer{204, ""}
+                                              : error_answer(404, "RESOURCE_NOT_EXISTS", "no complaint notification URL");
+    if (method != "POST" && method != "PUT") return error_answer(404, "NOT_FOUND", "no such API");
+    boost::system::error_code ec;
+    auto doc = json::parse(body, ec);
+    if (ec || !doc.is_object()) return error_answer(400, "PARAM_ERROR", "body is not a JSON object");
+    fields f(doc.get_object());
+    const std::string url = f.str("/url", true, 255);
+    if (f.failed()) return *f.error;
+    if (!valid_notify_url(url)) return value_error("/url", "must be an https URL without a query", json::value(url));
+    const bool create = method == "POST";
+    if (!complaints_.set_url(m.mchid, url, create))
+        return create ? error_answer(400, "INVALID_REQUEST", "a complaint notification URL exists: update it with PUT")
+                      : error_answer(404, "RESOURCE_NOT_EXISTS", "no complaint notification URL");
+    return answer_url(url);
 }
 
 }  // namespace wechatpay::sim

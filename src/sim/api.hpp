@@ -4,6 +4,7 @@
 
 #include <wechatpay/sim/simulator.hpp>
 
+#include "sim/complaints.hpp"
 #include "sim/media.hpp"
 #include "sim/store.hpp"
 
@@ -61,6 +62,10 @@ public:
     struct hooks {
         std::function<void(const refund_record&)> refund_created;  // schedule completion
         std::function<std::vector<platform_identity>()> certificates;  // current platform certificates
+        // A COMPLAINT.* notification for the merchant's complaint notification URL.
+        std::function<void(const merchant&, const std::string& url, const std::string& event_type,
+                           const std::string& summary, std::string resource)>
+            complaint_notify;
     };
 
     api(const config& cfg, store& s, hooks h) : cfg_(cfg), store_(s), hooks_(std::move(h)) {}
@@ -84,6 +89,16 @@ public:
     // How many times a synthetic day's bill was hashed (once per day and size, not per request).
     std::uint64_t synthetic_hashes() const { return synthetic_hashes_.load(); }
 
+    // POST /sim/complaints: a payer complains about a paid order:
+    //   {"out_trade_no"[,"mchid"],"detail","phone"[,"problem_type"("REFUND"|"SERVICE_NOT_WORK"|"OTHERS"),
+    //    "apply_refund_amount","images":[{"filename","base64"}]]}
+    // → {"complaint_id"}, and COMPLAINT.CREATE to the merchant's complaint URL. Errors name the field.
+    result<std::string> file_complaint(std::string_view body, std::int64_t now);
+    // POST /sim/complaints/{id}/events {"action_type","content"}: the payer (USER_RESPONSE,
+    // CONTINUE_COMPLAINT) or WeChat's support (RESPONSE_BY_PLATFORM) moves the complaint;
+    // COMPLAINT.STATE_CHANGE follows. The complaint as the merchant's detail shows it.
+    result<std::string> complaint_event(std::string_view id, std::string_view body, std::int64_t now);
+
 private:
     answer prepay(const merchant& m, std::string_view kind, const std::string& body, std::int64_t now);
     answer query(const merchant& m, bool by_transaction, std::string_view id, std::string_view query);
@@ -93,12 +108,20 @@ private:
     answer bill(const merchant& m, bool trade, std::string_view query, std::int64_t now);
     answer download(const merchant& m, std::string_view query, std::int64_t now);
     answer certificates(const merchant& m);
+    answer complaints(const merchant& m, std::string_view method, std::string_view path, std::string_view query,
+                      const std::string& body, std::int64_t now);
+    answer complaint_step(const merchant& m, std::string_view id, std::string_view step, const std::string& body,
+                          std::int64_t now);
+    answer complaint_notify_url(const merchant& m, std::string_view method, const std::string& body);
+    std::string complaint_json(const merchant& m, const complaint_record& c) const;
+    void notify_complaint(const merchant& m, const complaint_record& c, bool created, std::string_view action_type);
 
     const config& cfg_;
     store& store_;
     hooks hooks_;
     std::string base_url_;
     media_store media_;
+    complaint_book complaints_;
 
     struct bill_file {
         std::string mchid, content;  // as served (gzip when asked); empty when synthetic

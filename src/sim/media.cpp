@@ -30,13 +30,18 @@ answer media_store::upload(const merchant& m, std::string_view path, upload_form
 
     // Only complaint images are served back (GET /v3/merchant-service/images/{media_id}).
     const bool served = path == complaint_image_upload_target;
-    const std::size_t size = form.file.size();
+    const std::string id = insert(item{m.mchid, std::string(*mime), std::move(form.file), served});
+    return {200, json::serialize(json::object{{"media_id", id}})};
+}
+
+std::string media_store::insert(item it) {
+    const std::size_t size = it.bytes.size();
     std::lock_guard lock(mutex_);
     std::string id;
     do {  // a repeated id would overwrite an item and leave order_ naming it twice
         id = "SIM" + random_nonce(61);
     } while (items_.contains(id));
-    items_.emplace(id, item{m.mchid, std::string(*mime), std::move(form.file), served});
+    items_.emplace(id, std::move(it));
     order_.push_back(id);
     bytes_ += size;
     while (items_.size() > max_items || bytes_ > max_bytes) {
@@ -45,7 +50,20 @@ answer media_store::upload(const merchant& m, std::string_view path, upload_form
         items_.erase(oldest);
         order_.pop_front();
     }
-    return {200, json::serialize(json::object{{"media_id", id}})};
+    return id;
+}
+
+result<std::string> media_store::add_complaint_image(const std::string& mchid, std::string_view filename,
+                                                     std::string bytes) {
+    auto mime = checked_media_type(complaint_image_upload_target, filename, bytes);
+    if (!mime) return mime.error();
+    return insert(item{mchid, std::string(*mime), std::move(bytes), true});
+}
+
+bool media_store::has_image(const std::string& mchid, std::string_view media_id) const {
+    std::lock_guard lock(mutex_);
+    const auto it = items_.find(media_id);
+    return it != items_.end() && it->second.mchid == mchid && it->second.image;
 }
 
 answer media_store::image(const merchant& m, std::string_view media_id) {

@@ -36,6 +36,12 @@ public:
     // The stored image, unsigned, for the merchant that uploaded it.
     answer image(const merchant& m, std::string_view media_id);
 
+    // A payer's image filed with a complaint (the control API): checked like an upload to
+    // /v3/merchant-service/images/upload, served back to `mchid`. Its media_id.
+    result<std::string> add_complaint_image(const std::string& mchid, std::string_view filename, std::string bytes);
+    // Whether `media_id` is a complaint image of `mchid` (a response may show only those).
+    bool has_image(const std::string& mchid, std::string_view media_id) const;
+
     std::size_t size() const;
 
 private:
@@ -43,6 +49,7 @@ private:
         std::string mchid, content_type, bytes;
         bool image = false;
     };
+    std::string insert(item it);  // its new media_id; the oldest items go beyond the bounds
     mutable std::mutex mutex_;
     std::map<std::string, item, std::less<>> items_;
     std::deque<std::string> order_;  // oldest first

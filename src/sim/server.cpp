@@ -91,7 +91,11 @@ struct simulator::impl {
           notify(ioc, cfg, keys, counters),
           endpoints(cfg, orders,
                     api::hooks{[this](const refund_record& r) { schedule_refund(r); },
-                               [this] { return keys.certificates(); }}) {}
+                               [this] { return keys.certificates(); },
+                               [this](const merchant& m, const std::string& url, const std::string& event_type,
+                                      const std::string& summary, std::string resource) {
+                                   notify.send({&m, url, event_type, summary, "complaint", std::move(resource)});
+                               }}) {}
 
     // ---- business events ----------------------------------------------------------------
 
@@ -252,7 +256,8 @@ struct simulator::impl {
         if (path_param(path, "/sim/orders/", "/pay") || path == "/sim/certificates/rotate") return "POST";
         if (path == "/sim/clock") return "GET, POST";
         if (path == "/sim/faults") return "GET, POST, DELETE";
-        if (path == "/sim/bills") return "POST";
+        if (path == "/sim/bills" || path == "/sim/complaints" || path_param(path, "/sim/complaints/", "/events"))
+            return "POST";
         if (path == "/sim/stats" || path == "/sim/notifications") return "GET";
         return {};
     }
@@ -301,6 +306,18 @@ struct simulator::impl {
             else if (post)
                 if (auto r = faults.add(req.body()); !r) return fail(400, r.error().detail);
             return reply(200, faults.to_json());
+        }
+        if (path == "/sim/complaints") {
+            auto r = endpoints.file_complaint(req.body(), clock.now());
+            if (!r) return fail(r.error().detail.ends_with("no such order") ? 404 : 400, r.error().detail);
+            return reply(200, *r);
+        }
+        if (const auto complained = path_param(path, "/sim/complaints/", "/events")) {
+            const auto id = percent_decode(*complained);
+            if (!id) return fail(400, "complaint id is not valid percent-encoding");
+            auto r = endpoints.complaint_event(*id, req.body(), clock.now());
+            if (!r) return fail(r.error().detail == "no such complaint" ? 404 : 400, r.error().detail);
+            return reply(200, *r);
         }
         if (path == "/sim/bills") {
             if (auto r = endpoints.add_synthetic_bill(req.body()); !r) return fail(400, r.error().detail);

@@ -496,6 +496,70 @@ for f in apiclient_key.pem platform_key.pem wechatpay_pub_key_private.pem simula
 done
 check "sim --generate: a certificate is 0644" test "$(stat -c %a "$T/keys/apiclient_cert.pem")" = 644
 
+# ---- complaints: a support desk against the simulator ---------------------------------------
+# A simulator of its own (wechatpay sim --generate), a paid order, a complaint filed through the
+# control API; then list, show, respond (with an uploaded image) and complete from the shell.
+
+C=$T/csim
+"$W" sim --generate "$C" --max-seconds 300 >"$T/cstart" 2>"$T/csim.err" &
+CSIM_PID=$!
+trap 'kill "$CSIM_PID" 2>/dev/null || true; rm -rf "$T"' EXIT
+for _ in $(seq 1 300); do
+    [[ -s $T/cstart ]] && break
+    sleep 0.1
+done
+CADDR=$(sed -n 's/^{"listening":"\([^"]*\)".*/\1/p' "$T/cstart")
+CCA=$(sed -n 's/.*"ca":"\([^"]*\)"}$/\1/p' "$T/cstart")
+CMCHID=$(sed -n 's/.*"mchid":"\([^"]*\)".*/\1/p' "$C/simulator.json" | head -n1)
+CAPPID=$(sed -n 's/.*"appids":\["\([^"]*\)".*/\1/p' "$C/simulator.json")
+today=$(date -u -d '+8 hours' +%F)
+phone=13800138066
+order=CLICOMPLAINT$(date +%s)
+printf '{"appid":"%s","mchid":"%s","description":"cli","out_trade_no":"%s","notify_url":"https://merchant.example.com/n","amount":{"total":100}}' \
+    "$CAPPID" "$CMCHID" "$order" >"$T/prepay.json"
+run request POST /v3/pay/transactions/native --config "$C/client.json" --body-file "$T/prepay.json"
+check "complaints: an order to complain about" test "$status" = 0
+curl -sS --cacert "$CCA" -o /dev/null -X POST -d '{}' "https://$CADDR/sim/orders/$order/pay"
+printf '\x89PNG\r\n\x1a\n' >"$T/proof.png"
+head -c 3000 /dev/urandom >>"$T/proof.png"
+printf '{"out_trade_no":"%s","detail":"重复扣费","phone":"%s","images":[{"filename":"p.png","base64":"%s"}]}' \
+    "$order" "$phone" "$(base64 -w0 "$T/proof.png")" >"$T/complaint.json"
+complaint=$(curl -sS --cacert "$CCA" -X POST --data-binary @"$T/complaint.json" "https://$CADDR/sim/complaints" |
+    sed -n 's/.*"complaint_id":"\([^"]*\)".*/\1/p')
+check "complaints: the simulator filed one" test -n "$complaint"
+
+run complaints list --config "$C/client.json" --from "$today" --to "$today"
+check "complaints list: exit 0" test "$status" = 0
+check "complaints list: one JSON object a line" test "$(wc -l <"$T/out")" = 1
+check "complaints list: names the complaint" grep -q "\"complaint_id\":\"$complaint\"" "$T/out"
+check "complaints list: the phone decrypted" grep -q "\"payer_phone\":\"$phone\"" "$T/out"
+expect "complaints list: --to before --from refused" 2 complaints list --config "$C/client.json" --from "$today" --to 2020-01-01
+expect "complaints list: --from is required" 2 complaints list --config "$C/client.json" --to "$today"
+expect "complaints list --help" 0 complaints list --help
+check "complaints: the top-level help lists the verbs" bash -c "'$W' --help | grep -q 'complaints respond'"
+
+run complaints show "$complaint" --config "$C/client.json"
+check "complaints show: exit 0" test "$status" = 0
+check "complaints show: PENDING" grep -q '"complaint_state":"PENDING"' "$T/out"
+check "complaints show: its history" grep -q '"operate_type":"USER_CREATE_COMPLAINT"' "$T/out"
+expect "complaints show: an unknown complaint is an API error" 1 complaints show 200201820000000000000000000 --config "$C/client.json"
+
+printf 'GIF89a' >"$T/x.gif"
+expect "complaints respond: a GIF is refused before any I/O" 2 complaints respond "$complaint" --config "$C/client.json" --text hi --image "$T/x.gif"
+expect "complaints respond: five images are refused" 2 complaints respond "$complaint" --config "$C/client.json" --text hi \
+    --image "$T/proof.png" --image "$T/proof.png" --image "$T/proof.png" --image "$T/proof.png" --image "$T/proof.png"
+expect "complaints respond: text and image" 0 complaints respond "$complaint" --config "$C/client.json" --text "已退款" --image "$T/proof.png"
+run complaints show "$complaint" --config "$C/client.json"
+check "complaints respond: now PROCESSING" grep -q '"complaint_state":"PROCESSING"' "$T/out"
+check "complaints respond: the answer in the history" grep -q '"operate_details":"已退款"' "$T/out"
+
+expect "complaints complete" 0 complaints complete "$complaint" --config "$C/client.json"
+run complaints show "$complaint" --config "$C/client.json"
+check "complaints complete: PROCESSED" grep -q '"complaint_state":"PROCESSED"' "$T/out"
+expect "complaints respond: a processed complaint takes no answer" 1 complaints respond "$complaint" --config "$C/client.json" --text again
+check "complaints: the phone never on stderr" bash -c "! grep -q '$phone' '$T/stderr.log'"
+kill "$CSIM_PID" 2>/dev/null || true
+
 # ---- no secret ever reached stderr -------------------------------------------------------
 
 secrets=("$apiv3" "$notify_apiv3" "$wrong_apiv3" "${apiv3:0:31}" "${notify_apiv3:0:16}")

@@ -68,6 +68,11 @@ public:
         if (!raw.empty()) raw_.emplace_back(raw);
     }
 
+    void add_phone(std::string_view digits) {
+        std::lock_guard lock(mutex_);
+        if (!digits.empty()) phones_.emplace_back(digits);
+    }
+
     void inspect(std::string_view where, std::string_view text) {
         std::lock_guard lock(mutex_);
         ++inspected_;
@@ -96,6 +101,25 @@ private:
                 text.replace(at, r.size(), r.size(), '*');
                 found = true;
             }
+        // Phone numbers however they are written: the digits in order, with spaces, dashes,
+        // dots or brackets between them ("138 0013 8001", "+86-138-0013-8001").
+        std::string digits;
+        std::vector<std::size_t> at;  // where each digit is in `original`
+        for (std::size_t i = 0; i < original.size(); ++i) {
+            const char c = original[i];
+            if (c >= '0' && c <= '9') {
+                digits += c;
+                at.push_back(i);
+            } else if (std::string_view(" -.()").find(c) == std::string_view::npos) {
+                digits += '|';  // anything else breaks a number
+                at.push_back(i);
+            }
+        }
+        for (const auto& p : phones_)
+            for (auto hit = digits.find(p); hit != std::string::npos; hit = digits.find(p, hit + 1)) {
+                for (std::size_t k = hit; k < hit + p.size(); ++k) text[at[k]] = '*';
+                found = true;
+            }
         return found;
     }
 
@@ -103,6 +127,7 @@ private:
     std::deque<std::string> bodies_;                  // stable storage for the windows' views
     std::unordered_set<std::string_view> windows_;    // every 24-character run of every key body
     std::vector<std::string> raw_;                    // APIv3 keys
+    std::vector<std::string> phones_;                 // personal data: digits only
     std::vector<std::string> leaks_;
     std::size_t inspected_ = 0;
 };
@@ -116,6 +141,7 @@ watch_list& list() {
 
 void watch_pem(std::string_view pem) { list().add_pem(pem); }
 void watch(std::string_view raw) { list().add(raw); }
+void watch_phone(std::string_view digits) { list().add_phone(digits); }
 void inspect(std::string_view where, std::string_view text) { list().inspect(where, text); }
 bool contains_secret(std::string_view text) { return list().check(text); }
 
