@@ -212,6 +212,39 @@ struct demo {
                           << file->substr(file->find('\n') + 1, 60) << "…\n";
             }
         }
+        if (simulator) co_await complaint(date);
+    }
+
+    // The payer of the first order complains (simulated); the notification arrives; the
+    // merchant lists the complaint, answers it with an uploaded image and completes it.
+    awaitable<void> complaint(const std::string& date) {
+        std::cout << "\n== A customer complaint: notified, listed, answered with an image, completed\n";
+        auto url = co_await wechat.async_create_complaint_notify_url(notify_url);
+        check(url, "complaint notification URL registered");
+        const std::string filing = "{\"out_trade_no\":\"" + first_order +
+                                   "\",\"detail\":\"扣了两次钱\",\"phone\":\"13800138000\"}";
+        if (!check(simulator->file_complaint(filing), "the payer of " + first_order + " complains")) co_return;
+        auto event = co_await events.next(5s);
+        auto about = event && event->is_complaint() ? event->complaint_event() : result<complaint_event>(error(errc::malformed_json, "none"));
+        step(about && event->event_type == "COMPLAINT.CREATE",
+             "notification COMPLAINT.CREATE arrived, verified and decrypted");
+        if (!about) co_return;
+        complaint_list_request range;
+        range.begin_date = date;
+        range.end_date = date;
+        auto page = co_await wechat.async_list_complaints(range);
+        step(page && !page->data.empty() && page->data.front().complaint_id == about->complaint_id,
+             "the complaint is listed (payer_phone decrypted, never printed)");
+        upload_file picture{"refund.png", std::string("\x89PNG\r\n\x1A\n", 8) + std::string(1024, '\x7f')};
+        auto media = co_await wechat.async_upload_complaint_image(std::move(picture));
+        if (!check(media, "image uploaded")) co_return;
+        complaint_response answer;
+        answer.response_content = "已为您全额退款，请查收";
+        answer.response_images = {*media};
+        check(co_await wechat.async_respond_complaint(about->complaint_id, answer), "answered the payer");
+        check(co_await wechat.async_complete_complaint(about->complaint_id), "complete");
+        auto detail = co_await wechat.async_complaint(about->complaint_id);
+        step(detail && detail->complaint_state == "PROCESSED", "the complaint is PROCESSED");
     }
 };
 

@@ -540,6 +540,10 @@ result<void> simulator::pay(std::string_view mchid, std::string_view out_trade_n
     return impl_->pay(mchid, out_trade_no, openid, "");
 }
 
+result<std::string> simulator::file_complaint(std::string_view json) {
+    return impl_->endpoints.file_complaint(json, impl_->clock.now());
+}
+
 std::string simulator::stats_json() const { return impl_->counters.to_json(); }
 
 result<void> simulator::advance_clock(std::chrono::seconds by) {

@@ -105,6 +105,9 @@ public:
     // The control API's actions, callable in-process too (tests).
     result<void> pay(std::string_view mchid, std::string_view out_trade_no,
                      std::string_view openid = {});
+    // POST /sim/complaints: the payer of a paid order complains (see api.hpp's file_complaint for
+    // the JSON); the answer {"complaint_id","mchid"}. Errors name the field.
+    result<std::string> file_complaint(std::string_view json);
     std::string stats_json() const;
     // Moves the simulator's clock forward (POST /sim/clock {"advance_s":N}): order expiry and
     // certificate rotation see the later time; signatures keep the wall clock's. A move is 0 to
