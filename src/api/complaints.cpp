@@ -153,8 +153,11 @@ awaitable<result<image_download>> stream_image(std::shared_ptr<client::impl> sel
                                                detail::chunk_sink out) {
     WECHATPAY_TRY(id, complaint_media_id(media_url));
     call c = get(std::string(images_path) + encode_path_segment(*id));
-    // Unbounded only when it streams: an answer that must verify first is read whole.
-    if (self->unsigned_download(c.method, c.target)) c.body_limit = std::numeric_limits<std::uint64_t>::max();
+    // Streamed when unsigned, yet bounded: far above any image WeChat keeps (uploads are at most
+    // 2 MB), so that an answer that never ends cannot fill the disk. An answer that must verify
+    // first is read whole under the usual limit.
+    constexpr std::uint64_t max_image_bytes = std::uint64_t{32} << 20;
+    if (self->unsigned_download(c.method, c.target)) c.body_limit = max_image_bytes;
     std::uint64_t bytes = 0;
     const net::body_sink sink = [&out, &bytes](std::string_view piece) {
         bytes += piece.size();

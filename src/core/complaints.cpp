@@ -8,6 +8,7 @@
 
 #include "core/json_reader.hpp"
 #include "core/request_checks.hpp"
+#include "core/url.hpp"
 
 #include <boost/json.hpp>
 
@@ -127,7 +128,7 @@ result<void> complaint_response::validate() const {
                              "jump_url and jump_url_text go together");
     if (!jump_url.empty()) {
         if (jump_url.size() > 512) return invalid_field("/jump_url", "must be ≤ 512 characters");
-        if (!jump_url.starts_with("https://") || !detail::is_callback_url(jump_url.substr(0, jump_url.find('?'))))
+        if (const auto u = detail::parse_http_url(jump_url); !u || !u->https)
             return invalid_field("/jump_url", "must be an https URL");
         if (auto e = text_field_error("/jump_url_text", jump_url_text, 10, true)) return *e;
     }
@@ -171,17 +172,19 @@ std::string refund_progress::to_json() const {
 result<void> check_complaint_notify_url(std::string_view url) {
     if (url.empty()) return invalid_field("/url", "required");
     if (url.size() > 255) return invalid_field("/url", "must be ≤ 255 characters");
-    if (!detail::is_callback_url(url)) return invalid_field("/url", "must be an https URL without a query");
+    if (!detail::valid_notify_url(url)) return invalid_field("/url", "must be an https URL without a query");
     return {};
 }
 
 result<std::string> complaint_media_id(std::string_view media_url_or_id) {
     std::string_view id = media_url_or_id;
-    if (id.starts_with("https://") || id.starts_with("http://")) {
+    std::optional<detail::http_url> url;
+    if (id.find("://") != std::string_view::npos) {
         constexpr std::string_view images = "/v3/merchant-service/images/";
-        const auto at = id.find(images);
-        if (at == std::string_view::npos) return invalid_field("media_url", "is not a complaint image URL");
-        id.remove_prefix(at + images.size());
+        url = detail::parse_http_url(id);
+        if (!url || url->has_query || !url->target.starts_with(images))
+            return invalid_field("media_url", "is not a complaint image URL");
+        id = std::string_view(url->target).substr(images.size());
     }
     if (!is_media_id(id)) return invalid_field("media_id", "is not a media_id");
     return std::string(id);

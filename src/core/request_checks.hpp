@@ -15,7 +15,5 @@ error invalid_field(std::string_view field, std::string_view why);
 std::optional<error> text_field_error(std::string_view field, std::string_view text, std::size_t max, bool required);
 // YYYY-MM-DD naming a real calendar day.
 bool is_calendar_date(std::string_view s);
-// An https URL without a query or fragment (plain http only for a loopback host).
-bool is_callback_url(std::string_view url);
 
 }  // namespace wechatpay::detail

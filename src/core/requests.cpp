@@ -229,7 +229,6 @@ std::optional<error> text_field_error(std::string_view field, std::string_view t
     return text_error(field, text, max, required);
 }
 bool is_calendar_date(std::string_view s) { return is_date(s); }
-bool is_callback_url(std::string_view url) { return valid_notify_url(url); }
 
 }  // namespace detail
 

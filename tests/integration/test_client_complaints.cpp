@@ -459,3 +459,19 @@ TEST_CASE("complaints: windows of at most 30 days cover a range; answers read le
     REQUIRE(outcome(e) == "ok");
     CHECK(e->action_type == "REFUND_SUCCESS");
 }
+
+TEST_CASE("complaint_media_id: a bare id, or the id at the end of an image URL's path", "[complaints]") {
+    using wechatpay::complaint_media_id;
+    CHECK(complaint_media_id("BB04A5DEEFEA18D4F2554C1EDD3B610B.bmp").value() == "BB04A5DEEFEA18D4F2554C1EDD3B610B.bmp");
+    CHECK(complaint_media_id("https://api.mch.weixin.qq.com/v3/merchant-service/images/abc-1_2.png").value() == "abc-1_2.png");
+    CHECK(complaint_media_id("HTTPS://api.mch.weixin.qq.com:443/v3/merchant-service/images/x1").value() == "x1");
+    for (const char* bad : {"", "a/b", "a%2Fb", "https://api.mch.weixin.qq.com/v3/merchant-service/images/",
+                            "https://api.mch.weixin.qq.com/v3/merchant-service/images/a/b",
+                            "https://api.mch.weixin.qq.com/v3/merchant-service/images/a?x=1",
+                            "https://api.mch.weixin.qq.com/other/v3/merchant-service/images/a",
+                            "https://user@host/v3/merchant-service/images/a", "ftp://host/v3/merchant-service/images/a",
+                            "https://host/v3/merchant-service/images/a#f"}) {
+        CAPTURE(bad);
+        CHECK(errc_of(complaint_media_id(bad)) == wechatpay::errc::invalid_argument);
+    }
+}
