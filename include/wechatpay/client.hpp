@@ -182,6 +182,8 @@ public:
     }
     // The same into `sink`. The sink sees the bill's bytes before they are verified: only a
     // completion without error says that what it got is the whole bill, with the right hash.
+    // A sink that throws ends the download with an error (errc::callback_exception, or the
+    // error of a wechatpay::exception), as one it returns does.
     template <class Token = default_token>
     auto async_download_bill_to(bill_info bill, download_sink sink, Token&& token = {}) {
         return initiate<bill_download>(std::forward<Token>(token), &client::download_bill_to_sink_op, std::move(bill),

@@ -2,6 +2,7 @@
 #include "api/client_impl.hpp"
 
 #include "core/bill_check.hpp"
+#include "core/callback_error.hpp"
 #include "core/files.hpp"
 #include "core/json_reader.hpp"
 #include "core/multipart.hpp"
@@ -41,17 +42,22 @@ result<signer> checked_signer(const client_config& cfg) {
     return signer::create(cfg.mchid, *cfg.merchant_key, cfg.merchant_serial);
 }
 
-// One string field of a JSON answer (prepay_id, code_url, h5_url).
+// One string field of a JSON answer (prepay_id, code_url, h5_url, media_id), read like every
+// other answer (detail::json_reader).
+struct named_field {
+    std::string_view name;
+    std::string value;
+};
+void read(const detail::json_reader& r, named_field& f) { r(f.name, f.value); }
+
 result<std::string> field_of(const net::response& res, std::string_view name) {
-    boost::system::error_code ec;
-    auto doc = json::parse(res.body(), ec);
-    const json::value* v = !ec && doc.is_object() ? doc.get_object().if_contains(name) : nullptr;
-    if (!v || !v->is_string() || v->get_string().empty()) {
+    auto f = detail::read_json_object(res.body(), named_field{name, {}});
+    if (!f || f->value.empty()) {
         error e(errc::malformed_json, "answer has no " + std::string(name));
         e.request_id = std::string(res["Request-ID"]);
         return e;
     }
-    return std::string(v->get_string());
+    return std::move(f->value);
 }
 
 }  // namespace
@@ -294,7 +300,16 @@ awaitable<result<bill_download>> stream_bill(std::shared_ptr<client::impl> self,
 
 client::op_result<bill_download> client::download_bill_to_sink_op(impl_ptr self, bill_info bill, download_sink sink) {
     if (!sink) co_return error(errc::invalid_argument, "download sink is empty");
-    co_return co_await stream_bill(self, std::move(bill), std::move(sink));
+    // An exception from the caller's sink ends the download as an error it returned would:
+    // the session, its body unread, is discarded.
+    detail::chunk_sink guarded = [&sink](std::string_view piece) -> result<void> {
+        try {
+            return sink(piece);
+        } catch (...) {
+            return detail::callback_error(std::current_exception(), "download sink");
+        }
+    };
+    co_return co_await stream_bill(self, std::move(bill), std::move(guarded));
 }
 
 client::op_result<bill_download> client::download_bill_to_file_op(impl_ptr self, bill_info bill,

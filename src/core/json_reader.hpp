@@ -95,19 +95,24 @@ private:
     std::string* error_;
 };
 
-// Parses `text` as a JSON object and reads it into T with read(json_reader&, T&).
+// Parses `text` as a JSON object and reads it into `out` with read(json_reader&, T&) (what `out`
+// holds already may steer the reading: the name of a field to read, defaults).
 template <class T>
-result<T> read_json_object(std::string_view text) {
+result<T> read_json_object(std::string_view text, T out) {
     boost::system::error_code ec;
     auto value = boost::json::parse(text, ec);
     if (ec) return error(errc::malformed_json, "not JSON: " + ec.message());
     auto* obj = value.if_object();
     if (!obj) return error(errc::malformed_json, "not a JSON object");
-    T out{};
     std::string err;
     read(json_reader(*obj, "", &err), out);
     if (!err.empty()) return error(errc::malformed_json, err);
     return out;
+}
+
+template <class T>
+result<T> read_json_object(std::string_view text) {
+    return read_json_object(text, T{});
 }
 
 }  // namespace wechatpay::detail

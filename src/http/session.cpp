@@ -228,8 +228,17 @@ asio::awaitable<exchange_result> exchange(session& s, request& req, std::chrono:
         }
         out.answer = response(std::move(p.release().base()));
     } else {
+        // An error answer is small whatever the call's limit (a streamed download has none).
+        // Beast holds a Content-Length to the limit only while it reads the header, under the
+        // call's limit then, so the smaller one is checked here: a bigger body is never read.
+        const bool success = head.get().result_int() / 100 == 2;
+        const std::uint64_t limit = success ? body_limit : std::min(body_limit, max_error_body);
+        if (const auto length = head.content_length(); length && *length > limit) {
+            out.answer = step_error(http::error::body_limit, "read answer from", s.host);
+            co_return out;
+        }
         http::response_parser<http::string_body> p(std::move(head));
-        p.body_limit(sink ? std::min<std::uint64_t>(body_limit, 4 * 1024 * 1024) : body_limit);
+        p.body_limit(limit);
         auto [rec, read] = co_await http::async_read(s.stream, s.buffer, p, tuple_awaitable);
         if (rec) {
             out.answer = step_error(rec, "read answer from", s.host);

@@ -86,11 +86,16 @@ struct exchange_result {
 // response; an error from it ends the exchange with that error.
 using body_sink = std::function<result<void>(std::string_view)>;
 
-// Writes `req` and reads the answer (bodies up to body_limit), each within `timeout`
-// (asio::error::timed_out otherwise). With a sink, a 2xx answer's body goes to it as it
-// arrives (each read within `timeout`), and the response holds the header only; other
-// answers are read whole, up to 4 MiB. A session whose body was not read to its end must be
-// discarded, never returned to the pool.
+// The most of a non-2xx answer's body any exchange reads (WeChat's error JSON is a few hundred
+// bytes; a gateway's page a few KiB).
+inline constexpr std::uint64_t max_error_body = 4 * 1024 * 1024;
+
+// Writes `req` and reads the answer, each within `timeout` (asio::error::timed_out
+// otherwise): a 2xx body up to body_limit, any other up to max_error_body (and body_limit),
+// http::error::body_limit beyond, seen from the Content-Length before the body is read. With
+// a sink, a 2xx answer's body goes to it as it arrives (each read within `timeout`), and the
+// response holds the header only; other answers are read whole. A session whose body was not
+// read to its end must be discarded, never returned to the pool.
 asio::awaitable<exchange_result> exchange(session& s, request& req, std::chrono::milliseconds timeout,
                                           std::uint64_t body_limit, const body_sink* sink = nullptr);
 

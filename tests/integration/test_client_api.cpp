@@ -16,6 +16,7 @@
 #include <iterator>
 #include <mutex>
 #include <set>
+#include <sstream>
 
 using namespace wechatpay_test;
 using wechatpay::errc;
@@ -45,8 +46,14 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using canned_answer = http::response<http::string_body>;
 
+// The header block of the last signed request the server read, as it arrived.
+struct last_request {
+    std::mutex mutex;
+    std::string head;
+};
+
 asio::awaitable<void> answer_each_request(asio::ip::tcp::socket socket, asio::ssl::context& tls, const canned_answer& answer,
-                                          std::atomic<int>& requests) {
+                                          std::atomic<int>& requests, last_request& last) {
     beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), tls);
     stream.next_layer().expires_after(10s);
     const auto tuple = asio::as_tuple(asio::use_awaitable);
@@ -56,6 +63,12 @@ asio::awaitable<void> answer_each_request(asio::ip::tcp::socket socket, asio::ss
         http::request<http::string_body> req;
         if (auto [ec, n] = co_await http::async_read(stream, buffer, req, tuple); ec) co_return;
         if (!req[http::field::authorization].starts_with("WECHATPAY2-SHA256-RSA2048 ")) co_return;
+        {
+            std::ostringstream head;
+            head << req.base();
+            std::lock_guard lock(last.mutex);
+            last.head = head.str();
+        }
         ++requests;
         canned_answer res = answer;
         res.keep_alive(req.keep_alive());
@@ -65,11 +78,11 @@ asio::awaitable<void> answer_each_request(asio::ip::tcp::socket socket, asio::ss
 }
 
 asio::awaitable<void> accept_all(asio::ip::tcp::acceptor& acceptor, asio::ssl::context& tls, const canned_answer& answer,
-                                 std::atomic<int>& requests) {
+                                 std::atomic<int>& requests, last_request& last) {
     for (;;) {
         auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
         if (ec) co_return;
-        asio::co_spawn(acceptor.get_executor(), answer_each_request(std::move(socket), tls, answer, requests),
+        asio::co_spawn(acceptor.get_executor(), answer_each_request(std::move(socket), tls, answer, requests, last),
                        asio::detached);
     }
 }
@@ -87,7 +100,7 @@ public:
         tls_.use_certificate_chain(asio::buffer(
             pki::issue_certificate(server_key, ca, "127.0.0.1", {"127.0.0.1"}, 24h, -1h, true)));
         tls_.use_private_key(asio::buffer(server_key), asio::ssl::context::pem);
-        asio::co_spawn(ioc_, accept_all(acceptor_, tls_, answer_, requests_), asio::detached);
+        asio::co_spawn(ioc_, accept_all(acceptor_, tls_, answer_, requests_, last_), asio::detached);
         thread_ = std::thread([this] { ioc_.run(); });
     }
     ~canned_server() {
@@ -104,6 +117,11 @@ public:
         };
     }
     int requests() const { return requests_.load(); }
+    // The header block of the last signed request, as the server read it ("Name: value\r\n"…).
+    std::string last_head() {
+        std::lock_guard lock(last_.mutex);
+        return last_.head;
+    }
 
 private:
     temp_dir dir_;
@@ -113,6 +131,7 @@ private:
     asio::ip::tcp::acceptor acceptor_{ioc_, {asio::ip::make_address("127.0.0.1"), 0}};
     std::filesystem::path ca_file_;
     std::atomic<int> requests_{0};
+    last_request last_;
     std::thread thread_;
 };
 
@@ -828,4 +847,63 @@ TEST_CASE("client: the logger hears about retries and failures, never a secret",
         CHECK_FALSE(contains_pem_text(line, key_pem));
         CHECK(line.find("PRIVATE KEY") == std::string::npos);
     }
+}
+
+TEST_CASE("client: a raw request's extra headers reach the server as given, beside the SDK's own",
+          "[client][request][options]") {
+    auto answer = canned(200, R"({"out_trade_no":"C_HEADERS_1","trade_state":"NOTPAY"})");
+    sign_as_wechatpay(answer);
+    canned_server server(std::move(answer));
+    client_env env(client_of(server));
+    wechatpay::request_options o;
+    o.headers = {{"Accept-Language", "en"}, {"X-Trace", "a\tb c"}, {"x-lower-case", "\xE4\xB8\xAD"}};
+    o.serial = "5157F09EFDC096DE15EBE81A47057A72";  // the call's, not the client's preferred key
+    auto r = env.run(env.client().async_request("GET", order_path("C_HEADERS_1"), "", o));
+    REQUIRE(outcome(r) == "ok");
+    CHECK(r->verified);
+    const std::string head = server.last_head();
+    INFO(head);
+    CHECK(head.find("\r\nAccept-Language: en\r\n") != std::string::npos);
+    CHECK(head.find("\r\nX-Trace: a\tb c\r\n") != std::string::npos);
+    CHECK(head.find("\r\nx-lower-case: \xE4\xB8\xAD\r\n") != std::string::npos);
+    const auto serial = head.find("\r\nWechatpay-Serial: 5157F09EFDC096DE15EBE81A47057A72\r\n");
+    CHECK(serial != std::string::npos);
+    CHECK(head.find("Wechatpay-Serial:", serial + 3) == std::string::npos);  // once
+    CHECK(head.find("\r\nAuthorization: WECHATPAY2-SHA256-RSA2048 ") != std::string::npos);
+    CHECK(head.find("\r\nAccept: application/json\r\n") != std::string::npos);
+}
+
+TEST_CASE("client: an error answer is read up to 4 MiB whatever the call's limit, from its Content-Length",
+          "[client][limits]") {
+    // Unsigned, as a gateway's error page would be: the raw request's limit is 256 MiB and a
+    // streamed download has none, but neither reads more than 4 MiB of an error.
+    const std::string big(5 * 1024 * 1024, 'x');
+    canned_server server(canned(403, big, "text/plain"));
+    client_env env(client_of(server));
+    auto raw = env.run(env.client().async_request("GET", order_path("C_LIMIT_1"), ""));
+    REQUIRE_FALSE(raw);
+    CHECK(raw.error().code == boost::beast::http::error::body_limit);
+    temp_dir dir;
+    auto download = env.run(env.client().async_download_to("/v3/billdownload/file?token=C_LIMIT_2", dir / "bill.csv"));
+    REQUIRE_FALSE(download);
+    CHECK(download.error().code == boost::beast::http::error::body_limit);
+    CHECK_FALSE(std::filesystem::exists(dir / "bill.csv"));
+    const wechatpay::bill_info bill{"SHA1", std::string(40, '0'),
+                                    "https://127.0.0.1:" + std::to_string(env.client().config().endpoint.port) +
+                                        "/v3/billdownload/file?token=C_LIMIT_3"};
+    auto streamed = env.run(env.client().async_download_bill_to(bill, dir / "bill.csv"));
+    REQUIRE_FALSE(streamed);
+    CHECK(streamed.error().code == boost::beast::http::error::body_limit);
+    CHECK(server.requests() >= 3);
+    CHECK(env.client().stats().discarded == static_cast<std::uint64_t>(server.requests()));  // bodies unread: closed
+}
+
+TEST_CASE("client: an error answer within 4 MiB is read whole", "[client][limits]") {
+    canned_server server(canned(403, std::string(3 * 1024 * 1024, 'y'), "text/plain"));
+    client_env env(client_of(server));
+    auto raw = env.run(env.client().async_request("GET", order_path("C_LIMIT_4"), ""));
+    REQUIRE(outcome(raw) == "ok");
+    CHECK(raw->status == 403);
+    CHECK(raw->body.size() == 3 * 1024 * 1024);
+    CHECK_FALSE(raw->verified);
 }

@@ -104,6 +104,48 @@ TEST_CASE("client: a bill streams into a sink in bounded pieces", "[client][bill
     CHECK(env.client().stats().sessions_in_use == 0);
 }
 
+TEST_CASE("client: a sink that throws ends its download with an error, the session discarded", "[client][bill]") {
+    client_env env;
+    for (bool gzip : {false, true}) {
+        CAPTURE(gzip);
+        const auto info = synthetic_bill(env, 20000, gzip, days_ago_cst(3));
+        const auto before = env.client().stats();
+        const auto downloads = env.sim_requests("/v3/billdownload/file");
+        std::size_t pieces = 0;
+        wechatpay::download_sink throws = [&pieces](std::string_view) -> wechatpay::result<void> {
+            if (++pieces == 3) throw std::runtime_error("database gone");
+            return {};
+        };
+        auto d = env.run(env.client().async_download_bill_to(info, throws), 60s);
+        REQUIRE(errc_of(d) == errc::callback_exception);
+        CHECK(d.error().detail.find("download sink threw \"database gone\"") != std::string::npos);
+        CHECK(d.error().request_id.size() > 0);
+        CHECK(pieces == 3);
+        CHECK(env.sim_requests("/v3/billdownload/file") == downloads + 1);  // not repeated
+        const auto after = env.client().stats();
+        CHECK(after.discarded == before.discarded + 1);  // its body unread: closed, not pooled
+        CHECK(after.sessions_in_use == 0);
+    }
+    // A wechatpay::exception keeps its error; the callback token form completes with it too.
+    const auto info = synthetic_bill(env, 2000, false, days_ago_cst(3));
+    wechatpay::download_sink full = [](std::string_view) -> wechatpay::result<void> {
+        throw wechatpay::exception(wechatpay::error(errc::file_unreadable, "disk full"));
+    };
+    auto future = env.client().async_download_bill_to(info, full, asio::use_future);
+    const auto got = client_env::wait(future, 60s);
+    CHECK(errc_of(got) == errc::file_unreadable);
+    if (!got) CHECK(got.error().detail.find("download sink: disk full") != std::string::npos);
+    // The pool is healthy: the next download goes through.
+    const auto fresh = synthetic_bill(env, 2000, true, days_ago_cst(3));
+    std::string bill;
+    wechatpay::download_sink keep = [&bill](std::string_view s) -> wechatpay::result<void> {
+        bill += s;
+        return {};
+    };
+    REQUIRE(outcome(env.run(env.client().async_download_bill_to(fresh, keep), 60s)) == "ok");
+    CHECK(wechatpay::sha1_hex(bill) == fresh.hash_value);
+}
+
 TEST_CASE("client: a wrong hash or a corrupt gzip is an error and leaves no complete-looking file",
           "[client][bill]") {
     client_env env;
