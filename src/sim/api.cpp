@@ -1024,11 +1024,11 @@ answer api::complaint_step(const merchant& m, std::string_view id_view, std::str
         if (f.failed()) return *f.error;
         if (action != "APPROVE" && action != "REJECT")
             return value_error("/action", "must be APPROVE or REJECT", json::value(action));
-        const json::value* day = f.at("/launch_refund_day");
-        if (action == "REJECT" && (reason.empty() || day))
+        const json::value* launch_day = f.at("/launch_refund_day");
+        if (action == "REJECT" && (reason.empty() || launch_day))
             return error_answer(400, "PARAM_ERROR", "a REJECT needs reject_reason and takes no launch_refund_day");
-        if (day && (!day->is_int64() || day->get_int64() < 0))
-            return value_error("/launch_refund_day", "must be an integer ≥ 0", *day);
+        if (launch_day && (!launch_day->is_int64() || launch_day->get_int64() < 0))
+            return value_error("/launch_refund_day", "must be an integer ≥ 0", *launch_day);
         const auto images = string_list(f.at("/reject_media_list"), 4);
         if (!images) return param_error("/reject_media_list", "must be an array of at most 4 media_ids");
         why = complaints_.decide_refund(m.mchid, id, action, action == "REJECT" ? reason : "同意退款", *images, now, c);
