@@ -42,17 +42,6 @@ public:
     void operator()(std::string_view key, std::optional<T>& out) const {
         if (find(key)) (*this)(key, out.emplace());
     }
-    void operator()(std::string_view key, std::vector<std::string>& out) const {
-        auto* v = find(key);
-        if (!v) return;
-        auto* arr = v->if_array();
-        if (!arr) return fail(key, "an array");
-        out.clear();
-        for (std::size_t i = 0; i < arr->size(); ++i) {
-            if (!(*arr)[i].is_string()) return fail(std::string(key) + "/" + std::to_string(i), "a string");
-            out.emplace_back((*arr)[i].get_string());
-        }
-    }
     template <class T>
     void operator()(std::string_view key, std::vector<T>& out) const {
         auto* v = find(key);
@@ -88,6 +77,11 @@ private:
         if (!error_->empty()) return;
         if (auto* o = v.if_object()) read(json_reader(*o, path, error_), out);
         else *error_ = path + " must be an object";
+    }
+    void read_value(const boost::json::value& v, const std::string& path, std::string& out) const {
+        if (!error_->empty()) return;
+        if (auto* str = v.if_string()) out = *str;
+        else *error_ = path + " must be a string";
     }
 
     const boost::json::object& obj_;

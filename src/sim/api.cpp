@@ -6,6 +6,7 @@
 #include "core/bill_check.hpp"
 #include "core/gzip.hpp"
 #include "core/url.hpp"
+#include "core/utf8.hpp"
 
 #include <wechatpay/crypto.hpp>
 #include <wechatpay/requests.hpp>
@@ -94,11 +95,8 @@ std::string query_param(std::string_view query, std::string_view name) {
     return {};
 }
 
-std::size_t utf8_length(std::string_view s) {
-    return static_cast<std::size_t>(std::count_if(s.begin(), s.end(), [](char c) {
-        return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-    }));
-}
+// Characters of a string Boost.JSON parsed (so well-formed UTF-8); the shared counter.
+std::size_t utf8_length(std::string_view s) { return wechatpay::detail::utf8_length(s).value_or(s.size()); }
 
 // out_trade_no: 6–32 of [0-9A-Za-z_-|*]; out_refund_no: 6–64, '@' allowed too.
 bool valid_number(std::string_view s, std::size_t max, std::string_view extra) {
