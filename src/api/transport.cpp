@@ -181,7 +181,10 @@ awaitable<void> client::impl::exchange_on(net::pooled_session& lease, const call
         const bool resend = c.retry_safe && reused && !x.got_answer_bytes && first_round &&
                             peer_closed(x.answer.error().code);  // retry at once on another session
         out = x.answer.error();
-        r = attempt_result{!resend && !x.got_answer_bytes, !x.streamed, resend};
+        // An answer over the size limit is the server's answer, not a transient failure: asking
+        // again brings the same bytes.
+        const bool too_large = x.answer.error().code == http::error::body_limit;
+        r = attempt_result{!resend && !x.got_answer_bytes, !x.streamed && !too_large, resend};
         co_return;
     }
     if (cfg.pool.keep_alive && x.answer->keep_alive()) lease.keep();  // the pool remembers its TLS session
