@@ -5,6 +5,7 @@
 
 #include "core/bill_check.hpp"
 #include "core/gzip.hpp"
+#include "core/json_reader.hpp"
 #include "core/url.hpp"
 #include "core/utf8.hpp"
 
@@ -27,6 +28,7 @@
 namespace wechatpay::sim {
 
 namespace json = boost::json;
+using wechatpay::detail::json_reader;
 
 answer error_answer(unsigned status, std::string_view code, std::string_view message,
                     std::string_view detail_json) {
@@ -120,25 +122,13 @@ bool valid_notify_url(std::string_view u) { return u.size() <= 256 && wechatpay:
 
 namespace {
 
-// Reads fields of a JSON body and turns the first problem into WeChat's PARAM_ERROR.
+// Reads fields of a JSON body and turns the first problem into WeChat's PARAM_ERROR. Where a
+// field is and what counts as a string or an integer are json_reader's rules.
 class fields {
 public:
     explicit fields(const json::object& o) : root_(o) {}
 
-    const json::value* at(std::string_view pointer) const {
-        const json::value* v = nullptr;
-        const json::object* o = &root_;
-        std::string_view p = pointer.substr(1);
-        while (o) {
-            const auto slash = p.find('/');
-            v = o->if_contains(p.substr(0, slash));
-            if (!v || slash == std::string_view::npos) break;
-            p.remove_prefix(slash + 1);
-            o = v->if_object();
-            v = nullptr;
-        }
-        return v && !v->is_null() ? v : nullptr;
-    }
+    const json::value* at(std::string_view pointer) const { return wechatpay::detail::value_at(root_, pointer); }
     // A string field: required ones must be present and non-empty; max length in characters.
     std::string str(std::string_view pointer, bool required, std::size_t max_chars = 256) {
         if (failed()) return {};
@@ -147,8 +137,9 @@ public:
             if (required) fail(pointer, "is required");
             return {};
         }
-        if (!v->is_string()) return fail(pointer, "must be a string", v), std::string();
-        std::string s(v->get_string());
+        const json::string* text = json_reader::string_of(*v);
+        if (!text) return fail(pointer, "must be a string", v), std::string();
+        std::string s(*text);
         if (required && s.empty()) fail(pointer, "must not be empty", v);
         else if (utf8_length(s) > max_chars)
             fail(pointer, "is longer than " + std::to_string(max_chars) + " characters", v);
@@ -158,7 +149,7 @@ public:
         if (failed()) return 0;
         const json::value* v = at(pointer);
         if (!v) return required ? (fail(pointer, "is required"), 0) : 0;
-        if (auto i = v->if_int64()) return *i;
+        if (auto i = json_reader::integer_of(*v)) return *i;
         fail(pointer, "must be an integer", v);
         return 0;
     }

@@ -12,6 +12,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <array>
 #include <atomic>
 #include <fstream>
 #include <iterator>
@@ -73,7 +74,7 @@ asio::awaitable<void> answer_each_request(asio::ip::tcp::socket socket, asio::ss
         ++requests;
         canned_answer res = answer;
         res.keep_alive(req.keep_alive());
-        res.prepare_payload();
+        if (!res.chunked()) res.prepare_payload();  // a chunked answer stays chunked: no Content-Length
         if (auto [ec, n] = co_await http::async_write(stream, res, tuple); ec || !res.keep_alive()) co_return;
     }
 }
@@ -877,6 +878,28 @@ TEST_CASE("client: a foreign server's unsigned 401 SIGN_ERROR is WeChat's error;
         CHECK(server.requests() == 3);  // max_attempts
         CHECK(env.client().stats().retries == 2);
     }
+    SECTION("an error body with a field of the wrong type: the other fields are kept") {
+        const std::pair<std::string, std::array<std::string, 3>> cases[] = {
+            // body → api_code, api_message, api_detail
+            {R"({"code":"PARAM_ERROR","message":42,"detail":{"location":"body"}})",
+             {"PARAM_ERROR", "", R"({"location":"body"})"}},
+            {R"({"code":["SIGN_ERROR"],"message":"签名错误，请检查后再试","detail":null})",
+             {"", "签名错误，请检查后再试", "null"}},
+            {R"({"code":"SYSTEM_ERROR","message":"系统繁忙，请稍后重试","detail":"text"})",
+             {"SYSTEM_ERROR", "系统繁忙，请稍后重试", R"("text")"}}};
+        for (const auto& [body, expected] : cases) {
+            INFO(body);
+            canned_server server(canned(400, body));
+            client_env env(client_of(server));
+            auto r = env.run(env.client().async_query_by_out_trade_no("C_FOREIGN_7"));
+            REQUIRE(errc_of(r) == errc::api_error);
+            CHECK(r.error().http_status == 400);
+            CHECK(r.error().api_code == expected[0]);
+            CHECK(r.error().api_message == expected[1]);
+            CHECK(r.error().api_detail == expected[2]);
+            CHECK((r.error().detail.find("not WeChat's") != std::string::npos) == expected[0].empty());
+        }
+    }
 }
 
 // ---- answers that fail verification -------------------------------------------------------
@@ -1072,6 +1095,38 @@ TEST_CASE("client: a GET whose answer is over the call's limit fails at once, no
     REQUIRE(outcome(raw) == "ok");
     CHECK(raw->body.size() == 5 * 1024 * 1024);
     CHECK(server.requests() == 2);
+}
+
+TEST_CASE("client: a complaint image stream ends at 32 MiB with body_limit, leaving no file behind",
+          "[client][limits][complaints]") {
+    // WeChat keeps images of at most 2 MB; an unsigned answer that goes on past 32 MiB is cut
+    // there (client.hpp, async_download_complaint_image), refused from its Content-Length when
+    // it has one, and fails by beast's http::error::body_limit either way.
+    constexpr std::size_t cap = std::size_t{32} << 20;
+    for (const bool chunked : {false, true}) {
+        INFO((chunked ? "chunked" : "Content-Length"));
+        auto answer = canned(200, std::string(cap + 1024 * 1024, 'i'), "image/jpeg");
+        if (chunked) answer.chunked(true);
+        canned_server server(std::move(answer));
+        client_env env(client_of(server));
+        temp_dir dir;
+        auto to_file = env.run(env.client().async_download_complaint_image("SIMbigimage1", dir / "big.jpg"), 30s);
+        REQUIRE_FALSE(to_file);
+        CHECK(to_file.error().code == boost::beast::http::error::body_limit);
+        CHECK(std::filesystem::is_empty(dir.path()));  // neither the file nor its temporary
+        std::size_t given = 0;
+        auto to_sink = env.run(env.client().async_download_complaint_image(
+                                   "SIMbigimage2", wechatpay::download_sink([&given](std::string_view piece) -> wechatpay::result<void> {
+                                       given += piece.size();
+                                       return {};
+                                   })),
+                               30s);
+        REQUIRE_FALSE(to_sink);
+        CHECK(to_sink.error().code == boost::beast::http::error::body_limit);
+        CHECK(given <= cap);
+        if (!chunked) CHECK(given == 0);  // refused from the header: no byte read
+        CHECK(server.requests() == 2);    // not retried
+    }
 }
 
 TEST_CASE("client: an error answer within 4 MiB is read whole", "[client][limits]") {
