@@ -256,11 +256,9 @@ json::object transaction_json(const order& o) {
     return t;
 }
 
-// What the payer paid of the order (the rest a coupon paid), and the fen a NOCASH (免充值)
-// coupon paid: WeChat settles neither with the merchant (境内退款 Amount: settlement_total =
-// total - 免充值代金券, settlement_refund = refund - its refunded share; payer_refund excludes
-// every coupon; wechatpay-go services/refunddomestic/models.go).
-std::int64_t payer_total(const refund_record& r) { return r.total - (r.coupon ? r.coupon->amount : 0); }
+// A NOCASH (免充值) coupon's fen are not settled with the merchant: settlement_total = total -
+// its amount, settlement_refund = refund - its refunded share; payer_refund excludes any coupon's
+// share (境内退款 Amount, wechatpay-go services/refunddomestic/models.go).
 bool nocash(const refund_record& r) { return r.coupon && r.coupon->type == "NOCASH"; }
 
 json::object refund_json(const refund_record& r) {
@@ -288,7 +286,7 @@ json::object refund_json(const refund_record& r) {
                    {"amount", json::object{{"total", r.total},
                                            {"refund", r.refund},
                                            {"from", from},
-                                           {"payer_total", payer_total(r)},
+                                           {"payer_total", r.payer_total()},
                                            {"payer_refund", r.refund - r.discount_refund},
                                            {"settlement_refund", r.refund - (nocash(r) ? r.discount_refund : 0)},
                                            {"settlement_total", r.total - (nocash(r) ? r.coupon->amount : 0)},
@@ -315,7 +313,7 @@ std::string refund_notification_resource(const refund_record& r) {
                    {"user_received_account", r.user_received_account},
                    {"amount", json::object{{"total", r.total},
                                            {"refund", r.refund},
-                                           {"payer_total", payer_total(r)},
+                                           {"payer_total", r.payer_total()},
                                            {"payer_refund", r.refund - r.discount_refund}}}};
     if (r.status == "SUCCESS") f["success_time"] = rfc3339_cst(r.succeeded);
     return json::serialize(f);

@@ -43,6 +43,7 @@ struct refund_record {
     std::optional<sim::coupon> coupon;  // the order's, when it was paid with one
     std::int64_t discount_refund = 0;   // the coupon's share of `refund`
     std::string currency = "CNY";
+    std::int64_t payer_total() const { return total - (coupon ? coupon->amount : 0); }
     std::int64_t created = 0, succeeded = 0;
 };
 
