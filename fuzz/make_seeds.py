@@ -97,6 +97,33 @@ write('models', 'bill_info', bill_info)
 write('models', 'go_resource', json.dumps(resource))
 write('models', 'go_certificates', jvector('sdk-tests/wechatpay-go/certificates_response.json')['response_body'])
 write('models', 'java_certificates', vector('sdk-tests/wechatpay-java/download_certificate_response.json'))
+# The complaint models (customer complaints 2.0), as WeChat's documentation shows them.
+complaint = {
+    'complaint_id': '200201820200101080076610000', 'complaint_time': '2015-05-20T13:29:35.120+08:00',
+    'complaint_detail': '反馈一个重复扣费的问题', 'complainted_mchid': '1900012181', 'complaint_state': 'PENDING',
+    'payer_openid': 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o', 'payer_phone': 'sGdNeTHMQGlxCWiUyHu6XNO9GCYln2Luv4HhwJzZBfcL12sB',
+    'complaint_order_info': [{'transaction_id': '4200000404201909069117582536', 'out_trade_no': '20190906154617947762231',
+                              'amount': 3}],
+    'complaint_media_list': [{'media_type': 'USER_COMPLAINT_IMAGE',
+                              'media_url': ['https://api.mch.weixin.qq.com/v3/merchant-service/images/xxxxx']}],
+    'service_order_info': [{'order_id': '15646546545165651651', 'out_order_no': '1234323JKHDFE1243252', 'state': 'DOING'}],
+    'complaint_full_refunded': True, 'incoming_user_response': True, 'user_complaint_times': 1,
+    'problem_description': '不满意商家服务', 'problem_type': 'REFUND', 'apply_refund_amount': 10,
+    'user_tag_list': ['TRUSTED'],
+}
+write('models', 'complaint', json.dumps(complaint, ensure_ascii=False))
+write('models', 'complaint_page', json.dumps({'data': [complaint], 'limit': 5, 'offset': 10, 'total_count': 1000},
+                                             ensure_ascii=False))
+write('models', 'negotiation_page', json.dumps({'data': [{
+    'log_id': '300285304', 'operator': '投诉人', 'operate_time': '2015-05-20T13:29:35.120+08:00',
+    'operate_type': 'USER_CREATE_COMPLAINT', 'operate_details': '已与用户沟通解决',
+    'image_list': ['https://api.mch.weixin.qq.com/v3/merchant-service/images/xxxxx'],
+    'complaint_media_list': [{'media_type': 'USER_COMPLAINT_IMAGE',
+                              'media_url': ['https://api.mch.weixin.qq.com/v3/merchant-service/images/xxxxx']}]}],
+    'limit': 50, 'offset': 0, 'total_count': 1}, ensure_ascii=False))
+write('models', 'complaint_notify_url', json.dumps({'mchid': '1900012181', 'url': 'https://www.xxx.com/notify'}))
+write('models', 'complaint_event', json.dumps({'complaint_id': '200201820200101080076610000',
+                                               'action_type': 'CREATE_COMPLAINT'}))
 
 # sim_auth: Authorization header values.
 write('sim_auth', 'signed_get_certificates', authorization('GET', '/v3/certificates', ''))

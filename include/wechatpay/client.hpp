@@ -270,7 +270,9 @@ public:
     // A complaint image (a media_url of complaint_media_list, or its media_id) streamed into
     // `file` (a temporary file renamed onto it once complete) or `sink`. WeChat does not sign
     // this answer: its path must be on client_config::unsigned_download_paths (it is by
-    // default), else the image must verify first. A non-2xx answer is errc::api_error.
+    // default), else the image must verify first. A non-2xx answer is errc::api_error. An
+    // unsigned image of more than 32 MiB fails with boost::beast::http::error::body_limit (no
+    // file is left; a sink has been given at most 32 MiB).
     template <class Token = default_token>
     auto async_download_complaint_image(std::string media_url, std::filesystem::path file, Token&& token = {}) {
         return initiate<image_download>(std::forward<Token>(token), &client::download_image_to_file_op,

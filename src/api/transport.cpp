@@ -1,5 +1,7 @@
 #include "api/client_impl.hpp"
 
+#include "core/json_reader.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/beast/core/string.hpp>
@@ -77,6 +79,19 @@ bool client::impl::unsigned_download(http::verb method, std::string_view target)
     return false;
 }
 
+namespace {
+// WeChat's error body, each field read on its own: a wrong type in one loses no other.
+struct error_body {
+    std::string code, message;
+    json::value detail;
+};
+void read(const detail::json_reader& r, error_body& b) {
+    r("code", b.code);
+    r("message", b.message);
+    r("detail", b.detail);
+}
+}  // namespace
+
 error api_error_from(const net::response& res, std::string_view what, bool verified) {
     error e(errc::api_error, std::string(what));
     e.http_status = res.result_int();
@@ -85,10 +100,12 @@ error api_error_from(const net::response& res, std::string_view what, bool verif
     boost::system::error_code ec;
     auto doc = json::parse(res.body(), ec);
     if (!ec && doc.is_object()) {
-        const auto& o = doc.get_object();
-        if (auto* c = o.if_contains("code"); c && c->is_string()) e.api_code = c->get_string();
-        if (auto* m = o.if_contains("message"); m && m->is_string()) e.api_message = m->get_string();
-        if (auto* d = o.if_contains("detail")) e.api_detail = json::serialize(*d);
+        error_body b;
+        std::string unused;
+        read(detail::json_reader(doc.get_object(), "", &unused, detail::json_reader::mode::skip_wrong_types), b);
+        e.api_code = std::move(b.code);
+        e.api_message = std::move(b.message);
+        if (doc.get_object().contains("detail")) e.api_detail = json::serialize(b.detail);
     }
     if (e.api_code.empty() && !res.body().empty()) {
         e.detail += ": the body is not WeChat's {\"code\",\"message\"} JSON (" + std::to_string(res.body().size()) +
@@ -181,7 +198,10 @@ awaitable<void> client::impl::exchange_on(net::pooled_session& lease, const call
         const bool resend = c.retry_safe && reused && !x.got_answer_bytes && first_round &&
                             peer_closed(x.answer.error().code);  // retry at once on another session
         out = x.answer.error();
-        r = attempt_result{!resend && !x.got_answer_bytes, !x.streamed, resend};
+        // An answer over the size limit is the server's answer, not a transient failure: asking
+        // again brings the same bytes.
+        const bool too_large = x.answer.error().code == http::error::body_limit;
+        r = attempt_result{!resend && !x.got_answer_bytes, !x.streamed && !too_large, resend};
         co_return;
     }
     if (cfg.pool.keep_alive && x.answer->keep_alive()) lease.keep();  // the pool remembers its TLS session

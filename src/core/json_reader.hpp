@@ -1,6 +1,9 @@
 // Lenient, path-aware reading of WeChat's JSON into our models: unknown keys are ignored, an
-// absent key leaves the field as it was, a present key of the wrong type is an error that names
-// its JSON path (/amount/total). The first error wins.
+// absent (or null) key leaves the field as it was, a present key of the wrong type is an error
+// that names its JSON path (/amount/total). The first error wins. In mode::skip_wrong_types (an
+// error answer, read for what it can tell) a wrong type leaves its field as it was and the
+// reading goes on. The type rules serve the simulator's request checks too (value_at,
+// string_of, integer_of).
 #pragma once
 
 #include <wechatpay/error.hpp>
@@ -16,21 +19,35 @@ namespace wechatpay::detail {
 
 class json_reader {
 public:
-    json_reader(const boost::json::object& obj, std::string path, std::string* error)
-        : obj_(obj), path_(std::move(path)), error_(error) {}
+    enum class mode { first_error, skip_wrong_types };
+
+    json_reader(const boost::json::object& obj, std::string path, std::string* error, mode m = mode::first_error)
+        : obj_(obj), path_(std::move(path)), error_(error), mode_(m) {}
+
+    // What counts as a string and as an integer (an int64, or a uint64 that fits one).
+    static const boost::json::string* string_of(const boost::json::value& v) { return v.if_string(); }
+    static std::optional<std::int64_t> integer_of(const boost::json::value& v) {
+        if (auto n = v.if_int64()) return *n;
+        if (auto u = v.if_uint64(); u && *u <= INT64_MAX) return static_cast<std::int64_t>(*u);
+        return std::nullopt;
+    }
 
     void operator()(std::string_view key, std::string& out) const {
         if (auto* v = find(key)) {
-            if (v->is_string()) out = v->get_string();
+            if (auto* str = string_of(*v)) out = *str;
             else fail(key, "a string");
         }
     }
     void operator()(std::string_view key, std::int64_t& out) const {
         if (auto* v = find(key)) {
-            if (auto n = v->if_int64()) out = *n;
-            else if (auto u = v->if_uint64(); u && *u <= INT64_MAX) out = static_cast<std::int64_t>(*u);
+            if (auto n = integer_of(*v)) out = *n;
             else fail(key, "an integer");
         }
+    }
+    // Any JSON value as sent, null included (an error answer's detail).
+    void operator()(std::string_view key, boost::json::value& out) const {
+        if (!error_->empty()) return;
+        if (auto* v = obj_.if_contains(key)) out = *v;
     }
     void operator()(std::string_view key, bool& out) const {
         if (auto* v = find(key)) {
@@ -70,24 +87,42 @@ private:
         return v && !v->is_null() ? v : nullptr;
     }
     void fail(std::string_view key, std::string_view expected) const {
-        *error_ = path_ + "/" + std::string(key) + " must be " + std::string(expected);
+        fail_at(path_ + "/" + std::string(key), expected);
+    }
+    void fail_at(const std::string& path, std::string_view expected) const {
+        if (mode_ == mode::first_error) *error_ = path + " must be " + std::string(expected);
     }
     template <class T>
     void read_value(const boost::json::value& v, const std::string& path, T& out) const {
         if (!error_->empty()) return;
-        if (auto* o = v.if_object()) read(json_reader(*o, path, error_), out);
-        else *error_ = path + " must be an object";
+        if (auto* o = v.if_object()) read(json_reader(*o, path, error_, mode_), out);
+        else fail_at(path, "an object");
     }
     void read_value(const boost::json::value& v, const std::string& path, std::string& out) const {
         if (!error_->empty()) return;
-        if (auto* str = v.if_string()) out = *str;
-        else *error_ = path + " must be a string";
+        if (auto* str = string_of(v)) out = *str;
+        else fail_at(path, "a string");
     }
 
     const boost::json::object& obj_;
     std::string path_;
     std::string* error_;
+    mode mode_;
 };
+
+// The value at a JSON pointer of plain keys (/amount/total) under `root`; nullptr when a step is
+// absent or not an object, or the value is null (absent, as json_reader takes it).
+inline const boost::json::value* value_at(const boost::json::object& root, std::string_view pointer) {
+    const boost::json::object* o = &root;
+    std::string_view rest = pointer.substr(pointer.starts_with('/') ? 1 : 0);
+    for (;;) {
+        const auto slash = rest.find('/');
+        const boost::json::value* v = o->if_contains(rest.substr(0, slash));
+        if (!v || slash == std::string_view::npos) return v && !v->is_null() ? v : nullptr;
+        if (!(o = v->if_object())) return nullptr;
+        rest.remove_prefix(slash + 1);
+    }
+}
 
 // Parses `text` as a JSON object and reads it into `out` with read(json_reader&, T&) (what `out`
 // holds already may steer the reading: the name of a field to read, defaults).

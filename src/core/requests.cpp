@@ -27,14 +27,23 @@ const char* to_string(prepay_kind k) noexcept {
     return "unknown";
 }
 
-namespace {
-
 // ---- checks ---------------------------------------------------------------------------------
 
+// The checks other request models share (core/request_checks.hpp).
+namespace detail {
+
 // `field` is the JSON pointer WeChat's PARAM_ERROR names in its message (/body/amount/total).
-error invalid(std::string_view field, std::string_view why) {
+error invalid_field(std::string_view field, std::string_view why) {
     return error(errc::invalid_argument, std::string(field) + ": " + std::string(why));
 }
+
+}  // namespace detail
+
+using detail::invalid_field;
+using detail::is_calendar_date;
+using detail::text_field_error;
+
+namespace {
 
 // "/detail/goods_detail/2/quantity"
 std::string item_field(std::string_view array, std::size_t index, std::string_view field) {
@@ -57,14 +66,22 @@ bool is_token(std::string_view s, std::size_t min, std::size_t max, std::string_
            });
 }
 
+}  // namespace
+
+namespace detail {
+
 // Free text of at most `max` characters; an empty `text` fails only when `required`.
-std::optional<error> text_error(std::string_view field, std::string_view text, std::size_t max, bool required) {
-    if (text.empty()) return required ? std::optional(invalid(field, "required")) : std::nullopt;
-    const auto length = detail::utf8_length(text);
-    if (!length) return invalid(field, "must be UTF-8");
-    if (*length > max) return invalid(field, "must be ≤ " + std::to_string(max) + " characters");
+std::optional<error> text_field_error(std::string_view field, std::string_view text, std::size_t max, bool required) {
+    if (text.empty()) return required ? std::optional(invalid_field(field, "required")) : std::nullopt;
+    const auto length = utf8_length(text);
+    if (!length) return invalid_field(field, "must be UTF-8");
+    if (*length > max) return invalid_field(field, "must be ≤ " + std::to_string(max) + " characters");
     return std::nullopt;
 }
+
+}  // namespace detail
+
+namespace {
 
 // ---- dates and times ------------------------------------------------------------------------
 
@@ -97,10 +114,14 @@ bool read_date(std::string_view s, std::size_t& pos) {
     return year_month_day{year{*y}, month{static_cast<unsigned>(*m)}, day{static_cast<unsigned>(*d)}}.ok();
 }
 
-bool is_date(std::string_view s) {
+}  // namespace
+
+bool detail::is_calendar_date(std::string_view s) {
     std::size_t pos = 0;
     return read_date(s, pos) && pos == s.size();
 }
+
+namespace {
 
 // HH:MM, as in a time of day or a UTC offset.
 bool read_hours_minutes(std::string_view s, std::size_t& pos) {
@@ -127,9 +148,9 @@ bool is_rfc3339(std::string_view s) {
 }
 
 std::optional<error> notify_url_error(std::string_view url, bool required) {
-    if (url.empty()) return required ? std::optional(invalid("/notify_url", "required")) : std::nullopt;
-    if (url.size() > 256) return invalid("/notify_url", "must be ≤ 256 characters");
-    if (!detail::valid_notify_url(url)) return invalid("/notify_url", "must be an https URL without a query");
+    if (url.empty()) return required ? std::optional(invalid_field("/notify_url", "required")) : std::nullopt;
+    if (url.size() > 256) return invalid_field("/notify_url", "must be ≤ 256 characters");
+    if (!detail::valid_notify_url(url)) return invalid_field("/notify_url", "must be an https URL without a query");
     return std::nullopt;
 }
 
@@ -222,55 +243,45 @@ json::object object_of(const scene_info& s) {
 
 }  // namespace
 
-namespace detail {
-
-error invalid_field(std::string_view field, std::string_view why) { return invalid(field, why); }
-std::optional<error> text_field_error(std::string_view field, std::string_view text, std::size_t max, bool required) {
-    return text_error(field, text, max, required);
-}
-bool is_calendar_date(std::string_view s) { return is_date(s); }
-
-}  // namespace detail
-
 // ---- prepay ---------------------------------------------------------------------------------
 
 result<void> prepay_request::validate(prepay_kind kind) const {
-    if (appid.empty()) return invalid("/appid", "required");
-    if (mchid.empty()) return invalid("/mchid", "required");
-    if (auto e = text_error("/description", description, 127, true)) return *e;
+    if (appid.empty()) return invalid_field("/appid", "required");
+    if (mchid.empty()) return invalid_field("/mchid", "required");
+    if (auto e = text_field_error("/description", description, 127, true)) return *e;
     if (!is_token(out_trade_no, 6, 32, "_-|*"))
-        return invalid("/out_trade_no", "must be 6-32 characters of [0-9A-Za-z_-|*]");
+        return invalid_field("/out_trade_no", "must be 6-32 characters of [0-9A-Za-z_-|*]");
     if (!time_expire.empty() && !is_rfc3339(time_expire))
-        return invalid("/time_expire", "must be an RFC 3339 time like 2018-06-08T10:34:56+08:00");
-    if (auto e = text_error("/attach", attach, 128, false)) return *e;
+        return invalid_field("/time_expire", "must be an RFC 3339 time like 2018-06-08T10:34:56+08:00");
+    if (auto e = text_field_error("/attach", attach, 128, false)) return *e;
     if (auto e = notify_url_error(notify_url, true)) return *e;
-    if (auto e = text_error("/goods_tag", goods_tag, 32, false)) return *e;
-    if (amount.total <= 0) return invalid("/amount/total", "must be > 0");
+    if (auto e = text_field_error("/goods_tag", goods_tag, 32, false)) return *e;
+    if (amount.total <= 0) return invalid_field("/amount/total", "must be > 0");
     // Optional in WeChat's schema (CNY is the default), so empty is fine.
-    if (!amount.currency.empty() && amount.currency != "CNY") return invalid("/amount/currency", "must be CNY");
-    if (kind == prepay_kind::jsapi && payer_openid.empty()) return invalid("/payer/openid", "required for JSAPI");
+    if (!amount.currency.empty() && amount.currency != "CNY") return invalid_field("/amount/currency", "must be CNY");
+    if (kind == prepay_kind::jsapi && payer_openid.empty()) return invalid_field("/payer/openid", "required for JSAPI");
 
     if (detail) {
-        if (detail->cost_price && *detail->cost_price < 0) return invalid("/detail/cost_price", "must be ≥ 0");
+        if (detail->cost_price && *detail->cost_price < 0) return invalid_field("/detail/cost_price", "must be ≥ 0");
         for (std::size_t i = 0; i < detail->goods_detail.size(); ++i) {
             const auto& g = detail->goods_detail[i];
             if (g.merchant_goods_id.empty())
-                return invalid(item_field("/detail/goods_detail", i, "merchant_goods_id"), "required");
-            if (g.quantity <= 0) return invalid(item_field("/detail/goods_detail", i, "quantity"), "must be > 0");
-            if (g.unit_price < 0) return invalid(item_field("/detail/goods_detail", i, "unit_price"), "must be ≥ 0");
+                return invalid_field(item_field("/detail/goods_detail", i, "merchant_goods_id"), "required");
+            if (g.quantity <= 0) return invalid_field(item_field("/detail/goods_detail", i, "quantity"), "must be > 0");
+            if (g.unit_price < 0) return invalid_field(item_field("/detail/goods_detail", i, "unit_price"), "must be ≥ 0");
         }
     }
 
     const bool h5 = kind == prepay_kind::h5;
     if (h5 && (!scene_info || scene_info->payer_client_ip.empty()))
-        return invalid("/scene_info/payer_client_ip", "required for H5");
+        return invalid_field("/scene_info/payer_client_ip", "required for H5");
     if (scene_info) {
         if (scene_info->store_info && scene_info->store_info->id.empty())
-            return invalid("/scene_info/store_info/id", "required");
+            return invalid_field("/scene_info/store_info/id", "required");
         const auto& h = scene_info->h5_info;
-        if (h5 && (!h || h->type.empty())) return invalid("/scene_info/h5_info/type", "required for H5");
+        if (h5 && (!h || h->type.empty())) return invalid_field("/scene_info/h5_info/type", "required for H5");
         if (h && !h->type.empty() && !one_of(h->type, {"iOS", "Android", "Wap"}))
-            return invalid("/scene_info/h5_info/type", "must be iOS, Android or Wap");
+            return invalid_field("/scene_info/h5_info/type", "must be iOS, Android or Wap");
     }
     return {};
 }
@@ -306,29 +317,29 @@ std::string prepay_request::to_json() const {
 // ---- refund ---------------------------------------------------------------------------------
 
 result<void> refund_request::validate() const {
-    if (transaction_id.empty() && out_trade_no.empty()) return invalid("/transaction_id", "or /out_trade_no required");
+    if (transaction_id.empty() && out_trade_no.empty()) return invalid_field("/transaction_id", "or /out_trade_no required");
     if (!out_trade_no.empty() && !is_token(out_trade_no, 6, 32, "_-|*"))
-        return invalid("/out_trade_no", "must be 6-32 characters of [0-9A-Za-z_-|*]");
+        return invalid_field("/out_trade_no", "must be 6-32 characters of [0-9A-Za-z_-|*]");
     if (!is_token(out_refund_no, 6, 64, "_-|*@"))
-        return invalid("/out_refund_no", "must be 6-64 characters of [0-9A-Za-z_-|*@]");
-    if (auto e = text_error("/reason", reason, 80, false)) return *e;
+        return invalid_field("/out_refund_no", "must be 6-64 characters of [0-9A-Za-z_-|*@]");
+    if (auto e = text_field_error("/reason", reason, 80, false)) return *e;
     if (auto e = notify_url_error(notify_url, false)) return *e;
-    if (!funds_account.empty() && funds_account != "AVAILABLE") return invalid("/funds_account", "must be AVAILABLE");
-    if (refund <= 0) return invalid("/amount/refund", "must be > 0");
-    if (total <= 0) return invalid("/amount/total", "must be > 0");
-    if (refund > total) return invalid("/amount/refund", "must be ≤ /amount/total");
-    if (currency != "CNY") return invalid("/amount/currency", "must be CNY");
+    if (!funds_account.empty() && funds_account != "AVAILABLE") return invalid_field("/funds_account", "must be AVAILABLE");
+    if (refund <= 0) return invalid_field("/amount/refund", "must be > 0");
+    if (total <= 0) return invalid_field("/amount/total", "must be > 0");
+    if (refund > total) return invalid_field("/amount/refund", "must be ≤ /amount/total");
+    if (currency != "CNY") return invalid_field("/amount/currency", "must be CNY");
     for (std::size_t i = 0; i < from.size(); ++i) {
         if (!one_of(from[i].account, {"AVAILABLE", "UNAVAILABLE"}))
-            return invalid(item_field("/amount/from", i, "account"), "must be AVAILABLE or UNAVAILABLE");
-        if (from[i].amount <= 0) return invalid(item_field("/amount/from", i, "amount"), "must be > 0");
+            return invalid_field(item_field("/amount/from", i, "account"), "must be AVAILABLE or UNAVAILABLE");
+        if (from[i].amount <= 0) return invalid_field(item_field("/amount/from", i, "amount"), "must be > 0");
     }
     for (std::size_t i = 0; i < goods_detail.size(); ++i) {
         const auto& g = goods_detail[i];
-        if (g.merchant_goods_id.empty()) return invalid(item_field("/goods_detail", i, "merchant_goods_id"), "required");
-        if (g.unit_price < 0) return invalid(item_field("/goods_detail", i, "unit_price"), "must be ≥ 0");
-        if (g.refund_amount < 0) return invalid(item_field("/goods_detail", i, "refund_amount"), "must be ≥ 0");
-        if (g.refund_quantity <= 0) return invalid(item_field("/goods_detail", i, "refund_quantity"), "must be > 0");
+        if (g.merchant_goods_id.empty()) return invalid_field(item_field("/goods_detail", i, "merchant_goods_id"), "required");
+        if (g.unit_price < 0) return invalid_field(item_field("/goods_detail", i, "unit_price"), "must be ≥ 0");
+        if (g.refund_amount < 0) return invalid_field(item_field("/goods_detail", i, "refund_amount"), "must be ≥ 0");
+        if (g.refund_quantity <= 0) return invalid_field(item_field("/goods_detail", i, "refund_quantity"), "must be > 0");
     }
     return {};
 }
@@ -367,18 +378,18 @@ std::string bill_query(std::string_view date, std::string_view type_key, std::st
 }  // namespace
 
 result<void> trade_bill_request::validate() const {
-    if (!is_date(bill_date)) return invalid("bill_date", "must be a date YYYY-MM-DD");
+    if (!is_calendar_date(bill_date)) return invalid_field("bill_date", "must be a date YYYY-MM-DD");
     if (!bill_type.empty() && !one_of(bill_type, {"ALL", "SUCCESS", "REFUND", "RECHARGE_REFUND"}))
-        return invalid("bill_type", "must be ALL, SUCCESS, REFUND or RECHARGE_REFUND");
+        return invalid_field("bill_type", "must be ALL, SUCCESS, REFUND or RECHARGE_REFUND");
     return {};
 }
 
 std::string trade_bill_request::query() const { return bill_query(bill_date, "bill_type", bill_type, gzip); }
 
 result<void> fundflow_bill_request::validate() const {
-    if (!is_date(bill_date)) return invalid("bill_date", "must be a date YYYY-MM-DD");
+    if (!is_calendar_date(bill_date)) return invalid_field("bill_date", "must be a date YYYY-MM-DD");
     if (!account_type.empty() && !one_of(account_type, {"BASIC", "OPERATION", "FEES"}))
-        return invalid("account_type", "must be BASIC, OPERATION or FEES");
+        return invalid_field("account_type", "must be BASIC, OPERATION or FEES");
     return {};
 }
 

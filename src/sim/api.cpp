@@ -5,6 +5,7 @@
 
 #include "core/bill_check.hpp"
 #include "core/gzip.hpp"
+#include "core/json_reader.hpp"
 #include "core/url.hpp"
 #include "core/utf8.hpp"
 
@@ -27,6 +28,7 @@
 namespace wechatpay::sim {
 
 namespace json = boost::json;
+using wechatpay::detail::json_reader;
 
 answer error_answer(unsigned status, std::string_view code, std::string_view message,
                     std::string_view detail_json) {
@@ -120,25 +122,13 @@ bool valid_notify_url(std::string_view u) { return u.size() <= 256 && wechatpay:
 
 namespace {
 
-// Reads fields of a JSON body and turns the first problem into WeChat's PARAM_ERROR.
+// Reads fields of a JSON body and turns the first problem into WeChat's PARAM_ERROR. Where a
+// field is and what counts as a string or an integer are json_reader's rules.
 class fields {
 public:
     explicit fields(const json::object& o) : root_(o) {}
 
-    const json::value* at(std::string_view pointer) const {
-        const json::value* v = nullptr;
-        const json::object* o = &root_;
-        std::string_view p = pointer.substr(1);
-        while (o) {
-            const auto slash = p.find('/');
-            v = o->if_contains(p.substr(0, slash));
-            if (!v || slash == std::string_view::npos) break;
-            p.remove_prefix(slash + 1);
-            o = v->if_object();
-            v = nullptr;
-        }
-        return v && !v->is_null() ? v : nullptr;
-    }
+    const json::value* at(std::string_view pointer) const { return wechatpay::detail::value_at(root_, pointer); }
     // A string field: required ones must be present and non-empty; max length in characters.
     std::string str(std::string_view pointer, bool required, std::size_t max_chars = 256) {
         if (failed()) return {};
@@ -147,8 +137,9 @@ public:
             if (required) fail(pointer, "is required");
             return {};
         }
-        if (!v->is_string()) return fail(pointer, "must be a string", v), std::string();
-        std::string s(v->get_string());
+        const json::string* text = json_reader::string_of(*v);
+        if (!text) return fail(pointer, "must be a string", v), std::string();
+        std::string s(*text);
         if (required && s.empty()) fail(pointer, "must not be empty", v);
         else if (utf8_length(s) > max_chars)
             fail(pointer, "is longer than " + std::to_string(max_chars) + " characters", v);
@@ -158,7 +149,7 @@ public:
         if (failed()) return 0;
         const json::value* v = at(pointer);
         if (!v) return required ? (fail(pointer, "is required"), 0) : 0;
-        if (auto i = v->if_int64()) return *i;
+        if (auto i = json_reader::integer_of(*v)) return *i;
         fail(pointer, "must be an integer", v);
         return 0;
     }
@@ -230,14 +221,14 @@ json::object transaction_json(const order& o) {
     static const std::map<std::string, std::string> descriptions = {
         {"NOTPAY", "订单未支付"}, {"SUCCESS", "支付成功"}, {"CLOSED", "订单已关闭"}, {"REFUND", "转入退款"}};
     // As WeChat answers: an unpaid or closed order has no transaction id, payer, trade type or
-    // attach yet, and its amount only total and payer_currency; promotion_detail and
-    // scene_info are always there (empty when there is nothing to say).
+    // attach yet, and its amount only total and payer_currency; scene_info is always there.
+    // promotion_detail only when the payer used a coupon (商户订单号查询订单: "享受优惠时返回该字段",
+    // https://pay.weixin.qq.com/doc/v3/merchant/4013070356).
     json::object t{{"appid", o.appid},
                    {"mchid", o.mchid},
                    {"out_trade_no", o.out_trade_no},
                    {"trade_state", o.trade_state},
                    {"trade_state_desc", descriptions.at(o.trade_state)},
-                   {"promotion_detail", json::array{}},
                    {"scene_info", json::object{{"device_id", o.device_id}}}};
     json::object amount{{"total", o.total}, {"payer_currency", o.currency}};
     if (o.trade_state == "SUCCESS" || o.trade_state == "REFUND") {
@@ -248,15 +239,41 @@ json::object transaction_json(const order& o) {
         t["success_time"] = o.success_time;
         t["payer"] = json::object{{"openid", o.payer_openid}};
         amount["currency"] = o.currency;
-        amount["payer_total"] = o.total;
+        amount["payer_total"] = o.payer_total();
+        if (const auto& c = o.coupon)
+            t["promotion_detail"] = json::array{json::object{{"coupon_id", c->coupon_id},
+                                                             {"name", c->name},
+                                                             {"scope", c->scope},
+                                                             {"type", c->type},
+                                                             {"amount", c->amount},
+                                                             {"stock_id", c->stock_id},
+                                                             {"wechatpay_contribute", c->wechatpay_contribute},
+                                                             {"merchant_contribute", c->merchant_contribute},
+                                                             {"other_contribute", c->other_contribute},
+                                                             {"currency", o.currency}}};
     }
     t["amount"] = std::move(amount);
     return t;
 }
 
+// A NOCASH (免充值) coupon's fen are not settled with the merchant: settlement_total = total -
+// its amount, settlement_refund = refund - its refunded share; payer_refund excludes any coupon's
+// share (境内退款 Amount, wechatpay-go services/refunddomestic/models.go).
+bool nocash(const refund_record& r) { return r.coupon && r.coupon->type == "NOCASH"; }
+
 json::object refund_json(const refund_record& r) {
     json::array from;  // the accounts the request named (WeChat sends [] when it named none)
     for (const auto& [account, amount] : r.from) from.push_back(json::object{{"account", account}, {"amount", amount}});
+    // The coupon's refunded share, as the refund's promotion_detail names it: promotion_id, type
+    // COUPON (was CASH) or DISCOUNT (was NOCASH) (查询订单API(支持单品优惠),
+    // https://pay.weixin.qq.com/doc/v2/partner/4011984209).
+    json::array promotions;
+    if (const auto& c = r.coupon)
+        promotions.push_back(json::object{{"promotion_id", c->coupon_id},
+                                          {"scope", c->scope},
+                                          {"type", c->type == "NOCASH" ? "DISCOUNT" : "COUPON"},
+                                          {"amount", c->amount},
+                                          {"refund_amount", r.discount_refund}});
     json::object f{{"refund_id", r.refund_id},
                    {"out_refund_no", r.out_refund_no},
                    {"transaction_id", r.transaction_id},
@@ -269,14 +286,14 @@ json::object refund_json(const refund_record& r) {
                    {"amount", json::object{{"total", r.total},
                                            {"refund", r.refund},
                                            {"from", from},
-                                           {"payer_total", r.total},
-                                           {"payer_refund", r.refund},
-                                           {"settlement_refund", r.refund},
-                                           {"settlement_total", r.total},
-                                           {"discount_refund", 0},
+                                           {"payer_total", r.payer_total()},
+                                           {"payer_refund", r.refund - r.discount_refund},
+                                           {"settlement_refund", r.refund - (nocash(r) ? r.discount_refund : 0)},
+                                           {"settlement_total", r.total - (nocash(r) ? r.coupon->amount : 0)},
+                                           {"discount_refund", r.discount_refund},
                                            {"refund_fee", 0},
                                            {"currency", r.currency}}},
-                   {"promotion_detail", json::array{}}};
+                   {"promotion_detail", std::move(promotions)}};
     if (r.status == "SUCCESS") f["success_time"] = rfc3339_cst(r.succeeded);
     return f;
 }
@@ -296,8 +313,8 @@ std::string refund_notification_resource(const refund_record& r) {
                    {"user_received_account", r.user_received_account},
                    {"amount", json::object{{"total", r.total},
                                            {"refund", r.refund},
-                                           {"payer_total", r.total},
-                                           {"payer_refund", r.refund}}}};
+                                           {"payer_total", r.payer_total()},
+                                           {"payer_refund", r.refund - r.discount_refund}}}};
     if (r.status == "SUCCESS") f["success_time"] = rfc3339_cst(r.succeeded);
     return json::serialize(f);
 }
@@ -508,7 +525,8 @@ answer api::close(const merchant& m, std::string_view out_trade_no, const std::s
     case store::change::paid:
     case store::change::refunded: return error_answer(400, "ORDERPAID", "order already paid");
     case store::change::closed:
-    case store::change::expired: break;
+    case store::change::expired:
+    case store::change::coupon_too_large: break;
     }
     return {204, {}};
 }
@@ -724,8 +742,15 @@ result<void> api::add_synthetic_bill(std::string_view rule) {
 
 answer api::certificates(const merchant& m) {
     const auto platform = hooks_.certificates();
+    // A merchant WeChat gave only a public key: new merchants get 500 SYSTEM_ERROR
+    // (wechatpay-apiv3/wechatpay-java#302), others 404 RESOURCE_NOT_EXISTS (binarywang/WxJava#3728);
+    // the texts are WeChat's.
+    if (platform.empty() && !cfg_.certificates_not_found)
+        return error_answer(500, "SYSTEM_ERROR", "系统繁忙，请稍后重试");
     if (platform.empty())
-        return error_answer(404, "RESOURCE_NOT_EXISTS", "no platform certificates: use the WeChat Pay public key");
+        return error_answer(404, "RESOURCE_NOT_EXISTS",
+                            "无可用的平台证书，请在商户平台-API安全申请使用微信支付公钥。"
+                            "可查看指引https://pay.weixin.qq.com/doc/v3/merchant/4012153196");
     json::array data;
     for (const auto& p : platform) {
         const std::string nonce = random_nonce(12);

@@ -187,7 +187,12 @@ result<config> load_config_text(std::string_view text, const fs::path& file) {
     auto wechat = object_at(top, "wechatpay", true);
     if (!wechat) return wechat.error();
     const reader w(**wechat, "wechatpay", base);
-    if (auto ok = w.allow({"certificates", "public_key", "rotation_overlap_s"}); !ok) return ok.error();
+    if (auto ok = w.allow({"certificates", "public_key", "rotation_overlap_s", "certificates_not_found"}); !ok)
+        return ok.error();
+    if (const auto* not_found = w.get("certificates_not_found")) {
+        if (!not_found->is_bool()) return w.fail("certificates_not_found", "must be true or false");
+        cfg.certificates_not_found = not_found->get_bool();
+    }
     auto overlap = w.integer("rotation_overlap_s", cfg.rotation_overlap.count(), 0, max_ms / 1000, "from 0 to 2147483");
     if (!overlap) return overlap.error();
     cfg.rotation_overlap = std::chrono::seconds(*overlap);

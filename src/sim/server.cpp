@@ -12,6 +12,7 @@
 #include "sim/store.hpp"
 #include "sim/tls_setup.hpp"
 
+#include "core/json_reader.hpp"
 #include "core/json_strict.hpp"
 
 #include <wechatpay/signer.hpp>
@@ -56,6 +57,55 @@ namespace {
 // Why POST /sim/clock and simulator::advance_clock refuse a move.
 const std::string clock_limits = "advance_s must be an integer from 0 to " + std::to_string(sim_clock::max_step) +
                                  ", the clock's offset at most " + std::to_string(sim_clock::max_offset) + " in all";
+}  // namespace
+
+// A coupon, in POST /sim/orders/{no}/pay's body (a plain function of this namespace, for the
+// reader's argument-dependent lookup).
+void read(const detail::json_reader& r, coupon& c) {
+    r("coupon_id", c.coupon_id);
+    r("name", c.name);
+    r("scope", c.scope);
+    r("type", c.type);
+    r("amount", c.amount);
+    r("stock_id", c.stock_id);
+    r("wechatpay_contribute", c.wechatpay_contribute);
+    r("merchant_contribute", c.merchant_contribute);
+    r("other_contribute", c.other_contribute);
+}
+
+namespace {
+
+// POST /sim/orders/{no}/pay's body, every key optional: {"mchid","openid","bank_type","coupon"}.
+struct pay_body {
+    std::string mchid, openid, bank_type;
+    std::optional<coupon> used;
+};
+void read(const detail::json_reader& r, pay_body& b) {
+    r("mchid", b.mchid);
+    r("openid", b.openid);
+    r("bank_type", b.bank_type);
+    r("coupon", b.used);
+}
+
+// The coupon's fields as WeChat's promotion_detail names them (商户订单号查询订单, "优惠功能",
+// https://pay.weixin.qq.com/doc/v3/merchant/4013070356): amount required, the rest defaulted;
+// the contributions, when given, add up to the amount.
+result<void> check_coupon(coupon& c) {
+    auto bad = [](std::string why) { return error(errc::invalid_argument, "coupon." + why); };
+    if (c.amount < 1 || c.amount > 2147483647) return bad("amount: must be an integer from 1 to the order's total - 1");
+    if (c.type != "CASH" && c.type != "NOCASH") return bad("type: must be CASH or NOCASH");
+    if (c.scope != "GLOBAL" && c.scope != "SINGLE") return bad("scope: must be GLOBAL or SINGLE");
+    if (c.coupon_id.empty() || c.coupon_id.size() > 32) return bad("coupon_id: must be 1 to 32 characters");
+    const std::int64_t parts[] = {c.wechatpay_contribute, c.merchant_contribute, c.other_contribute};
+    std::int64_t sum = 0;
+    for (std::int64_t part : parts) {
+        if (part < 0 || part > c.amount) return bad("*_contribute: must be integers from 0 to the amount");
+        sum += part;
+    }
+    if (sum == 0) c.merchant_contribute = c.amount;
+    else if (sum != c.amount) return bad("*_contribute: must add up to the amount");
+    return {};
+}
 
 // A parser error that says the bytes are not HTTP/1.1, not that the client went away.
 bool malformed(const boost::system::error_code& ec) {
@@ -77,6 +127,7 @@ struct simulator::impl {
     std::vector<std::thread> threads;
     std::atomic<bool> stopped{false};
     std::atomic<std::uint64_t> request_ids{0};
+    std::atomic<std::uint64_t> coupon_ids{0};
 
     store orders;
     fault_plan faults;
@@ -122,18 +173,20 @@ struct simulator::impl {
     }
 
     result<void> pay(std::string_view mchid, std::string_view out_trade_no, std::string_view openid,
-                     std::string_view bank_type) {
+                     std::string_view bank_type, const coupon* used = nullptr) {
         for (const auto& m : cfg.merchants) {
             if (!mchid.empty() && m.mchid != mchid) continue;
             store::change why{};
             auto o = orders.pay(m.mchid, std::string(out_trade_no), std::string(openid), std::string(bank_type),
-                                clock.now(), why);
+                                clock.now(), why, used);
             if (o) {
                 paid(*o);
                 return {};
             }
             if (why == store::change::closed) return error(errc::invalid_argument, "order is closed");
             if (why == store::change::paid) return error(errc::invalid_argument, "order is already paid");
+            if (why == store::change::coupon_too_large)
+                return error(errc::invalid_argument, "coupon.amount: must be below the order's total (the payer pays the rest)");
             if (why == store::change::expired)
                 return error(errc::invalid_argument, "order has expired (time_expire passed): it can no longer be paid");
         }
@@ -291,14 +344,22 @@ struct simulator::impl {
             const auto decoded = percent_decode(*paid_no);
             if (!decoded) return fail(400, "order number is not valid percent-encoding");
             const std::string& no = *decoded;
-            std::string mchid, openid, bank;
-            boost::system::error_code ec;
-            auto doc = req.body().empty() ? json::value(json::object{}) : json::parse(req.body(), ec);
-            if (ec || !doc.is_object()) return fail(400, "body must be a JSON object");
-            for (auto [key, out] : {std::pair{"mchid", &mchid}, {"openid", &openid}, {"bank_type", &bank}})
-                if (auto* v = doc.get_object().if_contains(key); v && v->is_string()) *out = v->get_string();
-            auto r = pay(mchid, no, openid, bank);
-            if (!r) return fail(r.error().detail == "no such order" ? 404 : 409, r.error().detail);
+            auto body = req.body().empty() ? result<pay_body>(pay_body{}) : detail::read_json_object<pay_body>(req.body());
+            if (!body) {
+                const bool not_object = body.error().detail.starts_with("not ");
+                return fail(400, not_object ? "body must be a JSON object" : body.error().detail);
+            }
+            if (body->used) {
+                if (body->used->coupon_id.empty()) body->used->coupon_id = "SIMCOUPON" + std::to_string(++coupon_ids);
+                if (body->used->stock_id.empty()) body->used->stock_id = "SIMSTOCK1";
+                if (body->used->name.empty()) body->used->name = "模拟代金券";
+                if (auto checked = check_coupon(*body->used); !checked) return fail(400, checked.error().detail);
+            }
+            auto r = pay(body->mchid, no, body->openid, body->bank_type, body->used ? &*body->used : nullptr);
+            if (!r) {
+                const std::string& why = r.error().detail;
+                return fail(why == "no such order" ? 404 : why.starts_with("coupon.") ? 400 : 409, why);
+            }
             return reply(200, json::serialize(json::object{{"paid", no}}));
         }
         if (path == "/sim/faults") {

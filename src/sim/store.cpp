@@ -98,14 +98,16 @@ store::change store::close(const std::string& mchid, const std::string& out_trad
 
 std::optional<order> store::pay(const std::string& mchid, const std::string& out_trade_no,
                                 const std::string& openid, const std::string& bank_type,
-                                std::int64_t now, change& why) {
+                                std::int64_t now, change& why, const sim::coupon* used) {
     std::lock_guard lock(mutex_);
     order* o = locate(mchid, out_trade_no);
     if (!o) return why = change::not_found, std::nullopt;
     if (o->trade_state == "CLOSED") return why = change::closed, std::nullopt;
     if (o->trade_state != "NOTPAY") return why = change::paid, std::nullopt;
     if (o->expires != 0 && now > o->expires) return why = change::expired, std::nullopt;
+    if (used && used->amount >= o->total) return why = change::coupon_too_large, std::nullopt;
     o->trade_state = "SUCCESS";
+    if (used) o->coupon = *used;
     o->paid_at = now;
     o->success_time = rfc3339_cst(now);
     o->bank_type = bank_type.empty() ? "OTHERS" : bank_type;
@@ -146,6 +148,13 @@ store::refund_outcome store::add_refund(refund_record r, const std::string& by_t
     if (r.total != o->total) return refuse(400, "INVALID_REQUEST", "amount.total differs from the order total");
     if (r.refund > o->total - o->refunded)
         return refuse(400, "INVALID_REQUEST", "refund amount exceeds the refundable amount");
+    if (o->coupon) {
+        // The coupon is refunded in proportion to the refund, counted over all the order's
+        // refunds so that refunding the whole order returns the whole coupon.
+        const auto share = [&](std::int64_t refunded) { return refunded * o->coupon->amount / o->total; };
+        r.discount_refund = share(o->refunded + r.refund) - share(o->refunded);
+        r.coupon = o->coupon;
+    }
     o->refunded += r.refund;
     ++sequence_;
     char id[40];

@@ -11,6 +11,13 @@
 
 namespace wechatpay::sim {
 
+// A coupon the payer used (what WeChat's promotion_detail says of it): the payer pays total -
+// amount. type CASH (充值型, funded ahead) or NOCASH (免充值); scope GLOBAL or SINGLE.
+struct coupon {
+    std::string coupon_id, name, scope = "GLOBAL", type = "CASH", stock_id;
+    std::int64_t amount = 0, wechatpay_contribute = 0, merchant_contribute = 0, other_contribute = 0;
+};
+
 struct order {
     std::string mchid, appid, out_trade_no, transaction_id, trade_type;  // JSAPI APP NATIVE MWEB
     std::string description, attach, notify_url, time_expire, goods_tag;
@@ -23,6 +30,8 @@ struct order {
     std::string bank_type, success_time;
     std::int64_t created = 0, expires = 0, paid_at = 0;  // Unix seconds; expires 0 = never
     std::int64_t refunded = 0;                           // fen, PROCESSING and SUCCESS refunds
+    std::optional<sim::coupon> coupon;                   // set when paid with one
+    std::int64_t payer_total() const { return total - (coupon ? coupon->amount : 0); }
 };
 
 struct refund_record {
@@ -31,7 +40,10 @@ struct refund_record {
     std::string channel = "ORIGINAL", user_received_account = "支付用户零钱";
     std::int64_t refund = 0, total = 0;
     std::vector<std::pair<std::string, std::int64_t>> from;  // amount.from: (account, fen)
+    std::optional<sim::coupon> coupon;  // the order's, when it was paid with one
+    std::int64_t discount_refund = 0;   // the coupon's share of `refund`
     std::string currency = "CNY";
+    std::int64_t payer_total() const { return total - (coupon ? coupon->amount : 0); }
     std::int64_t created = 0, succeeded = 0;
 };
 
@@ -42,12 +54,13 @@ public:
     std::optional<order> find_by_transaction(const std::string& mchid, const std::string& transaction_id);
     // Inserts, or returns the existing order of that out_trade_no (the caller compares).
     order insert_or_get(order o);
-    enum class change { ok, not_found, paid, closed, refunded, expired };
+    enum class change { ok, not_found, paid, closed, refunded, expired, coupon_too_large };
     change close(const std::string& mchid, const std::string& out_trade_no);
-    // NOTPAY → SUCCESS, before time_expire; returns the paid order.
+    // NOTPAY → SUCCESS, before time_expire, with a coupon when one is given (its amount below
+    // the total: the caller checks); returns the paid order.
     std::optional<order> pay(const std::string& mchid, const std::string& out_trade_no,
                              const std::string& openid, const std::string& bank_type, std::int64_t now,
-                             change& why);
+                             change& why, const sim::coupon* used = nullptr);
 
     struct refund_outcome {
         std::optional<refund_record> refund;

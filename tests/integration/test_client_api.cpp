@@ -3,6 +3,7 @@
 // verification, the certificate modes, notifications and the logger.
 #include "client_env.hpp"
 #include "fake_wechatpay.hpp"
+#include "notify_receiver.hpp"
 
 #include "sim/pki.hpp"
 
@@ -11,6 +12,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <array>
 #include <atomic>
 #include <fstream>
 #include <iterator>
@@ -72,7 +74,7 @@ asio::awaitable<void> answer_each_request(asio::ip::tcp::socket socket, asio::ss
         ++requests;
         canned_answer res = answer;
         res.keep_alive(req.keep_alive());
-        res.prepare_payload();
+        if (!res.chunked()) res.prepare_payload();  // a chunked answer stays chunked: no Content-Length
         if (auto [ec, n] = co_await http::async_write(stream, res, tuple); ec || !res.keep_alive()) co_return;
     }
 }
@@ -270,6 +272,134 @@ TEST_CASE("client: a refund is PROCESSING, then SUCCESS after the refund delay",
     CHECK(status == "SUCCESS");
 }
 
+TEST_CASE("client: an order paid with a coupon shows it in the query, the notification and its refunds",
+          "[client][query][refund][notification][coupon]") {
+    notify_receiver receiver;
+    client_env env;
+    auto& c = env.client();
+    const std::string no = trade_no("C");
+    auto order = client_env::order(no, 1000);
+    order.notify_url = receiver.url();
+    REQUIRE(outcome(env.run(c.async_prepay_native(order))) == "ok");
+
+    // An order paid without a coupon has no promotion_detail at all, as WeChat answers.
+    const std::string plain = env.new_order(100);
+    pay(env, plain);
+    auto plain_q = env.run(c.async_query_by_out_trade_no(plain));
+    REQUIRE(outcome(plain_q) == "ok");
+    CHECK(plain_q->raw.find("promotion_detail") == std::string::npos);
+    CHECK(plain_q->amount->payer_total == 100);
+
+    const json::object coupon{{"coupon_id", "109519"}, {"name", "单品惠-6"}, {"scope", "GLOBAL"}, {"type", "NOCASH"},
+                              {"amount", 200}, {"stock_id", "931386"}, {"wechatpay_contribute", 50},
+                              {"merchant_contribute", 150}};
+    auto control = env.control();
+    auto refused = UNWRAP(control.unsigned_call("POST", "/sim/orders/" + no + "/pay",
+                                                json::serialize(json::object{{"coupon", json::object{{"amount", 1000}}}})));
+    CHECK(refused.status == 400);  // the payer pays something
+    CHECK(refused.body.find("coupon.amount") != std::string::npos);
+    auto paid = UNWRAP(control.unsigned_call("POST", "/sim/orders/" + no + "/pay",
+                                             json::serialize(json::object{{"coupon", coupon}})));
+    INFO(paid.body);
+    REQUIRE(paid.status == 200);
+
+    const auto check_transaction = [](const wechatpay::transaction& t) {
+        REQUIRE(t.amount);
+        CHECK(t.amount->total == 1000);
+        CHECK(t.amount->payer_total == 800);
+        REQUIRE(t.promotion_detail.size() == 1);
+        const auto& p = t.promotion_detail[0];
+        CHECK(p.coupon_id == "109519");
+        CHECK(p.name == "单品惠-6");
+        CHECK(p.scope == "GLOBAL");
+        CHECK(p.type == "NOCASH");
+        CHECK(p.amount == 200);
+        CHECK(p.stock_id == "931386");
+        CHECK(p.wechatpay_contribute == 50);
+        CHECK(p.merchant_contribute == 150);
+        CHECK(p.other_contribute == 0);
+        CHECK(p.currency == "CNY");
+    };
+    auto q = env.run(c.async_query_by_out_trade_no(no));
+    REQUIRE(outcome(q) == "ok");
+    check_transaction(*q);
+
+    const auto deliveries = receiver.wait_for(1);
+    REQUIRE(deliveries.size() == 1);
+    const auto handler = c.notifications();
+    auto n = handler.parse(deliveries[0].headers, deliveries[0].body);
+    REQUIRE(outcome(n) == "ok");
+    REQUIRE(n->is_transaction());
+    auto notified = n->transaction();
+    REQUIRE(outcome(notified) == "ok");
+    check_transaction(*notified);
+
+    // Refunds return the coupon in proportion (200 of 1000): 300 of 1000 refunds 60 of it, and
+    // the rest of the order the rest of the coupon, to the fen.
+    wechatpay::refund_request r;
+    r.out_trade_no = no;
+    r.out_refund_no = "R1" + no;
+    r.notify_url = receiver.url();
+    r.refund = 300;
+    r.total = 1000;
+    r.from = {{"AVAILABLE", 200}, {"UNAVAILABLE", 100}};
+    auto first = env.run(c.async_refund(r));
+    REQUIRE(outcome(first) == "ok");
+    REQUIRE(first->amount);
+    CHECK(first->amount->refund == 300);
+    CHECK(first->amount->payer_total == 800);
+    CHECK(first->amount->discount_refund == 60);
+    CHECK(first->amount->payer_refund == 240);
+    CHECK(first->amount->settlement_total == 800);  // a NOCASH coupon is not settled
+    CHECK(first->amount->settlement_refund == 240);
+    REQUIRE(first->amount->from.size() == 2);
+    CHECK(first->amount->from[0].account == "AVAILABLE");
+    CHECK(first->amount->from[0].amount == 200);
+    CHECK(first->amount->from[1].account == "UNAVAILABLE");
+    CHECK(first->amount->from[1].amount == 100);
+    REQUIRE(first->promotion_detail.size() == 1);
+    CHECK(first->promotion_detail[0].coupon_id == "109519");  // promotion_id in refunds
+    CHECK(first->promotion_detail[0].type == "DISCOUNT");
+    CHECK(first->promotion_detail[0].scope == "GLOBAL");
+    CHECK(first->promotion_detail[0].amount == 200);
+    CHECK(first->promotion_detail[0].refund_amount == 60);
+
+    r.out_refund_no = "R2" + no;
+    r.refund = 699;
+    r.from.clear();
+    auto second = env.run(c.async_refund(r));
+    REQUIRE(outcome(second) == "ok");
+    CHECK(second->amount->discount_refund == 139);  // 200 * 999 / 1000 - 60, rounded down
+    CHECK(second->amount->from.empty());
+    r.out_refund_no = "R3" + no;
+    r.refund = 1;
+    auto last = env.run(c.async_refund(r));
+    REQUIRE(outcome(last) == "ok");
+    CHECK(last->amount->discount_refund == 1);  // the coupon's last fen
+    CHECK(last->amount->payer_refund == 0);
+
+    auto queried = env.run(c.async_query_refund("R1" + no));
+    REQUIRE(outcome(queried) == "ok");
+    CHECK(queried->amount->discount_refund == 60);
+    CHECK(queried->promotion_detail.size() == 1);
+
+    // The REFUND.SUCCESS notifications say what the payer got back.
+    const auto all = receiver.wait_for(4);
+    REQUIRE(all.size() == 4);
+    std::set<std::int64_t> payer_refunds;
+    for (std::size_t i = 1; i < all.size(); ++i) {
+        auto rn = handler.parse(all[i].headers, all[i].body);
+        REQUIRE(outcome(rn) == "ok");
+        REQUIRE(rn->is_refund());
+        auto refund = rn->refund();
+        REQUIRE(outcome(refund) == "ok");
+        REQUIRE(refund->amount);
+        CHECK(refund->amount->payer_total == 800);
+        payer_refunds.insert(*refund->amount->payer_refund);
+    }
+    CHECK(payer_refunds == std::set<std::int64_t>{0, 240, 560});
+}
+
 TEST_CASE("client: bills are downloaded, inflated and checked against their SHA1", "[client][bill]") {
     client_env env;
     auto& c = env.client();
@@ -362,7 +492,10 @@ TEST_CASE("client: in download mode a /v3/certificates that keeps failing is a b
     // answers 404 RESOURCE_NOT_EXISTS (or 500 SYSTEM_ERROR). Calls fail with that answer, and
     // the downloads stay rate-limited: no loop.
     const auto start = std::chrono::steady_clock::now();
-    client_env env({.sim = [](wechatpay::sim::config& c) { c.certificates.clear(); },
+    client_env env({.sim = [](wechatpay::sim::config& c) {
+                        c.certificates.clear();
+                        c.certificates_not_found = true;  // 404; the default is 500, below
+                    },
                     .client = [](wechatpay::client_config& c) { c.retry.max_attempts = 2; },
                     .keys = key_mode::download});
     auto first = env.run(env.client().async_query_by_out_trade_no("NOSUCHORDER1"));
@@ -370,9 +503,8 @@ TEST_CASE("client: in download mode a /v3/certificates that keeps failing is a b
     CHECK(first.error().http_status == 404);
     CHECK(first.error().api_code == "RESOURCE_NOT_EXISTS");
     // Regression guard (it passed before, too): WeChat's code and message reach the caller as
-    // sent. The simulator's own words, not the "no platform certificates" the client prefixes
-    // to detail.
-    CHECK(first.error().api_message == "no platform certificates: use the WeChat Pay public key");
+    // sent, not the "no platform certificates" the client prefixes to detail.
+    CHECK(first.error().api_message.starts_with("无可用的平台证书，请在商户平台-API安全申请使用微信支付公钥"));
 
     env.faults(fault("system_error", "/v3/certificates", {{"every", 1}}));
     std::set<unsigned> statuses;
@@ -391,6 +523,26 @@ TEST_CASE("client: in download mode a /v3/certificates that keeps failing is a b
         auto r = env.run(env.client().async_query_by_out_trade_no("NOSUCHORDER1"));
         return !r && r.error().http_status == 500 && r.error().api_code == "SYSTEM_ERROR";
     }, 15s));
+}
+
+TEST_CASE("client: in download mode the simulator's default 500 SYSTEM_ERROR for a public-key merchant is bounded too",
+          "[client][certificates]") {
+    // WeChat's answer to a new merchant's /v3/certificates (wechatpay-apiv3/wechatpay-java#302),
+    // the simulator's default: retried within max_attempts, then reported; never a loop.
+    const auto start = std::chrono::steady_clock::now();
+    client_env env({.sim = [](wechatpay::sim::config& c) { c.certificates.clear(); },
+                    .client = [](wechatpay::client_config& c) { c.retry.max_attempts = 2; },
+                    .keys = key_mode::download});
+    for (int i = 0; i < 10; ++i) {
+        auto r = env.run(env.client().async_query_by_out_trade_no("NOSUCHORDER1"));
+        REQUIRE(errc_of(r) == errc::api_error);
+        CHECK(r.error().http_status == 500);
+        CHECK(r.error().api_code == "SYSTEM_ERROR");
+        CHECK(r.error().api_message == "系统繁忙，请稍后重试");
+    }
+    CHECK(env.sim_requests(query_endpoint) == 0);
+    const auto windows = 1 + (std::chrono::steady_clock::now() - start) / 5s;
+    CHECK(env.sim_requests("/v3/certificates") <= 2 + 2 * windows);
 }
 
 TEST_CASE("client: request() is a signed, verified escape hatch", "[client][request]") {
@@ -726,6 +878,28 @@ TEST_CASE("client: a foreign server's unsigned 401 SIGN_ERROR is WeChat's error;
         CHECK(server.requests() == 3);  // max_attempts
         CHECK(env.client().stats().retries == 2);
     }
+    SECTION("an error body with a field of the wrong type: the other fields are kept") {
+        const std::pair<std::string, std::array<std::string, 3>> cases[] = {
+            // body → api_code, api_message, api_detail
+            {R"({"code":"PARAM_ERROR","message":42,"detail":{"location":"body"}})",
+             {"PARAM_ERROR", "", R"({"location":"body"})"}},
+            {R"({"code":["SIGN_ERROR"],"message":"签名错误，请检查后再试","detail":null})",
+             {"", "签名错误，请检查后再试", "null"}},
+            {R"({"code":"SYSTEM_ERROR","message":"系统繁忙，请稍后重试","detail":"text"})",
+             {"SYSTEM_ERROR", "系统繁忙，请稍后重试", R"("text")"}}};
+        for (const auto& [body, expected] : cases) {
+            INFO(body);
+            canned_server server(canned(400, body));
+            client_env env(client_of(server));
+            auto r = env.run(env.client().async_query_by_out_trade_no("C_FOREIGN_7"));
+            REQUIRE(errc_of(r) == errc::api_error);
+            CHECK(r.error().http_status == 400);
+            CHECK(r.error().api_code == expected[0]);
+            CHECK(r.error().api_message == expected[1]);
+            CHECK(r.error().api_detail == expected[2]);
+            CHECK((r.error().detail.find("not WeChat's") != std::string::npos) == expected[0].empty());
+        }
+    }
 }
 
 // ---- answers that fail verification -------------------------------------------------------
@@ -894,8 +1068,65 @@ TEST_CASE("client: an error answer is read up to 4 MiB whatever the call's limit
     auto streamed = env.run(env.client().async_download_bill_to(bill, dir / "bill.csv"));
     REQUIRE_FALSE(streamed);
     CHECK(streamed.error().code == boost::beast::http::error::body_limit);
-    CHECK(server.requests() >= 3);
+    CHECK(server.requests() == 3);  // each asked once: a too-large answer is not retried
+    CHECK(env.client().stats().retries == 0);
     CHECK(env.client().stats().discarded == static_cast<std::uint64_t>(server.requests()));  // bodies unread: closed
+}
+
+TEST_CASE("client: a GET whose answer is over the call's limit fails at once, not retried", "[client][limits][retry]") {
+    // A typed query reads at most 4 MiB. The same GET would bring the same answer: not
+    // transient, so max_attempts does not apply. Signed or not, nothing of it is read.
+    auto answer = canned(200, std::string(5 * 1024 * 1024, ' '));
+    sign_as_wechatpay(answer);
+    canned_server server(std::move(answer));
+    auto options = client_of(server);
+    options.client = [tweak = options.client](wechatpay::client_config& c) {
+        tweak(c);
+        c.retry.max_attempts = 4;
+    };
+    client_env env(options);
+    auto q = env.run(env.client().async_query_by_out_trade_no("C_LIMIT_5"));
+    REQUIRE_FALSE(q);
+    CHECK(q.error().code == boost::beast::http::error::body_limit);
+    CHECK(server.requests() == 1);
+    CHECK(env.client().stats().retries == 0);
+    // A raw GET (256 MiB limit) under its limit is read; the limit is the call's.
+    auto raw = env.run(env.client().async_request("GET", order_path("C_LIMIT_6"), ""));
+    REQUIRE(outcome(raw) == "ok");
+    CHECK(raw->body.size() == 5 * 1024 * 1024);
+    CHECK(server.requests() == 2);
+}
+
+TEST_CASE("client: a complaint image stream ends at 32 MiB with body_limit, leaving no file behind",
+          "[client][limits][complaints]") {
+    // WeChat keeps images of at most 2 MB; an unsigned answer that goes on past 32 MiB is cut
+    // there (client.hpp, async_download_complaint_image), refused from its Content-Length when
+    // it has one, and fails by beast's http::error::body_limit either way.
+    constexpr std::size_t cap = std::size_t{32} << 20;
+    for (const bool chunked : {false, true}) {
+        INFO((chunked ? "chunked" : "Content-Length"));
+        auto answer = canned(200, std::string(cap + 1024 * 1024, 'i'), "image/jpeg");
+        if (chunked) answer.chunked(true);
+        canned_server server(std::move(answer));
+        client_env env(client_of(server));
+        temp_dir dir;
+        auto to_file = env.run(env.client().async_download_complaint_image("SIMbigimage1", dir / "big.jpg"), 30s);
+        REQUIRE_FALSE(to_file);
+        CHECK(to_file.error().code == boost::beast::http::error::body_limit);
+        CHECK(std::filesystem::is_empty(dir.path()));  // neither the file nor its temporary
+        std::size_t given = 0;
+        auto to_sink = env.run(env.client().async_download_complaint_image(
+                                   "SIMbigimage2", wechatpay::download_sink([&given](std::string_view piece) -> wechatpay::result<void> {
+                                       given += piece.size();
+                                       return {};
+                                   })),
+                               30s);
+        REQUIRE_FALSE(to_sink);
+        CHECK(to_sink.error().code == boost::beast::http::error::body_limit);
+        CHECK(given <= cap);
+        if (!chunked) CHECK(given == 0);  // refused from the header: no byte read
+        CHECK(server.requests() == 2);    // not retried
+    }
 }
 
 TEST_CASE("client: an error answer within 4 MiB is read whole", "[client][limits]") {

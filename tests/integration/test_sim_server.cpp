@@ -475,6 +475,8 @@ const std::vector<bad_config>& bad_configs() {
          [](json::object& c) { merchant0(c)["refund_notify_url"] = 1; }},
         {"rotation_overlap_s negative", "wechatpay.rotation_overlap_s",
          [](json::object& c) { wechatpay_of(c)["rotation_overlap_s"] = -1; }},
+        {"certificates_not_found not a boolean", "wechatpay.certificates_not_found",
+         [](json::object& c) { wechatpay_of(c)["certificates_not_found"] = "yes"; }},
         {"two merchants with one mchid", "merchants[1].mchid",
          [](json::object& c) { c["merchants"].as_array().push_back(merchant0(c)); }},
         // Used to throw out of simulator::start (load_verify_file without an error code).
@@ -503,6 +505,9 @@ TEST_CASE("sim::load_config loads a good config, and the simulator it describes 
     merchant0(good)["refund_notify_url"] = "https://merchant.example/refunds";
     wechatpay_of(good)["rotation_overlap_s"] = 5;
     auto cfg = UNWRAP(wechatpay::sim::load_config(write_config(dir, good)));
+    CHECK_FALSE(cfg.certificates_not_found);
+    wechatpay_of(good)["certificates_not_found"] = true;
+    CHECK(UNWRAP(wechatpay::sim::load_config(write_config(dir, good, "not_found.json"))).certificates_not_found);
     CHECK(cfg.merchants.size() == 1);
     CHECK(cfg.merchants[0].refund_notify_url == "https://merchant.example/refunds");
     CHECK(cfg.rotation_overlap == 5s);

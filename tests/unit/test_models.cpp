@@ -3,6 +3,10 @@
 
 #include <wechatpay/models.hpp>
 
+#include "core/json_reader.hpp"
+
+#include <boost/json.hpp>
+
 #include <string>
 #include <string_view>
 
@@ -246,4 +250,51 @@ TEST_CASE("malformed_json naming the field: a known field of the wrong type", "[
             CHECK(refund.error().detail.find(r.field) != std::string::npos);
         }
     }
+}
+
+namespace {
+struct reader_probe {
+    std::string name;
+    std::int64_t count = -1;
+    std::vector<std::string> tags;
+    boost::json::value extra;
+};
+void read(const wechatpay::detail::json_reader& r, reader_probe& p) {
+    r("name", p.name);
+    r("count", p.count);
+    r("tags", p.tags);
+    r("extra", p.extra);
+}
+}  // namespace
+
+TEST_CASE("json_reader: the first wrong type is the error, or (skip_wrong_types) is passed over", "[models][errors]") {
+    using wechatpay::detail::json_reader;
+    const auto doc = boost::json::parse(R"({"name":7,"count":3,"tags":["a",1,"c"],"extra":null})");
+    reader_probe first;
+    std::string err;
+    read(json_reader(doc.as_object(), "", &err), first);
+    CHECK(err == "/name must be a string");
+    CHECK(first.count == -1);  // nothing after the first error is read
+
+    reader_probe all;
+    std::string none;
+    read(json_reader(doc.as_object(), "", &none, json_reader::mode::skip_wrong_types), all);
+    CHECK(none.empty());
+    CHECK(all.name.empty());
+    CHECK(all.count == 3);
+    CHECK(all.tags == std::vector<std::string>{"a", "", "c"});
+    CHECK(all.extra.is_null());
+}
+
+TEST_CASE("value_at: a JSON pointer of plain keys, null and dead ends absent", "[models]") {
+    using wechatpay::detail::value_at;
+    const auto doc = boost::json::parse(R"({"amount":{"total":5,"from":[1]},"n":null,"s":"x"})");
+    const auto& o = doc.as_object();
+    REQUIRE(value_at(o, "/amount/total"));
+    CHECK(value_at(o, "/amount/total")->as_int64() == 5);
+    CHECK(value_at(o, "/amount")->is_object());
+    CHECK(value_at(o, "/n") == nullptr);
+    CHECK(value_at(o, "/s/x") == nullptr);
+    CHECK(value_at(o, "/amount/from/0") == nullptr);  // arrays are not walked
+    CHECK(value_at(o, "/missing/total") == nullptr);
 }

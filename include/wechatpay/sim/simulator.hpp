@@ -55,6 +55,10 @@ struct config {
     // A rotation (POST /sim/certificates/rotate) lists the new certificate at once and signs
     // with it this much later, on the simulator's clock (WeChat: 24 hours).
     std::chrono::seconds rotation_overlap{std::chrono::hours(24)};
+    // With no platform certificate (a public-key merchant), GET /v3/certificates answers
+    // 500 SYSTEM_ERROR "系统繁忙，请稍后重试", as WeChat answers new merchants (false), or
+    // 404 RESOURCE_NOT_EXISTS "无可用的平台证书…" (true), as it answers others.
+    bool certificates_not_found = false;
 
     // Notifications: CA bundle (PEM) to verify https notify_urls (system store when empty); http
     // is allowed for loopback receivers. time_scale multiplies WeChat's retry schedule.
