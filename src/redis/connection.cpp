@@ -88,6 +88,7 @@ struct connection::impl : std::enable_shared_from_this<impl> {
     strand_type strand;
     const options opts;
     redisAsyncContext* ctx = nullptr;  // on the strand only
+    bool closed = false;               // the connection object is gone: open nothing new
     asio::steady_timer connect_timer;
     std::atomic<std::uint64_t> connects{0};
 
@@ -176,6 +177,7 @@ struct connection::impl : std::enable_shared_from_this<impl> {
 
     void start(std::vector<std::string> args, handler_type handler) {
         auto cmd = std::make_shared<command>(shared_from_this(), std::move(handler));
+        if (closed) return cmd->finish(redis_error(make_error_code(asio::error::operation_aborted), "connection closed"));
         if (auto opened = open(); !opened) return cmd->finish(opened.error());
         std::vector<const char*> argv;
         std::vector<std::size_t> lens;
@@ -203,7 +205,10 @@ connection::connection(asio::any_io_executor ex, options opts)
     : impl_(std::make_shared<impl>(std::move(ex), std::move(opts))) {}
 
 connection::~connection() {
-    asio::post(impl_->strand, [self = impl_] { self->drop(); });
+    asio::post(impl_->strand, [self = impl_] {
+        self->closed = true;
+        self->drop();
+    });
 }
 
 void connection::exec(std::vector<std::string> args, handler_type handler) {

@@ -40,8 +40,10 @@ error with_context(error e, std::string_view what) {
 }  // namespace
 
 struct dedup::claim_state {
-    explicit claim_state(asio::any_io_executor ex, std::string t) : token(std::move(t)), timer(std::move(ex)) {}
+    claim_state(asio::any_io_executor ex, std::string t, std::chrono::milliseconds l)
+        : token(std::move(t)), lease(l), timer(std::move(ex)) {}
     std::string token;
+    std::chrono::milliseconds lease;
     asio::steady_timer timer;  // the next renewal; used on the connection's strand only
     bool abandoned = false;
 };
@@ -50,7 +52,7 @@ dedup::dedup(std::shared_ptr<connection> conn, std::string mchid, dedup_options 
     : conn_(std::move(conn)), prefix_("wechatpay:{" + std::move(mchid) + "}:notification:"), opts_(opts),
       instance_(random_nonce(16)) {}
 
-dedup::~dedup() = default;
+dedup::~dedup() { abandon_claims(); }
 
 std::string dedup::key(std::string_view id) const { return prefix_ + std::string(id); }
 
@@ -88,7 +90,7 @@ void dedup::async_claim(std::string id, claim_handler handler) {
             return std::move(h)(error(errc::malformed_json, "redis: unexpected answer to a claim"));
         if (r->integer == 2) return std::move(h)(claim::done);
         if (r->integer == 3) return std::move(h)(claim::in_progress);
-        auto c = std::make_shared<claim_state>(self->conn_->get_executor(), token);
+        auto c = std::make_shared<claim_state>(self->conn_->get_executor(), token, self->opts_.lease);
         {
             std::lock_guard lock(self->mutex_);
             self->claims_[id] = c;
@@ -99,22 +101,26 @@ void dedup::async_claim(std::string id, claim_handler handler) {
 }
 
 // Every lease/3 while the claim is held: extend the lease, as long as the key holds our token.
+// Renewals do not keep the store alive: its destruction stops them (as a crash would).
 void dedup::renew(std::string id, std::shared_ptr<claim_state> c) {
-    asio::post(conn_->get_executor(), [self = shared_from_this(), id = std::move(id), c = std::move(c)]() mutable {
-        c->timer.expires_after(self->opts_.lease / 3);
-        c->timer.async_wait([self, id = std::move(id), c](boost::system::error_code ec) mutable {
-            if (ec || c->abandoned) return;
-            auto args = eval(renew_script, self->key(id), c->token, std::to_string(self->opts_.lease.count()));
-            self->conn_->async_exec(std::move(args), [self, id = std::move(id), c](result<reply> r) mutable {
-                if (c->abandoned) return;
+    asio::post(conn_->get_executor(), [weak = weak_from_this(), id = std::move(id), c = std::move(c)]() mutable {
+        const auto lease = c->lease;
+        c->timer.expires_after(lease / 3);
+        c->timer.async_wait([weak, id = std::move(id), c](boost::system::error_code ec) mutable {
+            auto self = weak.lock();
+            if (ec || c->abandoned || !self) return;
+            auto args = eval(renew_script, self->key(id), c->token, std::to_string(c->lease.count()));
+            self->conn_->async_exec(std::move(args), [weak, id = std::move(id), c](result<reply> r) mutable {
+                auto owner = weak.lock();
+                if (c->abandoned || !owner) return;
                 {
-                    std::lock_guard lock(self->mutex_);
-                    auto it = self->claims_.find(id);
-                    if (it == self->claims_.end() || it->second != c) return;  // completed or released
+                    std::lock_guard lock(owner->mutex_);
+                    auto it = owner->claims_.find(id);
+                    if (it == owner->claims_.end() || it->second != c) return;  // completed or released
                 }
                 // Renewed, or Redis unreachable for now (try again); stop once the key is not ours.
                 if (r && r->kind == reply::type::integer && r->integer == 0) return;
-                self->renew(std::move(id), std::move(c));
+                owner->renew(std::move(id), std::move(c));
             });
         });
     });
@@ -147,9 +153,11 @@ void dedup::record_done(std::string id, std::string token, done_handler handler)
             }
             std::move(h)(with_context(std::move(r).error(), "recording notification " + id + " as done (will retry)"));
         }
+        // Retries end with the store: destroyed before Redis came back, the completion is lost.
         auto timer = std::make_shared<asio::steady_timer>(self->conn_->get_executor(), self->opts_.retry_interval);
-        timer->async_wait([self, timer, id = std::move(id), token = std::move(token)](boost::system::error_code) mutable {
-            self->record_done(std::move(id), std::move(token), done_handler());
+        timer->async_wait([weak = self->weak_from_this(), timer, id = std::move(id),
+                           token = std::move(token)](boost::system::error_code) mutable {
+            if (auto owner = weak.lock()) owner->record_done(std::move(id), std::move(token), done_handler());
         });
     });
 }

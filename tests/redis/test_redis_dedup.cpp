@@ -49,9 +49,8 @@ struct io_threads {
     io_threads() {
         for (int i = 0; i < 2; ++i) threads.emplace_back([this] { ioc.run(); });
     }
-    ~io_threads() {
+    ~io_threads() {  // after the connections and stores: lets them close, then the threads end
         work.reset();
-        ioc.stop();
         for (auto& t : threads) t.join();
     }
 };

@@ -41,7 +41,8 @@ struct reply {
 // the first command after it failed. A command without an answer after command_timeout
 // completes with boost::asio::error::timed_out and closes the connection (a late answer would be
 // taken for the next command's); every command still waiting on a closed connection completes
-// with an error. Handlers run on their associated executor, never inside the call.
+// with an error. Handlers run on their associated executor, never inside the call. Destroy it
+// while its executor still runs: it closes there.
 class connection {
 public:
     connection(boost::asio::any_io_executor ex, options opts);

@@ -42,7 +42,8 @@ struct dedup_options {
 
 class dedup final : public notification_dedup, public std::enable_shared_from_this<dedup> {
 public:
-    // Create with std::make_shared: renewals and retries hold the store.
+    // Create with std::make_shared. Its destruction ends its renewals (the claims then lapse, as
+    // a crashed instance's do) and its background retries.
     dedup(std::shared_ptr<connection> conn, std::string mchid, dedup_options opts = {});
     ~dedup() override;
 
