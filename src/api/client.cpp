@@ -161,6 +161,9 @@ template void client::launch(impl_ptr, op_result<wechatpay::complaint>, completi
 template void client::launch(impl_ptr, op_result<negotiation_page>, completion_handler<negotiation_page>);
 template void client::launch(impl_ptr, op_result<complaint_notify_url>, completion_handler<complaint_notify_url>);
 template void client::launch(impl_ptr, op_result<image_download>, completion_handler<image_download>);
+template void client::launch(impl_ptr, op_result<transfer_bill>, completion_handler<transfer_bill>);
+template void client::launch(impl_ptr, op_result<transfer_receipt>, completion_handler<transfer_receipt>);
+template void client::launch(impl_ptr, op_result<receipt_download>, completion_handler<receipt_download>);
 
 // ---- payments ---------------------------------------------------------------------------
 

@@ -98,7 +98,10 @@ TEST_CASE("client: a payout is created, confirmed by the user, completed, notifi
     CHECK(params.at("package").as_string() == created->package_info);
     CHECK(params.size() == 3);
 
-    auto by_no = env.run(c.async_query_transfer_by_transfer_bill_no(created->transfer_bill_no));
+    // Any completion token: a future from this (non-io) thread.
+    auto future = c.async_query_transfer_by_transfer_bill_no(created->transfer_bill_no, asio::use_future);
+    REQUIRE(future.wait_for(10s) == std::future_status::ready);
+    auto by_no = future.get();
     REQUIRE(outcome(by_no) == "ok");
     CHECK(by_no->out_bill_no == no);
     CHECK(by_no->transfer_amount == 500);
