@@ -213,6 +213,38 @@ struct demo {
             }
         }
         if (simulator) co_await complaint(date);
+        if (simulator) co_await payout();
+    }
+
+    // A prize paid out to a player: the transfer bill is created (the name sealed for WeChat
+    // Pay), the player confirms it in WeChat (simulated), the notification arrives, the query
+    // agrees. After a failed create the rule is: same out_bill_no again, never a new one.
+    awaitable<void> payout() {
+        std::cout << "\n== A payout: transfer, the user confirms, notification, final query\n";
+        transfer_bill_request prize;
+        prize.out_bill_no = "DEMOPAYOUT" + std::to_string(std::time(nullptr));
+        prize.transfer_scene_id = "1000";
+        prize.openid = openid.empty() ? "o-demo-winner" : openid;
+        prize.transfer_amount = 888;
+        prize.transfer_remark = "周赛一等奖";
+        prize.notify_url = notify_url;
+        prize.user_recv_perception = "现金奖励";
+        prize.transfer_scene_report_infos = {{"活动名称", "周赛"}, {"奖励说明", "一等奖"}};
+        prize.user_name = "张三";  // sealed with WeChat Pay's key; never printed
+        auto bill = co_await wechat.async_create_transfer(prize);
+        if (!check(bill, "transfer " + prize.out_bill_no + " created")) co_return;
+        std::cout << "         " << bill->to_string() << "\n";
+        step(bill->state == transfer_state::wait_user_confirm && !bill->confirm.package.empty(),
+             "WAIT_USER_CONFIRM: {mchId, appId, package} ready for requestMerchantTransfer");
+        check(simulator->transfer_action(prize.out_bill_no, "confirm"), "the user confirms in WeChat (simulator control API)");
+        auto event = co_await events.next(10s);
+        while (event && !event->is_transfer_bill()) event = co_await events.next(10s);  // the complaint's STATE_CHANGEs
+        auto done = event && event->is_transfer_bill() ? event->transfer_bill()
+                                                       : result<transfer_bill>(error(errc::malformed_json, "none"));
+        step(done && done->out_bill_no == prize.out_bill_no && done->state == transfer_state::success,
+             "notification MCHTRANSFER.BILL.FINISHED arrived, verified and decrypted: SUCCESS");
+        auto q = co_await wechat.async_query_transfer_by_out_bill_no(prize.out_bill_no);
+        step(q && q->state == transfer_state::success, "query by out_bill_no says SUCCESS");
     }
 
     // The payer of the first order complains (simulated); the notification arrives; the

@@ -1,6 +1,7 @@
 // Feeds: JSON text, as WeChat Pay sends it in answers and decrypted notification resources, to
 // every model reader: parse_transaction, parse_refund, parse_bill_info, the complaint models
-// (complaint, pages, notification URL, COMPLAINT.* resources) and the encrypted-resource reader
+// (complaint, pages, notification URL, COMPLAINT.* resources), the transfer bill and receipt
+// readers (answers and MCHTRANSFER.BILL.FINISHED resources) and the encrypted-resource reader
 // (notifications, certificate downloads). Expects: a model or malformed_json, never a
 // crash; a parsed transaction or refund keeps the text as `raw`.
 #include "fuzz_common.hpp"
@@ -8,6 +9,7 @@
 #include <wechatpay/complaints.hpp>
 #include <wechatpay/models.hpp>
 #include <wechatpay/requests.hpp>
+#include <wechatpay/transfers.hpp>
 
 #include "core/encrypted_resource.hpp"
 
@@ -27,6 +29,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)wechatpay::parse_negotiation_page(text);
     if (auto u = wechatpay::parse_complaint_notify_url(text)) fuzz::must(!u->url.empty(), "notify url");
     if (auto e = wechatpay::parse_complaint_event(text)) fuzz::must(e->raw == text && !e->complaint_id.empty(), "complaint event");
+    if (auto t = wechatpay::parse_transfer_bill(text))
+        fuzz::must(t->raw == text && !t->out_bill_no.empty() &&
+                       (t->state == wechatpay::parse_transfer_state(t->state_text)),
+                   "transfer bill raw, number and state");
+    else fuzz::must(t.error().is(wechatpay::errc::malformed_json), "transfer bill error kind");
+    if (auto r = wechatpay::parse_transfer_receipt(text)) fuzz::must(!r->state.empty(), "transfer receipt state");
     (void)wechatpay::detail::read_json_object<wechatpay::detail::encrypted_resource>(text);
     return 0;
 }

@@ -23,7 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                    "authorization round trip");
     }
     fuzz::sim_instance sim;
-    const auto answer = sim.api.handle({"GET", "/v3/certificates", "", header, ""}, fuzz::now);
+    const auto answer = sim.api.handle({"GET", "/v3/certificates", "", header, "", ""}, fuzz::now);
     if (answer.status != 204) {
         boost::system::error_code ec;
         const auto doc = boost::json::parse(answer.body, ec);

@@ -31,7 +31,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         auto authorization = world.authorization(method, target, body);
         if (!authorization) continue;
         const wechatpay::sim::incoming in{std::string(method), id, std::string(body), std::move(*authorization),
-                                          "application/json"};
+                                          "application/json", ""};
         const auto answer = sim.api.handle(in, fuzz::now);
         if (answer.status != 204 && answer.sign) {
             boost::system::error_code ec;

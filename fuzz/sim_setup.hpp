@@ -61,7 +61,7 @@ struct sim_instance {
                    const auto& p = sim_world::get().platform;
                    return std::vector<wechatpay::sim::platform_identity>{{p.cert, p.key}};
                },
-               nullptr}) {  // no complaint notifications: the fuzzers send nothing
+               nullptr, nullptr}) {  // no complaint or transfer notifications: the fuzzers send nothing
         api.set_base_url("https://127.0.0.1:8443");
         wechatpay::sim::order paid;
         paid.mchid = mchid;

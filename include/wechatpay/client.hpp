@@ -35,6 +35,7 @@
 #include <wechatpay/models.hpp>
 #include <wechatpay/notification.hpp>
 #include <wechatpay/requests.hpp>
+#include <wechatpay/transfers.hpp>
 #include <wechatpay/upload.hpp>
 #include <wechatpay/verifier.hpp>
 
@@ -284,6 +285,57 @@ public:
                                         std::move(media_url), std::move(sink));
     }
 
+    // ---- merchant transfer bills (see transfers.hpp, and its RETRY RULE) ----
+    // Creates the bill (appid defaults to the client's). user_name, when given, is encrypted
+    // with WeChat Pay's preferred key and its serial sent as Wechatpay-Serial. The client's own
+    // retries resend the same body; after an error the transfer may exist: query it, or call
+    // again with the SAME out_bill_no — never a new one until the bill is FAIL or CANCELLED.
+    // The answer's confirm holds what the mini-program / app needs (mchId, appId, package).
+    template <class Token = default_token>
+    auto async_create_transfer(transfer_bill_request req, Token&& token = {}) {
+        return initiate<transfer_bill>(std::forward<Token>(token), &client::create_transfer_op, std::move(req));
+    }
+    template <class Token = default_token>
+    auto async_query_transfer_by_out_bill_no(std::string out_bill_no, Token&& token = {}) {
+        return initiate<transfer_bill>(std::forward<Token>(token), &client::query_transfer_op, std::move(out_bill_no),
+                                       false);
+    }
+    template <class Token = default_token>
+    auto async_query_transfer_by_transfer_bill_no(std::string transfer_bill_no, Token&& token = {}) {
+        return initiate<transfer_bill>(std::forward<Token>(token), &client::query_transfer_op,
+                                       std::move(transfer_bill_no), true);
+    }
+    // Cancels a bill the user has not confirmed yet: CANCELING, then CANCELLED (query to see it).
+    template <class Token = default_token>
+    auto async_cancel_transfer(std::string out_bill_no, Token&& token = {}) {
+        return initiate<transfer_bill>(std::forward<Token>(token), &client::cancel_transfer_op, std::move(out_bill_no));
+    }
+    // Electronic receipts of SUCCESS bills that named the payee: apply, then query until FINISHED.
+    template <class Token = default_token>
+    auto async_apply_transfer_receipt(std::string out_bill_no, Token&& token = {}) {
+        return initiate<transfer_receipt>(std::forward<Token>(token), &client::transfer_receipt_op,
+                                          std::move(out_bill_no), std::string("apply"));
+    }
+    template <class Token = default_token>
+    auto async_query_transfer_receipt(std::string out_bill_no, Token&& token = {}) {
+        return initiate<transfer_receipt>(std::forward<Token>(token), &client::transfer_receipt_op,
+                                          std::move(out_bill_no), std::string("out-bill-no"));
+    }
+    template <class Token = default_token>
+    auto async_query_transfer_receipt_by_transfer_bill_no(std::string transfer_bill_no, Token&& token = {}) {
+        return initiate<transfer_receipt>(std::forward<Token>(token), &client::transfer_receipt_op,
+                                          std::move(transfer_bill_no), std::string("transfer-bill-no"));
+    }
+    // A FINISHED receipt's file (download_url on the configured WeChat Pay host; WeChat does not
+    // sign it: its path must be on client_config::unsigned_download_paths, as it is by default),
+    // checked against hash_value (SHA256) before it is written to `file` or handed back.
+    // errc::hash_mismatch when it differs; nothing is written then.
+    template <class Token = default_token>
+    auto async_download_transfer_receipt(transfer_receipt receipt, std::filesystem::path file, Token&& token = {}) {
+        return initiate<receipt_download>(std::forward<Token>(token), &client::download_receipt_op,
+                                          std::move(receipt), std::move(file));
+    }
+
     // ---- WeChat Pay's keys ----
     // Downloads /v3/certificates, decrypts and checks them (the answer must verify with a
     // certificate it contains or one already trusted). In download mode this also refreshes
@@ -401,6 +453,12 @@ private:
     static op_result<void> delete_complaint_notify_url_op(impl_ptr self);
     static op_result<image_download> download_image_to_file_op(impl_ptr self, std::string media_url,
                                                                std::filesystem::path file);
+    static op_result<transfer_bill> create_transfer_op(impl_ptr self, transfer_bill_request req);
+    static op_result<transfer_bill> query_transfer_op(impl_ptr self, std::string no, bool by_transfer_bill_no);
+    static op_result<transfer_bill> cancel_transfer_op(impl_ptr self, std::string out_bill_no);
+    static op_result<transfer_receipt> transfer_receipt_op(impl_ptr self, std::string no, std::string how);
+    static op_result<receipt_download> download_receipt_op(impl_ptr self, transfer_receipt receipt,
+                                                          std::filesystem::path file);
     static op_result<image_download> download_image_to_sink_op(impl_ptr self, std::string media_url,
                                                                download_sink sink);
 

@@ -83,11 +83,15 @@ struct client_config {
     std::string user_agent = "wechatpay-asio/0.1";
     // Paths whose answers WeChat Pay does not sign (file downloads): accepted unsigned, checked
     // by their hash instead. A path matches an entry equal to it or, for an entry ending in '/',
-    // under it. Every other answer must verify. Bills and transfer receipts download from
-    // /v3/billdownload/file; complaint images from /v3/merchant-service/images/{media_id}.
+    // under it. Every other answer must verify. Bills download from /v3/billdownload/file,
+    // complaint images from /v3/merchant-service/images/{media_id}, transfer receipts from
+    // /v3/transferdownload/signfile.
     // validate() takes absolute paths without query, %-escapes, empty, "." or ".." segments,
     // and never "/" alone (errors name the entry: "unsigned_download_paths[1]").
-    std::vector<std::string> unsigned_download_paths{"/v3/billdownload/file", "/v3/merchant-service/images/"};
+    // Transfer receipts: docs/merchant/apis/batch-transfer-to-balance/download-receipt.html names
+    // https://api.mch.weixin.qq.com/v3/transferdownload/signfile?token=… as the download_url.
+    std::vector<std::string> unsigned_download_paths{"/v3/billdownload/file", "/v3/merchant-service/images/",
+                                                     "/v3/transferdownload/signfile"};
     logger_function logger;
     // Which notifications were handled (notification_handler::handle). Empty: one in-memory
     // store per client. Servers that share callbacks plug a shared store in here.

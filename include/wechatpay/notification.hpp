@@ -10,6 +10,7 @@
 #include <wechatpay/error.hpp>
 #include <wechatpay/models.hpp>
 #include <wechatpay/notification_dedup.hpp>
+#include <wechatpay/transfers.hpp>
 #include <wechatpay/verifier.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
@@ -51,6 +52,10 @@ struct notification {
     result<wechatpay::combine_transaction> combine_transaction() const { return parse_combine_transaction(resource); }
     result<wechatpay::refund> refund() const { return parse_refund(resource); }
     result<wechatpay::complaint_event> complaint_event() const { return parse_complaint_event(resource); }
+    // MCHTRANSFER.BILL.FINISHED (original_type mch_payment): a transfer bill reached SUCCESS,
+    // FAIL or CANCELLED. Handled once per notification id like any other (notification_dedup).
+    bool is_transfer_bill() const noexcept { return event_type == "MCHTRANSFER.BILL.FINISHED"; }
+    result<wechatpay::transfer_bill> transfer_bill() const { return parse_transfer_bill(resource); }
 };
 
 // What to answer WeChat: success is 204 with no body; a failure (WeChat will retry) is a

@@ -161,6 +161,9 @@ template void client::launch(impl_ptr, op_result<wechatpay::complaint>, completi
 template void client::launch(impl_ptr, op_result<negotiation_page>, completion_handler<negotiation_page>);
 template void client::launch(impl_ptr, op_result<complaint_notify_url>, completion_handler<complaint_notify_url>);
 template void client::launch(impl_ptr, op_result<image_download>, completion_handler<image_download>);
+template void client::launch(impl_ptr, op_result<transfer_bill>, completion_handler<transfer_bill>);
+template void client::launch(impl_ptr, op_result<transfer_receipt>, completion_handler<transfer_receipt>);
+template void client::launch(impl_ptr, op_result<receipt_download>, completion_handler<receipt_download>);
 
 // ---- payments ---------------------------------------------------------------------------
 
@@ -262,19 +265,25 @@ client::op_result<bill_info> client::fundflow_bill_op(impl_ptr self, fundflow_bi
     co_return info;
 }
 
+result<std::string> wechatpay_host_target(const client_config& cfg, std::string_view download_url) {
+    const auto url = detail::parse_http_url(download_url);
+    if (!url) return error(errc::invalid_argument, "download_url is not an https URL");  // its token stays out of errors
+    const auto ours = [&](const std::string& host) { return !host.empty() && boost::beast::iequals(url->host, host); };
+    if (!url->https || url->port != cfg.endpoint.port || !(ours(cfg.endpoint.host) || ours(cfg.endpoint.backup_host)))
+        return error(errc::invalid_argument, "download_url is not on the configured WeChat Pay host");
+    return url->target;
+}
+
 namespace {
 
 // The download URL as a request target: only ever sent with our signature to WeChat Pay's own
 // hosts (the URL must name one of them, over https, on the configured port), and only as a
 // plain path?query.
 result<std::string> download_target(const client_config& cfg, const bill_info& bill) {
-    const auto url = detail::parse_http_url(bill.download_url);
-    if (!url) return error(errc::invalid_argument, "download_url is not an https URL");  // its token stays out of errors
-    const auto ours = [&](const std::string& host) { return !host.empty() && boost::beast::iequals(url->host, host); };
-    if (!url->https || url->port != cfg.endpoint.port || !(ours(cfg.endpoint.host) || ours(cfg.endpoint.backup_host)))
-        return error(errc::invalid_argument, "download_url is not on the configured WeChat Pay host");
+    auto target = wechatpay_host_target(cfg, bill.download_url);
+    if (!target) return target;
     if (!boost::beast::iequals(bill.hash_type, "SHA1")) return error(errc::unsupported_algorithm, "hash_type " + excerpt(bill.hash_type, 16));
-    return url->target;
+    return target;
 }
 
 // No limit of its own on a streamed body: its sink decides what is too much.

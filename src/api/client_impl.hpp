@@ -154,6 +154,10 @@ private:
     static void deliver_verified(const net::body_sink& sink, result<net::response>& out);
 };
 
+// A download_url WeChat gave (a bill's, a receipt's) as a request target: only ever sent with our
+// signature to WeChat Pay's own hosts (https, the configured host or backup host and port).
+result<std::string> wechatpay_host_target(const client_config& cfg, std::string_view download_url);
+
 // WeChat's error body {"code","message","detail"} as an error with diagnostics; `verified`
 // says whether the answer's signature was checked (error::unverified otherwise). A body that
 // is not that JSON (a gateway's HTML page) gives an api_error all the same, its start escaped.

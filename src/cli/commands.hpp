@@ -28,5 +28,7 @@ extern const command complaints_list_command;
 extern const command complaints_show_command;
 extern const command complaints_respond_command;
 extern const command complaints_complete_command;
+// transfer_commands.cpp: merchant transfer bills (payouts)
+extern const command transfer_command;
 
 }  // namespace wechatpay::cli

@@ -22,7 +22,7 @@ constexpr std::array commands{
     &encrypt_command, &oaep_encrypt_command, &oaep_decrypt_command, &pay_params_command,
     &serial_command,  &sim_command,          &request_command,      &certificates_command,
     &bill_command,    &complaints_list_command, &complaints_show_command, &complaints_respond_command,
-    &complaints_complete_command,
+    &complaints_complete_command, &transfer_command,
 };
 
 std::string top_help() {

@@ -85,7 +85,12 @@ constexpr std::string_view endpoint_names[] = {
     "/v3/merchant-service/complaints-v2/{complaint_id}/response",
     "/v3/merchant-service/complaints-v2/{complaint_id}/complete",
     "/v3/merchant-service/complaints-v2/{complaint_id}/update-refund-progress",
-    "/v3/merchant-service/complaint-notifications"};
+    "/v3/merchant-service/complaint-notifications", "/v3/fund-app/mch-transfer/transfer-bills",
+    "/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}",
+    "/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel",
+    "/v3/fund-app/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}",
+    "/v3/fund-app/mch-transfer/elecsign/out-bill-no", "/v3/fund-app/mch-transfer/elecsign/out-bill-no/{out_bill_no}",
+    "/v3/fund-app/mch-transfer/elecsign/transfer-bill-no/{transfer_bill_no}", "/v3/transferdownload/signfile"};
 
 // A query parameter's value, percent-decoded ('+' stays '+', as WeChat's values never hold a
 // space); "" when absent or when the query is not well-formed.
@@ -346,6 +351,17 @@ std::string api::endpoint_of(std::string_view method, std::string_view path) {
         if (path_param(path, complaint_prefix, step))
             return "/v3/merchant-service/complaints-v2/{complaint_id}" + std::string(step);
     if (path_param(path, complaint_prefix)) return "/v3/merchant-service/complaints-v2/{complaint_id}";
+    constexpr std::string_view bills = "/v3/fund-app/mch-transfer/transfer-bills/";
+    if (path_param(path, std::string(bills) + "out-bill-no/", "/cancel"))
+        return "/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel";
+    if (path_param(path, std::string(bills) + "out-bill-no/"))
+        return "/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}";
+    if (path_param(path, std::string(bills) + "transfer-bill-no/"))
+        return "/v3/fund-app/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}";
+    if (path_param(path, "/v3/fund-app/mch-transfer/elecsign/out-bill-no/"))
+        return "/v3/fund-app/mch-transfer/elecsign/out-bill-no/{out_bill_no}";
+    if (path_param(path, "/v3/fund-app/mch-transfer/elecsign/transfer-bill-no/"))
+        return "/v3/fund-app/mch-transfer/elecsign/transfer-bill-no/{transfer_bill_no}";
     // A bounded set of names: any other path is "unknown", so that probes cannot grow the stats.
     for (std::string_view known : endpoint_names)
         if (path == known && known.find('{') == std::string_view::npos) return std::string(known);
@@ -436,6 +452,8 @@ answer api::handle(const incoming& in, std::int64_t wall_now, std::int64_t clock
         (path.starts_with("/v3/merchant-service/complaints-v2") &&
          (path.size() == 34 || path[34] == '/')))
         return complaints(*m, in.method, path, query, in.body, now);
+    if (path.starts_with("/v3/fund-app/mch-transfer/")) return transfers(*m, in, path, now);
+    if (get && path == "/v3/transferdownload/signfile") return receipt_download(*m, query);
     return error_answer(404, "NOT_FOUND", "no such API");
 }
 
@@ -1088,6 +1106,276 @@ answer api::complaint_notify_url(const merchant& m, std::string_view method, con
         return create ? error_answer(400, "INVALID_REQUEST", "a complaint notification URL exists: update it with PUT")
                       : error_answer(404, "RESOURCE_NOT_EXISTS", "no complaint notification URL");
     return answer_url(url);
+}
+
+}  // namespace wechatpay::sim
+
+// ---- merchant transfer bills (商家转账) ------------------------------------------------------
+// docs/merchant/apis/mch-trans/transfer-bill/*.html and doc/v3/merchant/4012716458 (cancel),
+// docs/merchant/apis/mch-trans/elecsign/*.html (receipts).
+
+namespace wechatpay::sim {
+
+namespace {
+
+constexpr std::string_view transfer_bills = "/v3/fund-app/mch-transfer/transfer-bills";
+constexpr std::string_view transfer_receipts_prefix = "/v3/fund-app/mch-transfer/elecsign";
+constexpr std::string_view receipt_download_path = "/v3/transferdownload/signfile";
+
+bool alnum_no(std::string_view s, std::size_t max) {
+    return !s.empty() && s.size() <= max &&
+           std::all_of(s.begin(), s.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; });
+}
+
+json::object transfer_json(const transfer_record& r) {
+    json::object o{{"mch_id", r.mchid},
+                   {"out_bill_no", r.out_bill_no},
+                   {"transfer_bill_no", r.transfer_bill_no},
+                   {"appid", r.appid},
+                   {"state", r.state},
+                   {"transfer_amount", r.amount},
+                   {"transfer_remark", r.remark},
+                   {"openid", r.openid},
+                   {"create_time", rfc3339_cst(r.created)},
+                   {"update_time", rfc3339_cst(r.updated)}};
+    if (!r.fail_reason.empty()) o["fail_reason"] = r.fail_reason;
+    return o;
+}
+
+answer transfer_refused(transfer_book::refusal why, const std::string& state) {
+    switch (why) {
+    case transfer_book::refusal::not_found: return error_answer(404, "NOT_FOUND", "记录不存在: no such transfer bill");
+    case transfer_book::refusal::wrong_state:
+        return error_answer(400, "INVALID_REQUEST", "the bill is " + state + ": only a bill the user has not confirmed can be cancelled");
+    case transfer_book::refusal::no_receipt:
+        return error_answer(400, "INVALID_REQUEST", "receipts are for SUCCESS bills that named the payee (user_name)");
+    case transfer_book::refusal::none: break;
+    }
+    return {204, ""};
+}
+
+}  // namespace
+
+std::string api::transfer_notification_resource(const transfer_record& r) {
+    json::object o = transfer_json(r);
+    o.erase("appid");
+    o.erase("transfer_remark");
+    return json::serialize(o);
+}
+
+std::optional<private_key> api::sealing_key(std::string_view serial) const {
+    if (cfg_.public_key && cfg_.public_key->id == serial) return cfg_.public_key->key;
+    if (hooks_.certificates)
+        for (const auto& p : hooks_.certificates())
+            if (boost::beast::iequals(p.cert.serial(), serial)) return p.key;
+    return std::nullopt;
+}
+
+answer api::transfers(const merchant& m, const incoming& in, std::string_view path, std::int64_t now) {
+    const bool post = in.method == "POST", get = in.method == "GET";
+    if (path.starts_with(transfer_receipts_prefix)) return transfer_receipts(m, in.method, path, in.body, now);
+    if (post && path == transfer_bills) return create_transfer(m, in, now);
+    auto decoded = [](std::optional<std::string_view> raw) -> std::optional<std::string> {
+        return raw ? percent_decode(*raw) : std::nullopt;
+    };
+    const std::string by_out = std::string(transfer_bills) + "/out-bill-no/";
+    const std::string by_no = std::string(transfer_bills) + "/transfer-bill-no/";
+    if (post && path_param(path, by_out, "/cancel")) {
+        const auto no = decoded(path_param(path, by_out, "/cancel"));
+        if (!no || !alnum_no(*no, 32)) return param_error("out_bill_no", "must be 1-32 of 0-9 A-Z a-z", "path");
+        transfer_record r;
+        const auto why = transfers_.cancel(m.mchid, *no, now, r);
+        if (why != transfer_book::refusal::none) {
+            const auto bill = transfers_.find(m.mchid, *no);
+            return transfer_refused(why, bill ? bill->state : "");
+        }
+        if (hooks_.transfer_changed) hooks_.transfer_changed(r);
+        return {200, json::serialize(json::object{{"out_bill_no", r.out_bill_no},
+                                                  {"transfer_bill_no", r.transfer_bill_no},
+                                                  {"state", r.state},
+                                                  {"update_time", rfc3339_cst(r.updated)}})};
+    }
+    const bool by_transfer_no = path_param(path, by_no).has_value();
+    if (get && (by_transfer_no || path_param(path, by_out))) {
+        const auto no = decoded(path_param(path, by_transfer_no ? by_no : by_out));
+        if (!no || !alnum_no(*no, by_transfer_no ? 64 : 32))
+            return param_error(by_transfer_no ? "transfer_bill_no" : "out_bill_no", "must be 0-9 A-Z a-z", "path");
+        // "单个商户 100 QPS,如果超过频率限制,会报错 FREQUENCY_LIMITED" (get-transfer-bill-by-out-no.html).
+        if (!transfers_.allow_query(m.mchid, cfg_.transfer_query_qps))
+            return error_answer(429, "FREQUENCY_LIMITED", "频率超限: too many transfer queries this second");
+        const auto r = by_transfer_no ? transfers_.find_by_transfer_no(m.mchid, *no) : transfers_.find(m.mchid, *no);
+        if (!r) return error_answer(404, "NOT_FOUND", "记录不存在: no such transfer bill");
+        return {200, json::serialize(transfer_json(*r))};
+    }
+    return error_answer(404, "NOT_FOUND", "no such API");
+}
+
+answer api::create_transfer(const merchant& m, const incoming& in, std::int64_t now) {
+    boost::system::error_code ec;
+    auto doc = json::parse(in.body, ec);
+    if (ec || !doc.is_object()) return error_answer(400, "PARAM_ERROR", "body is not a JSON object");
+    fields f(doc.get_object());
+    transfer_record r;
+    r.mchid = m.mchid;
+    r.appid = f.str("/appid", true, 32);
+    r.out_bill_no = f.str("/out_bill_no", true, 32);
+    r.scene_id = f.str("/transfer_scene_id", true, 36);
+    r.openid = f.str("/openid", true, 64);
+    r.amount = f.integer("/transfer_amount", true);
+    r.remark = f.str("/transfer_remark", true, 32);
+    r.notify_url = f.str("/notify_url", false, 256);
+    r.perception = f.str("/user_recv_perception", false, 64);
+    const std::string sealed_name = f.str("/user_name", false, 1024);
+    if (f.failed()) return *f.error;
+    if (std::find(m.appids.begin(), m.appids.end(), r.appid) == m.appids.end())
+        return error_answer(400, "APPID_MCHID_NOT_MATCH", "appid and mchid do not match");
+    if (!alnum_no(r.out_bill_no, 32))
+        return value_error("/out_bill_no", "must be 1-32 of 0-9 A-Z a-z", json::value(r.out_bill_no));
+    if (r.amount <= 0 || r.amount > max_amount)
+        return value_error("/transfer_amount", "must be an integer from 1 to 2147483647", json::value(r.amount));
+    if (!r.notify_url.empty() && !valid_notify_url(r.notify_url))
+        return value_error("/notify_url", "must be an https URL without a query", json::value(r.notify_url));
+    const json::value* infos = f.at("/transfer_scene_report_infos");
+    if (!infos || !infos->is_array() || infos->get_array().empty())
+        return param_error("/transfer_scene_report_infos", "is required: an array of {info_type, info_content}");
+    for (std::size_t i = 0; i < infos->get_array().size(); ++i) {
+        const json::object* o = infos->get_array()[i].if_object();
+        const std::string at = "/transfer_scene_report_infos/" + std::to_string(i);
+        for (const char* key : {"info_type", "info_content"}) {
+            const json::value* v = o ? o->if_contains(key) : nullptr;
+            if (!v || !v->is_string() || v->get_string().empty())
+                return param_error(at + "/" + key, "is required (a non-empty string)");
+        }
+    }
+    r.report_infos = json::serialize(*infos);
+    // "转账金额 >= 2,000元时,该笔明细必须填写" user_name.
+    if (sealed_name.empty() && r.amount >= 200000)
+        return param_error("/user_name", "is required for a transfer of 2,000 yuan or more");
+    if (!sealed_name.empty()) {
+        // Sealed with the WeChat Pay key that Wechatpay-Serial names (RSA-OAEP).
+        if (in.wechatpay_serial.empty())
+            return param_error("Wechatpay-Serial", "is required with an encrypted field", "header");
+        const auto key = sealing_key(in.wechatpay_serial);
+        if (!key) return value_error("Wechatpay-Serial", "names no WeChat Pay key", json::value(in.wechatpay_serial), "header");
+        auto name = oaep_decrypt(*key, sealed_name);
+        // The ciphertext is not quoted back: it is the payee's name.
+        if (!name || name->empty()) return param_error("/user_name", "cannot be decrypted with the key Wechatpay-Serial names");
+        r.user_name = std::move(*name);
+    }
+    switch (transfers_.create(r, now)) {
+    case transfer_book::outcome::conflict:
+        return error_answer(400, "INVALID_REQUEST", "out_bill_no is already used by a transfer with other parameters");
+    case transfer_book::outcome::not_enough:
+        return error_answer(403, "NOT_ENOUGH", "资金不足: the merchant's balance is below transfer_amount");
+    case transfer_book::outcome::full: return error_answer(500, "SYSTEM_ERROR", "too many transfers (100000)");
+    case transfer_book::outcome::created:
+    case transfer_book::outcome::existing: break;
+    }
+    json::object o{{"out_bill_no", r.out_bill_no},
+                   {"transfer_bill_no", r.transfer_bill_no},
+                   {"create_time", rfc3339_cst(r.created)},
+                   {"state", r.state}};
+    if (r.state == "WAIT_USER_CONFIRM") o["package_info"] = r.package_info;
+    if (r.state == "FAIL") o["fail_reason"] = r.fail_reason;
+    return {200, json::serialize(o)};
+}
+
+answer api::transfer_receipts(const merchant& m, std::string_view method, std::string_view path,
+                              const std::string& body, std::int64_t now) {
+    const std::string by_out = std::string(transfer_receipts_prefix) + "/out-bill-no";
+    const std::string by_no = std::string(transfer_receipts_prefix) + "/transfer-bill-no/";
+    auto receipt_answer = [&](const transfer_record& r) {
+        json::object o{{"state", r.receipt_state},
+                       {"create_time", rfc3339_cst(r.receipt_created)},
+                       {"update_time", rfc3339_cst(r.receipt_state == "FINISHED" ? now : r.receipt_created)}};
+        if (r.receipt_state == "FINISHED") {
+            o["hash_type"] = "SHA256";
+            o["hash_value"] = sha256_hex(receipt_file(r));
+            o["download_url"] = base_url_ + std::string(receipt_download_path) + "?token=" + r.receipt_token;
+        }
+        return answer{200, json::serialize(o)};
+    };
+    if (method == "POST" && path == by_out) {
+        boost::system::error_code ec;
+        auto doc = json::parse(body, ec);
+        if (ec || !doc.is_object()) return error_answer(400, "PARAM_ERROR", "body is not a JSON object");
+        fields f(doc.get_object());
+        const std::string no = f.str("/out_bill_no", true, 32);
+        if (f.failed()) return *f.error;
+        transfer_record r;
+        const auto why = transfers_.apply_receipt(m.mchid, no, now, cfg_.transfer_delay, r);
+        if (why != transfer_book::refusal::none) return transfer_refused(why, r.state);
+        return {200, json::serialize(json::object{{"state", r.receipt_state},
+                                                  {"create_time", rfc3339_cst(r.receipt_created)}})};
+    }
+    if (method == "GET") {
+        const bool by_transfer_no = path_param(path, by_no).has_value();
+        const auto raw = by_transfer_no ? path_param(path, by_no) : path_param(path, by_out + "/");
+        const auto no = raw ? percent_decode(*raw) : std::nullopt;
+        if (!no) return error_answer(404, "NOT_FOUND", "no such API");
+        const auto r = transfers_.receipt(m.mchid, *no, by_transfer_no);
+        if (!r) return error_answer(404, "NOT_FOUND", "记录不存在: no receipt was applied for");
+        return receipt_answer(*r);
+    }
+    return error_answer(404, "NOT_FOUND", "no such API");
+}
+
+answer api::receipt_download(const merchant& m, std::string_view query) {
+    const auto r = transfers_.by_receipt_token(m.mchid, query_param(query, "token"));
+    if (!r) return error_answer(404, "NOT_FOUND", "no such receipt: the token is unknown");
+    answer a{200, receipt_file(*r)};
+    a.sign = false;  // a file, unsigned like bills
+    a.content_type = "application/pdf";
+    return a;
+}
+
+void api::finish_transfer(const std::string& mchid, const std::string& out_bill_no, std::int64_t now) {
+    const auto r = transfers_.finish(mchid, out_bill_no, now);
+    if (r && hooks_.transfer_changed) hooks_.transfer_changed(*r);
+}
+
+result<std::string> api::transfer_action(std::string_view out_bill_no, std::string_view action, std::string_view body,
+                                         std::int64_t now) {
+    auto bad = [](std::string why) { return error(errc::invalid_argument, std::move(why)); };
+    boost::system::error_code ec;
+    auto doc = body.empty() ? json::value(json::object{}) : json::parse(body, ec);
+    if (ec || !doc.is_object()) return bad("body must be a JSON object");
+    auto text = [&](std::string_view key) -> std::string {
+        const auto* v = doc.get_object().if_contains(key);
+        return v && v->is_string() ? std::string(v->get_string()) : std::string();
+    };
+    const auto bill = transfers_.find_any(std::string(out_bill_no));
+    if (!bill) return bad("no such transfer");
+    transfer_record r;
+    transfer_book::refusal why{};
+    if (action == "confirm") {
+        why = transfers_.confirm(bill->mchid, bill->out_bill_no, text("real_name"), now, r);
+    } else if (action == "refuse" || action == "fail") {
+        std::string reason = text("fail_reason");
+        if (reason.empty()) reason = action == "refuse" ? "USER_REFUSED" : "TRANSFER_RISK";
+        why = transfers_.fail(bill->mchid, bill->out_bill_no, reason, now, r);
+    } else {
+        return bad("action must be confirm, refuse or fail");
+    }
+    if (why != transfer_book::refusal::none) return bad("wrong state: the bill is " + bill->state);
+    if (hooks_.transfer_changed) hooks_.transfer_changed(r);
+    json::object o = transfer_json(r);
+    o["user_name_received"] = r.user_name;
+    return json::serialize(o);
+}
+
+result<std::string> api::set_transfer_balance(std::string_view body) {
+    boost::system::error_code ec;
+    auto doc = json::parse(body, ec);
+    const json::object* o = ec ? nullptr : doc.if_object();
+    const json::value* balance = o ? o->if_contains("balance") : nullptr;
+    if (!balance || !balance->is_int64() || balance->get_int64() < 0)
+        return error(errc::invalid_argument, "balance: an integer ≥ 0 (fen) is required");
+    std::string mchid = cfg_.merchants.empty() ? std::string() : cfg_.merchants.front().mchid;
+    if (const auto* v = o->if_contains("mchid"); v && v->is_string()) mchid = v->get_string();
+    if (!find_merchant(mchid)) return error(errc::invalid_argument, "mchid: no such merchant");
+    transfers_.set_balance(mchid, balance->get_int64());
+    return json::serialize(json::object{{"mchid", mchid}, {"balance", balance->get_int64()}});
 }
 
 }  // namespace wechatpay::sim

@@ -7,6 +7,7 @@
 #include "sim/complaints.hpp"
 #include "sim/media.hpp"
 #include "sim/store.hpp"
+#include "sim/transfers.hpp"
 
 #include <atomic>
 #include <functional>
@@ -23,6 +24,7 @@ struct incoming {
     std::string body;
     std::string authorization;
     std::string content_type;
+    std::string wechatpay_serial;  // the key that sealed the body's sensitive fields (user_name)
 };
 
 struct answer {
@@ -66,6 +68,9 @@ public:
         std::function<void(const merchant&, const std::string& url, const std::string& event_type,
                            const std::string& summary, std::string resource)>
             complaint_notify;
+        // A transfer bill moved to TRANSFERING or CANCELING (complete it after the transfer
+        // delay) or to a final state (send MCHTRANSFER.BILL.FINISHED to its notify_url).
+        std::function<void(const transfer_record&)> transfer_changed;
     };
 
     api(const config& cfg, store& s, hooks h) : cfg_(cfg), store_(s), hooks_(std::move(h)) {}
@@ -99,7 +104,27 @@ public:
     // COMPLAINT.STATE_CHANGE follows. The complaint as the merchant's detail shows it.
     result<std::string> complaint_event(std::string_view id, std::string_view body, std::int64_t now);
 
+    // POST /sim/transfers/{out_bill_no}/{confirm|refuse|fail}: the user confirms
+    // ({"real_name"} checked against the user_name sent), refuses (FAIL, fail_reason
+    // "USER_REFUSED" unless given) or WeChat fails the transfer ({"fail_reason"}, default
+    // "TRANSFER_RISK"). The bill as a JSON object, with "user_name_received": the decrypted name
+    // the merchant sent (for tests). Errors: "no such transfer", "wrong state: …".
+    result<std::string> transfer_action(std::string_view out_bill_no, std::string_view action, std::string_view body,
+                                        std::int64_t now);
+    // POST /sim/transfers/balance {"balance"[,"mchid"]}: the funds transfers draw on (fen).
+    result<std::string> set_transfer_balance(std::string_view body);
+    // The end of a bill's TRANSFERING or CANCELING, after the transfer delay.
+    void finish_transfer(const std::string& mchid, const std::string& out_bill_no, std::int64_t now);
+    // The resource of MCHTRANSFER.BILL.FINISHED.
+    static std::string transfer_notification_resource(const transfer_record& r);
+
 private:
+    answer transfers(const merchant& m, const incoming& in, std::string_view path, std::int64_t now);
+    answer create_transfer(const merchant& m, const incoming& in, std::int64_t now);
+    answer transfer_receipts(const merchant& m, std::string_view method, std::string_view path,
+                             const std::string& body, std::int64_t now);
+    answer receipt_download(const merchant& m, std::string_view query);
+    std::optional<private_key> sealing_key(std::string_view serial) const;
     answer prepay(const merchant& m, std::string_view kind, const std::string& body, std::int64_t now);
     answer query(const merchant& m, bool by_transaction, std::string_view id, std::string_view query);
     answer close(const merchant& m, std::string_view out_trade_no, const std::string& body);
@@ -122,6 +147,7 @@ private:
     std::string base_url_;
     media_store media_;
     complaint_book complaints_;
+    transfer_book transfers_;
 
     struct bill_file {
         std::string mchid, content;  // as served (gzip when asked); empty when synthetic

@@ -146,13 +146,33 @@ struct simulator::impl {
                                [this](const merchant& m, const std::string& url, const std::string& event_type,
                                       const std::string& summary, std::string resource) {
                                    notify.send({&m, url, event_type, summary, "complaint", std::move(resource)});
-                               }}) {}
+                               },
+                               [this](const transfer_record& r) { transfer_changed(r); }}) {}
 
     // ---- business events ----------------------------------------------------------------
 
     void paid(const order& o) {
         notify.send({endpoints.find_merchant(o.mchid), o.notify_url, "TRANSACTION.SUCCESS", "支付成功",
                      "transaction", transaction_resource(o)});
+    }
+
+    // A transfer bill confirmed or cancelled completes after the (scaled) transfer delay; a final
+    // one is notified (MCHTRANSFER.BILL.FINISHED, original_type mch_payment) to its notify_url.
+    void transfer_changed(const transfer_record& r) {
+        if (r.state == "TRANSFERING" || r.state == "CANCELING") {
+            const auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(cfg.transfer_delay * cfg.notify_time_scale);
+            asio::co_spawn(asio::make_strand(ioc), finish_transfer_later(r.mchid, r.out_bill_no, delay), asio::detached);
+        } else if ((r.state == "SUCCESS" || r.state == "FAIL" || r.state == "CANCELLED") && !r.notify_url.empty()) {
+            notify.send({endpoints.find_merchant(r.mchid), r.notify_url, "MCHTRANSFER.BILL.FINISHED", "商家转账单据终态通知",
+                         "mch_payment", api::transfer_notification_resource(r)});
+        }
+    }
+
+    awaitable<void> finish_transfer_later(std::string mchid, std::string out_bill_no, std::chrono::milliseconds delay) {
+        asio::steady_timer timer(co_await asio::this_coro::executor, std::max(delay, std::chrono::milliseconds(1)));
+        auto [ec] = co_await timer.async_wait(tuple_awaitable);
+        if (ec) co_return;
+        endpoints.finish_transfer(mchid, out_bill_no, clock.now());
     }
 
     void schedule_refund(const refund_record& r) {
@@ -257,7 +277,7 @@ struct simulator::impl {
         else
             a = endpoints.handle({std::string(req.method_string()), std::string(req.target()), req.body(),
                                   std::string(req[http::field::authorization]),
-                                  std::string(req[http::field::content_type])},
+                                  std::string(req[http::field::content_type]), std::string(req["Wechatpay-Serial"])},
                                  system_unix_time(), clock.offset());
         if (f.has(fault::malformed_json)) a.body = R"({"code_url":"weixin://wxpay/bizpayurl?pr=)";
         return a;
@@ -312,6 +332,9 @@ struct simulator::impl {
         if (path == "/sim/bills" || path == "/sim/complaints" || path_param(path, "/sim/complaints/", "/events"))
             return "POST";
         if (path == "/sim/stats" || path == "/sim/notifications") return "GET";
+        if (path == "/sim/transfers/balance" || path_param(path, "/sim/transfers/", "/confirm") ||
+            path_param(path, "/sim/transfers/", "/refuse") || path_param(path, "/sim/transfers/", "/fail"))
+            return "POST";
         return {};
     }
 
@@ -378,6 +401,20 @@ struct simulator::impl {
             if (!id) return fail(400, "complaint id is not valid percent-encoding");
             auto r = endpoints.complaint_event(*id, req.body(), clock.now());
             if (!r) return fail(r.error().detail == "no such complaint" ? 404 : 400, r.error().detail);
+            return reply(200, *r);
+        }
+        if (path == "/sim/transfers/balance") {
+            auto r = endpoints.set_transfer_balance(req.body());
+            if (!r) return fail(400, r.error().detail);
+            return reply(200, *r);
+        }
+        for (std::string_view action : {"confirm", "refuse", "fail"}) {
+            const auto raw = path_param(path, "/sim/transfers/", "/" + std::string(action));
+            if (!raw) continue;
+            const auto no = percent_decode(*raw);
+            if (!no) return fail(400, "out_bill_no is not valid percent-encoding");
+            auto r = endpoints.transfer_action(*no, action, req.body(), clock.now());
+            if (!r) return fail(r.error().detail == "no such transfer" ? 404 : 409, r.error().detail);
             return reply(200, *r);
         }
         if (path == "/sim/bills") {
@@ -599,6 +636,17 @@ std::string simulator::start_line() const {
 
 result<void> simulator::pay(std::string_view mchid, std::string_view out_trade_no, std::string_view openid) {
     return impl_->pay(mchid, out_trade_no, openid, "");
+}
+
+result<std::string> simulator::transfer_action(std::string_view out_bill_no, std::string_view action,
+                                               std::string_view json) {
+    return impl_->endpoints.transfer_action(out_bill_no, action, json, impl_->clock.now());
+}
+
+result<void> simulator::set_transfer_balance(std::string_view json) {
+    auto r = impl_->endpoints.set_transfer_balance(json);
+    if (!r) return r.error();
+    return {};
 }
 
 result<std::string> simulator::file_complaint(std::string_view json) {

@@ -558,6 +558,34 @@ run complaints show "$complaint" --config "$C/client.json"
 check "complaints complete: PROCESSED" grep -q '"complaint_state":"PROCESSED"' "$T/out"
 expect "complaints respond: a processed complaint takes no answer" 1 complaints respond "$complaint" --config "$C/client.json" --text again
 check "complaints: the phone never on stderr" bash -c "! grep -q '$phone' '$T/stderr.log'"
+
+# ---- transfer: a payout against the same simulator ----------------------------------------
+
+payee=张小明
+bill=CLITRANSFER$(date +%s)
+run transfer --config "$C/client.json" --openid o-cli-payee --amount 250000 --scene 1000 --remark "活动奖励" \
+    --user-name "$payee" --out-bill-no "$bill"
+check "transfer: exit 0" test "$status" = 0
+check "transfer: WeChat's answer names the bill" grep -q "\"out_bill_no\":\"$bill\"" "$T/out"
+check "transfer: waits for the user" grep -q '"state":"WAIT_USER_CONFIRM"' "$T/out"
+check "transfer: package_info to hand over" grep -q '"package_info":"' "$T/out"
+check "transfer: one JSON object" test "$(wc -l <"$T/out")" = 1
+first=$(sed -n 's/.*"transfer_bill_no":"\([^"]*\)".*/\1/p' "$T/out")
+run transfer --config "$C/client.json" --openid o-cli-payee --amount 250000 --scene 1000 --remark "活动奖励" \
+    --user-name "$payee" --out-bill-no "$bill"
+check "transfer: the same out_bill_no again is the same bill" grep -q "\"transfer_bill_no\":\"$first\"" "$T/out"
+expect "transfer: 2,000 yuan without --user-name is refused before any I/O" 2 transfer --config "$C/client.json" \
+    --openid o-cli-payee --amount 200000 --scene 1000 --remark x
+expect "transfer: --amount 0 is refused" 2 transfer --config "$C/client.json" --openid o --amount 0 --scene 1000 --remark x
+expect "transfer: a bad --out-bill-no is refused" 2 transfer --config "$C/client.json" --openid o --amount 1 --scene 1000 \
+    --remark x --out-bill-no "a-b"
+expect "transfer: the same number with another amount is an API error" 1 transfer --config "$C/client.json" \
+    --openid o-cli-payee --amount 250001 --scene 1000 --remark "活动奖励" --user-name "$payee" --out-bill-no "$bill"
+check "transfer: a failed call says to keep the number" grep -q -- "--out-bill-no $bill" "$T/err"
+confirmed=$(curl -sS --cacert "$CCA" -X POST -d '{}' "https://$CADDR/sim/transfers/$bill/confirm")
+check "transfer: the simulator decrypted the name sent" bash -c "printf '%s' '$confirmed' | grep -q '\"user_name_received\":\"$payee\"'"
+expect "transfer --help" 0 transfer --help
+check "transfer: the name never on stderr" bash -c "! grep -q '$payee' '$T/stderr.log'"
 kill "$CSIM_PID" 2>/dev/null || true
 
 # ---- no secret ever reached stderr -------------------------------------------------------

@@ -49,7 +49,7 @@ struct sim_api {
     }
     wechatpay::sim::answer send_at(std::int64_t at, std::string method, std::string target, std::string body = {}) {
         auto auth = UNWRAP(signer.sign_request(method, target, body, at, "NONCE0123456789")).authorization;
-        return api.handle({std::move(method), std::move(target), std::move(body), std::move(auth), ""}, at);
+        return api.handle({std::move(method), std::move(target), std::move(body), std::move(auth), "", ""}, at);
     }
 };
 
@@ -447,7 +447,7 @@ TEST_CASE("sim: serial_no is compared without regard to case", "[sim]") {
     auto with_serial = [&](std::string s) {
         std::string a = auth;
         a.replace(at + 11, serial.size(), s);
-        return sim.api.handle({"GET", target, "", a, ""}, now).status;
+        return sim.api.handle({"GET", target, "", a, "", ""}, now).status;
     };
     std::string lower = serial;
     std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });

@@ -68,6 +68,11 @@ struct config {
 
     std::chrono::milliseconds idle_timeout{8000};  // > 0
     std::chrono::milliseconds refund_delay{1000};
+    // Transfer bills: a confirmed or cancelled bill completes transfer_delay × notify_time_scale
+    // later; transfer queries beyond transfer_query_qps a second per merchant are refused 429
+    // FREQUENCY_LIMITED (WeChat: "单个商户 100 QPS"); receipts are ready after transfer_delay.
+    std::chrono::milliseconds transfer_delay{1000};
+    unsigned transfer_query_qps = 100;
     // Bills as WeChat serves them (false): day D's bill from 10:00 on D+1 (China time; before
     // that 400 STATEMENT_CREATING), only for the last three months, each download_url valid
     // for 30 s. true ("bills_at_once" in the JSON config): a day's bill from that day on, for
@@ -112,6 +117,12 @@ public:
     // POST /sim/complaints: the payer of a paid order complains (see api.hpp's file_complaint for
     // the JSON); the answer {"complaint_id","mchid"}. Errors name the field.
     result<std::string> file_complaint(std::string_view json);
+    // POST /sim/transfers/{out_bill_no}/{confirm|refuse|fail} (see api.hpp's transfer_action):
+    // the payee confirms or refuses a transfer, or WeChat fails it. The bill as JSON.
+    result<std::string> transfer_action(std::string_view out_bill_no, std::string_view action,
+                                        std::string_view json = {});
+    // POST /sim/transfers/balance {"balance"[,"mchid"]}: the merchant's funds for transfers (fen).
+    result<void> set_transfer_balance(std::string_view json);
     std::string stats_json() const;
     // Moves the simulator's clock forward (POST /sim/clock {"advance_s":N}): order expiry and
     // certificate rotation see the later time; signatures keep the wall clock's. A move is 0 to
