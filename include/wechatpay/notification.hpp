@@ -5,6 +5,7 @@
 #pragma once
 
 #include <wechatpay/complaints.hpp>
+#include <wechatpay/profit_sharing.hpp>
 #include <wechatpay/config.hpp>
 #include <wechatpay/crypto.hpp>
 #include <wechatpay/error.hpp>
@@ -51,6 +52,10 @@ struct notification {
     result<wechatpay::combine_transaction> combine_transaction() const { return parse_combine_transaction(resource); }
     result<wechatpay::refund> refund() const { return parse_refund(resource); }
     result<wechatpay::complaint_event> complaint_event() const { return parse_complaint_event(resource); }
+    // PROFITSHARING.SUCCESS (a split reached a receiver) / PROFITSHARING.RETURN (a return):
+    // 分账动账通知. De-duplicated by id like every other notification.
+    bool is_profit_sharing() const noexcept { return event_type.starts_with("PROFITSHARING."); }
+    result<wechatpay::split_event> split_event() const { return parse_split_event(resource); }
 };
 
 // What to answer WeChat: success is 204 with no body; a failure (WeChat will retry) is a

@@ -161,6 +161,10 @@ template void client::launch(impl_ptr, op_result<wechatpay::complaint>, completi
 template void client::launch(impl_ptr, op_result<negotiation_page>, completion_handler<negotiation_page>);
 template void client::launch(impl_ptr, op_result<complaint_notify_url>, completion_handler<complaint_notify_url>);
 template void client::launch(impl_ptr, op_result<image_download>, completion_handler<image_download>);
+template void client::launch(impl_ptr, op_result<split_order>, completion_handler<split_order>);
+template void client::launch(impl_ptr, op_result<split_return>, completion_handler<split_return>);
+template void client::launch(impl_ptr, op_result<unsplit_amount>, completion_handler<unsplit_amount>);
+template void client::launch(impl_ptr, op_result<receiver_answer>, completion_handler<receiver_answer>);
 
 // ---- payments ---------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ struct order {
     std::string bank_type, success_time;
     std::int64_t created = 0, expires = 0, paid_at = 0;  // Unix seconds; expires 0 = never
     std::int64_t refunded = 0;                           // fen, PROCESSING and SUCCESS refunds
+    bool profit_sharing = false;                         // settle_info.profit_sharing: funds frozen for splits
 };
 
 struct refund_record {
