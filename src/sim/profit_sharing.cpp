@@ -365,12 +365,18 @@ answer profit_sharing_desk::create_return(const merchant& m, const std::string& 
     for (const auto& [key, rec] : splits_)
         if (key.first == m.mchid && !rec.unfreeze && (rec.out_order_no == r.out_order_no || rec.order_id == r.order_id)) s = &rec;
     if (!s) return not_found("no such split order");
-    // Only what a merchant receiver got, less what it returned already.
-    std::int64_t got = 0;
+    // Only what a merchant receiver got, less what it returned already; at most 20 returns a
+    // receiver, within 180 days (请求分账回退, wiki/doc/apiv3/apis/chapter8_1_3.shtml).
+    std::int64_t got = 0, returns = 0;
     for (const auto& l : s->lines)
         if (l.type == "MERCHANT_ID" && l.account == r.return_mchid && l.result == "SUCCESS") got += l.amount;
     for (const auto& [key, other] : returns_)
-        if (key.first == m.mchid && other.order_id == s->order_id && other.return_mchid == r.return_mchid) got -= other.amount;
+        if (key.first == m.mchid && other.order_id == s->order_id && other.return_mchid == r.return_mchid) {
+            got -= other.amount;
+            ++returns;
+        }
+    if (returns >= 20) return invalid_request("at most 20 returns from one receiver of a split");
+    if (now > s->created + 180 * day_s) return invalid_request("a split can be returned within 180 days");
     if (got <= 0) return invalid_request("return_mchid received nothing of this split that it has not returned");
     if (r.amount > got) return error_answer(400, "NOT_ENOUGH", "amount is more than return_mchid received and kept");
     r.order_id = s->order_id;
