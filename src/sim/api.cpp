@@ -86,15 +86,6 @@ constexpr std::string_view endpoint_names[] = {
     "/v3/merchant-service/complaints-v2/{complaint_id}/update-refund-progress",
     "/v3/merchant-service/complaint-notifications"};
 
-// A query parameter's value, percent-decoded ('+' stays '+', as WeChat's values never hold a
-// space); "" when absent or when the query is not well-formed.
-std::string query_param(std::string_view query, std::string_view name) {
-    const auto params = boost::urls::parse_query(query);
-    if (!params) return {};
-    for (const auto& p : *params)
-        if (p.key.decode() == name) return p.has_value ? p.value.decode() : std::string();
-    return {};
-}
 
 // Characters of a string Boost.JSON parsed (so well-formed UTF-8); the shared counter.
 std::size_t utf8_length(std::string_view s) { return wechatpay::detail::utf8_length(s).value_or(s.size()); }
@@ -116,6 +107,14 @@ bool valid_trade_no(std::string_view s) { return valid_number(s, 32, "_-|*"); }
 bool valid_refund_no(std::string_view s) { return valid_number(s, 64, "_-|*@"); }
 
 }  // namespace
+
+std::string query_param(std::string_view query, std::string_view name) {
+    const auto params = boost::urls::parse_query(query);
+    if (!params) return {};
+    for (const auto& p : *params)
+        if (p.key.decode() == name) return p.has_value ? p.value.decode() : std::string();
+    return {};
+}
 
 bool valid_notify_url(std::string_view u) { return u.size() <= 256 && wechatpay::detail::valid_notify_url(u); }
 

@@ -45,6 +45,10 @@ std::string refund_notification_resource(const refund_record& r);  // REFUND.* e
 std::optional<std::string_view> path_param(std::string_view path, std::string_view prefix,
                                            std::string_view suffix = {});
 
+// A query parameter's value, percent-decoded ('+' stays '+', as WeChat's values never hold a
+// space); "" when absent or when the query is not well-formed.
+std::string query_param(std::string_view query, std::string_view name);
+
 // A path segment percent-decoded (RFC 3986: %XX, either case of hex digit; '+' stays '+').
 // nullopt when a '%' is not followed by two hex digits.
 std::optional<std::string> percent_decode(std::string_view segment);

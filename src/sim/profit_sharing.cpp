@@ -12,7 +12,6 @@
 #include <wechatpay/profit_sharing.hpp>
 
 #include <boost/json.hpp>
-#include <boost/url/parse_query.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -24,7 +23,6 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::string_view prefix = "/v3/profitsharing/";
 constexpr std::int64_t minute = 60, day_s = 86400;
 // 请求分账: a split no sooner than a minute after payment, and within 30 days of it.
 constexpr std::int64_t earliest_split = minute, latest_split = 30 * day_s;
@@ -43,14 +41,6 @@ answer param_error(std::string_view field, std::string_view issue, std::string_v
 }
 answer invalid_request(std::string_view why) { return error_answer(400, "INVALID_REQUEST", why); }
 answer not_found(std::string_view why) { return error_answer(404, "RESOURCE_NOT_EXISTS", why); }
-
-std::string query_param(std::string_view query, std::string_view name) {
-    const auto params = boost::urls::parse_query(query);
-    if (!params) return {};
-    for (const auto& p : *params)
-        if (p.key.decode() == name) return p.has_value ? p.value.decode() : std::string();
-    return {};
-}
 
 // The body's fields; the first problem becomes a PARAM_ERROR naming it.
 struct body_reader {
@@ -259,17 +249,11 @@ answer profit_sharing_desk::create(const merchant& m, const std::string& body, s
     }
     const std::int64_t left = unsplit(*o);
     if (total > left) return error_answer(400, "NOT_ENOUGH", "the receivers' total is more than the unsplit amount");
-    s.order_id = "3008" + std::to_string(100000000000000ULL + ++sequence_);
-    for (auto& l : s.lines) l.detail_id = "3600" + std::to_string(100000000000000ULL + ++sequence_);
+    s.order_id = next_id("3008");
+    for (auto& l : s.lines) l.detail_id = next_id("3600");
     if (unfreeze_v->get_bool() && left > total) {
         // 解冻剩余未分资金: the rest goes back to the merchant in the same order.
-        split_line rest;
-        rest.type = "MERCHANT_ID";
-        rest.account = m.mchid;
-        rest.amount = left - total;
-        rest.description = "解冻给分账方";
-        rest.detail_id = "3600" + std::to_string(100000000000000ULL + ++sequence_);
-        s.lines.push_back(std::move(rest));
+        s.lines.push_back(unfrozen_line(m, left - total, "解冻给分账方"));
     }
     s.unfreeze = unfreeze_v->get_bool();
     const auto stored = splits_.emplace(std::pair{m.mchid, no}, std::move(s)).first->second;
@@ -306,14 +290,8 @@ answer profit_sharing_desk::unfreeze(const merchant& m, const std::string& body,
     s.out_order_no = no;
     s.created = now;
     s.unfreeze = true;
-    s.order_id = "3008" + std::to_string(100000000000000ULL + ++sequence_);
-    split_line rest;
-    rest.type = "MERCHANT_ID";
-    rest.account = m.mchid;
-    rest.amount = left;
-    rest.description = description;
-    rest.detail_id = "3600" + std::to_string(100000000000000ULL + ++sequence_);
-    s.lines.push_back(std::move(rest));
+    s.order_id = next_id("3008");
+    s.lines.push_back(unfrozen_line(m, left, description));
     const auto stored = splits_.emplace(std::pair{m.mchid, no}, std::move(s)).first->second;
     schedule(m, no);
     return {200, json::serialize(split_json(stored))};
@@ -381,7 +359,7 @@ answer profit_sharing_desk::create_return(const merchant& m, const std::string& 
     if (r.amount > got) return error_answer(400, "NOT_ENOUGH", "amount is more than return_mchid received and kept");
     r.order_id = s->order_id;
     r.out_order_no = s->out_order_no;
-    r.return_id = "3008" + std::to_string(200000000000000ULL + ++sequence_);
+    r.return_id = next_id("3008");
     r.created = now;
     const auto stored = returns_.emplace(std::pair{m.mchid, r.out_return_no}, r).first->second;
     if (hooks_.notify) {
@@ -472,6 +450,20 @@ answer profit_sharing_desk::bill(const merchant& m, std::string_view q, std::int
     (void)now;
     if (!hooks_.bill) return error_answer(500, "SYSTEM_ERROR", "bills are not served");
     return hooks_.bill(m, csv, tar == "GZIP", date);
+}
+
+std::string profit_sharing_desk::next_id(std::string_view kind) {
+    return std::string(kind) + std::to_string(100000000000000ULL + ++sequence_);
+}
+
+split_line profit_sharing_desk::unfrozen_line(const merchant& m, std::int64_t amount, std::string description) {
+    split_line rest;
+    rest.type = "MERCHANT_ID";
+    rest.account = m.mchid;
+    rest.amount = amount;
+    rest.description = std::move(description);
+    rest.detail_id = next_id("3600");
+    return rest;
 }
 
 void profit_sharing_desk::schedule(const merchant& m, const std::string& out_order_no) {

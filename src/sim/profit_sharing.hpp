@@ -83,6 +83,10 @@ private:
 
     // The unsplit amount of a paid order (mutex_ held).
     std::int64_t unsplit(const order& o) const;
+    // WeChat-like numbers (order_id, detail_id, return_id) and the merchant's own line of an
+    // unfreeze (mutex_ held).
+    std::string next_id(std::string_view kind);
+    split_line unfrozen_line(const merchant& m, std::int64_t amount, std::string description);
     void schedule(const merchant& m, const std::string& out_order_no);
     void finish(const merchant& m, const std::string& out_order_no);
 
