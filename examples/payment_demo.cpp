@@ -214,6 +214,7 @@ struct demo {
         }
         if (simulator) co_await complaint(date);
         if (simulator) co_await payout();
+        if (simulator) co_await split();
     }
 
     // A prize paid out to a player: the transfer bill is created (the name sealed for WeChat
@@ -245,6 +246,58 @@ struct demo {
              "notification MCHTRANSFER.BILL.FINISHED arrived, verified and decrypted: SUCCESS");
         auto q = co_await wechat.async_query_transfer_by_out_bill_no(prize.out_bill_no);
         step(q && q->state == transfer_state::success, "query by out_bill_no says SUCCESS");
+    }
+
+    // A split order (settle_info.profit_sharing): paid, a receiver added (its name encrypted for
+    // WeChat Pay), split a minute later, the rest unfrozen, nothing left to split.
+    awaitable<void> split() {
+        std::cout << "\n== Profit sharing: an order paid for splitting, a receiver added, split, the rest unfrozen\n";
+        const std::string no = new_trade_no("PS");
+        auto req = order(no, 1000, "Tournament entry");
+        req.profit_sharing = true;
+        if (!check(co_await wechat.async_prepay_native(req), "prepay " + no + " with settle_info.profit_sharing = true"))
+            co_return;
+        // The complaint's later COMPLAINT.STATE_CHANGE notifications are not this leg's events.
+        while (co_await events.next(500ms)) {
+        }
+        co_await pay_and_confirm(no);
+        auto paid = co_await wechat.async_query_by_out_trade_no(no);
+        if (!paid || paid->transaction_id.empty()) co_return;
+        const std::string txn = paid->transaction_id;
+        receiver_request who;
+        who.type = "PERSONAL_OPENID";
+        who.account = openid;
+        who.name = "张三";
+        who.relation_type = "PARTNER";
+        check(co_await wechat.async_add_split_receiver(who), "receiver " + openid + " added (name encrypted, never printed)");
+        step(simulator->advance_clock(61s).has_value(), "a minute passes (simulator clock): WeChat allows the split now");
+        split_request s;
+        s.transaction_id = txn;
+        s.out_order_no = new_trade_no("S");
+        s.receivers = {{"PERSONAL_OPENID", openid, "张三", 300, "赛事奖金分成"}};
+        auto created = co_await wechat.async_split(s);
+        if (!check(created, "split 3.00 of 10.00 to the receiver: " + (created ? created->state_text : std::string()))) co_return;
+        auto done = co_await finished(txn, s.out_order_no);
+        step(done && !done->receivers.empty() && done->receivers[0].result == split_result::success,
+             "query: FINISHED, the receiver's share SUCCESS");
+        unfreeze_request rest{txn, new_trade_no("U"), "解冻剩余资金"};
+        if (!check(co_await wechat.async_unfreeze_split(rest), "unfreeze the remaining 7.00 to the merchant")) co_return;
+        done = co_await finished(txn, rest.out_order_no);
+        step(done.has_value(), "query: the unfreeze FINISHED");
+        auto left = co_await wechat.async_unsplit_amount(txn);
+        step(left && left->unsplit_amount == 0, "remaining unsplit amount: 0");
+    }
+
+    // The split once WeChat processed it (the simulator: 2 s × time_scale), or nullopt.
+    awaitable<std::optional<split_order>> finished(std::string txn, std::string out_order_no) {
+        asio::steady_timer t(co_await asio::this_coro::executor);
+        for (int i = 0; i < 100; ++i) {
+            auto q = co_await wechat.async_query_split(txn, out_order_no);
+            if (q && q->state == split_state::finished) co_return *q;
+            t.expires_after(100ms);
+            co_await t.async_wait(no_throw);
+        }
+        co_return std::nullopt;
     }
 
     // The payer of the first order complains (simulated); the notification arrives; the

@@ -1,7 +1,8 @@
 // The simulator's API for the sim fuzz targets: one merchant (mchid 1900000109) whose key is
 // wechatpay-go's test key and whose certificate is D7CE59D1F522D701, so that signed seeds stay
 // valid from run to run; a platform certificate generated at start-up for /v3/certificates.
-// Each input gets a fresh store (one paid order, fuzzpaid0001, total 100 fen) and api.
+// Each input gets a fresh store (one paid order, fuzzpaid0001, total 100 fen, prepaid for profit
+// sharing) and api, with the profit-sharing endpoints routed as the server routes them.
 #pragma once
 
 #include "fuzz_common.hpp"
@@ -9,6 +10,7 @@
 #include <wechatpay/signer.hpp>
 
 #include "sim/api.hpp"
+#include "sim/profit_sharing.hpp"
 
 #include <memory>
 #include <optional>
@@ -54,6 +56,7 @@ struct sim_world {
 struct sim_instance {
     wechatpay::sim::store store;
     wechatpay::sim::api api;
+    wechatpay::sim::profit_sharing_desk splits{sim_world::get().cfg, store};  // no hooks: nothing leaves
 
     sim_instance()
         : api(sim_world::get().cfg, store,
@@ -63,6 +66,12 @@ struct sim_instance {
                },
                nullptr, nullptr}) {  // no complaint or transfer notifications: the fuzzers send nothing
         api.set_base_url("https://127.0.0.1:8443");
+        api.add_route([this](const wechatpay::sim::merchant& m, const wechatpay::sim::incoming& in,
+                             std::string_view path, std::string_view query,
+                             std::int64_t at) -> std::optional<wechatpay::sim::answer> {
+            if (!wechatpay::sim::profit_sharing_desk::serves(path)) return std::nullopt;
+            return splits.handle(m, in.method, path, query, in.body, in.wechatpay_serial, at);
+        });
         wechatpay::sim::order paid;
         paid.mchid = mchid;
         paid.appid = appid;
@@ -70,6 +79,7 @@ struct sim_instance {
         paid.description = "fuzz";
         paid.notify_url = "https://example.com/notify";
         paid.total = 100;
+        paid.profit_sharing = true;
         paid.created = now - 60;
         store.insert_or_get(paid);
         wechatpay::sim::store::change why{};

@@ -34,6 +34,7 @@
 #include <wechatpay/error.hpp>
 #include <wechatpay/models.hpp>
 #include <wechatpay/notification.hpp>
+#include <wechatpay/profit_sharing.hpp>
 #include <wechatpay/requests.hpp>
 #include <wechatpay/transfers.hpp>
 #include <wechatpay/upload.hpp>
@@ -335,6 +336,56 @@ public:
         return initiate<receipt_download>(std::forward<Token>(token), &client::download_receipt_op,
                                           std::move(receipt), std::move(file));
     }
+    // ---- profit sharing (分账, see profit_sharing.hpp) ----
+    // Splits a paid order prepaid with profit_sharing = true among receivers added before
+    // (async_add_split_receiver). Receivers' names are encrypted with the client's preferred
+    // WeChat Pay key, whose serial the request names. appid defaults to the client's. WeChat
+    // answers PROCESSING: query for the result, or wait for PROFITSHARING.SUCCESS. Repeating a
+    // request with the same out_order_no is the same split (after a lost answer, repeat or query).
+    template <class Token = default_token>
+    auto async_split(split_request req, Token&& token = {}) {
+        return initiate<split_order>(std::forward<Token>(token), &client::split_op, std::move(req));
+    }
+    template <class Token = default_token>
+    auto async_query_split(std::string transaction_id, std::string out_order_no, Token&& token = {}) {
+        return initiate<split_order>(std::forward<Token>(token), &client::query_split_op, std::move(transaction_id),
+                                     std::move(out_order_no));
+    }
+    // Returns what is still unsplit to the merchant (解冻剩余资金): no split of the order after it.
+    template <class Token = default_token>
+    auto async_unfreeze_split(unfreeze_request req, Token&& token = {}) {
+        return initiate<split_order>(std::forward<Token>(token), &client::unfreeze_split_op, std::move(req));
+    }
+    // Takes money back from a MERCHANT_ID receiver of a split (请求分账回退).
+    template <class Token = default_token>
+    auto async_split_return(split_return_request req, Token&& token = {}) {
+        return initiate<split_return>(std::forward<Token>(token), &client::split_return_op, std::move(req));
+    }
+    template <class Token = default_token>
+    auto async_query_split_return(std::string out_order_no, std::string out_return_no, Token&& token = {}) {
+        return initiate<split_return>(std::forward<Token>(token), &client::query_split_return_op,
+                                      std::move(out_order_no), std::move(out_return_no));
+    }
+    // What of a transaction is still frozen for splits (查询剩余待分金额).
+    template <class Token = default_token>
+    auto async_unsplit_amount(std::string transaction_id, Token&& token = {}) {
+        return initiate<unsplit_amount>(std::forward<Token>(token), &client::unsplit_amount_op,
+                                        std::move(transaction_id));
+    }
+    template <class Token = default_token>
+    auto async_add_split_receiver(receiver_request req, Token&& token = {}) {
+        return initiate<receiver_answer>(std::forward<Token>(token), &client::receiver_op, std::move(req), true);
+    }
+    template <class Token = default_token>
+    auto async_delete_split_receiver(receiver_request req, Token&& token = {}) {
+        return initiate<receiver_answer>(std::forward<Token>(token), &client::receiver_op, std::move(req), false);
+    }
+    // The day's split bill: a bill_info for async_download_bill / async_download_bill_to (the
+    // file comes unsigned from /v3/billdownload/file, on unsigned_download_paths by default).
+    template <class Token = default_token>
+    auto async_split_bill(split_bill_request req, Token&& token = {}) {
+        return initiate<bill_info>(std::forward<Token>(token), &client::split_bill_op, std::move(req));
+    }
 
     // ---- WeChat Pay's keys ----
     // Downloads /v3/certificates, decrypts and checks them (the answer must verify with a
@@ -461,6 +512,15 @@ private:
                                                           std::filesystem::path file);
     static op_result<image_download> download_image_to_sink_op(impl_ptr self, std::string media_url,
                                                                download_sink sink);
+    static op_result<split_order> split_op(impl_ptr self, split_request req);
+    static op_result<split_order> query_split_op(impl_ptr self, std::string transaction_id, std::string out_order_no);
+    static op_result<split_order> unfreeze_split_op(impl_ptr self, unfreeze_request req);
+    static op_result<split_return> split_return_op(impl_ptr self, split_return_request req);
+    static op_result<split_return> query_split_return_op(impl_ptr self, std::string out_order_no,
+                                                         std::string out_return_no);
+    static op_result<unsplit_amount> unsplit_amount_op(impl_ptr self, std::string transaction_id);
+    static op_result<receiver_answer> receiver_op(impl_ptr self, receiver_request req, bool add);
+    static op_result<bill_info> split_bill_op(impl_ptr self, split_bill_request req);
 
     // Runs `op` on the client's executor and completes `handler` with its result (through the
     // handler's executor, following its cancellation slot). Instantiated in client.cpp.

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <wechatpay/complaints.hpp>
+#include <wechatpay/profit_sharing.hpp>
 #include <wechatpay/config.hpp>
 #include <wechatpay/crypto.hpp>
 #include <wechatpay/error.hpp>
@@ -56,6 +57,10 @@ struct notification {
     // FAIL or CANCELLED. Handled once per notification id like any other (notification_dedup).
     bool is_transfer_bill() const noexcept { return event_type == "MCHTRANSFER.BILL.FINISHED"; }
     result<wechatpay::transfer_bill> transfer_bill() const { return parse_transfer_bill(resource); }
+    // PROFITSHARING.SUCCESS (a split reached a receiver) / PROFITSHARING.RETURN (a return):
+    // 分账动账通知. De-duplicated by id like every other notification.
+    bool is_profit_sharing() const noexcept { return event_type.starts_with("PROFITSHARING."); }
+    result<wechatpay::split_event> split_event() const { return parse_split_event(resource); }
 };
 
 // What to answer WeChat: success is 204 with no body; a failure (WeChat will retry) is a

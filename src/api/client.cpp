@@ -164,6 +164,10 @@ template void client::launch(impl_ptr, op_result<image_download>, completion_han
 template void client::launch(impl_ptr, op_result<transfer_bill>, completion_handler<transfer_bill>);
 template void client::launch(impl_ptr, op_result<transfer_receipt>, completion_handler<transfer_receipt>);
 template void client::launch(impl_ptr, op_result<receipt_download>, completion_handler<receipt_download>);
+template void client::launch(impl_ptr, op_result<split_order>, completion_handler<split_order>);
+template void client::launch(impl_ptr, op_result<split_return>, completion_handler<split_return>);
+template void client::launch(impl_ptr, op_result<unsplit_amount>, completion_handler<unsplit_amount>);
+template void client::launch(impl_ptr, op_result<receiver_answer>, completion_handler<receiver_answer>);
 
 // ---- payments ---------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 #include "sim/auth.hpp"
 #include "sim/bills.hpp"
+#include "sim/profit_sharing.hpp"
 
 #include "core/bill_check.hpp"
 #include "core/gzip.hpp"
@@ -92,15 +93,6 @@ constexpr std::string_view endpoint_names[] = {
     "/v3/fund-app/mch-transfer/elecsign/out-bill-no", "/v3/fund-app/mch-transfer/elecsign/out-bill-no/{out_bill_no}",
     "/v3/fund-app/mch-transfer/elecsign/transfer-bill-no/{transfer_bill_no}", "/v3/transferdownload/signfile"};
 
-// A query parameter's value, percent-decoded ('+' stays '+', as WeChat's values never hold a
-// space); "" when absent or when the query is not well-formed.
-std::string query_param(std::string_view query, std::string_view name) {
-    const auto params = boost::urls::parse_query(query);
-    if (!params) return {};
-    for (const auto& p : *params)
-        if (p.key.decode() == name) return p.has_value ? p.value.decode() : std::string();
-    return {};
-}
 
 // Characters of a string Boost.JSON parsed (so well-formed UTF-8); the shared counter.
 std::size_t utf8_length(std::string_view s) { return wechatpay::detail::utf8_length(s).value_or(s.size()); }
@@ -122,6 +114,14 @@ bool valid_trade_no(std::string_view s) { return valid_number(s, 32, "_-|*"); }
 bool valid_refund_no(std::string_view s) { return valid_number(s, 64, "_-|*@"); }
 
 }  // namespace
+
+std::string query_param(std::string_view query, std::string_view name) {
+    const auto params = boost::urls::parse_query(query);
+    if (!params) return {};
+    for (const auto& p : *params)
+        if (p.key.decode() == name) return p.has_value ? p.value.decode() : std::string();
+    return {};
+}
 
 bool valid_notify_url(std::string_view u) { return u.size() <= 256 && wechatpay::detail::valid_notify_url(u); }
 
@@ -362,6 +362,7 @@ std::string api::endpoint_of(std::string_view method, std::string_view path) {
         return "/v3/fund-app/mch-transfer/elecsign/out-bill-no/{out_bill_no}";
     if (path_param(path, "/v3/fund-app/mch-transfer/elecsign/transfer-bill-no/"))
         return "/v3/fund-app/mch-transfer/elecsign/transfer-bill-no/{transfer_bill_no}";
+    if (profit_sharing_desk::serves(path)) return profit_sharing_desk::endpoint_of(path);
     // A bounded set of names: any other path is "unknown", so that probes cannot grow the stats.
     for (std::string_view known : endpoint_names)
         if (path == known && known.find('{') == std::string_view::npos) return std::string(known);
@@ -369,7 +370,8 @@ std::string api::endpoint_of(std::string_view method, std::string_view path) {
 }
 
 bool api::is_endpoint_name(std::string_view name) {
-    return name == "unknown" || std::find(std::begin(endpoint_names), std::end(endpoint_names), name) != std::end(endpoint_names);
+    return name == "unknown" || profit_sharing_desk::is_endpoint_name(name) ||
+           std::find(std::begin(endpoint_names), std::end(endpoint_names), name) != std::end(endpoint_names);
 }
 
 const merchant* api::find_merchant(std::string_view mchid) const {
@@ -454,6 +456,8 @@ answer api::handle(const incoming& in, std::int64_t wall_now, std::int64_t clock
         return complaints(*m, in.method, path, query, in.body, now);
     if (path.starts_with("/v3/fund-app/mch-transfer/")) return transfers(*m, in, path, now);
     if (get && path == "/v3/transferdownload/signfile") return receipt_download(*m, query);
+    for (const auto& r : routes_)
+        if (auto a = r(*m, in, path, query, now)) return std::move(*a);
     return error_answer(404, "NOT_FOUND", "no such API");
 }
 
@@ -482,6 +486,10 @@ answer api::prepay(const merchant& m, std::string_view kind, const std::string& 
     }
     o.device_id = f.str("/scene_info/device_id", false, 32);
     if (f.failed()) return *f.error;
+    if (const auto* ps = f.at("/settle_info/profit_sharing")) {
+        if (!ps->is_bool()) return value_error("/settle_info/profit_sharing", "must be a boolean", *ps);
+        o.profit_sharing = ps->get_bool();
+    }
     if (o.mchid != m.mchid) return value_error("/mchid", "differs from the mchid that signed the request", json::value(o.mchid));
     if (std::find(m.appids.begin(), m.appids.end(), o.appid) == m.appids.end())
         return error_answer(400, "APPID_MCHID_NOT_MATCH", "appid and mchid do not match");
@@ -676,6 +684,16 @@ answer api::bill(const merchant& m, bool trade, std::string_view query, std::int
         hash = sha1_hex(csv);
         file.content = file.gzip ? detail::gzip(csv) : csv;
     }
+    return bill_answer(std::move(file), hash);
+}
+
+answer api::issue_bill(const merchant& m, const std::string& csv, bool gzip, const std::string& date, std::int64_t now) {
+    bill_file file{m.mchid, gzip ? detail::gzip(csv) : csv, now, 0, date, {}, gzip};
+    return bill_answer(std::move(file), sha1_hex(csv));
+}
+
+answer api::bill_answer(bill_file file, const std::string& hash) {
+    const bool gzip = file.gzip;
     const std::string token = random_nonce(24);
     {
         std::lock_guard lock(bills_mutex_);
@@ -691,7 +709,7 @@ answer api::bill(const merchant& m, bool trade, std::string_view query, std::int
     return {200, json::serialize(json::object{
                      {"hash_type", "SHA1"},
                      {"hash_value", hash},
-                     {"download_url", base_url_ + "/v3/billdownload/file?token=" + token + (tar.empty() ? "" : "&tartype=gzip")}})};
+                     {"download_url", base_url_ + "/v3/billdownload/file?token=" + token + (gzip ? "&tartype=gzip" : "")}})};
 }
 
 answer api::download(const merchant& m, std::string_view query, std::int64_t now) {

@@ -24,7 +24,7 @@ struct incoming {
     std::string body;
     std::string authorization;
     std::string content_type;
-    std::string wechatpay_serial;  // the key that sealed the body's sensitive fields (user_name)
+    std::string wechatpay_serial{};  // Wechatpay-Serial: the key the body's encrypted fields (user_name, name) were sealed with
 };
 
 struct answer {
@@ -45,6 +45,10 @@ std::string refund_notification_resource(const refund_record& r);  // REFUND.* e
 // The {id} of PREFIX{id}SUFFIX: exactly one non-empty path segment, still percent-encoded.
 std::optional<std::string_view> path_param(std::string_view path, std::string_view prefix,
                                            std::string_view suffix = {});
+
+// A query parameter's value, percent-decoded ('+' stays '+', as WeChat's values never hold a
+// space); "" when absent or when the query is not well-formed.
+std::string query_param(std::string_view query, std::string_view name);
 
 // A path segment percent-decoded (RFC 3986: %XX, either case of hex digit; '+' stays '+').
 // nullopt when a '%' is not followed by two hex digits.
@@ -91,6 +95,15 @@ public:
     result<void> add_synthetic_bill(std::string_view rule);
 
     const merchant* find_merchant(std::string_view mchid) const;
+
+    // Endpoints kept outside this class (profit_sharing_desk): tried, after authentication, when
+    // no endpoint here serves the path; nullopt passes the request on.
+    using extra_route = std::function<std::optional<answer>(const merchant&, const incoming&, std::string_view path,
+                                                      std::string_view query, std::int64_t now)>;
+    void add_route(extra_route r) { routes_.push_back(std::move(r)); }
+    // A file served at /v3/billdownload/file for 30 s: the bill answer (hash_type, hash_value of
+    // `csv`, download_url). gzip: served gzip-compressed.
+    answer issue_bill(const merchant& m, const std::string& csv, bool gzip, const std::string& date, std::int64_t now);
     // How many times a synthetic day's bill was hashed (once per day and size, not per request).
     std::uint64_t synthetic_hashes() const { return synthetic_hashes_.load(); }
 
@@ -148,6 +161,7 @@ private:
     media_store media_;
     complaint_book complaints_;
     transfer_book transfers_;
+    std::vector<extra_route> routes_;  // set up before serving, read only after
 
     struct bill_file {
         std::string mchid, content;  // as served (gzip when asked); empty when synthetic
@@ -158,6 +172,7 @@ private:
     };
     std::mutex bills_mutex_;
     std::map<std::string, bill_file> bills_;  // download token → file
+    answer bill_answer(bill_file file, const std::string& hash);  // registers the download
     std::deque<std::string> bill_tokens_;      // oldest first
     static constexpr std::size_t max_bill_downloads = 256;
     // A synthetic day and its bill's SHA1, hashed once (a pass over the whole bill: seconds for

@@ -161,7 +161,8 @@ result<config> load_config_text(std::string_view text, const fs::path& file) {
         const std::string where = "merchants[" + std::to_string(i) + "]";
         if (!item.is_object()) return error(errc::invalid_argument, where + ": must be an object");
         const reader m(item.get_object(), where, base);
-        if (auto ok = m.allow({"mchid", "certificate", "apiv3_key", "appids", "refund_notify_url"}); !ok)
+        if (auto ok = m.allow({"mchid", "certificate", "apiv3_key", "appids", "refund_notify_url",
+                                 "profit_sharing_notify_url"}); !ok)
             return ok.error();
         auto mchid = m.string("mchid");
         if (!mchid) return mchid.error();
@@ -181,7 +182,9 @@ result<config> load_config_text(std::string_view text, const fs::path& file) {
             }
         auto refund_url = m.string("refund_notify_url", false);
         if (!refund_url) return refund_url.error();
-        cfg.merchants.push_back({*mchid, std::move(appids), *cert, *key, *refund_url});
+        auto split_url = m.string("profit_sharing_notify_url", false);
+        if (!split_url) return split_url.error();
+        cfg.merchants.push_back({*mchid, std::move(appids), *cert, *key, *refund_url, *split_url});
     }
 
     auto wechat = object_at(top, "wechatpay", true);
@@ -281,6 +284,10 @@ result<void> check_config(const config& cfg) {
         if (const auto& url = cfg.merchants[i].refund_notify_url; !url.empty() && !valid_notify_url(url))
             return invalid("merchants[" + std::to_string(i) +
                            "].refund_notify_url: must be an https URL without a query (http for loopback)");
+    for (std::size_t i = 0; i < cfg.merchants.size(); ++i)
+        if (const auto& url = cfg.merchants[i].profit_sharing_notify_url; !url.empty() && !valid_notify_url(url))
+            return invalid("merchants[" + std::to_string(i) +
+                           "].profit_sharing_notify_url: must be an https URL without a query (http for loopback)");
     if (cfg.public_key && !valid_public_key_id(cfg.public_key->id))
         return invalid("wechatpay.public_key.id: must start with PUB_KEY_ID_ and hold only letters, digits and _");
     // Requests are matched to a merchant by mchid: a second one of the same mchid would never be.

@@ -2,6 +2,8 @@
 
 #include "sim/pki.hpp"
 
+#include <boost/beast/core/string.hpp>
+
 #include <chrono>
 
 namespace wechatpay::sim {
@@ -37,6 +39,14 @@ signing_identity keyring::for_notification(bool prefer_public_key) const {
     std::lock_guard lock(mutex_);
     if (public_key_ && (certificates_.empty() || prefer_public_key)) return {public_key_->id, public_key_->key};
     return in_use();
+}
+
+std::optional<private_key> keyring::decrypting_key(std::string_view serial) const {
+    std::lock_guard lock(mutex_);
+    if (public_key_ && serial == public_key_->id) return public_key_->key;
+    for (const auto& p : certificates_)
+        if (boost::beast::iequals(p.id.cert.serial(), serial)) return p.id.key;
+    return std::nullopt;
 }
 
 std::vector<platform_identity> keyring::certificates() const {

@@ -28,6 +28,9 @@ public:
     // when there are no certificates), else with the certificate in use.
     signing_identity for_answer(std::string_view request_serial) const;
     signing_identity for_notification(bool prefer_public_key) const;
+    // The private key of a published certificate's serial (hex in either case) or of the public
+    // key id: what decrypts a field a client encrypted for that key. nullopt for any other.
+    std::optional<private_key> decrypting_key(std::string_view serial) const;
     // Every published certificate, those not yet signing included.
     std::vector<platform_identity> certificates() const;
     struct published {

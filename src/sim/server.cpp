@@ -8,6 +8,7 @@
 #include "sim/faults.hpp"
 #include "sim/keyring.hpp"
 #include "sim/notifier.hpp"
+#include "sim/profit_sharing.hpp"
 #include "sim/stats.hpp"
 #include "sim/store.hpp"
 #include "sim/tls_setup.hpp"
@@ -135,6 +136,7 @@ struct simulator::impl {
     keyring keys;
     notifier notify;
     api endpoints;
+    profit_sharing_desk splits{cfg, orders};
 
     explicit impl(config c)
         : cfg(std::move(c)),
@@ -147,7 +149,37 @@ struct simulator::impl {
                                       const std::string& summary, std::string resource) {
                                    notify.send({&m, url, event_type, summary, "complaint", std::move(resource)});
                                },
-                               [this](const transfer_record& r) { transfer_changed(r); }}) {}
+                               [this](const transfer_record& r) { transfer_changed(r); }}) {
+        wire_profit_sharing();
+    }
+
+    // ---- profit sharing (sim/profit_sharing.hpp) -------------------------------------------
+
+    void wire_profit_sharing() {
+        splits.set_hooks(
+            {[this](std::string_view serial) { return keys.decrypting_key(serial); },
+             [this](std::chrono::milliseconds after, std::function<void()> f) {
+                 asio::co_spawn(asio::make_strand(ioc), run_later(after, std::move(f)), asio::detached);
+             },
+             [this](const merchant& m, const std::string& event_type, const std::string& summary, std::string resource) {
+                 if (!m.profit_sharing_notify_url.empty())
+                     notify.send({&m, m.profit_sharing_notify_url, event_type, summary, "profitsharing", std::move(resource)});
+             },
+             [this](const merchant& m, const std::string& csv, bool gzip, const std::string& date) {
+                 return endpoints.issue_bill(m, csv, gzip, date, clock.now());
+             }});
+        endpoints.add_route([this](const merchant& m, const incoming& in, std::string_view path, std::string_view query,
+                                   std::int64_t now) -> std::optional<answer> {
+            if (!profit_sharing_desk::serves(path)) return std::nullopt;
+            return splits.handle(m, in.method, path, query, in.body, in.wechatpay_serial, now);
+        });
+    }
+
+    static awaitable<void> run_later(std::chrono::milliseconds after, std::function<void()> f) {
+        asio::steady_timer timer(co_await asio::this_coro::executor, after);
+        auto [ec] = co_await timer.async_wait(tuple_awaitable);
+        if (!ec) f();
+    }
 
     // ---- business events ----------------------------------------------------------------
 

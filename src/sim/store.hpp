@@ -32,6 +32,7 @@ struct order {
     std::int64_t refunded = 0;                           // fen, PROCESSING and SUCCESS refunds
     std::optional<sim::coupon> coupon;                   // set when paid with one
     std::int64_t payer_total() const { return total - (coupon ? coupon->amount : 0); }
+    bool profit_sharing = false;                         // settle_info.profit_sharing: funds frozen for splits
 };
 
 struct refund_record {

@@ -27,6 +27,10 @@ struct merchant {
     // Where REFUND.* notifications go for a refund that names no notify_url (WeChat: the refund
     // URL set in the merchant platform, never the payment's notify_url). Empty: none is sent.
     std::string refund_notify_url;
+    // Where PROFITSHARING.SUCCESS / .RETURN notifications (分账动账通知) go: at WeChat the URL a
+    // receiving merchant sets on its merchant platform; the simulator sends the splitting
+    // merchant's own splits here. Empty: none is sent.
+    std::string profit_sharing_notify_url{};
 };
 
 // A platform certificate and the key WeChat Pay signs with while it is the newest valid one.
