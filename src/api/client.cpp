@@ -62,6 +62,8 @@ result<std::string> field_of(const net::response& res, std::string_view name) {
 
 }  // namespace
 
+result<std::string> answer_field(const net::response& res, std::string_view name) { return field_of(res, name); }
+
 client::impl::impl(asio::any_io_executor executor, client_config config, signer s)
     : ex(executor), cfg(std::move(config)), merchant(std::move(s)), keys(initial_keys(cfg)),
       refresh_strand(asio::make_strand(executor)) {
@@ -161,6 +163,7 @@ template void client::launch(impl_ptr, op_result<wechatpay::complaint>, completi
 template void client::launch(impl_ptr, op_result<negotiation_page>, completion_handler<negotiation_page>);
 template void client::launch(impl_ptr, op_result<complaint_notify_url>, completion_handler<complaint_notify_url>);
 template void client::launch(impl_ptr, op_result<image_download>, completion_handler<image_download>);
+template void client::launch(impl_ptr, op_result<combine_transaction>, completion_handler<combine_transaction>);
 
 // ---- payments ---------------------------------------------------------------------------
 

@@ -229,6 +229,9 @@ std::optional<error> text_field_error(std::string_view field, std::string_view t
     return text_error(field, text, max, required);
 }
 bool is_calendar_date(std::string_view s) { return is_date(s); }
+bool is_trade_number(std::string_view s) { return is_token(s, 6, 32, "_-|*"); }
+bool is_rfc3339_time(std::string_view s) { return is_rfc3339(s); }
+std::optional<error> notify_url_field_error(std::string_view url, bool required) { return notify_url_error(url, required); }
 
 }  // namespace detail
 
@@ -349,6 +352,7 @@ std::string refund_request::to_json() const {
     o["amount"] = std::move(amt);
 
     put(o, "goods_detail", array_of(goods_detail));
+    put(o, "sub_mchid", sub_mchid);  // service providers (partner.hpp)
     return json::serialize(o);
 }
 
