@@ -366,18 +366,19 @@ result<test_setup> generate_test_setup(const fs::path& dir, bool overwrite) {
     const json::object sim_json{
         {"listen", "127.0.0.1:0"},
         {"tls_generate_dir", "tls"},
-        {"merchants", json::array{json::object{{"mchid", s.mchid},
-                                               {"appids", json::array{s.appid}},
-                                               {"certificate", "apiclient_cert.pem"},
-                                               {"apiv3_key", s.apiv3_key},
-                                               {"sub_merchants", [&] {
+        // sub_merchants first: scripts read the merchant's own mchid and appids as the last ones.
+        {"merchants", json::array{json::object{{"sub_merchants", [&] {
                                                     json::array subs;
                                                     for (const auto& sub : s.sub_merchants)
                                                         subs.push_back(json::object{
                                                             {"mchid", sub.mchid},
                                                             {"appids", json::array(sub.appids.begin(), sub.appids.end())}});
                                                     return subs;
-                                                }()}}}},
+                                                }()},
+                                               {"mchid", s.mchid},
+                                               {"appids", json::array{s.appid}},
+                                               {"certificate", "apiclient_cert.pem"},
+                                               {"apiv3_key", s.apiv3_key}}}},
         {"wechatpay", json::object{{"certificates", json::array{json::object{{"certificate", "platform_cert.pem"},
                                                                              {"private_key", "platform_key.pem"}}}},
                                    {"public_key", json::object{{"id", s.public_key_id},
