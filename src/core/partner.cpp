@@ -84,6 +84,17 @@ std::string partner_prepay_request::to_json() const {
 
 namespace {
 
+// What names a sub-order, in prepay and close bodies alike.
+json::object sub_order_json(const std::string& mchid, const std::string& out_trade_no, const std::string& sub_mchid,
+                            const std::string& sub_appid) {
+    json::object j;
+    put(j, "mchid", mchid);
+    put(j, "out_trade_no", out_trade_no);
+    put(j, "sub_mchid", sub_mchid);
+    put(j, "sub_appid", sub_appid);
+    return j;
+}
+
 std::string sub_field(std::size_t i, std::string_view field) {
     return "/sub_orders/" + std::to_string(i) + "/" + std::string(field);
 }
@@ -152,13 +163,9 @@ std::string combine_prepay_request::to_json() const {
     if (!scene.empty()) o["scene_info"] = std::move(scene);
     json::array subs;
     for (const auto& s : sub_orders) {
-        json::object j;
-        put(j, "mchid", s.mchid);
-        put(j, "sub_mchid", s.sub_mchid);
-        put(j, "sub_appid", s.sub_appid);
+        json::object j = sub_order_json(s.mchid, s.out_trade_no, s.sub_mchid, s.sub_appid);
         put(j, "attach", s.attach);
         j["amount"] = json::object{{"total_amount", s.total_amount}, {"currency", s.currency}};
-        put(j, "out_trade_no", s.out_trade_no);
         put(j, "goods_tag", s.goods_tag);
         put(j, "description", s.description);
         if (s.profit_sharing) j["settle_info"] = json::object{{"profit_sharing", *s.profit_sharing}};
@@ -192,14 +199,7 @@ result<void> combine_close_request::validate() const {
 
 std::string combine_close_request::to_json() const {
     json::array subs;
-    for (const auto& s : sub_orders) {
-        json::object j;
-        put(j, "mchid", s.mchid);
-        put(j, "out_trade_no", s.out_trade_no);
-        put(j, "sub_mchid", s.sub_mchid);
-        put(j, "sub_appid", s.sub_appid);
-        subs.push_back(std::move(j));
-    }
+    for (const auto& s : sub_orders) subs.push_back(sub_order_json(s.mchid, s.out_trade_no, s.sub_mchid, s.sub_appid));
     return json::serialize(json::object{{"combine_appid", combine_appid}, {"sub_orders", std::move(subs)}});
 }
 
