@@ -3,10 +3,10 @@
 // client; a sub-merchant (or sub_appid) not bound to it is refused as WeChat refuses it; the
 // payment notifications reach the provider, typed with sp_/sub_ fields; a combine order across
 // both sub-merchants is paid as a whole, each sub-order with its own transaction_id, and
-// refunded per sub-order; what WeChat would refuse is refused before any I/O. Last, a burst of
-// mixed direct and partner calls on one client (4 io threads) shows no cross-talk.
-#include "client_env.hpp"
+// refunded per sub-order; what WeChat would refuse is refused before any I/O. (The burst of
+// mixed direct and partner calls is in test_client_partner_burst.cpp, with the concurrency tests.)
 #include "notify_receiver.hpp"
+#include "partner_env.hpp"
 
 #include <wechatpay/crypto.hpp>
 
@@ -14,66 +14,9 @@
 #include <set>
 
 using namespace wechatpay_test;
+using namespace wechatpay_test::partner;
 using wechatpay::errc;
-
-namespace {
-
-const wechatpay::sim::sub_merchant& sub(std::size_t i) { return shared_keys::get().setup.sub_merchants.at(i); }
-const std::string& sp_mchid() { return shared_keys::get().setup.mchid; }
-const std::string& sp_appid() { return shared_keys::get().setup.appid; }
-
-// A client whose default sub-merchant is the first one.
-client_env_options with_default_sub(unsigned io_threads = 2) {
-    client_env_options o;
-    o.client = [](wechatpay::client_config& c) {
-        c.sub_mchid = sub(0).mchid;
-        c.sub_appid = sub(0).appids.at(0);
-    };
-    o.io_threads = io_threads;
-    return o;
-}
-
-wechatpay::partner_prepay_request partner_order(const std::string& sub_mchid, const std::string& no,
-                                                std::int64_t total = 100,
-                                                wechatpay::prepay_kind kind = wechatpay::prepay_kind::native,
-                                                std::string notify_url = std::string(merchant_notify_url)) {
-    wechatpay::partner_prepay_request r;
-    r.order = client_env::order(no, total, kind);
-    r.order.notify_url = std::move(notify_url);
-    r.order.payer_openid.clear();
-    r.sub_mchid = sub_mchid;
-    if (kind == wechatpay::prepay_kind::jsapi) r.order.payer_openid = "oSpOpenid0000000000000000001";
-    return r;
-}
-
-std::string new_partner_order(client_env& env, const std::string& sub_mchid, std::int64_t total = 100,
-                              std::string notify_url = std::string(merchant_notify_url)) {
-    const std::string no = trade_no("P");
-    auto url = env.run(env.client().async_partner_prepay_native(
-        partner_order(sub_mchid, no, total, wechatpay::prepay_kind::native, std::move(notify_url))));
-    REQUIRE(outcome(url) == "ok");
-    return no;
-}
-
-void check_refused(const wechatpay::error& e, unsigned status, std::string_view code) {
-    INFO(e.to_string());
-    CHECK(e.code == errc::api_error);
-    CHECK(e.http_status == status);
-    CHECK(e.api_code == code);
-}
-
-template <class T>
-void check_refused(const wechatpay::result<T>& r, unsigned status, std::string_view code) {
-    REQUIRE_FALSE(r.has_value());
-    check_refused(r.error(), status, code);
-}
-
-bool signed_by_provider(std::string_view message, std::string_view signature) {
-    auto sig = wechatpay::base64_decode(signature);
-    return sig && shared_keys::get().merchant_cert.key().verify_sha256(message, *sig);
-}
-
-}  // namespace
+// The helpers: partner_env.hpp.
 
 TEST_CASE("partner: prepays of each kind for two sub-merchants, queries by out_trade_no and transaction_id, "
           "payment parameters signed by the provider",
@@ -449,40 +392,4 @@ TEST_CASE("combine: a direct merchant's combine order of two sub-orders; WeChat'
     CHECK(errc_of(env.run(c.async_combine_prepay_h5(req))) == errc::invalid_argument);         // no payer_client_ip
     CHECK(errc_of(env.run(c.async_combine_close({}))) == errc::invalid_argument);
     CHECK(env.sim_requests() == before);
-}
-
-TEST_CASE("partner: a burst of mixed direct and partner calls on one client (4 io threads) never crosses answers",
-          "[client][partner][concurrency]") {
-    client_env env(with_default_sub(4));
-    auto& c = env.client();
-    constexpr int per_kind = 12;
-    struct expected {
-        std::string owner;  // "" for the provider's own (direct) orders
-        std::string no;
-        std::int64_t total;
-    };
-    std::vector<expected> orders;
-    for (int i = 0; i < per_kind; ++i) {
-        orders.push_back({"", env.new_order(100 + i), 100 + i});
-        orders.push_back({sub(0).mchid, new_partner_order(env, sub(0).mchid, 200 + i), 200 + i});
-        orders.push_back({sub(1).mchid, new_partner_order(env, sub(1).mchid, 300 + i), 300 + i});
-    }
-    // Every query at once, twice over, through futures: the answers arrive on 4 threads.
-    std::vector<std::future<wechatpay::result<wechatpay::transaction>>> futures;
-    for (int round = 0; round < 2; ++round)
-        for (const auto& o : orders)
-            futures.push_back(o.owner.empty() ? c.async_query_by_out_trade_no(o.no, asio::use_future)
-                                              : c.async_partner_query_by_out_trade_no(o.owner, o.no, asio::use_future));
-    std::atomic<int> mismatches{0};
-    for (std::size_t i = 0; i < futures.size(); ++i) {
-        const auto& want = orders[i % orders.size()];
-        auto got = client_env::wait(futures[i], 30s);
-        REQUIRE(outcome(got) == "ok");
-        const bool right = got->out_trade_no == want.no && got->amount && got->amount->total == want.total &&
-                           (want.owner.empty() ? got->mchid == sp_mchid() && !got->is_partner()
-                                               : got->sub_mchid == want.owner && got->sp_mchid == sp_mchid());
-        if (!right) ++mismatches;
-    }
-    CHECK(mismatches == 0);
-    CHECK(env.sim_requests("/v3/pay/partner/transactions/out-trade-no/{out_trade_no}") == 4 * per_kind);
 }
