@@ -2,7 +2,10 @@
 // with --config, against WeChat Pay itself), then a burst of concurrent calls.
 //
 //   wechatpay_demo [--config client.json --notify-url URL [--openid ID]] [--burst N]
-//                  [--concurrency C] [--threads T]          (--help says more)
+//                  [--concurrency C] [--threads T] [--partner]   (--help says more)
+//
+// --partner (`./dev demo --partner`): the payment life as a service provider for the two
+// sub-merchants bound to it in the simulator, then a combine payment across both.
 //
 // Without --config it starts the simulator in-process with freshly generated keys (in a temporary
 // folder removed at exit), and runs a small notification receiver, so nothing but this program
@@ -331,6 +334,128 @@ struct demo {
         auto detail = co_await wechat.async_complaint(about->complaint_id);
         step(detail && detail->complaint_state == "PROCESSED", "the complaint is PROCESSED");
     }
+
+    // ---- service provider (--partner) ----
+
+    static std::string today() {
+        const std::time_t cst = std::time(nullptr) + 8 * 3600;
+        char date[16];
+        std::strftime(date, sizeof date, "%Y-%m-%d", std::gmtime(&cst));
+        return date;
+    }
+
+    // The next TRANSACTION.SUCCESS / REFUND.* event, skipping none: each leg waits for its own.
+    awaitable<std::optional<notification>> next_event() { co_return co_await events.next(10s); }
+
+    // One sub-merchant's payment life, the client acting as its service provider.
+    awaitable<void> partner_leg(const sim::sub_merchant& sub) {
+        const std::string& sub_mchid = sub.mchid;
+        const std::string sub_appid = sub.appids.empty() ? std::string() : sub.appids.front();
+        std::cout << "\n== Sub-merchant " << sub_mchid << " (service provider " << wechat.config().mchid
+                  << "): JSAPI in the sub-merchant's mini-program " << sub_appid << "\n";
+        partner_prepay_request js;
+        js.order = order(new_trade_no("SPJS"), 2500, "Studio pass");
+        js.sub_mchid = sub_mchid;
+        js.sub_appid = sub_appid;
+        js.sub_openid = "oSub" + sub_mchid + "Payer0000000001";
+        const std::string js_no = js.order.out_trade_no;
+        auto prepay = co_await wechat.async_partner_prepay_jsapi(js);
+        if (!check(prepay, "partner prepay_jsapi " + js_no + " for sub_mchid " + sub_mchid)) co_return;
+        std::cout << "         appId " << prepay->payment.appId << " (the sub_appid), signed by the provider\n";
+        step(simulator->pay(sub_mchid, js_no).has_value(), "the user pays " + js_no + " (simulator control API)");
+        auto event = co_await next_event();
+        auto paid = event && event->is_transaction() ? event->transaction() : result<transaction>(error(errc::malformed_json, "none"));
+        step(paid && paid->sub_mchid == sub_mchid && paid->out_trade_no == js_no,
+             "notification TRANSACTION.SUCCESS for sub_mchid " + sub_mchid + " reached the provider, decrypted");
+        auto q = co_await wechat.async_partner_query_by_out_trade_no(sub_mchid, js_no);
+        if (check(q, "query by out_trade_no (sp_mchid + sub_mchid " + sub_mchid + ")"))
+            std::cout << "         trade_state " << q->trade_state << ", transaction_id " << q->transaction_id
+                      << ", sub_openid " << q->sub_openid << "\n";
+        if (q) {
+            auto by_id = co_await wechat.async_partner_query_by_transaction_id(sub_mchid, q->transaction_id);
+            step(by_id && by_id->out_trade_no == js_no && by_id->sub_mchid == sub_mchid,
+                 "query by transaction_id finds the same order of " + sub_mchid);
+        }
+
+        std::cout << "\n== Sub-merchant " << sub_mchid << ": Native order closed unpaid\n";
+        partner_prepay_request qr;
+        qr.order = order(new_trade_no("SPNAT"), 900, "Poster");
+        qr.sub_mchid = sub_mchid;
+        const std::string qr_no = qr.order.out_trade_no;
+        if (check(co_await wechat.async_partner_prepay_native(qr), "partner prepay_native " + qr_no)) {
+            check(co_await wechat.async_partner_close_order(sub_mchid, qr_no), "close " + qr_no + " of " + sub_mchid);
+            auto closed = co_await wechat.async_partner_query_by_out_trade_no(sub_mchid, qr_no);
+            step(closed && closed->trade_state == "CLOSED", "query says CLOSED");
+        }
+
+        std::cout << "\n== Sub-merchant " << sub_mchid << ": partial refund, refund query, its own trade bill\n";
+        refund_request rr;
+        rr.sub_mchid = sub_mchid;
+        rr.out_trade_no = js_no;
+        rr.out_refund_no = "R" + js_no;
+        rr.notify_url = notify_url;
+        rr.refund = 500;
+        rr.total = 2500;
+        check(co_await wechat.async_partner_refund(rr), "refund " + rr.out_refund_no + " (sub_mchid " + sub_mchid + ")");
+        auto refunded = co_await next_event();
+        step(refunded && refunded->event_type == "REFUND.SUCCESS", "notification REFUND.SUCCESS reached the provider");
+        auto rq = co_await wechat.async_partner_query_refund(sub_mchid, rr.out_refund_no);
+        step(rq && rq->status == "SUCCESS", "query refund says SUCCESS");
+        const std::string date = today();
+        const trade_bill_request bill_day{date, "ALL", false};
+        auto bill = co_await wechat.async_partner_trade_bill(sub_mchid, bill_day);
+        if (check(bill, "trade bill of " + sub_mchid + " for " + date)) {
+            auto file = co_await wechat.async_download_bill(*bill);
+            step(file && file->find(js_no) != std::string::npos,
+                 "downloaded, SHA1 matches, it lists " + js_no);
+        }
+    }
+
+    // A cart across both sub-merchants paid at once: one combine order, one payment.
+    awaitable<void> combine_leg(const std::vector<sim::sub_merchant>& subs) {
+        std::cout << "\n== Combine payment across";
+        for (const auto& s : subs) std::cout << " " << s.mchid;
+        std::cout << ": one JSAPI payment for " << subs.size() << " sub-orders\n";
+        combine_prepay_request req;
+        req.combine_out_trade_no = new_trade_no("CMB");
+        req.notify_url = notify_url;
+        req.payer_openid = openid;
+        std::int64_t fen = 1200;
+        for (const auto& s : subs) {
+            combine_sub_order_request o;
+            o.sub_mchid = s.mchid;
+            o.out_trade_no = new_trade_no("CMBS");
+            o.total_amount = fen;
+            fen += 300;
+            o.description = "Cart item";
+            o.attach = "shop " + s.mchid;
+            req.sub_orders.push_back(o);
+        }
+        auto prepay = co_await wechat.async_combine_prepay_jsapi(req);
+        if (!check(prepay, "combine prepay_jsapi " + req.combine_out_trade_no)) co_return;
+        std::cout << "         appId " << prepay->payment.appId << " (the combine_appid)\n";
+        step(simulator->pay_combine(wechat.config().mchid, req.combine_out_trade_no, openid).has_value(),
+             "the user pays the whole combine order (simulator control API)");
+        auto event = co_await next_event();
+        auto paid = event && event->is_combine_transaction() ? event->combine_transaction()
+                                                             : result<combine_transaction>(error(errc::malformed_json, "none"));
+        step(paid && paid->combine_out_trade_no == req.combine_out_trade_no,
+             "notification TRANSACTION.SUCCESS (combine) reached the provider, decrypted");
+        auto q = co_await wechat.async_combine_query(req.combine_out_trade_no);
+        if (check(q, "combine query")) {
+            for (const auto& s : q->sub_orders)
+                std::cout << "         sub-order " << s.out_trade_no << " of sub_mchid " << s.sub_mchid << ": "
+                          << s.trade_state << ", transaction_id " << s.transaction_id << "\n";
+            step(std::all_of(q->sub_orders.begin(), q->sub_orders.end(),
+                             [](const combine_sub_order& s) { return s.trade_state == "SUCCESS"; }),
+                 "every sub-order SUCCESS, each with its own transaction_id");
+        }
+    }
+
+    awaitable<void> partner_walkthrough(std::vector<sim::sub_merchant> subs) {
+        for (const auto& sub : subs) co_await partner_leg(sub);
+        co_await combine_leg(subs);
+    }
 };
 
 // ---- the burst ------------------------------------------------------------------------------
@@ -394,6 +519,9 @@ constexpr const char* usage_text =
     "                    simulator, 0 with --config: each prepay is a real order)\n"
     "  --concurrency C   coroutines in the burst (default 256; at most 64 connections)\n"
     "  --threads T       io threads (default 2)\n"
+    "  --partner         the payment life as a service provider for the simulator's two\n"
+    "                    sub-merchants (each named by its sub_mchid), then a combine payment\n"
+    "                    across both; simulator only\n"
     "\n"
     "Exit 0 when every step succeeded, 1 when one failed, 2 for a bad command line.\n";
 
@@ -402,6 +530,7 @@ struct options {
     std::optional<int> burst;  // default depends on --config
     int concurrency = 256;
     unsigned threads = 2;
+    bool partner = false;
 };
 
 struct usage_error : std::runtime_error {
@@ -425,6 +554,10 @@ options parse(int argc, char** argv) {
             std::cout << usage_text;
             std::exit(0);
         }
+        if (a == "--partner") {
+            o.partner = true;
+            continue;
+        }
         if (i + 1 == argc) throw usage_error(std::string(a) + " wants a value (--help lists the options)");
         const std::string_view v = argv[++i];
         if (a == "--config") o.config_file = v;
@@ -435,6 +568,9 @@ options parse(int argc, char** argv) {
         else if (a == "--threads") o.threads = static_cast<unsigned>(parse_count(a, v, 1, 256));
         else throw usage_error("unknown option " + wechatpay::excerpt(a) + " (--help lists them)");
     }
+    if (o.partner && o.burst.value_or(0) > 0) throw usage_error("--partner runs no burst: leave --burst out");
+    if (o.partner && !o.config_file.empty())
+        throw usage_error("--partner runs against the simulator: its sub-merchants are bound to the generated provider");
     if (o.config_file.empty() && !o.notify_url.empty())
         throw usage_error("--notify-url goes with --config: the simulator notifies the demo's own receiver");
     if (!o.config_file.empty() && o.notify_url.empty())
@@ -512,6 +648,7 @@ int main(int argc, char** argv) {
 
         std::unique_ptr<sim::simulator> simulator;
         client_config cfg;
+        std::vector<sim::sub_merchant> sub_merchants;
         if (!opt.config_file.empty()) {
             cfg = load_client_config(opt.config_file).value();
             std::cout << "wechatpay-asio demo against " << cfg.endpoint.host << " (" << opt.config_file << ")\n"
@@ -528,10 +665,14 @@ int main(int argc, char** argv) {
                       << "(merchant " << setup.mchid << ", keys generated in " << dir.string()
                       << ", removed at exit)\n";
             cfg = examples::simulated_merchant(setup, *simulator);
+            sub_merchants = setup.sub_merchants;
+            if (opt.partner)
+                std::cout << "(as service provider " << setup.mchid << " for sub-merchants "
+                          << sub_merchants.at(0).mchid << " and " << sub_merchants.at(1).mchid << ")\n";
             if (opt.openid.empty()) opt.openid = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o";
         }
         // Thousands of real orders are never a default.
-        const int burst = opt.burst.value_or(simulator ? 5000 : 0);
+        const int burst = opt.burst.value_or(simulator && !opt.partner ? 5000 : 0);
         const int concurrency = opt.concurrency;
         const unsigned threads = opt.threads;
         cfg.pool.max_sessions = static_cast<std::size_t>(std::max(1, std::min(concurrency, 64)));
@@ -543,7 +684,8 @@ int main(int argc, char** argv) {
         const std::string notify_url = simulator ? notify.url() : opt.notify_url;
         io_threads pool(ioc, threads);
         demo d{wechat, events, simulator.get(), notify_url, opt.openid, 0, {}};
-        asio::co_spawn(ioc, d.walkthrough(), asio::use_future).get();
+        if (opt.partner) asio::co_spawn(ioc, d.partner_walkthrough(sub_merchants), asio::use_future).get();
+        else asio::co_spawn(ioc, d.walkthrough(), asio::use_future).get();
 
         if (burst > 0) {
             std::cout << "\n== Burst: " << burst << " calls (APP prepays and queries), concurrency " << concurrency

@@ -33,7 +33,7 @@ struct sim_world {
     wechatpay::sim::config cfg = [this] {
         wechatpay::sim::config c;
         c.merchants.push_back({std::string(mchid), {std::string(appid)}, merchant_cert,
-                               must(wechatpay::apiv3_key::from("0123456789abcdefghijklmnopqrstuv"), "apiv3"), {}});
+                               must(wechatpay::apiv3_key::from("0123456789abcdefghijklmnopqrstuv"), "apiv3"), {}, {}});
         return c;
     }();
 

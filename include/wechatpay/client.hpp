@@ -35,6 +35,7 @@
 #include <wechatpay/models.hpp>
 #include <wechatpay/notification.hpp>
 #include <wechatpay/profit_sharing.hpp>
+#include <wechatpay/partner.hpp>
 #include <wechatpay/requests.hpp>
 #include <wechatpay/transfers.hpp>
 #include <wechatpay/upload.hpp>
@@ -386,6 +387,99 @@ public:
     auto async_split_bill(split_bill_request req, Token&& token = {}) {
         return initiate<bill_info>(std::forward<Token>(token), &client::split_bill_op, std::move(req));
     }
+    // ---- service providers: partner mode and combine payments (see partner.hpp) ----
+    // The client is the service provider (its mchid/appid the sp_mchid/sp_appid, its keys the
+    // provider's); each call names its sub-merchant, an empty sub_mchid meaning the config's
+    // default. Any number of sub-merchants may be served at once by one client.
+    template <class Token = default_token>
+    auto async_partner_prepay_jsapi(partner_prepay_request req, Token&& token = {}) {
+        return initiate<jsapi_prepay>(std::forward<Token>(token), &client::partner_prepay_jsapi_op, std::move(req));
+    }
+    // The APP SDK's parameters: appid the paying app (sub_appid or sp_appid), partnerid the
+    // sub_mchid, signed with the provider's key.
+    template <class Token = default_token>
+    auto async_partner_prepay_app(partner_prepay_request req, Token&& token = {}) {
+        return initiate<app_prepay>(std::forward<Token>(token), &client::partner_prepay_app_op, std::move(req));
+    }
+    template <class Token = default_token>
+    auto async_partner_prepay_native(partner_prepay_request req, Token&& token = {}) {
+        return initiate<std::string>(std::forward<Token>(token), &client::partner_prepay_url_op, std::move(req),
+                                     prepay_kind::native);
+    }
+    template <class Token = default_token>
+    auto async_partner_prepay_h5(partner_prepay_request req, Token&& token = {}) {
+        return initiate<std::string>(std::forward<Token>(token), &client::partner_prepay_url_op, std::move(req),
+                                     prepay_kind::h5);
+    }
+    // GET /v3/pay/partner/transactions/out-trade-no/{no}?sp_mchid=&sub_mchid=
+    template <class Token = default_token>
+    auto async_partner_query_by_out_trade_no(std::string sub_mchid, std::string out_trade_no, Token&& token = {}) {
+        return initiate<transaction>(std::forward<Token>(token), &client::partner_query_op, std::move(sub_mchid),
+                                     std::move(out_trade_no), false);
+    }
+    // GET /v3/pay/partner/transactions/id/{transaction_id}?sp_mchid=&sub_mchid=
+    template <class Token = default_token>
+    auto async_partner_query_by_transaction_id(std::string sub_mchid, std::string transaction_id, Token&& token = {}) {
+        return initiate<transaction>(std::forward<Token>(token), &client::partner_query_op, std::move(sub_mchid),
+                                     std::move(transaction_id), true);
+    }
+    // POST /v3/pay/partner/transactions/out-trade-no/{no}/close {sp_mchid, sub_mchid}
+    template <class Token = default_token>
+    auto async_partner_close_order(std::string sub_mchid, std::string out_trade_no, Token&& token = {}) {
+        return initiate<void>(std::forward<Token>(token), &client::partner_close_op, std::move(sub_mchid),
+                              std::move(out_trade_no));
+    }
+    // POST /v3/refund/domestic/refunds with req.sub_mchid (the default when empty).
+    template <class Token = default_token>
+    auto async_partner_refund(refund_request req, Token&& token = {}) {
+        return initiate<wechatpay::refund>(std::forward<Token>(token), &client::partner_refund_op, std::move(req));
+    }
+    // GET /v3/refund/domestic/refunds/{out_refund_no}?sub_mchid=
+    template <class Token = default_token>
+    auto async_partner_query_refund(std::string sub_mchid, std::string out_refund_no, Token&& token = {}) {
+        return initiate<wechatpay::refund>(std::forward<Token>(token), &client::partner_query_refund_op,
+                                           std::move(sub_mchid), std::move(out_refund_no));
+    }
+    // GET /v3/bill/tradebill?…&sub_mchid= : one sub-merchant's trade bill (download it with
+    // async_download_bill / async_download_bill_to as any other).
+    template <class Token = default_token>
+    auto async_partner_trade_bill(std::string sub_mchid, trade_bill_request req, Token&& token = {}) {
+        return initiate<bill_info>(std::forward<Token>(token), &client::partner_trade_bill_op, std::move(sub_mchid),
+                                   std::move(req));
+    }
+    // Combine payments: one payment for several sub-orders (POST /v3/combine-transactions/…).
+    // combine_appid / combine_mchid and each sub-order's mchid default to the client's. The
+    // payment parameters are the combine_appid's, signed with the client's key.
+    template <class Token = default_token>
+    auto async_combine_prepay_app(combine_prepay_request req, Token&& token = {}) {
+        return initiate<app_prepay>(std::forward<Token>(token), &client::combine_prepay_app_op, std::move(req));
+    }
+    template <class Token = default_token>
+    auto async_combine_prepay_jsapi(combine_prepay_request req, Token&& token = {}) {
+        return initiate<jsapi_prepay>(std::forward<Token>(token), &client::combine_prepay_jsapi_op, std::move(req));
+    }
+    template <class Token = default_token>
+    auto async_combine_prepay_native(combine_prepay_request req, Token&& token = {}) {
+        return initiate<std::string>(std::forward<Token>(token), &client::combine_prepay_url_op, std::move(req),
+                                     prepay_kind::native);
+    }
+    template <class Token = default_token>
+    auto async_combine_prepay_h5(combine_prepay_request req, Token&& token = {}) {
+        return initiate<std::string>(std::forward<Token>(token), &client::combine_prepay_url_op, std::move(req),
+                                     prepay_kind::h5);
+    }
+    // GET /v3/combine-transactions/out-trade-no/{combine_out_trade_no}: the sub-orders each with
+    // its state (and transaction_id once paid).
+    template <class Token = default_token>
+    auto async_combine_query(std::string combine_out_trade_no, Token&& token = {}) {
+        return initiate<combine_transaction>(std::forward<Token>(token), &client::combine_query_op,
+                                             std::move(combine_out_trade_no));
+    }
+    // Closes the unpaid combine order and its sub-orders.
+    template <class Token = default_token>
+    auto async_combine_close(combine_close_request req, Token&& token = {}) {
+        return initiate<void>(std::forward<Token>(token), &client::combine_close_op, std::move(req));
+    }
 
     // ---- WeChat Pay's keys ----
     // Downloads /v3/certificates, decrypts and checks them (the answer must verify with a
@@ -521,6 +615,21 @@ private:
     static op_result<unsplit_amount> unsplit_amount_op(impl_ptr self, std::string transaction_id);
     static op_result<receiver_answer> receiver_op(impl_ptr self, receiver_request req, bool add);
     static op_result<bill_info> split_bill_op(impl_ptr self, split_bill_request req);
+    static op_result<jsapi_prepay> partner_prepay_jsapi_op(impl_ptr self, partner_prepay_request req);
+    static op_result<app_prepay> partner_prepay_app_op(impl_ptr self, partner_prepay_request req);
+    static op_result<std::string> partner_prepay_url_op(impl_ptr self, partner_prepay_request req, prepay_kind kind);
+    static op_result<transaction> partner_query_op(impl_ptr self, std::string sub_mchid, std::string id,
+                                                   bool by_transaction_id);
+    static op_result<void> partner_close_op(impl_ptr self, std::string sub_mchid, std::string out_trade_no);
+    static op_result<wechatpay::refund> partner_refund_op(impl_ptr self, refund_request req);
+    static op_result<wechatpay::refund> partner_query_refund_op(impl_ptr self, std::string sub_mchid,
+                                                                std::string out_refund_no);
+    static op_result<bill_info> partner_trade_bill_op(impl_ptr self, std::string sub_mchid, trade_bill_request req);
+    static op_result<app_prepay> combine_prepay_app_op(impl_ptr self, combine_prepay_request req);
+    static op_result<jsapi_prepay> combine_prepay_jsapi_op(impl_ptr self, combine_prepay_request req);
+    static op_result<std::string> combine_prepay_url_op(impl_ptr self, combine_prepay_request req, prepay_kind kind);
+    static op_result<combine_transaction> combine_query_op(impl_ptr self, std::string combine_out_trade_no);
+    static op_result<void> combine_close_op(impl_ptr self, combine_close_request req);
 
     // Runs `op` on the client's executor and completes `handler` with its result (through the
     // handler's executor, following its cancellation slot). Instantiated in client.cpp.

@@ -62,6 +62,11 @@ struct retry_config {
 struct client_config {
     std::string mchid;
     std::string appid;  // default appid of prepays and payment parameters
+    // Service providers (partner.hpp): mchid and appid above are the sp_mchid and sp_appid, and
+    // the keys below the provider's. These name the sub-merchant of a partner call that names
+    // none (optional; a call may name any sub-merchant bound to the provider).
+    std::string sub_mchid;
+    std::string sub_appid;
 
     // The merchant's key pair: the certificate (serial derived) or the serial.
     std::optional<private_key> merchant_key;
@@ -115,11 +120,14 @@ struct client_config {
 //    "retry":{"max_attempts","base_delay_ms","max_delay_ms","rate_limited_delay_ms"},
 //    "user_agent","certificate_refresh_s",
 //    "unsigned_download_paths":[paths]}  (replaces the default list: name its entries to keep them)
+// A service provider may write "sp_mchid" / "sp_appid" for mchid / appid (the same settings:
+// giving both with different values is an error) and "sub_mchid" / "sub_appid" for the default
+// sub-merchant.
 result<client_config> load_client_config(const std::filesystem::path& file);
 
 // WECHATPAY_MCHID, WECHATPAY_APPID, WECHATPAY_PRIVATE_KEY_FILE, WECHATPAY_CERTIFICATE_FILE |
 // WECHATPAY_SERIAL, WECHATPAY_APIV3_KEY (or WECHATPAY_APIV3_KEY_FILE),
-// WECHATPAY_PLATFORM_CERTIFICATES (files separated by ':'), WECHATPAY_PUBLIC_KEY_FILE +
+// WECHATPAY_SUB_MCHID, WECHATPAY_SUB_APPID, WECHATPAY_PLATFORM_CERTIFICATES (files separated by ':'), WECHATPAY_PUBLIC_KEY_FILE +
 // WECHATPAY_PUBLIC_KEY_ID, WECHATPAY_HOST, WECHATPAY_BACKUP_HOST, WECHATPAY_PORT, WECHATPAY_CA_FILE.
 // `getenv` is injectable for tests.
 result<client_config> client_config_from_env(

@@ -64,6 +64,13 @@ struct transaction {
     std::string device_id;  // scene_info.device_id
     std::vector<promotion> promotion_detail;
     std::string raw;  // the object as received
+
+    // Service-provider (partner) orders: the provider and the sub-merchant, and the payer's
+    // openid under sp_appid (payer.sp_openid) and/or sub_appid (payer.sub_openid). appid and
+    // mchid stay empty for them; payer_openid too.
+    std::string sp_appid, sp_mchid, sub_appid, sub_mchid;
+    std::string sp_openid, sub_openid;
+    bool is_partner() const noexcept { return !sp_mchid.empty(); }
 };
 
 // A combine payment (合单支付): one payment by the payer for several orders, the sub-orders,

@@ -105,6 +105,9 @@ struct refund_request {
     std::string currency = "CNY";
     std::vector<refund_from> from;
     std::vector<refund_goods> goods_detail;
+    // Service providers: the sub-merchant whose order is refunded (client::async_partner_refund
+    // fills the client's default). Sent only when set.
+    std::string sub_mchid;
 
     result<void> validate() const;
     std::string to_json() const;

@@ -62,6 +62,8 @@ result<std::string> field_of(const net::response& res, std::string_view name) {
 
 }  // namespace
 
+result<std::string> answer_field(const net::response& res, std::string_view name) { return field_of(res, name); }
+
 client::impl::impl(asio::any_io_executor executor, client_config config, signer s)
     : ex(executor), cfg(std::move(config)), merchant(std::move(s)), keys(initial_keys(cfg)),
       refresh_strand(asio::make_strand(executor)) {
@@ -168,6 +170,7 @@ template void client::launch(impl_ptr, op_result<split_order>, completion_handle
 template void client::launch(impl_ptr, op_result<split_return>, completion_handler<split_return>);
 template void client::launch(impl_ptr, op_result<unsplit_amount>, completion_handler<unsplit_amount>);
 template void client::launch(impl_ptr, op_result<receiver_answer>, completion_handler<receiver_answer>);
+template void client::launch(impl_ptr, op_result<combine_transaction>, completion_handler<combine_transaction>);
 
 // ---- payments ---------------------------------------------------------------------------
 

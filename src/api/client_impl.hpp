@@ -171,6 +171,10 @@ error api_error_from(const net::response& res, std::string_view what, bool verif
 // A 2xx answer is always verified.
 bool unsigned_error_answer(const net::response& res);
 
+// One non-empty string field of a JSON answer (prepay_id, code_url, h5_url…); malformed_json
+// with the Request-ID otherwise.
+result<std::string> answer_field(const net::response& res, std::string_view name);
+
 // An error of `r` with the answer's Request-ID and status.
 template <class T>
 result<T> with_request_id(result<T> r, const net::response& res) {

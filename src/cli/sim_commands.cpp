@@ -35,9 +35,13 @@ constexpr std::array sim_options{
 // Secret (0600): it holds the APIv3 key.
 void write_client_config(const std::filesystem::path& dir, const sim::test_setup& setup,
                          const sim::simulator& server, bool force) {
+    // The merchant is also a service provider: its first sub-merchant is the partner calls'
+    // default (sub_mchid, sub_appid; a call may name the other).
     const json::object client{
         {"mchid", setup.mchid},
         {"appid", setup.appid},
+        {"sub_mchid", setup.sub_merchants.at(0).mchid},
+        {"sub_appid", setup.sub_merchants.at(0).appids.at(0)},
         {"merchant", json::object{{"private_key", "apiclient_key.pem"}, {"certificate", "apiclient_cert.pem"}}},
         {"apiv3_key", setup.apiv3_key},
         {"wechatpay", json::object{{"certificates", json::array{"platform_cert.pem"}},
@@ -66,7 +70,8 @@ int run_sim(const args& a) {
             usage_error("--generate: " + generated.error().detail + " (give --force to replace it)");
         auto setup = unwrap(std::move(generated), "--generate");
         std::cerr << "wechatpay: generated mchid " << setup.mchid << ", appid " << setup.appid
-                  << ", public key id " << setup.public_key_id << " into " << wechatpay::excerpt(*dir, 256) << "\n";
+                  << ", public key id " << setup.public_key_id << ", sub-merchants " << setup.sub_merchants.at(0).mchid
+                  << " and " << setup.sub_merchants.at(1).mchid << " into " << wechatpay::excerpt(*dir, 256) << "\n";
         cfg = setup.sim;
         generated_setup = std::move(setup);
     } else {

@@ -177,6 +177,15 @@ public:
         return std::nullopt;
     }
     std::string name(std::string_view key) const { return prefix_ + std::string(key); }
+    // `key`, another name of the setting `plain` already read into `out`: both may be given
+    // only with the same value.
+    void synonym(std::string_view key, std::string_view plain, std::string& out) const {
+        std::string value;
+        text(key, value);
+        if (value.empty()) return;
+        if (!out.empty() && out != value) return fail(key, "differs from " + std::string(plain) + " (the same setting)");
+        out = std::move(value);
+    }
 
 private:
     template <class T>
@@ -213,9 +222,15 @@ result<json::object> parse_config(std::string_view text, const fs::path& file) {
 // Every plain setting of the file into `cfg`, and the key files and secrets into `keys`.
 void read_settings(const settings_reader& root, client_config& cfg, key_sources& keys) {
     root.allow({"mchid", "appid", "merchant", "apiv3_key", "wechatpay", "endpoint", "pool", "timeouts", "retry",
-                "user_agent", "certificate_refresh_s", "unsigned_download_paths"});
+                "user_agent", "certificate_refresh_s", "unsigned_download_paths", "sp_mchid", "sp_appid", "sub_mchid",
+                "sub_appid"});
     root.text("mchid", cfg.mchid);
     root.text("appid", cfg.appid);
+    // A service provider's mchid and appid may be written sp_mchid and sp_appid (partner.hpp).
+    root.synonym("sp_mchid", "mchid", cfg.mchid);
+    root.synonym("sp_appid", "appid", cfg.appid);
+    root.text("sub_mchid", cfg.sub_mchid);
+    root.text("sub_appid", cfg.sub_appid);
     if (auto m = root.object("merchant")) {
         m->allow({"private_key", "certificate", "serial"});
         m->path("private_key", keys.private_key);
@@ -295,6 +310,7 @@ std::vector<fs::path> split_paths(std::string_view list) {
 result<void> client_config::validate() const {
     if (mchid.empty()) return invalid("mchid", "required");
     if (!all_digits(mchid)) return invalid("mchid", "must be digits only");
+    if (!sub_mchid.empty() && !all_digits(sub_mchid)) return invalid("sub_mchid", "must be digits only");
     if (!merchant_key) return invalid("merchant.private_key", "required");
     if (!merchant_certificate && merchant_serial.empty())
         return invalid("merchant.certificate", "required (or merchant.serial)");
@@ -352,6 +368,8 @@ std::string client_config::to_string() const {
 
     line("mchid", or_none(mchid));
     line("appid", or_none(appid));
+    if (!sub_mchid.empty()) line("sub_mchid", sub_mchid);
+    if (!sub_appid.empty()) line("sub_appid", sub_appid);
     line("merchant.private_key", merchant_key ? "(redacted)" : "(none)");
     line("merchant.certificate", merchant_certificate ? "serial " + merchant_certificate->serial() : "(none)");
     line("merchant.serial", or_none(merchant_serial));
@@ -454,6 +472,8 @@ result<client_config> client_config_from_env(const std::function<const char*(con
     client_config cfg;
     cfg.mchid = env("WECHATPAY_MCHID");
     cfg.appid = env("WECHATPAY_APPID");
+    cfg.sub_mchid = env("WECHATPAY_SUB_MCHID");
+    cfg.sub_appid = env("WECHATPAY_SUB_APPID");
     cfg.merchant_serial = env("WECHATPAY_SERIAL");
 
     if (const auto file = env("WECHATPAY_PRIVATE_KEY_FILE"); !file.empty()) {

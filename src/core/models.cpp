@@ -44,9 +44,13 @@ void read(const json_reader& r, transaction_amount& a) {
 
 namespace {
 struct payer_view {
-    std::string openid;
+    std::string openid, sp_openid, sub_openid;
 };
-void read(const json_reader& r, payer_view& p) { r("openid", p.openid); }
+void read(const json_reader& r, payer_view& p) {
+    r("openid", p.openid);
+    r("sp_openid", p.sp_openid);    // partner orders
+    r("sub_openid", p.sub_openid);
+}
 struct scene_view {
     std::string device_id;
 };
@@ -67,6 +71,12 @@ void read(const json_reader& r, transaction& t) {
     payer_view payer;
     r("payer", payer);
     t.payer_openid = std::move(payer.openid);
+    t.sp_openid = std::move(payer.sp_openid);
+    t.sub_openid = std::move(payer.sub_openid);
+    r("sp_appid", t.sp_appid);
+    r("sp_mchid", t.sp_mchid);
+    r("sub_appid", t.sub_appid);
+    r("sub_mchid", t.sub_mchid);
     r("amount", t.amount);
     scene_view scene;
     r("scene_info", scene);

@@ -243,6 +243,14 @@ json::object object_of(const scene_info& s) {
 
 }  // namespace
 
+namespace detail {
+
+bool is_trade_number(std::string_view s) { return is_token(s, 6, 32, "_-|*"); }
+bool is_rfc3339_time(std::string_view s) { return is_rfc3339(s); }
+std::optional<error> notify_url_field_error(std::string_view url, bool required) { return notify_url_error(url, required); }
+
+}  // namespace detail
+
 // ---- prepay ---------------------------------------------------------------------------------
 
 result<void> prepay_request::validate(prepay_kind kind) const {
@@ -360,6 +368,7 @@ std::string refund_request::to_json() const {
     o["amount"] = std::move(amt);
 
     put(o, "goods_detail", array_of(goods_detail));
+    put(o, "sub_mchid", sub_mchid);  // service providers (partner.hpp)
     return json::serialize(o);
 }
 

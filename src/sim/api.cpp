@@ -24,6 +24,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <set>
 #include <vector>
 
 namespace wechatpay::sim {
@@ -91,7 +92,14 @@ constexpr std::string_view endpoint_names[] = {
     "/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel",
     "/v3/fund-app/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}",
     "/v3/fund-app/mch-transfer/elecsign/out-bill-no", "/v3/fund-app/mch-transfer/elecsign/out-bill-no/{out_bill_no}",
-    "/v3/fund-app/mch-transfer/elecsign/transfer-bill-no/{transfer_bill_no}", "/v3/transferdownload/signfile"};
+    "/v3/fund-app/mch-transfer/elecsign/transfer-bill-no/{transfer_bill_no}", "/v3/transferdownload/signfile",
+    "/v3/pay/partner/transactions/jsapi", "/v3/pay/partner/transactions/app", "/v3/pay/partner/transactions/native",
+    "/v3/pay/partner/transactions/h5", "/v3/pay/partner/transactions/out-trade-no/{out_trade_no}",
+    "/v3/pay/partner/transactions/out-trade-no/{out_trade_no}/close",
+    "/v3/pay/partner/transactions/id/{transaction_id}", "/v3/combine-transactions/jsapi",
+    "/v3/combine-transactions/app", "/v3/combine-transactions/native", "/v3/combine-transactions/h5",
+    "/v3/combine-transactions/out-trade-no/{combine_out_trade_no}",
+    "/v3/combine-transactions/out-trade-no/{combine_out_trade_no}/close"};
 
 
 // Characters of a string Boost.JSON parsed (so well-formed UTF-8); the shared counter.
@@ -222,6 +230,23 @@ std::string canonical_json(const json::value& v) {
     return json::serialize(v);
 }
 
+// A service provider's order as WeChat answers it (partner query, doc chapter4_2_2): sp_appid,
+// sp_mchid, sub_appid, sub_mchid instead of appid and mchid; payer sp_openid / sub_openid.
+void partner_form(json::object& t, const order& o) {
+    t.erase("appid");
+    t.erase("mchid");
+    t["sp_appid"] = o.appid;
+    t["sp_mchid"] = o.sp_mchid;
+    if (!o.sub_appid.empty()) t["sub_appid"] = o.sub_appid;
+    t["sub_mchid"] = o.mchid;
+    if (t.contains("payer")) {
+        json::object payer;
+        if (!o.payer_openid.empty()) payer["sp_openid"] = o.payer_openid;
+        if (!o.sub_openid.empty()) payer["sub_openid"] = o.sub_openid;
+        t["payer"] = std::move(payer);
+    }
+}
+
 json::object transaction_json(const order& o) {
     static const std::map<std::string, std::string> descriptions = {
         {"NOTPAY", "订单未支付"}, {"SUCCESS", "支付成功"}, {"CLOSED", "订单已关闭"}, {"REFUND", "转入退款"}};
@@ -258,6 +283,7 @@ json::object transaction_json(const order& o) {
                                                              {"currency", o.currency}}};
     }
     t["amount"] = std::move(amount);
+    if (!o.sp_mchid.empty()) partner_form(t, o);
     return t;
 }
 
@@ -321,6 +347,11 @@ std::string refund_notification_resource(const refund_record& r) {
                                            {"payer_total", r.payer_total()},
                                            {"payer_refund", r.refund - r.discount_refund}}}};
     if (r.status == "SUCCESS") f["success_time"] = rfc3339_cst(r.succeeded);
+    if (!r.sp_mchid.empty()) {  // a service provider's refund: sp_mchid and sub_mchid instead of mchid
+        f.erase("mchid");
+        f["sp_mchid"] = r.sp_mchid;
+        f["sub_mchid"] = r.mchid;
+    }
     return json::serialize(f);
 }
 
@@ -342,6 +373,13 @@ std::string api::endpoint_of(std::string_view method, std::string_view path) {
     (void)method;
     if (path_param(path, by_trade_no, "/close")) return "/v3/pay/transactions/out-trade-no/{out_trade_no}/close";
     if (path_param(path, by_trade_no)) return "/v3/pay/transactions/out-trade-no/{out_trade_no}";
+    for (std::string_view prefix : {"/v3/pay/partner/transactions/out-trade-no/", "/v3/combine-transactions/out-trade-no/"}) {
+        const std::string name = prefix.starts_with("/v3/combine") ? std::string(prefix) + "{combine_out_trade_no}"
+                                                                   : std::string(prefix) + "{out_trade_no}";
+        if (path_param(path, prefix, "/close")) return name + "/close";
+        if (path_param(path, prefix)) return name;
+    }
+    if (path_param(path, "/v3/pay/partner/transactions/id/")) return "/v3/pay/partner/transactions/id/{transaction_id}";
     if (path_param(path, by_transaction_id)) return "/v3/pay/transactions/id/{transaction_id}";
     if (path_param(path, refund_by_no)) return "/v3/refund/domestic/refunds/{out_refund_no}";
     if (path != complaint_image_upload_target && path_param(path, image_download_prefix))
@@ -419,6 +457,8 @@ answer api::handle(const incoming& in, std::int64_t wall_now, std::int64_t clock
     const std::string_view query = qpos == std::string_view::npos ? "" : target.substr(qpos + 1);
     const bool post = in.method == "POST", get = in.method == "GET";
 
+    if (auto partner = partner_route(*m, in.method, path, query, in.body, now)) return std::move(*partner);
+
     constexpr std::string_view prepay_prefix = "/v3/pay/transactions/";
     for (std::string_view kind : {"jsapi", "app", "native", "h5"})
         if (post && path.size() == prepay_prefix.size() + kind.size() && path.starts_with(prepay_prefix) &&
@@ -462,6 +502,11 @@ answer api::handle(const incoming& in, std::int64_t wall_now, std::int64_t clock
 }
 
 answer api::prepay(const merchant& m, std::string_view kind, const std::string& body, std::int64_t now) {
+    return prepay(m, kind, body, now, nullptr);
+}
+
+answer api::prepay(const merchant& m, std::string_view kind, const std::string& body, std::int64_t now,
+                   const order* partner) {
     boost::system::error_code ec;
     auto doc = json::parse(body, ec);
     if (ec || !doc.is_object()) return error_answer(400, "PARAM_ERROR", "body is not a JSON object");
@@ -512,6 +557,12 @@ answer api::prepay(const merchant& m, std::string_view kind, const std::string& 
         {"jsapi", "JSAPI"}, {"app", "APP"}, {"native", "NATIVE"}, {"h5", "MWEB"}};
     o.trade_type = trade_types.at(kind);
     o.created = now;
+    if (partner) {
+        o.sp_mchid = partner->sp_mchid;
+        o.sub_appid = partner->sub_appid;
+        o.sub_openid = partner->sub_openid;
+        o.payer_openid = partner->payer_openid;
+    }
     // Same parameters in another key order are the same prepay: compare a canonical form.
     o.fingerprint = std::string(kind) + " " + canonical_json(doc);  // same body, other kind: a change
     const order stored = store_.insert_or_get(o);
@@ -553,6 +604,7 @@ answer api::close(const merchant& m, std::string_view out_trade_no, const std::s
     case store::change::closed:
     case store::change::expired:
     case store::change::coupon_too_large: break;
+    case store::change::combined: break;
     }
     return {204, {}};
 }
@@ -719,7 +771,10 @@ answer api::download(const merchant& m, std::string_view query, std::int64_t now
     // An unknown token and an expired one look the same at WeChat: the URL is refused.
     if (it == bills_.end() || now > it->second.issued + download_url_lifetime)
         return error_answer(400, "INVALID_REQUEST", "download_url is invalid or expired: request the bill again");
-    if (it->second.mchid != m.mchid) return error_answer(403, "NO_AUTH", "the bill belongs to another merchant");
+    const bool of_sub_merchant = std::any_of(m.sub_merchants.begin(), m.sub_merchants.end(),
+                                             [&](const sub_merchant& s) { return s.mchid == it->second.mchid; });
+    if (it->second.mchid != m.mchid && !of_sub_merchant)
+        return error_answer(403, "NO_AUTH", "the bill belongs to another merchant");
     answer a{200, {}, false, "application/octet-stream"};
     const bill_file& f = it->second;
     if (f.synthetic_records == 0) {
@@ -1124,6 +1179,359 @@ answer api::complaint_notify_url(const merchant& m, std::string_view method, con
         return create ? error_answer(400, "INVALID_REQUEST", "a complaint notification URL exists: update it with PUT")
                       : error_answer(404, "RESOURCE_NOT_EXISTS", "no complaint notification URL");
     return answer_url(url);
+}
+
+// ---- service providers (partner mode) and combine payments -----------------------------------
+// As pay.weixin.qq.com documents them for service providers (pages in include/wechatpay/partner.hpp).
+
+namespace {
+
+const sub_merchant* bound_sub(const merchant& sp, std::string_view sub_mchid) {
+    for (const auto& s : sp.sub_merchants)
+        if (s.mchid == sub_mchid) return &s;
+    return nullptr;
+}
+
+// WeChat's refusal of a sub-merchant the provider has no binding with ("服务商和子商户没有绑定
+// 关系", 400 INVALID_REQUEST: developers.weixin.qq.com/community/pay/doc/00080260ea43b82ea831ef3b865400).
+answer not_bound() { return error_answer(400, "INVALID_REQUEST", "服务商和子商户没有绑定关系"); }
+// sub_appid not bound to sub_mchid (APPID_MCHID_NOT_MATCH in the partner error tables).
+answer appid_not_bound() { return error_answer(400, "APPID_MCHID_NOT_MATCH", "sub_mchid与sub_appid不匹配"); }
+
+// The provider's view of one of its sub-merchants: the merchant the direct handlers serve, with
+// the provider's keys and appids.
+merchant as_sub(const merchant& sp, const sub_merchant& sub) {
+    merchant view = sp;
+    view.mchid = sub.mchid;
+    view.sub_merchants.clear();
+    return view;
+}
+
+json::object combine_json(const store::combine_view& c) {
+    json::array subs;
+    for (const order& o : c.orders) {
+        const bool paid = o.trade_state == "SUCCESS" || o.trade_state == "REFUND";
+        json::object j{{"mchid", o.sp_mchid.empty() ? o.mchid : o.sp_mchid},
+                       {"trade_type", o.trade_type},
+                       {"trade_state", o.trade_state},
+                       {"attach", o.attach},
+                       {"out_trade_no", o.out_trade_no}};
+        if (!o.sp_mchid.empty()) j["sub_mchid"] = o.mchid;
+        if (!o.sub_appid.empty()) j["sub_appid"] = o.sub_appid;
+        json::object amount{{"total_amount", o.total}, {"currency", o.currency}};
+        if (paid) {
+            j["transaction_id"] = o.transaction_id;
+            j["bank_type"] = o.bank_type;
+            j["success_time"] = o.success_time;
+            amount["payer_amount"] = o.total;
+            amount["payer_currency"] = o.currency;
+        }
+        j["amount"] = std::move(amount);
+        subs.push_back(std::move(j));
+    }
+    json::object t{{"combine_appid", c.record.combine_appid},
+                   {"combine_mchid", c.record.combine_mchid},
+                   {"combine_out_trade_no", c.record.combine_out_trade_no},
+                   {"sub_orders", std::move(subs)}};
+    if (!c.record.device_id.empty()) t["scene_info"] = json::object{{"device_id", c.record.device_id}};
+    if (!c.orders.empty() && c.orders.front().trade_state != "NOTPAY" && c.orders.front().trade_state != "CLOSED")
+        t["combine_payer_info"] = json::object{{"openid", c.record.payer_openid}};
+    return t;
+}
+
+}  // namespace
+
+std::string combine_resource(const store::combine_view& c) { return json::serialize(combine_json(c)); }
+
+std::optional<answer> api::partner_route(const merchant& m, std::string_view method, std::string_view path,
+                                         std::string_view query, const std::string& body, std::int64_t now) {
+    const bool post = method == "POST", get = method == "GET";
+    constexpr std::string_view partner_prefix = "/v3/pay/partner/transactions/";
+    constexpr std::string_view combine_prefix = "/v3/combine-transactions/";
+    for (std::string_view kind : {"jsapi", "app", "native", "h5"}) {
+        if (post && path.size() == partner_prefix.size() + kind.size() && path.starts_with(partner_prefix) &&
+            path.ends_with(kind))
+            return partner_prepay(m, kind, body, now);
+        if (post && path.size() == combine_prefix.size() + kind.size() && path.starts_with(combine_prefix) &&
+            path.ends_with(kind))
+            return combine_prepay(m, kind, body, now);
+    }
+    auto decoded = [&](std::string_view prefix, std::string_view suffix = {}) -> std::optional<std::optional<std::string>> {
+        const auto raw = path_param(path, prefix, suffix);
+        if (!raw) return std::nullopt;
+        return percent_decode(*raw);
+    };
+    auto bad_path = [] { return param_error("out_trade_no", "is not valid percent-encoding", "path"); };
+    // The sub-merchant a query string names, checked against the provider's bindings.
+    auto sub_of_query = [&](const sub_merchant*& sub) -> std::optional<answer> {
+        const std::string sub_mchid = query_param(query, "sub_mchid");
+        if (sub_mchid.empty()) return param_error("sub_mchid", "is required", "query");
+        sub = bound_sub(m, sub_mchid);
+        if (!sub) return not_bound();
+        return std::nullopt;
+    };
+
+    // Query (by out_trade_no or transaction_id) and close: ?sp_mchid=&sub_mchid= / {sp_mchid, sub_mchid}.
+    const auto by_no = get ? decoded(std::string(partner_prefix) + "out-trade-no/") : std::nullopt;
+    const auto by_id = get ? decoded(std::string(partner_prefix) + "id/") : std::nullopt;
+    if (by_no || by_id) {
+        const auto& id = by_no ? *by_no : *by_id;
+        if (!id) return bad_path();
+        const std::string sp = query_param(query, "sp_mchid");
+        if (sp.empty()) return param_error("sp_mchid", "is required", "query");
+        if (sp != m.mchid)
+            return value_error("sp_mchid", "differs from the mchid that signed the request", json::value(sp), "query");
+        const sub_merchant* sub = nullptr;
+        if (auto refused = sub_of_query(sub)) return refused;
+        const auto o = by_no ? store_.find_order(sub->mchid, *id) : store_.find_by_transaction(sub->mchid, *id);
+        if (!o || o->sp_mchid != m.mchid) return error_answer(404, "ORDER_NOT_EXIST", "order does not exist");
+        return answer{200, json::serialize(transaction_json(*o))};
+    }
+    if (const auto closed = post ? decoded(std::string(partner_prefix) + "out-trade-no/", "/close") : std::nullopt) {
+        if (!*closed) return bad_path();
+        boost::system::error_code ec;
+        auto doc = json::parse(body, ec);
+        if (ec || !doc.is_object()) return error_answer(400, "PARAM_ERROR", "body is not a JSON object");
+        fields f(doc.get_object());
+        const std::string sp = f.str("/sp_mchid", true, 32), sub_mchid = f.str("/sub_mchid", true, 32);
+        if (f.failed()) return *f.error;
+        if (sp != m.mchid) return value_error("/sp_mchid", "differs from the mchid that signed the request", json::value(sp));
+        if (!bound_sub(m, sub_mchid)) return not_bound();
+        const auto o = store_.find_order(sub_mchid, **closed);
+        if (!o || o->sp_mchid != m.mchid) return error_answer(404, "ORDER_NOT_EXIST", "order does not exist");
+        switch (store_.close(sub_mchid, **closed)) {
+        case store::change::paid:
+        case store::change::refunded: return error_answer(400, "ORDERPAID", "order already paid");
+        case store::change::not_found: return error_answer(404, "ORDER_NOT_EXIST", "order does not exist");
+        default: return answer{204, {}};
+        }
+    }
+
+    // Refunds, refund queries and bills: the direct paths, the sub-merchant named by sub_mchid.
+    if (post && path == "/v3/refund/domestic/refunds") {
+        boost::system::error_code ec;
+        auto doc = json::parse(body, ec);
+        const json::value* sub_mchid = !ec && doc.is_object() ? doc.get_object().if_contains("sub_mchid") : nullptr;
+        if (!sub_mchid) return std::nullopt;  // a direct merchant's refund
+        if (!sub_mchid->is_string()) return value_error("/sub_mchid", "must be a string", *sub_mchid);
+        const sub_merchant* sub = bound_sub(m, sub_mchid->get_string());
+        if (!sub) return not_bound();
+        return refund(as_sub(m, *sub), body, now);
+    }
+    if (!query_param(query, "sub_mchid").empty() || query.find("sub_mchid=") != std::string_view::npos) {
+        const bool refund_query = get && path_param(path, "/v3/refund/domestic/refunds/");
+        const bool bill_query = get && (path == "/v3/bill/tradebill" || path == "/v3/bill/fundflowbill");
+        if (refund_query || bill_query) {
+            const sub_merchant* sub = nullptr;
+            if (auto refused = sub_of_query(sub)) return refused;
+            if (bill_query) return bill(as_sub(m, *sub), path == "/v3/bill/tradebill", query, now);
+            const auto no = decoded("/v3/refund/domestic/refunds/");
+            if (!*no) return param_error("out_refund_no", "is not valid percent-encoding", "path");
+            return query_refund(as_sub(m, *sub), **no);
+        }
+    }
+
+    // Combine orders: query and close by combine_out_trade_no.
+    if (const auto no = get ? decoded(std::string(combine_prefix) + "out-trade-no/") : std::nullopt) {
+        if (!*no) return bad_path();
+        const auto c = store_.find_combine(m.mchid, **no);
+        if (!c) return error_answer(404, "ORDER_NOT_EXIST", "order does not exist");
+        return answer{200, combine_resource(*c)};
+    }
+    if (const auto no = post ? decoded(std::string(combine_prefix) + "out-trade-no/", "/close") : std::nullopt) {
+        if (!*no) return bad_path();
+        return combine_close(m, **no, body);
+    }
+    return std::nullopt;
+}
+
+answer api::partner_prepay(const merchant& m, std::string_view kind, const std::string& body, std::int64_t now) {
+    boost::system::error_code ec;
+    auto doc = json::parse(body, ec);
+    if (ec || !doc.is_object()) return error_answer(400, "PARAM_ERROR", "body is not a JSON object");
+    fields f(doc.get_object());
+    order partner;
+    const std::string sp_appid = f.str("/sp_appid", true, 32);
+    partner.sp_mchid = f.str("/sp_mchid", true, 32);
+    const std::string sub_mchid = f.str("/sub_mchid", true, 32);
+    partner.sub_appid = f.str("/sub_appid", false, 32);
+    partner.payer_openid = f.str("/payer/sp_openid", false, 128);
+    partner.sub_openid = f.str("/payer/sub_openid", false, 128);
+    f.str("/notify_url", true, 255);  // 255 for providers (doc/v3/partner/4012523579)
+    if (f.failed()) return *f.error;
+    if (partner.sp_mchid != m.mchid)
+        return value_error("/sp_mchid", "differs from the mchid that signed the request", json::value(partner.sp_mchid));
+    if (std::find(m.appids.begin(), m.appids.end(), sp_appid) == m.appids.end())
+        return error_answer(400, "APPID_MCHID_NOT_MATCH", "sp_appid and sp_mchid do not match");
+    const sub_merchant* sub = bound_sub(m, sub_mchid);
+    if (!sub) return not_bound();
+    if (!partner.sub_appid.empty() &&
+        std::find(sub->appids.begin(), sub->appids.end(), partner.sub_appid) == sub->appids.end())
+        return appid_not_bound();
+    // "若sub_openid有传的情况下，sub_appid必填" (doc/v3/partner/4012523579).
+    if (!partner.sub_openid.empty() && partner.sub_appid.empty()) return param_error("/sub_appid", "is required with /body/payer/sub_openid");
+    if (kind == "jsapi" && partner.payer_openid.empty() && partner.sub_openid.empty())
+        return param_error("/payer", "needs sp_openid or sub_openid");
+    // The order itself is read and stored as a direct one: the sub-merchant's, under the
+    // provider's appid; the whole partner body stays in its fingerprint.
+    json::object direct = doc.get_object();
+    direct["appid"] = sp_appid;
+    direct["mchid"] = sub_mchid;
+    if (kind == "jsapi")
+        direct["payer"] = json::object{{"openid", partner.payer_openid.empty() ? partner.sub_openid : partner.payer_openid}};
+    return prepay(as_sub(m, *sub), kind, json::serialize(direct), now, &partner);
+}
+
+answer api::combine_prepay(const merchant& m, std::string_view kind, const std::string& body, std::int64_t now) {
+    boost::system::error_code ec;
+    auto doc = json::parse(body, ec);
+    if (ec || !doc.is_object()) return error_answer(400, "PARAM_ERROR", "body is not a JSON object");
+    fields f(doc.get_object());
+    combine_record c;
+    c.combine_appid = f.str("/combine_appid", true, 32);
+    c.combine_mchid = f.str("/combine_mchid", true, 32);
+    c.combine_out_trade_no = f.str("/combine_out_trade_no", true, 32);
+    c.notify_url = f.str("/notify_url", true, 256);
+    const std::string time_expire = f.str("/time_expire", false, 64);
+    c.payer_openid = f.str("/combine_payer_info/openid", kind == "jsapi", 128);
+    f.str("/scene_info/payer_client_ip", kind == "h5", 45);
+    c.device_id = f.str("/scene_info/device_id", false, 32);
+    if (f.failed()) return *f.error;
+    if (c.combine_mchid != m.mchid)
+        return value_error("/combine_mchid", "differs from the mchid that signed the request", json::value(c.combine_mchid));
+    if (std::find(m.appids.begin(), m.appids.end(), c.combine_appid) == m.appids.end())
+        return error_answer(400, "APPID_MCHID_NOT_MATCH", "combine_appid and combine_mchid do not match");
+    if (!valid_trade_no(c.combine_out_trade_no))
+        return value_error("/combine_out_trade_no", "must be 6-32 characters of 0-9 A-Z a-z _ - | *",
+                           json::value(c.combine_out_trade_no));
+    if (!valid_notify_url(c.notify_url))
+        return value_error("/notify_url", "must be an https URL without a query", json::value(c.notify_url));
+    c.created = now;
+    if (!time_expire.empty()) {
+        auto t = parse_rfc3339(time_expire);
+        if (!t) return value_error("/time_expire", "must be an RFC 3339 time", json::value(time_expire));
+        c.expires = std::max(*t, now + min_expiry);
+    }
+    const json::value* list = f.at("/sub_orders");
+    if (!list || !list->is_array()) return param_error("/sub_orders", "is required (an array)");
+    const auto& items = list->get_array();
+    bool partner = false;
+    for (const auto& item : items)
+        partner = partner || (item.is_object() && item.get_object().contains("sub_mchid"));
+    // 1–50 sub-orders for a provider, 2–10 for a direct merchant (partner.hpp).
+    if (partner ? items.empty() || items.size() > 50 : items.size() < 2 || items.size() > 10)
+        return param_error("/sub_orders", partner ? "must hold 1 to 50 sub-orders" : "must hold 2 to 10 sub-orders");
+    static const std::map<std::string_view, std::string_view> trade_types = {
+        {"jsapi", "JSAPI"}, {"app", "APP"}, {"native", "NATIVE"}, {"h5", "MWEB"}};
+    c.trade_type = trade_types.at(kind);
+    std::vector<order> subs;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        const std::string at = "/sub_orders/" + std::to_string(i);
+        if (!items[i].is_object()) return param_error(at, "must be an object");
+        fields sf(items[i].get_object());
+        order o;
+        const std::string mchid = sf.str("/mchid", true, 32);
+        const std::string sub_mchid = sf.str("/sub_mchid", false, 32);
+        o.sub_appid = sf.str("/sub_appid", false, 32);
+        o.out_trade_no = sf.str("/out_trade_no", true, 32);
+        o.total = sf.integer("/amount/total_amount", true);
+        const std::string currency = sf.str("/amount/currency", true, 8);
+        o.description = sf.str("/description", true, 127);
+        o.attach = sf.str("/attach", true, 128);
+        if (sf.failed()) {
+            // Name the sub-order in the error: /body/sub_orders/N/field.
+            answer a = *sf.error;
+            auto j = json::parse(a.body).as_object();
+            std::string message(j["message"].as_string());
+            if (message.starts_with("/body/")) message.insert(5, at);
+            j["message"] = message;
+            a.body = json::serialize(j);
+            return a;
+        }
+        if (!valid_trade_no(o.out_trade_no))
+            return value_error(at + "/out_trade_no", "must be 6-32 characters of 0-9 A-Z a-z _ - | *", json::value(o.out_trade_no));
+        if (o.total <= 0 || o.total > max_amount)
+            return value_error(at + "/amount/total_amount", "must be an integer from 1 to 2147483647", json::value(o.total));
+        if (currency != "CNY") return value_error(at + "/amount/currency", "must be CNY", json::value(currency));
+        if (!sub_mchid.empty()) {
+            if (mchid != m.mchid) return value_error(at + "/mchid", "must be the service provider's mchid", json::value(mchid));
+            const sub_merchant* sub = bound_sub(m, sub_mchid);
+            if (!sub) return not_bound();
+            if (!o.sub_appid.empty() && std::find(sub->appids.begin(), sub->appids.end(), o.sub_appid) == sub->appids.end())
+                return appid_not_bound();
+            o.mchid = sub_mchid;
+            o.sp_mchid = m.mchid;
+        } else {
+            // A direct sub-order's merchant must be bound to the combine_appid.
+            const merchant* owner = find_merchant(mchid);
+            if (!owner || std::find(owner->appids.begin(), owner->appids.end(), c.combine_appid) == owner->appids.end())
+                return error_answer(400, "APPID_MCHID_NOT_MATCH", "sub-order mchid is not bound to combine_appid");
+            o.mchid = mchid;
+        }
+        for (const auto& seen : subs)
+            if (seen.mchid == o.mchid && seen.out_trade_no == o.out_trade_no)
+                return value_error(at + "/out_trade_no", "is used twice", json::value(o.out_trade_no));
+        o.appid = c.combine_appid;
+        o.notify_url = c.notify_url;
+        o.trade_type = c.trade_type;
+        o.created = now;
+        o.expires = c.expires;
+        o.device_id = c.device_id;
+        o.combine_mchid = m.mchid;
+        o.combine_out_trade_no = c.combine_out_trade_no;
+        subs.push_back(std::move(o));
+    }
+    c.fingerprint = std::string(kind) + " " + canonical_json(doc);
+    std::string used;
+    const auto fingerprint = c.fingerprint;
+    const auto stored = store_.insert_combine(std::move(c), std::move(subs), used);
+    if (!stored) return error_answer(403, "OUT_TRADE_NO_USED", "sub-order out_trade_no " + used + " is already used");
+    if (stored->record.fingerprint != fingerprint)
+        return error_answer(403, "OUT_TRADE_NO_USED", "combine_out_trade_no was used with other parameters");
+    for (const auto& o : stored->orders) {
+        if (o.trade_state == "SUCCESS" || o.trade_state == "REFUND") return error_answer(400, "ORDERPAID", "order already paid");
+        if (o.trade_state == "CLOSED") return error_answer(400, "ORDER_CLOSED", "order is closed");
+    }
+    if (kind == "native") return {200, json::serialize(json::object{{"code_url", stored->record.code_url}})};
+    if (kind == "h5") return {200, json::serialize(json::object{{"h5_url", stored->record.h5_url}})};
+    return {200, json::serialize(json::object{{"prepay_id", stored->record.prepay_id}})};
+}
+
+answer api::combine_close(const merchant& m, std::string_view no, const std::string& body) {
+    boost::system::error_code ec;
+    auto doc = json::parse(body, ec);
+    if (ec || !doc.is_object()) return error_answer(400, "PARAM_ERROR", "body is not a JSON object");
+    fields f(doc.get_object());
+    const std::string appid = f.str("/combine_appid", true, 32);
+    if (f.failed()) return *f.error;
+    const auto c = store_.find_combine(m.mchid, std::string(no));
+    if (!c) return error_answer(404, "ORDER_NOT_EXIST", "order does not exist");
+    if (appid != c->record.combine_appid)
+        return value_error("/combine_appid", "is not the combine order's", json::value(appid));
+    // The sub-orders named must be the combine order's, each once, all of them.
+    const json::value* list = f.at("/sub_orders");
+    if (!list || !list->is_array() || list->get_array().size() != c->orders.size())
+        return param_error("/sub_orders", "must list every sub-order of the combine order");
+    std::set<std::pair<std::string, std::string>> named;
+    for (const auto& item : list->get_array()) {
+        const json::object* o = item.if_object();
+        auto text = [&](std::string_view key) {
+            const json::value* v = o ? o->if_contains(key) : nullptr;
+            return v && v->is_string() ? std::string(v->get_string()) : std::string();
+        };
+        const std::string sub_mchid = text("sub_mchid"), mchid = text("mchid");
+        named.emplace(sub_mchid.empty() ? mchid : sub_mchid, text("out_trade_no"));
+        if (!sub_mchid.empty() && mchid != m.mchid)
+            return value_error("/sub_orders/mchid", "must be the service provider's mchid", json::value(mchid));
+    }
+    for (const auto& o : c->orders)
+        if (!named.count({o.mchid, o.out_trade_no}))
+            return error_answer(400, "INVALID_REQUEST", "sub_orders differ from the combine order's");
+    switch (store_.close_combine(m.mchid, std::string(no))) {
+    case store::change::paid: return error_answer(400, "ORDERPAID", "order already paid");
+    case store::change::not_found: return error_answer(404, "ORDER_NOT_EXIST", "order does not exist");
+    default: return {204, {}};
+    }
 }
 
 }  // namespace wechatpay::sim

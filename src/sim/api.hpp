@@ -41,6 +41,8 @@ struct answer {
 std::string transaction_resource(const order& o);
 std::string refund_resource(const refund_record& r);
 std::string refund_notification_resource(const refund_record& r);  // REFUND.* events
+// A combine order as its query answers and its TRANSACTION.SUCCESS notification carry it.
+std::string combine_resource(const store::combine_view& c);
 
 // The {id} of PREFIX{id}SUFFIX: exactly one non-empty path segment, still percent-encoded.
 std::optional<std::string_view> path_param(std::string_view path, std::string_view prefix,
@@ -104,6 +106,11 @@ public:
     // A file served at /v3/billdownload/file for 30 s: the bill answer (hash_type, hash_value of
     // `csv`, download_url). gzip: served gzip-compressed.
     answer issue_bill(const merchant& m, const std::string& csv, bool gzip, const std::string& date, std::int64_t now);
+    // The merchant who hears about `mchid`'s orders: itself, or the service provider of a
+    // sub-merchant's order (sp_mchid non-empty).
+    const merchant* notified_merchant(std::string_view mchid, std::string_view sp_mchid) const {
+        return find_merchant(sp_mchid.empty() ? mchid : sp_mchid);
+    }
     // How many times a synthetic day's bill was hashed (once per day and size, not per request).
     std::uint64_t synthetic_hashes() const { return synthetic_hashes_.load(); }
 
@@ -138,6 +145,17 @@ private:
                              const std::string& body, std::int64_t now);
     answer receipt_download(const merchant& m, std::string_view query);
     std::optional<private_key> sealing_key(std::string_view serial) const;
+    // Service providers and combine payments (partner section of api.cpp): the answer when
+    // the request is one of theirs (/v3/pay/partner/…, /v3/combine-transactions/…, or a refund,
+    // refund query or bill naming sub_mchid), else nullopt.
+    std::optional<answer> partner_route(const merchant& m, std::string_view method, std::string_view path,
+                                        std::string_view query, const std::string& body, std::int64_t now);
+    answer partner_prepay(const merchant& m, std::string_view kind, const std::string& body, std::int64_t now);
+    answer combine_prepay(const merchant& m, std::string_view kind, const std::string& body, std::int64_t now);
+    answer combine_close(const merchant& m, std::string_view no, const std::string& body);
+    // `partner`: the order's sp_mchid, sub_appid and sub_openid, for a service provider's prepay.
+    answer prepay(const merchant& m, std::string_view kind, const std::string& body, std::int64_t now,
+                  const order* partner);
     answer prepay(const merchant& m, std::string_view kind, const std::string& body, std::int64_t now);
     answer query(const merchant& m, bool by_transaction, std::string_view id, std::string_view query);
     answer close(const merchant& m, std::string_view out_trade_no, const std::string& body);

@@ -162,7 +162,7 @@ result<config> load_config_text(std::string_view text, const fs::path& file) {
         if (!item.is_object()) return error(errc::invalid_argument, where + ": must be an object");
         const reader m(item.get_object(), where, base);
         if (auto ok = m.allow({"mchid", "certificate", "apiv3_key", "appids", "refund_notify_url",
-                                 "profit_sharing_notify_url"}); !ok)
+                                 "profit_sharing_notify_url", "sub_merchants"}); !ok)
             return ok.error();
         auto mchid = m.string("mchid");
         if (!mchid) return mchid.error();
@@ -184,7 +184,28 @@ result<config> load_config_text(std::string_view text, const fs::path& file) {
         if (!refund_url) return refund_url.error();
         auto split_url = m.string("profit_sharing_notify_url", false);
         if (!split_url) return split_url.error();
-        cfg.merchants.push_back({*mchid, std::move(appids), *cert, *key, *refund_url, *split_url});
+        cfg.merchants.push_back({*mchid, std::move(appids), *cert, *key, *refund_url, *split_url, {}});
+        auto subs = array_at(m, "sub_merchants");
+        if (!subs) return subs.error();
+        if (*subs)
+            for (std::size_t j = 0; j < (*subs)->size(); ++j) {
+                const auto& sub_item = (**subs)[j];
+                const std::string sub_where = where + ".sub_merchants[" + std::to_string(j) + "]";
+                if (!sub_item.is_object()) return error(errc::invalid_argument, sub_where + ": must be an object");
+                const reader sr(sub_item.get_object(), sub_where, base);
+                if (auto ok = sr.allow({"mchid", "appids"}); !ok) return ok.error();
+                auto sub_mchid = sr.string("mchid");
+                if (!sub_mchid) return sub_mchid.error();
+                sub_merchant sub{*sub_mchid, {}};
+                auto sub_appids = array_at(sr, "appids");
+                if (!sub_appids) return sub_appids.error();
+                if (*sub_appids)
+                    for (const auto& a : **sub_appids) {
+                        if (!a.is_string()) return sr.fail("appids", "must be strings");
+                        sub.appids.emplace_back(a.get_string());
+                    }
+                cfg.merchants.back().sub_merchants.push_back(std::move(sub));
+            }
     }
 
     auto wechat = object_at(top, "wechatpay", true);
@@ -336,6 +357,8 @@ result<test_setup> generate_test_setup(const fs::path& dir, bool overwrite) {
     s.appid = "wxd678efh567hg6787";
     s.apiv3_key = random_nonce(32);
     s.public_key_id = "PUB_KEY_ID_0119000000012026112700000001";
+    // The merchant doubles as a service provider with two sub-merchants (partner mode).
+    s.sub_merchants = {{"1900000201", {"wxsub0000000000201"}}, {"1900000202", {"wxsub0000000000202"}}};
     try {
         const std::string ca_key = generate_rsa_key();
         const key_and_cert ca{ca_key, make_ca(ca_key, "Tenpay.com Root CA (simulated)")};
@@ -355,7 +378,16 @@ result<test_setup> generate_test_setup(const fs::path& dir, bool overwrite) {
     const json::object sim_json{
         {"listen", "127.0.0.1:0"},
         {"tls_generate_dir", "tls"},
-        {"merchants", json::array{json::object{{"mchid", s.mchid},
+        // sub_merchants first: scripts read the merchant's own mchid and appids as the last ones.
+        {"merchants", json::array{json::object{{"sub_merchants", [&] {
+                                                    json::array subs;
+                                                    for (const auto& sub : s.sub_merchants)
+                                                        subs.push_back(json::object{
+                                                            {"mchid", sub.mchid},
+                                                            {"appids", json::array(sub.appids.begin(), sub.appids.end())}});
+                                                    return subs;
+                                                }()},
+                                               {"mchid", s.mchid},
                                                {"appids", json::array{s.appid}},
                                                {"certificate", "apiclient_cert.pem"},
                                                {"apiv3_key", s.apiv3_key}}}},

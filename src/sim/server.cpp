@@ -184,7 +184,8 @@ struct simulator::impl {
     // ---- business events ----------------------------------------------------------------
 
     void paid(const order& o) {
-        notify.send({endpoints.find_merchant(o.mchid), o.notify_url, "TRANSACTION.SUCCESS", "支付成功",
+        // A sub-merchant's order notifies its service provider (encrypted with the provider's key).
+        notify.send({endpoints.notified_merchant(o.mchid, o.sp_mchid), o.notify_url, "TRANSACTION.SUCCESS", "支付成功",
                      "transaction", transaction_resource(o)});
     }
 
@@ -219,28 +220,54 @@ struct simulator::impl {
         if (!r) co_return;
         // A refund naming no notify_url notifies the merchant's configured refund URL, as WeChat
         // does (never the payment's notify_url).
-        const merchant* m = endpoints.find_merchant(mchid);
+        const merchant* m = endpoints.notified_merchant(mchid, r->sp_mchid);
         notify.send({m, r->notify_url.empty() ? m->refund_notify_url : r->notify_url, "REFUND.SUCCESS", "退款成功",
                      "refund", refund_notification_resource(*r)});
     }
 
     result<void> pay(std::string_view mchid, std::string_view out_trade_no, std::string_view openid,
                      std::string_view bank_type, const coupon* used = nullptr) {
-        for (const auto& m : cfg.merchants) {
-            if (!mchid.empty() && m.mchid != mchid) continue;
+        // The merchants' orders, then their sub-merchants' (a service provider's orders).
+        std::vector<std::string> owners;
+        for (const auto& m : cfg.merchants) owners.push_back(m.mchid);
+        for (const auto& m : cfg.merchants)
+            for (const auto& sub : m.sub_merchants) owners.push_back(sub.mchid);
+        for (const auto& owner : owners) {
+            if (!mchid.empty() && owner != mchid) continue;
             store::change why{};
-            auto o = orders.pay(m.mchid, std::string(out_trade_no), std::string(openid), std::string(bank_type),
+            auto o = orders.pay(owner, std::string(out_trade_no), std::string(openid), std::string(bank_type),
                                 clock.now(), why, used);
             if (o) {
                 paid(*o);
                 return {};
             }
             if (why == store::change::closed) return error(errc::invalid_argument, "order is closed");
+            if (why == store::change::combined)
+                return error(errc::invalid_argument, "order is a combine order's sub-order: pay the combine order");
             if (why == store::change::paid) return error(errc::invalid_argument, "order is already paid");
             if (why == store::change::coupon_too_large)
                 return error(errc::invalid_argument, "coupon.amount: must be below the order's total (the payer pays the rest)");
             if (why == store::change::expired)
                 return error(errc::invalid_argument, "order has expired (time_expire passed): it can no longer be paid");
+        }
+        return error(errc::invalid_argument, "no such order");
+    }
+
+    result<void> pay_combine(std::string_view mchid, std::string_view no, std::string_view openid) {
+        for (const auto& m : cfg.merchants) {
+            if (!mchid.empty() && m.mchid != mchid) continue;
+            store::change why{};
+            auto c = orders.pay_combine(m.mchid, std::string(no), std::string(openid), clock.now(), why);
+            if (c) {
+                // One TRANSACTION.SUCCESS for the whole combine order, to the combine merchant.
+                notify.send({&m, c->record.notify_url, "TRANSACTION.SUCCESS", "支付成功", "transaction",
+                             combine_resource(*c)});
+                return {};
+            }
+            if (why == store::change::closed) return error(errc::invalid_argument, "combine order is closed");
+            if (why == store::change::paid) return error(errc::invalid_argument, "combine order is already paid");
+            if (why == store::change::expired)
+                return error(errc::invalid_argument, "combine order has expired (time_expire passed)");
         }
         return error(errc::invalid_argument, "no such order");
     }
@@ -358,7 +385,9 @@ struct simulator::impl {
 
     // The methods a control endpoint takes, as an Allow header lists them; empty for no endpoint.
     static std::string_view control_methods(std::string_view path) {
-        if (path_param(path, "/sim/orders/", "/pay") || path == "/sim/certificates/rotate") return "POST";
+        if (path_param(path, "/sim/orders/", "/pay") || path == "/sim/certificates/rotate" ||
+            path_param(path, "/sim/combine-orders/", "/pay"))
+            return "POST";
         if (path == "/sim/clock") return "GET, POST";
         if (path == "/sim/faults") return "GET, POST, DELETE";
         if (path == "/sim/bills" || path == "/sim/complaints" || path_param(path, "/sim/complaints/", "/events"))
@@ -416,6 +445,19 @@ struct simulator::impl {
                 return fail(why == "no such order" ? 404 : why.starts_with("coupon.") ? 400 : 409, why);
             }
             return reply(200, json::serialize(json::object{{"paid", no}}));
+        }
+        if (const auto combine_no = post ? path_param(path, "/sim/combine-orders/", "/pay") : std::nullopt) {
+            const auto decoded = percent_decode(*combine_no);
+            if (!decoded) return fail(400, "order number is not valid percent-encoding");
+            std::string mchid, openid;
+            boost::system::error_code ec;
+            auto doc = req.body().empty() ? json::value(json::object{}) : json::parse(req.body(), ec);
+            if (ec || !doc.is_object()) return fail(400, "body must be a JSON object");
+            for (auto [key, out] : {std::pair{"mchid", &mchid}, {"openid", &openid}})
+                if (auto* v = doc.get_object().if_contains(key); v && v->is_string()) *out = v->get_string();
+            auto r = pay_combine(mchid, *decoded, openid);
+            if (!r) return fail(r.error().detail == "no such order" ? 404 : 409, r.error().detail);
+            return reply(200, json::serialize(json::object{{"paid", *decoded}}));
         }
         if (path == "/sim/faults") {
             if (req.method() == http::verb::delete_) faults.clear();
@@ -664,6 +706,11 @@ std::string simulator::start_line() const {
     const std::string host = ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string();
     return json::serialize(json::object{{"listening", host + ":" + std::to_string(ep.port())},
                                         {"ca", std::filesystem::absolute(impl_->ca).string()}});
+}
+
+result<void> simulator::pay_combine(std::string_view combine_mchid, std::string_view combine_out_trade_no,
+                                    std::string_view openid) {
+    return impl_->pay_combine(combine_mchid, combine_out_trade_no, openid);
 }
 
 result<void> simulator::pay(std::string_view mchid, std::string_view out_trade_no, std::string_view openid) {

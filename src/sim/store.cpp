@@ -65,24 +65,26 @@ std::optional<order> store::find_by_transaction(const std::string& mchid, const 
     return *o;
 }
 
+void store::assign_ids(order& o) {
+    // WeChat's ids: 28-digit transaction ids, wx-prefixed prepay ids.
+    char txn[40], prepay[48];
+    ++sequence_;
+    std::snprintf(txn, sizeof txn, "4200%012lld%012llu", static_cast<long long>(o.created),
+                  static_cast<unsigned long long>(sequence_));
+    std::snprintf(prepay, sizeof prepay, "wx%012lld%020llu", static_cast<long long>(o.created),
+                  static_cast<unsigned long long>(sequence_));
+    o.transaction_id = txn;
+    o.prepay_id = prepay;
+    o.code_url = "weixin://wxpay/bizpayurl?pr=" + std::string(prepay).substr(14);
+    o.h5_url = "https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=" + std::string(prepay) +
+               "&package=" + std::to_string(sequence_);
+    by_txn_[txn] = {o.mchid, o.out_trade_no};
+}
+
 order store::insert_or_get(order o) {
     std::lock_guard lock(mutex_);
     auto [it, inserted] = orders_.try_emplace({o.mchid, o.out_trade_no}, o);
-    if (inserted) {
-        // WeChat's ids: 28-digit transaction ids, wx-prefixed prepay ids.
-        char txn[40], prepay[48];
-        ++sequence_;
-        std::snprintf(txn, sizeof txn, "4200%012lld%012llu", static_cast<long long>(o.created),
-                      static_cast<unsigned long long>(sequence_));
-        std::snprintf(prepay, sizeof prepay, "wx%012lld%020llu", static_cast<long long>(o.created),
-                      static_cast<unsigned long long>(sequence_));
-        it->second.transaction_id = txn;
-        it->second.prepay_id = prepay;
-        it->second.code_url = "weixin://wxpay/bizpayurl?pr=" + std::string(prepay).substr(14);
-        it->second.h5_url = "https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=" +
-                            std::string(prepay) + "&package=" + std::to_string(sequence_);
-        by_txn_[txn] = {o.mchid, o.out_trade_no};
-    }
+    if (inserted) assign_ids(it->second);
     return it->second;
 }
 
@@ -104,6 +106,7 @@ std::optional<order> store::pay(const std::string& mchid, const std::string& out
     if (!o) return why = change::not_found, std::nullopt;
     if (o->trade_state == "CLOSED") return why = change::closed, std::nullopt;
     if (o->trade_state != "NOTPAY") return why = change::paid, std::nullopt;
+    if (!o->combine_out_trade_no.empty()) return why = change::combined, std::nullopt;  // paid as a whole
     if (o->expires != 0 && now > o->expires) return why = change::expired, std::nullopt;
     if (used && used->amount >= o->total) return why = change::coupon_too_large, std::nullopt;
     o->trade_state = "SUCCESS";
@@ -165,6 +168,7 @@ store::refund_outcome store::add_refund(refund_record r, const std::string& by_t
     r.currency = o->currency;
     r.created = now;
     r.status = "PROCESSING";
+    r.sp_mchid = o->sp_mchid;
     refunds_.emplace(std::pair{r.mchid, r.out_refund_no}, r);
     out.refund = r;
     return out;
@@ -186,6 +190,85 @@ std::optional<refund_record> store::complete_refund(const std::string& mchid,
     it->second.succeeded = now;
     if (order* o = locate(mchid, it->second.out_trade_no)) o->trade_state = "REFUND";
     return it->second;
+}
+
+store::combine_view store::view_of(const combine_record& c) {
+    combine_view v{c, {}};
+    for (const auto& [owner, no] : c.subs)
+        if (order* o = locate(owner, no)) v.orders.push_back(*o);
+    return v;
+}
+
+std::optional<store::combine_view> store::insert_combine(combine_record c, std::vector<order> subs,
+                                                         std::string& used) {
+    std::lock_guard lock(mutex_);
+    if (auto it = combines_.find({c.combine_mchid, c.combine_out_trade_no}); it != combines_.end())
+        return view_of(it->second);
+    for (const auto& o : subs)
+        if (locate(o.mchid, o.out_trade_no)) {
+            used = o.out_trade_no;
+            return std::nullopt;
+        }
+    ++sequence_;
+    char prepay[48];
+    std::snprintf(prepay, sizeof prepay, "wx%012lld%020llu", static_cast<long long>(c.created),
+                  static_cast<unsigned long long>(sequence_));
+    c.prepay_id = prepay;
+    c.code_url = "weixin://wxpay/bizpayurl?pr=" + std::string(prepay).substr(14);
+    c.h5_url = "https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=" + std::string(prepay);
+    for (auto& o : subs) {
+        c.subs.emplace_back(o.mchid, o.out_trade_no);
+        auto [it, inserted] = orders_.try_emplace({o.mchid, o.out_trade_no}, std::move(o));
+        assign_ids(it->second);
+        it->second.prepay_id = c.prepay_id;
+    }
+    const auto [it, inserted] = combines_.emplace(std::pair{c.combine_mchid, c.combine_out_trade_no}, std::move(c));
+    return view_of(it->second);
+}
+
+std::optional<store::combine_view> store::find_combine(const std::string& combine_mchid, const std::string& no) {
+    std::lock_guard lock(mutex_);
+    auto it = combines_.find({combine_mchid, no});
+    if (it == combines_.end()) return std::nullopt;
+    return view_of(it->second);
+}
+
+store::change store::close_combine(const std::string& combine_mchid, const std::string& no) {
+    std::lock_guard lock(mutex_);
+    auto it = combines_.find({combine_mchid, no});
+    if (it == combines_.end()) return change::not_found;
+    for (const auto& [owner, sub_no] : it->second.subs)
+        if (order* o = locate(owner, sub_no); o && (o->trade_state == "SUCCESS" || o->trade_state == "REFUND"))
+            return change::paid;
+    for (const auto& [owner, sub_no] : it->second.subs)
+        if (order* o = locate(owner, sub_no)) o->trade_state = "CLOSED";
+    return change::ok;
+}
+
+std::optional<store::combine_view> store::pay_combine(const std::string& combine_mchid, const std::string& no,
+                                                      const std::string& openid, std::int64_t now, change& why) {
+    std::lock_guard lock(mutex_);
+    auto it = combines_.find({combine_mchid, no});
+    if (it == combines_.end()) return why = change::not_found, std::nullopt;
+    combine_record& c = it->second;
+    for (const auto& [owner, sub_no] : c.subs) {
+        const order* o = locate(owner, sub_no);
+        if (!o || o->trade_state == "CLOSED") return why = change::closed, std::nullopt;
+        if (o->trade_state != "NOTPAY") return why = change::paid, std::nullopt;
+    }
+    if (c.expires != 0 && now > c.expires) return why = change::expired, std::nullopt;
+    if (!openid.empty()) c.payer_openid = openid;
+    if (c.payer_openid.empty()) c.payer_openid = "oSimCombine" + std::to_string(sequence_);
+    for (const auto& [owner, sub_no] : c.subs) {
+        order* o = locate(owner, sub_no);
+        o->trade_state = "SUCCESS";
+        o->paid_at = now;
+        o->success_time = rfc3339_cst(now);
+        o->bank_type = "OTHERS";
+        o->payer_openid = c.payer_openid;
+    }
+    why = change::ok;
+    return view_of(c);
 }
 
 std::vector<order> store::orders_of(const std::string& mchid) {

@@ -33,6 +33,20 @@ struct order {
     std::optional<sim::coupon> coupon;                   // set when paid with one
     std::int64_t payer_total() const { return total - (coupon ? coupon->amount : 0); }
     bool profit_sharing = false;                         // settle_info.profit_sharing: funds frozen for splits
+    // A service provider's order: mchid above is the sub-merchant's, appid the sp_appid,
+    // payer_openid the sp_openid. Empty sp_mchid: a direct merchant's order.
+    std::string sp_mchid, sub_appid, sub_openid;
+    // A combine order's sub-order: its combine order (paid and closed as a whole).
+    std::string combine_mchid, combine_out_trade_no;
+};
+
+// A combine order (合单): its own number and prepay, and its sub-orders, each an order of the
+// store keyed (owner mchid, out_trade_no) — owner the sub_mchid of a service provider's sub-order.
+struct combine_record {
+    std::string combine_mchid, combine_appid, combine_out_trade_no, trade_type, notify_url, device_id;
+    std::string prepay_id, code_url, h5_url, fingerprint, payer_openid;
+    std::vector<std::pair<std::string, std::string>> subs;  // (owner mchid, out_trade_no)
+    std::int64_t created = 0, expires = 0;
 };
 
 struct refund_record {
@@ -46,6 +60,7 @@ struct refund_record {
     std::string currency = "CNY";
     std::int64_t payer_total() const { return total - (coupon ? coupon->amount : 0); }
     std::int64_t created = 0, succeeded = 0;
+    std::string sp_mchid;  // a service provider's refund: mchid above is the sub-merchant's
 };
 
 class store {
@@ -55,7 +70,7 @@ public:
     std::optional<order> find_by_transaction(const std::string& mchid, const std::string& transaction_id);
     // Inserts, or returns the existing order of that out_trade_no (the caller compares).
     order insert_or_get(order o);
-    enum class change { ok, not_found, paid, closed, refunded, expired, coupon_too_large };
+    enum class change { ok, not_found, paid, closed, refunded, expired, coupon_too_large, combined };
     change close(const std::string& mchid, const std::string& out_trade_no);
     // NOTPAY → SUCCESS, before time_expire, with a coupon when one is given (its amount below
     // the total: the caller checks); returns the paid order.
@@ -75,12 +90,30 @@ public:
     std::optional<refund_record> complete_refund(const std::string& mchid, const std::string& out_refund_no,
                                                  std::int64_t now);
 
+    // Combine orders. insert_combine stores the record and its sub-orders at once, or returns the
+    // existing record of that number (the caller compares fingerprints); `used` names a
+    // sub-order number another order already has (then nothing is stored).
+    struct combine_view {
+        combine_record record;
+        std::vector<order> orders;  // in record.subs' order
+    };
+    std::optional<combine_view> insert_combine(combine_record c, std::vector<order> subs, std::string& used);
+    std::optional<combine_view> find_combine(const std::string& combine_mchid, const std::string& no);
+    // Every sub-order CLOSED (paid: change::paid, nothing closed).
+    change close_combine(const std::string& combine_mchid, const std::string& no);
+    // Every sub-order NOTPAY → SUCCESS at once, each with its own transaction_id.
+    std::optional<combine_view> pay_combine(const std::string& combine_mchid, const std::string& no,
+                                            const std::string& openid, std::int64_t now, change& why);
+
     // Everything paid or refunded, for bills.
     std::vector<order> orders_of(const std::string& mchid);
     std::vector<refund_record> refunds_of(const std::string& mchid);
 
 private:
     order* locate(const std::string& mchid, const std::string& out_trade_no);
+    void assign_ids(order& o);  // transaction, prepay ids and URLs of a new order (under mutex_)
+    combine_view view_of(const combine_record& c);  // under mutex_
+    std::map<std::pair<std::string, std::string>, combine_record> combines_;  // (combine_mchid, no)
 
     std::mutex mutex_;
     std::map<std::pair<std::string, std::string>, order> orders_;         // (mchid, out_trade_no)

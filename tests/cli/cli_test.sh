@@ -586,6 +586,18 @@ confirmed=$(curl -sS --cacert "$CCA" -X POST -d '{}' "https://$CADDR/sim/transfe
 check "transfer: the simulator decrypted the name sent" bash -c "printf '%s' '$confirmed' | grep -q '\"user_name_received\":\"$payee\"'"
 expect "transfer --help" 0 transfer --help
 check "transfer: the name never on stderr" bash -c "! grep -q '$payee' '$T/stderr.log'"
+# ---- a service provider: the generated client.json names a default sub-merchant ----------------
+check "sim --generate: client.json names a sub_mchid" grep -q '"sub_mchid":"1900000201"' "$C/client.json"
+sp_order=CLIPARTNER$(date +%s)
+printf '{"sp_appid":"%s","sp_mchid":"%s","sub_mchid":"1900000202","description":"cli","out_trade_no":"%s","notify_url":"https://merchant.example.com/n","amount":{"total":100}}' \
+    "$CAPPID" "$CMCHID" "$sp_order" >"$T/partner.json"
+run request POST /v3/pay/partner/transactions/native --config "$C/client.json" --body-file "$T/partner.json"
+check "request: a partner prepay for a bound sub-merchant" test "$status" = 0
+run request GET "/v3/pay/partner/transactions/out-trade-no/$sp_order?sp_mchid=$CMCHID&sub_mchid=1900000202" --config "$C/client.json"
+check "request: the partner query names the sub-merchant" grep -q '"sub_mchid":"1900000202"' "$T/out"
+sed 's/1900000202/1999999999/' "$T/partner.json" >"$T/stranger.json"
+run request POST /v3/pay/partner/transactions/native --config "$C/client.json" --body-file "$T/stranger.json"
+check "request: an unbound sub-merchant is refused (INVALID_REQUEST)" grep -q 'INVALID_REQUEST' "$T/out"
 kill "$CSIM_PID" 2>/dev/null || true
 
 # ---- no secret ever reached stderr -------------------------------------------------------

@@ -573,3 +573,44 @@ TEST_CASE("unsigned_download_paths: the config file replaces the list, checked l
     file["unsigned_download_paths"] = json::array{"/v3/billdownload/file", 7};
     CHECK_THAT(detail_of(d.load(file)), Catch::StartsWith("unsigned_download_paths: must be an array of strings"));
 }
+
+TEST_CASE("a service provider's config: sp_mchid/sp_appid name mchid/appid, sub_mchid/sub_appid the default "
+          "sub-merchant",
+          "[config][partner]") {
+    config_dir d;
+    auto sp = config_dir::minimal();
+    sp.erase("mchid");
+    sp["sp_mchid"] = "1230000109";
+    sp["sp_appid"] = "wx8888888888888888";
+    sp["sub_mchid"] = "1900000109";
+    sp["sub_appid"] = "wxd678efh567hg6999";
+    auto cfg = d.load(sp);
+    REQUIRE(outcome(cfg) == "ok");
+    CHECK(cfg->mchid == "1230000109");
+    CHECK(cfg->appid == "wx8888888888888888");
+    CHECK(cfg->sub_mchid == "1900000109");
+    CHECK(cfg->sub_appid == "wxd678efh567hg6999");
+    CHECK(cfg->to_string().find("sub_mchid: 1900000109") != std::string::npos);
+
+    sp["mchid"] = "1230000109";  // both spellings, the same value: fine
+    CHECK(outcome(d.load(sp)) == "ok");
+    sp["mchid"] = "1230000110";
+    CHECK(detail_of(d.load(sp)).find("sp_mchid: differs from mchid") != std::string::npos);
+    sp["mchid"] = "1230000109";
+    sp["sub_mchid"] = "19000x";
+    CHECK(detail_of(d.load(sp)) == "sub_mchid: must be digits only");
+    sp["sub_mchid"] = 1900000109;
+    CHECK(detail_of(d.load(sp)).find("sub_mchid") != std::string::npos);
+
+    const std::map<std::string, std::string> vars{
+        {"WECHATPAY_MCHID", "1230000109"},
+        {"WECHATPAY_PRIVATE_KEY_FILE", (d.dir / "keys/merchant_key.pem").string()},
+        {"WECHATPAY_SERIAL", "5F1C72E2A8931B72A2E13AF8DEE92471EB397115"},
+        {"WECHATPAY_SUB_MCHID", "1900000109"},
+        {"WECHATPAY_SUB_APPID", "wxsub"},
+        {"WECHATPAY_APIV3_KEY", "0123456789abcdefghijklmnopqrstuv"}};
+    auto from_env = wechatpay::client_config_from_env(env_of(vars));
+    REQUIRE(outcome(from_env) == "ok");
+    CHECK(from_env->sub_mchid == "1900000109");
+    CHECK(from_env->sub_appid == "wxsub");
+}

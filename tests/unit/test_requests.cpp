@@ -3,6 +3,7 @@
 #include "checks.hpp"
 #include "core/url.hpp"
 
+#include <wechatpay/partner.hpp>
 #include <wechatpay/requests.hpp>
 
 #include <boost/json.hpp>
@@ -521,4 +522,38 @@ TEST_CASE("is_api_method: the methods API v3 uses, exactly as written", "[reques
         CAPTURE(bad);
         CHECK_FALSE(is_api_method(bad));
     }
+}
+
+TEST_CASE("partner prepay and combine bodies: WeChat's field names, nothing empty", "[requests][partner]") {
+    wechatpay::partner_prepay_request p;
+    p.order.appid = "wx8888888888888888";
+    p.order.mchid = "1230000109";
+    p.order.description = "desc";
+    p.order.out_trade_no = "ORDER0001";
+    p.order.notify_url = "https://example.com/notify";
+    p.order.amount.total = 100;
+    p.order.payer_openid = "oSp";
+    p.sub_mchid = "1900000109";
+    p.sub_appid = "wxd678efh567hg6999";
+    p.sub_openid = "oSub";
+    REQUIRE(p.validate(wechatpay::prepay_kind::jsapi));
+    const auto body = boost::json::parse(p.to_json()).as_object();
+    CHECK(body.at("sp_appid") == "wx8888888888888888");
+    CHECK(body.at("sp_mchid") == "1230000109");
+    CHECK(body.at("sub_mchid") == "1900000109");
+    CHECK(body.at("payer").at("sp_openid") == "oSp");
+    CHECK(body.at("payer").at("sub_openid") == "oSub");
+    CHECK_FALSE(body.contains("appid"));
+    CHECK_FALSE(body.contains("mchid"));
+    CHECK(p.paying_appid() == "wxd678efh567hg6999");  // the payer is named under sub_appid
+    p.sub_openid.clear();
+    CHECK(p.paying_appid() == "wx8888888888888888");
+    p.payment_appid = "wxd678efh567hg6999";
+    CHECK(p.paying_appid() == "wxd678efh567hg6999");
+
+    wechatpay::combine_close_request close{"COMBINE0001", "wx8888888888888888",
+                                           {{"1230000109", "SUB0000001", "1900000109", ""}}};
+    REQUIRE(close.validate());
+    CHECK(close.to_json() ==
+          R"({"combine_appid":"wx8888888888888888","sub_orders":[{"mchid":"1230000109","out_trade_no":"SUB0000001","sub_mchid":"1900000109"}]})");
 }

@@ -38,7 +38,7 @@ struct sim_api {
         wechatpay::sim::config c;
         c.bills_at_once = true;
         c.merchants.push_back({std::string(mchid), {"wxd678efh567hg6787"}, cert,
-                               UNWRAP(wechatpay::apiv3_key::from(test_apiv3_key)), {}});
+                               UNWRAP(wechatpay::apiv3_key::from(test_apiv3_key)), {}, {}});
         return c;
     }();
     wechatpay::sim::store store;

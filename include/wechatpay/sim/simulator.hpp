@@ -19,6 +19,13 @@
 
 namespace wechatpay::sim {
 
+// A sub-merchant (特约商户) bound to a service provider, with the appids bound to it. It has no
+// key: the provider signs and receives its notifications.
+struct sub_merchant {
+    std::string mchid;
+    std::vector<std::string> appids;
+};
+
 struct merchant {
     std::string mchid;
     std::vector<std::string> appids;
@@ -31,6 +38,12 @@ struct merchant {
     // receiving merchant sets on its merchant platform; the simulator sends the splitting
     // merchant's own splits here. Empty: none is sent.
     std::string profit_sharing_notify_url{};
+    // A service provider's sub-merchants ("sub_merchants":[{"mchid","appids"}] in the JSON config).
+    // A partner call (/v3/pay/partner/…, a refund, refund query or bill with sub_mchid, a combine
+    // sub-order with sub_mchid) for a sub-merchant not listed here is refused with WeChat's
+    // 400 INVALID_REQUEST "服务商和子商户没有绑定关系"; a sub_appid not bound to it with
+    // 400 APPID_MCHID_NOT_MATCH.
+    std::vector<sub_merchant> sub_merchants{};
 };
 
 // A platform certificate and the key WeChat Pay signs with while it is the newest valid one.
@@ -100,6 +113,8 @@ result<config> load_config(const std::filesystem::path& file);
 struct test_setup {
     config sim;
     std::string mchid, appid, apiv3_key, public_key_id;
+    // The merchant is also a service provider with these two sub-merchants, each with an appid.
+    std::vector<sub_merchant> sub_merchants;
     std::filesystem::path merchant_key, merchant_cert, platform_cert, wechatpay_public_key;
 };
 result<test_setup> generate_test_setup(const std::filesystem::path& dir, bool overwrite = false);
@@ -118,6 +133,13 @@ public:
     // The control API's actions, callable in-process too (tests).
     result<void> pay(std::string_view mchid, std::string_view out_trade_no,
                      std::string_view openid = {});
+    // POST /sim/combine-orders/{combine_out_trade_no}/pay {"mchid" (the combine_mchid: optional
+    // when only one merchant has that number),"openid"}: the payer pays the whole combine order,
+    // every sub-order becomes SUCCESS with its own transaction_id and one TRANSACTION.SUCCESS
+    // (a combine resource) goes to the combine order's notify_url. A sub-order alone cannot be
+    // paid through pay() (invalid_argument).
+    result<void> pay_combine(std::string_view combine_mchid, std::string_view combine_out_trade_no,
+                             std::string_view openid = {});
     // POST /sim/complaints: the payer of a paid order complains (see api.hpp's file_complaint for
     // the JSON); the answer {"complaint_id","mchid"}. Errors name the field.
     result<std::string> file_complaint(std::string_view json);
