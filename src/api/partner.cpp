@@ -110,6 +110,7 @@ client::op_result<wechatpay::refund> client::partner_query_refund_op(impl_ptr se
     co_return with_request_id(parse_refund(res->body()), *res);
 }
 
+// sub_mchid: "服务商可通过该参数指定获取某个子商户的账单" (docs/partner/apis/partner-jsapi-payment/get-trade-bill.html).
 client::op_result<bill_info> client::partner_trade_bill_op(impl_ptr self, std::string sub_mchid,
                                                            trade_bill_request req) {
     WECHATPAY_TRY(sub, sub_merchant_of(std::move(sub_mchid), self->cfg));

@@ -1320,11 +1320,14 @@ std::optional<answer> api::partner_route(const merchant& m, std::string_view met
     }
     if (!query_param(query, "sub_mchid").empty() || query.find("sub_mchid=") != std::string_view::npos) {
         const bool refund_query = get && path_param(path, "/v3/refund/domestic/refunds/");
-        const bool bill_query = get && (path == "/v3/bill/tradebill" || path == "/v3/bill/fundflowbill");
+        // Trade bills only: a sub-merchant's fund-flow bill is /v3/bill/sub-merchant-fundflowbill,
+        // an encrypted download the simulator does not serve
+        // (docs/partner/apis/partner-jsapi-payment/get-trade-bill.html, …/get-sub-mch-fund-flow-bill.html).
+        const bool bill_query = get && path == "/v3/bill/tradebill";
         if (refund_query || bill_query) {
             const sub_merchant* sub = nullptr;
             if (auto refused = sub_of_query(sub)) return refused;
-            if (bill_query) return bill(as_sub(m, *sub), path == "/v3/bill/tradebill", query, now);
+            if (bill_query) return bill(as_sub(m, *sub), true, query, now);
             const auto no = decoded("/v3/refund/domestic/refunds/");
             if (!*no) return param_error("out_refund_no", "is not valid percent-encoding", "path");
             return query_refund(as_sub(m, *sub), **no);
