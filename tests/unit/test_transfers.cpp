@@ -65,6 +65,12 @@ TEST_CASE("transfer request: WeChat's limits, each error naming the field", "[tr
     r.transfer_amount = wechatpay::transfer_user_name_from - 1;
     CHECK(r.validate().has_value());
     r = valid();
+    r.transfer_scene_report_infos[0].info_type = std::string(16, 't');
+    CHECK(names(r.validate(), "/transfer_scene_report_infos/0/info_type"));
+    r = valid();
+    r.transfer_scene_report_infos[0].info_content = std::string(33, 'c');
+    CHECK(names(r.validate(), "/transfer_scene_report_infos/0/info_content"));
+    r = valid();
     r.notify_url = "https://merchant.example.com/" + std::string(230, 'n');
     CHECK(names(r.validate(), "/notify_url"));
 }
