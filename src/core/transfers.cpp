@@ -71,14 +71,17 @@ result<void> transfer_bill_request::validate() const {
         if (notify_url.size() > max_transfer_notify_url) return invalid_field("/notify_url", "must be ≤ 256 characters");
         if (!detail::valid_notify_url(notify_url)) return invalid_field("/notify_url", "must be an https URL without a query");
     }
-    if (auto e = text_field_error("/user_recv_perception", user_recv_perception, 64, false)) return *e;
+    // No length documented for user_recv_perception: each scene lists the values it takes (1000
+    // 现金营销: 现金奖励 or 活动奖励, doc/v3/merchant/4013774588); WeChat refuses others.
+    if (auto e = text_field_error("/user_recv_perception", user_recv_perception, 256, false)) return *e;
     if (transfer_scene_report_infos.empty())
         return invalid_field("/transfer_scene_report_infos", "required: the scene's report information");
     for (std::size_t i = 0; i < transfer_scene_report_infos.size(); ++i) {
         const std::string at = "/transfer_scene_report_infos/" + std::to_string(i);
         const auto& info = transfer_scene_report_infos[i];
-        if (auto e = text_field_error(at + "/info_type", info.info_type, 64, true)) return *e;
-        if (auto e = text_field_error(at + "/info_content", info.info_content, 256, true)) return *e;
+        // info_type string[1,15], info_content string[1,32] (doc/v3/merchant/4013774588).
+        if (auto e = text_field_error(at + "/info_type", info.info_type, 15, true)) return *e;
+        if (auto e = text_field_error(at + "/info_content", info.info_content, 32, true)) return *e;
     }
     // The name is never quoted back in an error.
     if (user_name.empty() && transfer_amount >= transfer_user_name_from)

@@ -1653,7 +1653,7 @@ answer api::create_transfer(const merchant& m, const incoming& in, std::int64_t 
     r.amount = f.integer("/transfer_amount", true);
     r.remark = f.str("/transfer_remark", true, 32);
     r.notify_url = f.str("/notify_url", false, 256);
-    r.perception = f.str("/user_recv_perception", false, 64);
+    r.perception = f.str("/user_recv_perception", false, 256);
     const std::string sealed_name = f.str("/user_name", false, 1024);
     if (f.failed()) return *f.error;
     if (std::find(m.appids.begin(), m.appids.end(), r.appid) == m.appids.end())
@@ -1670,10 +1670,12 @@ answer api::create_transfer(const merchant& m, const incoming& in, std::int64_t 
     for (std::size_t i = 0; i < infos->get_array().size(); ++i) {
         const json::object* o = infos->get_array()[i].if_object();
         const std::string at = "/transfer_scene_report_infos/" + std::to_string(i);
-        for (const char* key : {"info_type", "info_content"}) {
+        // info_type string[1,15], info_content string[1,32] (doc/v3/merchant/4013774588).
+        for (const auto& [key, max] : {std::pair{"info_type", 15}, std::pair{"info_content", 32}}) {
             const json::value* v = o ? o->if_contains(key) : nullptr;
-            if (!v || !v->is_string() || v->get_string().empty())
-                return param_error(at + "/" + key, "is required (a non-empty string)");
+            if (!v || !v->is_string() || v->get_string().empty() ||
+                utf8_length(v->get_string()) > static_cast<std::size_t>(max))
+                return param_error(at + "/" + key, "must be a string of 1 to " + std::to_string(max) + " characters");
         }
     }
     r.report_infos = json::serialize(*infos);

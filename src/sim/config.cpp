@@ -124,7 +124,8 @@ result<config> load_config_text(std::string_view text, const fs::path& file) {
     const fs::path base = file.parent_path();
     const reader top(parsed->get_object(), "", base);
     if (auto ok = top.allow({"listen", "threads", "tls_generate_dir", "tls", "merchants", "wechatpay", "notify",
-                             "idle_timeout_ms", "refund_delay_ms", "bills_at_once"});
+                             "idle_timeout_ms", "refund_delay_ms", "bills_at_once", "transfer_delay_ms",
+                             "transfer_query_qps"});
         !ok)
         return ok.error();
     config cfg;
@@ -282,6 +283,12 @@ result<config> load_config_text(std::string_view text, const fs::path& file) {
     auto delay = top.integer("refund_delay_ms", cfg.refund_delay.count(), 0, max_ms, "from 0 to 2147483647");
     if (!delay) return delay.error();
     cfg.refund_delay = std::chrono::milliseconds(*delay);
+    auto transfer_delay = top.integer("transfer_delay_ms", cfg.transfer_delay.count(), 0, max_ms, "from 0 to 2147483647");
+    if (!transfer_delay) return transfer_delay.error();
+    cfg.transfer_delay = std::chrono::milliseconds(*transfer_delay);
+    auto qps = top.integer("transfer_query_qps", cfg.transfer_query_qps, 0, 1000000, "from 0 to 1000000");
+    if (!qps) return qps.error();
+    cfg.transfer_query_qps = static_cast<unsigned>(*qps);
     if (const auto* at_once = top.get("bills_at_once")) {
         if (!at_once->is_bool()) return top.fail("bills_at_once", "must be true or false");
         cfg.bills_at_once = at_once->get_bool();
@@ -297,6 +304,8 @@ result<void> check_config(const config& cfg) {
         return invalid("idle_timeout_ms: must be an integer from 1 to 2147483647");
     if (cfg.refund_delay.count() < 0 || cfg.refund_delay.count() > max_ms)
         return invalid("refund_delay_ms: must be an integer from 0 to 2147483647");
+    if (cfg.transfer_delay.count() < 0 || cfg.transfer_delay.count() > max_ms)
+        return invalid("transfer_delay_ms: must be an integer from 0 to 2147483647");
     if (!(cfg.notify_time_scale > 0 && cfg.notify_time_scale <= 1000))
         return invalid("notify.time_scale: out of range: must be greater than 0 and at most 1000");
     if (cfg.rotation_overlap.count() < 0 || cfg.rotation_overlap.count() > max_ms / 1000)

@@ -317,33 +317,26 @@ TEST_CASE("client: WeChat's refusals of transfers: NOT_ENOUGH, FREQUENCY_LIMITED
     }
     SECTION("PARAM_ERROR from the simulator names the field") {
         client_env env;
-        // A body the client would refuse, sent raw: WeChat's answer names the field.
-        wechatpay::request_options none;
-        auto r = env.run(env.client().async_request(
-            "POST", "/v3/fund-app/mch-transfer/transfer-bills",
-            json::serialize(json::object{{"appid", shared_keys::get().setup.appid},
-                                         {"out_bill_no", "abc"},
-                                         {"transfer_scene_id", "1000"},
-                                         {"openid", "o1"},
-                                         {"transfer_amount", 100},
-                                         {"transfer_remark", "x"}}),
-            none));
+        // Bodies the client would refuse, sent raw: WeChat's answer names the field.
+        auto raw_create = [&env](json::object extra) {
+            json::object body{{"appid", shared_keys::get().setup.appid},
+                              {"out_bill_no", "abc"},
+                              {"transfer_scene_id", "1000"},
+                              {"openid", "o1"},
+                              {"transfer_amount", 100},
+                              {"transfer_remark", "x"}};
+            for (auto& [k, v] : extra) body[k] = v;
+            return env.run(env.client().async_request("POST", "/v3/fund-app/mch-transfer/transfer-bills",
+                                                      json::serialize(body), wechatpay::request_options{}));
+        };
+        auto r = raw_create({});
         REQUIRE(outcome(r) == "ok");
         CHECK(r->status == 400);
         CHECK(r->body.find("PARAM_ERROR") != std::string::npos);
         CHECK(r->body.find("/transfer_scene_report_infos") != std::string::npos);
-        auto sealed = env.run(env.client().async_request(
-            "POST", "/v3/fund-app/mch-transfer/transfer-bills",
-            json::serialize(json::object{{"appid", shared_keys::get().setup.appid},
-                                         {"out_bill_no", "abc"},
-                                         {"transfer_scene_id", "1000"},
-                                         {"openid", "o1"},
-                                         {"transfer_amount", 100},
-                                         {"transfer_remark", "x"},
-                                         {"user_name", "bm90IGEgY2lwaGVydGV4dA=="},
-                                         {"transfer_scene_report_infos",
-                                          json::array{json::object{{"info_type", "a"}, {"info_content", "b"}}}}}),
-            none));
+        auto sealed = raw_create({{"user_name", "bm90IGEgY2lwaGVydGV4dA=="},
+                                  {"transfer_scene_report_infos",
+                                   json::array{json::object{{"info_type", "a"}, {"info_content", "b"}}}}});
         REQUIRE(outcome(sealed) == "ok");
         CHECK(sealed->status == 400);
         CHECK(sealed->body.find("/user_name") != std::string::npos);
