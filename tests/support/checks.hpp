@@ -53,6 +53,13 @@ std::string outcome(const wechatpay::result<T>& r) {
     return r ? std::string("ok") : r.error().to_string();
 }
 
+// Whether `r` was refused before any I/O (invalid_argument) with `field` named in its detail.
+template <class T>
+bool names_field(const wechatpay::result<T>& r, std::string_view field) {
+    INFO(outcome(r));
+    return errc_of(r) == wechatpay::errc::invalid_argument && r.error().detail.find(field) != std::string::npos;
+}
+
 inline std::string errc_name(wechatpay::errc e) {
     using wechatpay::errc;
     switch (e) {
