@@ -419,6 +419,13 @@ const merchant* api::find_merchant(std::string_view mchid) const {
 }
 
 answer api::handle(const incoming& in, std::int64_t wall_now, std::int64_t clock_ahead) {
+    answer a = route(in, wall_now, clock_ahead);
+    if (a.content_type.starts_with("application/json") && !wechatpay::detail::utf8_length(a.body))
+        a.body = wechatpay::detail::utf8_repaired(a.body);
+    return a;
+}
+
+answer api::route(const incoming& in, std::int64_t wall_now, std::int64_t clock_ahead) {
     const std::int64_t now = wall_now + clock_ahead;  // business time
     // Authentication first, as WeChat does: nothing about the request is looked at before it,
     // and its refusals are unsigned. Every answer after it is signed, errors included. An

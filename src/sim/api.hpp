@@ -91,6 +91,7 @@ public:
 
     // wall_now checks the request's timestamp; wall_now + clock_ahead (the simulator's clock,
     // moved by POST /sim/clock) is the time of orders, expiry and bills.
+    // Every JSON answer is well-formed UTF-8, also when it echoes a percent-decoded path or query.
     answer handle(const incoming& in, std::int64_t wall_now, std::int64_t clock_ahead = 0);
 
     // POST /sim/bills: {"bill_date","records"[,"mchid"]} (see simulator::add_synthetic_bill).
@@ -139,6 +140,7 @@ public:
     static std::string transfer_notification_resource(const transfer_record& r);
 
 private:
+    answer route(const incoming& in, std::int64_t wall_now, std::int64_t clock_ahead);
     answer transfers(const merchant& m, const incoming& in, std::string_view path, std::int64_t now);
     answer create_transfer(const merchant& m, const incoming& in, std::int64_t now);
     answer transfer_receipts(const merchant& m, std::string_view method, std::string_view path,

@@ -15,6 +15,7 @@
 
 #include "core/json_reader.hpp"
 #include "core/json_strict.hpp"
+#include "core/utf8.hpp"
 
 #include <wechatpay/signer.hpp>
 #include <wechatpay/verifier.hpp>
@@ -404,6 +405,8 @@ struct simulator::impl {
         const std::string_view path = target.substr(0, target.find('?'));
         const bool post = req.method() == http::verb::post;
         auto reply = [&](unsigned status, std::string body) {
+            // Ids in paths are percent-decoded and may be any bytes; JSON must stay UTF-8.
+            if (!detail::utf8_length(body)) body = detail::utf8_repaired(body);
             return json_response(status, std::move(body), req.version(), req.keep_alive());
         };
         auto fail = [&](unsigned status, const std::string& message) {

@@ -13,6 +13,7 @@
 #include "sim/store.hpp"
 
 #include "core/gzip.hpp"
+#include "core/utf8.hpp"
 
 #include <boost/json.hpp>
 
@@ -193,6 +194,44 @@ TEST_CASE("sim: PARAM_ERROR detail carries only location and value; the message 
     auto query = detail(query_answer);
     CHECK(field_of(query_answer) == "mchid");
     CHECK(query.at("location").as_string() == "query");
+}
+
+// Found by fuzzing: a percent-decoded query or path value is any bytes, and echoing it as the
+// PARAM_ERROR value made the answer invalid JSON (RFC 8259 §8.1 asks for UTF-8).
+TEST_CASE("sim: answers echoing a percent-decoded value that is not UTF-8 stay UTF-8 JSON", "[sim][fuzz]") {
+    sim_api sim;
+    for (const char* target : {"/v3/bill/tradebill?bill_date=2025-11-2%efunds",
+                               "/v3/bill/tradebill?bill_date=2025-11-27&bill_type=%C0%AF",
+                               "/v3/bill/fundflowbill?bill_date=2025-11-27&account_type=%ED%A0%80",
+                               "/v3/bill/tradebill?bill_date=2025-11-27&tar_type=GZ%F4%90%80%80",
+                               "/v3/pay/transactions/out-trade-no/x%FF?mchid=1900000109",
+                               "/v3/pay/transactions/out-trade-no/detail0001?mchid=%80%80"}) {
+        INFO(target);
+        const auto a = sim.send("GET", target);
+        CHECK((a.status == 400 || a.status == 404));
+        CHECK(wechatpay::detail::utf8_length(a.body));
+        boost::system::error_code ec;
+        const auto doc = boost::json::parse(a.body, ec);
+        REQUIRE_FALSE(ec);
+        CHECK(doc.at("code").as_string() != "");
+    }
+    const auto a = sim.send("GET", "/v3/bill/tradebill?bill_date=%E4%B8%80%ef");
+    CHECK(boost::json::parse(a.body).at("detail").at("value").as_string() == "\xE4\xB8\x80\xEF\xBF\xBD");
+}
+
+TEST_CASE("utf8_repaired replaces each byte that starts no well-formed sequence with U+FFFD", "[utf8]") {
+    using wechatpay::detail::utf8_repaired;
+    const std::string fffd = "\xEF\xBF\xBD";
+    CHECK(utf8_repaired("") == "");
+    CHECK(utf8_repaired("plain \xE4\xB8\x80 text") == "plain \xE4\xB8\x80 text");
+    CHECK(utf8_repaired("\x80") == fffd);                              // stray continuation byte
+    CHECK(utf8_repaired("\xC0\xAF") == fffd + fffd);                  // overlong '/'
+    CHECK(utf8_repaired("\xED\xA0\x80") == fffd + fffd + fffd);      // a surrogate
+    CHECK(utf8_repaired("\xF4\x90\x80\x80") == fffd + fffd + fffd + fffd);  // beyond U+10FFFF
+    CHECK(utf8_repaired("a\xE4\xB8") == "a" + fffd + fffd);           // cut short
+    CHECK(utf8_repaired("\xF0\x9F\x98\x80\xFF") == "\xF0\x9F\x98\x80" + fffd);
+    for (const char* s : {"\x80", "\xC0\xAF", "\xED\xA0\x80", "a\xE4\xB8", "x\xFFy"})
+        CHECK(wechatpay::detail::utf8_length(utf8_repaired(s)));
 }
 
 TEST_CASE("sim: refunds carry amount.from (the accounts named, else []); an unpaid order is RESOURCE_NOT_EXISTS",
