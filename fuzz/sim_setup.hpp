@@ -64,7 +64,12 @@ struct sim_instance {
                    const auto& p = sim_world::get().platform;
                    return std::vector<wechatpay::sim::platform_identity>{{p.cert, p.key}};
                },
-               nullptr, nullptr}) {  // no complaint or transfer notifications: the fuzzers send nothing
+               nullptr, nullptr,  // no complaint or transfer notifications: the fuzzers send nothing
+               [](std::string_view serial) -> std::optional<wechatpay::private_key> {
+                   const auto& p = sim_world::get().platform;
+                   if (p.cert.serial() != serial) return std::nullopt;
+                   return p.key;
+               }}) {
         api.set_base_url("https://127.0.0.1:8443");
         api.add_route([this](const wechatpay::sim::merchant& m, const wechatpay::sim::incoming& in,
                              std::string_view path, std::string_view query,

@@ -2,6 +2,7 @@
 
 #include "sim/auth.hpp"
 #include "sim/bills.hpp"
+#include "sim/fields.hpp"
 #include "sim/profit_sharing.hpp"
 
 #include "core/bill_check.hpp"
@@ -40,25 +41,6 @@ answer error_answer(unsigned status, std::string_view code, std::string_view mes
 }
 
 namespace {
-
-// WeChat's detail holds only where the field is (body, path, query, header) and the value refused
-// (when there is one); the field itself is named in the message: a JSON pointer under /body
-// (/body/amount/total), else the parameter's name.
-answer param_error(std::string_view field, std::string_view issue, std::string_view location = "body",
-                   const json::value* value = nullptr) {
-    json::object detail{{"location", location}};
-    if (value) detail["value"] = *value;
-    const std::string named = location == "body" ? "/body" + std::string(field) : std::string(field);
-    return {400, json::serialize(json::object{{"code", "PARAM_ERROR"},
-                                              {"message", named + " " + std::string(issue)},
-                                              {"detail", detail}})};
-}
-
-// A PARAM_ERROR naming the value refused.
-answer value_error(std::string_view field, std::string_view issue, const json::value& value,
-                   std::string_view location = "body") {
-    return param_error(field, issue, location, &value);
-}
 
 // A request whose signature could not be verified: WeChat refuses it without signing the
 // answer (it signs only answers to verified requests).
@@ -134,47 +116,6 @@ std::string query_param(std::string_view query, std::string_view name) {
 bool valid_notify_url(std::string_view u) { return u.size() <= 256 && wechatpay::detail::valid_notify_url(u); }
 
 namespace {
-
-// Reads fields of a JSON body and turns the first problem into WeChat's PARAM_ERROR. Where a
-// field is and what counts as a string or an integer are json_reader's rules.
-class fields {
-public:
-    explicit fields(const json::object& o) : root_(o) {}
-
-    const json::value* at(std::string_view pointer) const { return wechatpay::detail::value_at(root_, pointer); }
-    // A string field: required ones must be present and non-empty; max length in characters.
-    std::string str(std::string_view pointer, bool required, std::size_t max_chars = 256) {
-        if (failed()) return {};
-        const json::value* v = at(pointer);
-        if (!v) {
-            if (required) fail(pointer, "is required");
-            return {};
-        }
-        const json::string* text = json_reader::string_of(*v);
-        if (!text) return fail(pointer, "must be a string", v), std::string();
-        std::string s(*text);
-        if (required && s.empty()) fail(pointer, "must not be empty", v);
-        else if (utf8_length(s) > max_chars)
-            fail(pointer, "is longer than " + std::to_string(max_chars) + " characters", v);
-        return s;
-    }
-    std::int64_t integer(std::string_view pointer, bool required) {
-        if (failed()) return 0;
-        const json::value* v = at(pointer);
-        if (!v) return required ? (fail(pointer, "is required"), 0) : 0;
-        if (auto i = json_reader::integer_of(*v)) return *i;
-        fail(pointer, "must be an integer", v);
-        return 0;
-    }
-    void fail(std::string_view pointer, std::string issue, const json::value* value = nullptr) {
-        if (!error) error = param_error(pointer, issue, "body", value);
-    }
-    bool failed() const { return error.has_value(); }
-    std::optional<answer> error;
-
-private:
-    const json::object& root_;
-};
 
 // amount.from: the accounts a refund is paid from, each once, adding up to the refund.
 std::optional<answer> read_funds_from(const json::value* list, refund_record& r) {
@@ -1599,14 +1540,6 @@ std::string api::transfer_notification_resource(const transfer_record& r) {
     return json::serialize(o);
 }
 
-std::optional<private_key> api::sealing_key(std::string_view serial) const {
-    if (cfg_.public_key && cfg_.public_key->id == serial) return cfg_.public_key->key;
-    if (hooks_.certificates)
-        for (const auto& p : hooks_.certificates())
-            if (boost::beast::iequals(p.cert.serial(), serial)) return p.key;
-    return std::nullopt;
-}
-
 answer api::transfers(const merchant& m, const incoming& in, std::string_view path, std::int64_t now) {
     const bool post = in.method == "POST", get = in.method == "GET";
     if (path.starts_with(transfer_receipts_prefix)) return transfer_receipts(m, in.method, path, in.body, now);
@@ -1693,7 +1626,7 @@ answer api::create_transfer(const merchant& m, const incoming& in, std::int64_t 
         // Sealed with the WeChat Pay key that Wechatpay-Serial names (RSA-OAEP).
         if (in.wechatpay_serial.empty())
             return param_error("Wechatpay-Serial", "is required with an encrypted field", "header");
-        const auto key = sealing_key(in.wechatpay_serial);
+        const auto key = hooks_.decrypting_key ? hooks_.decrypting_key(in.wechatpay_serial) : std::nullopt;
         if (!key) return value_error("Wechatpay-Serial", "names no WeChat Pay key", json::value(in.wechatpay_serial), "header");
         auto name = oaep_decrypt(*key, sealed_name);
         // The ciphertext is not quoted back: it is the payee's name.

@@ -77,6 +77,9 @@ public:
         // A transfer bill moved to TRANSFERING or CANCELING (complete it after the transfer
         // delay) or to a final state (send MCHTRANSFER.BILL.FINISHED to its notify_url).
         std::function<void(const transfer_record&)> transfer_changed;
+        // The private key of the WeChat Pay key a Wechatpay-Serial names (keyring::decrypting_key),
+        // for fields sealed by the merchant; nullopt for an unknown serial.
+        std::function<std::optional<private_key>(std::string_view serial)> decrypting_key;
     };
 
     api(const config& cfg, store& s, hooks h) : cfg_(cfg), store_(s), hooks_(std::move(h)) {}
@@ -146,7 +149,6 @@ private:
     answer transfer_receipts(const merchant& m, std::string_view method, std::string_view path,
                              const std::string& body, std::int64_t now);
     answer receipt_download(const merchant& m, std::string_view query);
-    std::optional<private_key> sealing_key(std::string_view serial) const;
     // Service providers and combine payments (partner section of api.cpp): the answer when
     // the request is one of theirs (/v3/pay/partner/…, /v3/combine-transactions/…, or a refund,
     // refund query or bill naming sub_mchid), else nullopt.

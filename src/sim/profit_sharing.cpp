@@ -4,9 +4,9 @@
 // (…/transactions/query-order-amount.html), 申请分账账单 (wiki/doc/apiv3/apis/chapter8_1_11.shtml),
 // 分账动账通知 (wiki/doc/apiv3/apis/chapter8_1_10.shtml).
 #include "sim/profit_sharing.hpp"
+#include "sim/fields.hpp"
 
 #include "core/request_checks.hpp"
-#include "core/utf8.hpp"
 
 #include <wechatpay/crypto.hpp>
 #include <wechatpay/profit_sharing.hpp>
@@ -33,51 +33,8 @@ constexpr std::string_view names[] = {
     "/v3/profitsharing/transactions/{transaction_id}/amounts", "/v3/profitsharing/receivers/add",
     "/v3/profitsharing/receivers/delete", "/v3/profitsharing/bills"};
 
-// PARAM_ERROR naming the field: a JSON pointer under /body, or a query parameter or header.
-answer param_error(std::string_view field, std::string_view issue, std::string_view location = "body") {
-    const std::string named = location == "body" ? "/body" + std::string(field) : std::string(field);
-    return error_answer(400, "PARAM_ERROR", named + " " + std::string(issue),
-                        json::serialize(json::object{{"location", location}}));
-}
 answer invalid_request(std::string_view why) { return error_answer(400, "INVALID_REQUEST", why); }
 answer not_found(std::string_view why) { return error_answer(404, "RESOURCE_NOT_EXISTS", why); }
-
-// The body's fields; the first problem becomes a PARAM_ERROR naming it.
-struct body_reader {
-    const json::object& o;
-    std::optional<answer> error;
-
-    const json::value* at(const json::object& from, std::string_view key) const {
-        const auto* v = from.if_contains(key);
-        return v && !v->is_null() ? v : nullptr;
-    }
-    std::string str(const json::object& from, std::string_view pointer, std::string_view key, bool required,
-                    std::size_t max_chars) {
-        if (error) return {};
-        const auto* v = at(from, key);
-        if (!v) {
-            if (required) error = param_error(pointer, "is required");
-            return {};
-        }
-        if (!v->is_string()) return error = param_error(pointer, "must be a string"), std::string();
-        std::string s(v->get_string());
-        if (required && s.empty()) error = param_error(pointer, "must not be empty");
-        else if (wechatpay::detail::utf8_length(s).value_or(s.size()) > max_chars)
-            error = param_error(pointer, "is longer than " + std::to_string(max_chars) + " characters");
-        return s;
-    }
-    std::string str(std::string_view key, bool required, std::size_t max_chars) {
-        return str(o, "/" + std::string(key), key, required, max_chars);
-    }
-    std::int64_t integer(const json::object& from, std::string_view pointer, std::string_view key) {
-        if (error) return 0;
-        const auto* v = at(from, key);
-        if (!v) return error = param_error(pointer, "is required"), 0;
-        if (auto i = v->if_int64()) return *i;
-        error = param_error(pointer, "must be an integer");
-        return 0;
-    }
-};
 
 std::optional<json::object> object_body(const std::string& body) {
     boost::system::error_code ec;
@@ -171,16 +128,17 @@ std::int64_t profit_sharing_desk::unsplit(const order& o) const {
 answer profit_sharing_desk::create(const merchant& m, const std::string& body, std::string_view serial, std::int64_t now) {
     auto doc = object_body(body);
     if (!doc) return error_answer(400, "PARAM_ERROR", "body is not a JSON object");
-    body_reader f{*doc, {}};
-    const std::string appid = f.str("appid", false, 32);
-    const std::string txn = f.str("transaction_id", true, 32);
-    const std::string no = f.str("out_order_no", true, 64);
-    const auto* unfreeze_v = f.at(*doc, "unfreeze_unsplit");
-    if (!f.error && (!unfreeze_v || !unfreeze_v->is_bool())) f.error = param_error("/unfreeze_unsplit", "is required (a boolean)");
-    const auto* list = f.at(*doc, "receivers");
-    if (!f.error && (!list || !list->is_array() || list->get_array().empty()))
-        f.error = param_error("/receivers", "is required (an array of 1 to 50 receivers)");
-    if (!f.error && list->get_array().size() > max_split_receivers) f.error = param_error("/receivers", "holds more than 50 receivers");
+    fields f(*doc);
+    const std::string appid = f.str("/appid", false, 32);
+    const std::string txn = f.str("/transaction_id", true, 32);
+    const std::string no = f.str("/out_order_no", true, 64);
+    const auto* unfreeze_v = f.at("/unfreeze_unsplit");
+    if (!unfreeze_v || !unfreeze_v->is_bool()) f.fail("/unfreeze_unsplit", "is required (a boolean)", unfreeze_v);
+    const auto* list = f.at("/receivers");
+    if (!list || !list->is_array() || list->get_array().empty())
+        f.fail("/receivers", "is required (an array of 1 to 50 receivers)", list);
+    else if (list->get_array().size() > max_split_receivers)
+        f.fail("/receivers", "holds more than 50 receivers");
     if (f.error) return *f.error;
     if (!valid_split_number(no)) return param_error("/out_order_no", "must be 1-64 characters of 0-9 A-Z a-z _ - | * @");
     if (!appid.empty() && std::find(m.appids.begin(), m.appids.end(), appid) == m.appids.end())
@@ -197,14 +155,14 @@ answer profit_sharing_desk::create(const merchant& m, const std::string& body, s
     for (std::size_t i = 0; i < items.size(); ++i) {
         const std::string at = "/receivers/" + std::to_string(i);
         if (!items[i].is_object()) return param_error(at, "must be an object");
-        const auto& r = items[i].get_object();
+        fields item(items[i].get_object(), at);
         split_line l;
-        l.type = f.str(r, at + "/type", "type", true, 32);
-        l.account = f.str(r, at + "/account", "account", true, 64);
-        names_given.push_back(f.str(r, at + "/name", "name", false, 1024));
-        l.amount = f.integer(r, at + "/amount", "amount");
-        l.description = f.str(r, at + "/description", "description", true, 80);
-        if (f.error) return *f.error;
+        l.type = item.str("/type", true, 32);
+        l.account = item.str("/account", true, 64);
+        names_given.push_back(item.str("/name", false, 1024));
+        l.amount = item.integer("/amount", true);
+        l.description = item.str("/description", true, 80);
+        if (item.error) return *item.error;
         if (!valid_type(l.type)) return param_error(at + "/type", "must be MERCHANT_ID or PERSONAL_OPENID");
         if (l.type == "PERSONAL_OPENID" && appid.empty()) return param_error("/appid", "is required with a PERSONAL_OPENID receiver");
         if (l.amount <= 0) return param_error(at + "/amount", "must be greater than 0");
@@ -264,10 +222,10 @@ answer profit_sharing_desk::create(const merchant& m, const std::string& body, s
 answer profit_sharing_desk::unfreeze(const merchant& m, const std::string& body, std::int64_t now) {
     auto doc = object_body(body);
     if (!doc) return error_answer(400, "PARAM_ERROR", "body is not a JSON object");
-    body_reader f{*doc, {}};
-    const std::string txn = f.str("transaction_id", true, 32);
-    const std::string no = f.str("out_order_no", true, 64);
-    const std::string description = f.str("description", true, 80);
+    fields f(*doc);
+    const std::string txn = f.str("/transaction_id", true, 32);
+    const std::string no = f.str("/out_order_no", true, 64);
+    const std::string description = f.str("/description", true, 80);
     if (f.error) return *f.error;
     if (!valid_split_number(no)) return param_error("/out_order_no", "must be 1-64 characters of 0-9 A-Z a-z _ - | * @");
     std::lock_guard lock(mutex_);
@@ -322,15 +280,15 @@ answer profit_sharing_desk::amounts(const merchant& m, const std::string& transa
 answer profit_sharing_desk::create_return(const merchant& m, const std::string& body, std::int64_t now) {
     auto doc = object_body(body);
     if (!doc) return error_answer(400, "PARAM_ERROR", "body is not a JSON object");
-    body_reader f{*doc, {}};
+    fields f(*doc);
     split_return_record r;
     r.mchid = m.mchid;
-    r.order_id = f.str("order_id", false, 64);
-    r.out_order_no = f.str("out_order_no", false, 64);
-    r.out_return_no = f.str("out_return_no", true, 64);
-    r.return_mchid = f.str("return_mchid", true, 32);
-    r.amount = f.integer(*doc, "/amount", "amount");
-    r.description = f.str("description", true, 80);
+    r.order_id = f.str("/order_id", false, 64);
+    r.out_order_no = f.str("/out_order_no", false, 64);
+    r.out_return_no = f.str("/out_return_no", true, 64);
+    r.return_mchid = f.str("/return_mchid", true, 32);
+    r.amount = f.integer("/amount", true);
+    r.description = f.str("/description", true, 80);
     if (f.error) return *f.error;
     if (r.order_id.empty() && r.out_order_no.empty()) return param_error("/out_order_no", "or /body/order_id is required");
     if (!valid_split_number(r.out_return_no)) return param_error("/out_return_no", "must be 1-64 characters of 0-9 A-Z a-z _ - | * @");
@@ -387,15 +345,15 @@ answer profit_sharing_desk::query_return(const merchant& m, const std::string& o
 answer profit_sharing_desk::receivers(const merchant& m, bool add, const std::string& body, std::string_view serial) {
     auto doc = object_body(body);
     if (!doc) return error_answer(400, "PARAM_ERROR", "body is not a JSON object");
-    body_reader f{*doc, {}};
+    fields f(*doc);
     receiver r;
-    const std::string appid = f.str("appid", true, 32);
-    r.type = f.str("type", true, 32);
-    r.account = f.str("account", true, 64);
-    const std::string name = add ? f.str("name", false, 1024) : std::string();
+    const std::string appid = f.str("/appid", true, 32);
+    r.type = f.str("/type", true, 32);
+    r.account = f.str("/account", true, 64);
+    const std::string name = add ? f.str("/name", false, 1024) : std::string();
     if (add) {
-        r.relation_type = f.str("relation_type", true, 32);
-        r.custom_relation = f.str("custom_relation", r.relation_type == "CUSTOM", 10);
+        r.relation_type = f.str("/relation_type", true, 32);
+        r.custom_relation = f.str("/custom_relation", r.relation_type == "CUSTOM", 10);
     }
     if (f.error) return *f.error;
     if (std::find(m.appids.begin(), m.appids.end(), appid) == m.appids.end())

@@ -150,7 +150,8 @@ struct simulator::impl {
                                       const std::string& summary, std::string resource) {
                                    notify.send({&m, url, event_type, summary, "complaint", std::move(resource)});
                                },
-                               [this](const transfer_record& r) { transfer_changed(r); }}) {
+                               [this](const transfer_record& r) { transfer_changed(r); },
+                               [this](std::string_view serial) { return keys.decrypting_key(serial); }}) {
         wire_profit_sharing();
     }
 

@@ -219,6 +219,22 @@ TEST_CASE("sim: answers echoing a percent-decoded value that is not UTF-8 stay U
     CHECK(boost::json::parse(a.body).at("detail").at("value").as_string() == "\xE4\xB8\x80\xEF\xBF\xBD");
 }
 
+// Found by fuzzing: 1e400 parses as infinity, which Boost.JSON writes back as Infinity (not JSON).
+TEST_CASE("sim: a number beyond a double is refused without being quoted back", "[sim][fuzz]") {
+    sim_api sim;
+    for (const char* total : {"1e400", "-1e400", "[1, 1e999]", "{\"n\":-1e999}"}) {
+        INFO(total);
+        const auto a = sim.send("POST", "/v3/pay/transactions/native", native_prepay("infinite01", total));
+        CHECK(a.status == 400);
+        boost::system::error_code ec;
+        const auto doc = boost::json::parse(a.body, ec);
+        REQUIRE_FALSE(ec);
+        CHECK(doc.at("code").as_string() == "PARAM_ERROR");
+        CHECK(field_of(a) == "/body/amount/total");
+        CHECK_FALSE(doc.at("detail").as_object().contains("value"));
+    }
+}
+
 TEST_CASE("utf8_repaired replaces each byte that starts no well-formed sequence with U+FFFD", "[utf8]") {
     using wechatpay::detail::utf8_repaired;
     const std::string fffd = "\xEF\xBF\xBD";
