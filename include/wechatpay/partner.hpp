@@ -69,8 +69,10 @@ struct sub_fundflow_bill_request {
 };
 
 // One file of the answer. encrypt_key is the AES key encrypted to the provider's certificate
-// (base64); the file is AES-256-GCM with that key, `nonce` as the IV bytes, empty associated
-// data, the 16-byte tag at its end; hash_value the SHA1 of the decrypted (and inflated) file.
+// (base64, RSA-OAEP); the file is binary AES-256-GCM with that key and empty associated data
+// ("附加数据包(填空)"). Our reading where the pages are silent: `nonce`'s characters are the IV
+// (as in every other API v3 AEAD), the 16-byte tag ends the file, and hash_value is the SHA1 of
+// the decrypted (and inflated) file. SM4_GCM, WeChat's other algorithm, is not supported.
 struct encrypted_bill_part {
     std::int64_t bill_sequence = 0;  // from 1
     std::string download_url;
