@@ -447,6 +447,43 @@ public:
         return initiate<bill_info>(std::forward<Token>(token), &client::partner_trade_bill_op, std::move(sub_mchid),
                                    std::move(req));
     }
+    // GET /v3/bill/sub-merchant-fundflowbill: where a sub-merchant's fund-flow bill files are
+    // and how each is encrypted (partner.hpp). Download them with
+    // async_download_encrypted_bill_to, or ask and download at once with
+    // async_partner_download_fundflow_bill.
+    template <class Token = default_token>
+    auto async_partner_fundflow_bill(sub_fundflow_bill_request req, Token&& token = {}) {
+        return initiate<encrypted_bill_list>(std::forward<Token>(token), &client::partner_fundflow_bill_op,
+                                             std::move(req));
+    }
+    // One encrypted file into `file`, in memory bounded whatever its size: its AES key
+    // recovered with the merchant private key (RSA-OAEP) and wiped once the decryption holds it,
+    // decrypted as it arrives, gunzipped when gzip, its SHA1 checked, then its GCM tag at the
+    // end. Written to a temporary file renamed onto `file` only once everything verified; on
+    // any failure (errc::decrypt_failed, errc::hash_mismatch, errc::malformed_gzip, a dropped
+    // connection, cancellation) `file` is left as it was.
+    template <class Token = default_token>
+    auto async_download_encrypted_bill_to(encrypted_bill_part part, std::filesystem::path file, Token&& token = {}) {
+        return initiate<bill_download>(std::forward<Token>(token), &client::download_encrypted_bill_op,
+                                       std::move(part), std::move(file));
+    }
+    // The list, then every file in bill_sequence order, decrypted and checked as above, joined
+    // into `file` (the whole bill): `file` appears only once every file verified.
+    template <class Token = default_token>
+    auto async_partner_download_fundflow_bill(sub_fundflow_bill_request req, std::filesystem::path file,
+                                              Token&& token = {}) {
+        return initiate<sub_fundflow_bill_download>(std::forward<Token>(token),
+                                                    &client::partner_fundflow_bill_to_file_op, std::move(req),
+                                                    std::move(file));
+    }
+    // The same into `sink`: it sees each file's bytes before its tag and hash are checked (only
+    // a completion without error says it got the whole bill, verified).
+    template <class Token = default_token>
+    auto async_partner_download_fundflow_bill(sub_fundflow_bill_request req, download_sink sink, Token&& token = {}) {
+        return initiate<sub_fundflow_bill_download>(std::forward<Token>(token),
+                                                    &client::partner_fundflow_bill_to_sink_op, std::move(req),
+                                                    std::move(sink));
+    }
     // Combine payments: one payment for several sub-orders (POST /v3/combine-transactions/…).
     // combine_appid / combine_mchid and each sub-order's mchid default to the client's. The
     // payment parameters are the combine_appid's, signed with the client's key.
@@ -625,6 +662,15 @@ private:
     static op_result<wechatpay::refund> partner_query_refund_op(impl_ptr self, std::string sub_mchid,
                                                                 std::string out_refund_no);
     static op_result<bill_info> partner_trade_bill_op(impl_ptr self, std::string sub_mchid, trade_bill_request req);
+    static op_result<encrypted_bill_list> partner_fundflow_bill_op(impl_ptr self, sub_fundflow_bill_request req);
+    static op_result<bill_download> download_encrypted_bill_op(impl_ptr self, encrypted_bill_part part,
+                                                               std::filesystem::path file);
+    static op_result<sub_fundflow_bill_download> partner_fundflow_bill_to_file_op(impl_ptr self,
+                                                                                  sub_fundflow_bill_request req,
+                                                                                  std::filesystem::path file);
+    static op_result<sub_fundflow_bill_download> partner_fundflow_bill_to_sink_op(impl_ptr self,
+                                                                                  sub_fundflow_bill_request req,
+                                                                                  download_sink sink);
     static op_result<app_prepay> combine_prepay_app_op(impl_ptr self, combine_prepay_request req);
     static op_result<jsapi_prepay> combine_prepay_jsapi_op(impl_ptr self, combine_prepay_request req);
     static op_result<std::string> combine_prepay_url_op(impl_ptr self, combine_prepay_request req, prepay_kind kind);

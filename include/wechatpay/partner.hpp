@@ -51,6 +51,54 @@ struct partner_prepay_request {
     std::string paying_appid() const;  // payment_appid, or the default above
 };
 
+// ---- a sub-merchant's fund-flow bill (申请单个子商户资金账单) ------------------------------
+// GET /v3/bill/sub-merchant-fundflowbill (docs/partner/apis/partner-jsapi-payment/
+// get-sub-mch-fund-flow-bill.html; decryption: doc/v3/partner/4014314390). Unlike the other
+// bills it comes as one or more encrypted files, each with a fresh AES-256-GCM key that WeChat
+// encrypts to the service provider's merchant certificate (RSA-OAEP), so only the provider's
+// private key opens it; the files, decrypted, joined in bill_sequence order, are the bill.
+struct sub_fundflow_bill_request {
+    std::string sub_mchid;               // the client's sub_mchid when empty; ≤ 32
+    std::string bill_date;               // YYYY-MM-DD
+    std::string account_type = "BASIC";  // BASIC | OPERATION | FEES | DEPOSIT
+    bool gzip = false;                   // tar_type=GZIP: each file is gzip before it is encrypted
+
+    result<void> validate() const;
+    // sub_mchid=…&bill_date=…&account_type=…&algorithm=AEAD_AES_256_GCM[&tar_type=GZIP]
+    std::string query() const;
+};
+
+// One file of the answer. encrypt_key is the AES key encrypted to the provider's certificate
+// (base64, RSA-OAEP); the file is binary AES-256-GCM with that key and empty associated data
+// ("附加数据包(填空)"). Our reading where the pages are silent: `nonce`'s characters are the IV
+// (as in every other API v3 AEAD), the 16-byte tag ends the file, and hash_value is the SHA1 of
+// the decrypted (and inflated) file. SM4_GCM, WeChat's other algorithm, is not supported.
+struct encrypted_bill_part {
+    std::int64_t bill_sequence = 0;  // from 1
+    std::string download_url;
+    std::string encrypt_key;
+    std::string nonce;
+    std::string hash_type;   // SHA1
+    std::string hash_value;  // hex
+    bool gzip = false;       // asked with tar_type=GZIP
+};
+
+struct encrypted_bill_list {
+    std::vector<encrypted_bill_part> parts;  // in bill_sequence order
+    std::string request_id;
+};
+// download_bill_count must equal the list's length, each part carry every field, and the
+// sequences be 1..n (sorted here).
+result<encrypted_bill_list> parse_encrypted_bill_list(std::string_view json);
+
+// What client::async_partner_download_fundflow_bill got: one bill_download per file.
+struct sub_fundflow_bill_download {
+    std::vector<bill_download> parts;
+    std::uint64_t received_bytes = 0;  // ciphertext over the wire, all files
+    std::uint64_t bill_bytes = 0;      // the bill as written
+    std::string request_id;            // of the list request
+};
+
 // ---- combine payments ---------------------------------------------------------------------
 
 // WeChat's limits: at most 50 sub-orders for a service provider's combine order (sub-orders

@@ -1,9 +1,12 @@
 // The client's operations: each builds its request, calls impl::send_ok, and maps the answer.
 #include "api/client_impl.hpp"
 
+#include <wechatpay/crypto.hpp>
+
 #include "core/bill_check.hpp"
 #include "core/callback_error.hpp"
 #include "core/files.hpp"
+#include "core/gcm_stream.hpp"
 #include "core/json_reader.hpp"
 #include "core/multipart.hpp"
 #include "core/url.hpp"
@@ -171,6 +174,9 @@ template void client::launch(impl_ptr, op_result<split_return>, completion_handl
 template void client::launch(impl_ptr, op_result<unsplit_amount>, completion_handler<unsplit_amount>);
 template void client::launch(impl_ptr, op_result<receiver_answer>, completion_handler<receiver_answer>);
 template void client::launch(impl_ptr, op_result<combine_transaction>, completion_handler<combine_transaction>);
+template void client::launch(impl_ptr, op_result<encrypted_bill_list>, completion_handler<encrypted_bill_list>);
+template void client::launch(impl_ptr, op_result<sub_fundflow_bill_download>,
+                             completion_handler<sub_fundflow_bill_download>);
 
 // ---- payments ---------------------------------------------------------------------------
 
@@ -312,20 +318,24 @@ awaitable<result<bill_download>> stream_bill(std::shared_ptr<client::impl> self,
     co_return done;
 }
 
-}  // namespace
-
-client::op_result<bill_download> client::download_bill_to_sink_op(impl_ptr self, bill_info bill, download_sink sink) {
-    if (!sink) co_return error(errc::invalid_argument, "download sink is empty");
-    // An exception from the caller's sink ends the download as an error it returned would:
-    // the session, its body unread, is discarded.
-    detail::chunk_sink guarded = [&sink](std::string_view piece) -> result<void> {
+// The caller's sink: an exception from it ends the download as an error it returned would
+// (the session, its body unread, is discarded).
+detail::chunk_sink guarded(const download_sink& sink) {
+    return [&sink](std::string_view piece) -> result<void> {
         try {
             return sink(piece);
         } catch (...) {
             return detail::callback_error(std::current_exception(), "download sink");
         }
     };
-    co_return co_await stream_bill(self, std::move(bill), std::move(guarded));
+}
+
+}  // namespace
+
+client::op_result<bill_download> client::download_bill_to_sink_op(impl_ptr self, bill_info bill, download_sink sink) {
+    if (!sink) co_return error(errc::invalid_argument, "download sink is empty");
+    detail::chunk_sink out = guarded(sink);
+    co_return co_await stream_bill(self, std::move(bill), std::move(out));
 }
 
 client::op_result<bill_download> client::download_bill_to_file_op(impl_ptr self, bill_info bill,
@@ -349,6 +359,107 @@ client::op_result<std::string> client::download_bill_op(impl_ptr self, bill_info
     auto got = co_await stream_bill(self, std::move(bill), std::move(to_memory));
     if (!got) co_return got.error();
     co_return file;
+}
+
+// ---- encrypted bills (a sub-merchant's fund-flow bill) ------------------------------------
+
+namespace {
+
+// The file's AES key: encrypt_key opened with the merchant private key (WeChat encrypts it to
+// the merchant certificate). Errors say which step failed, never what the key is.
+result<std::string> bill_key(const client_config& cfg, const encrypted_bill_part& part) {
+    if (!cfg.merchant_key) return error(errc::invalid_argument, "encrypted bill: no merchant private key");
+    auto key = oaep_decrypt(*cfg.merchant_key, part.encrypt_key);
+    if (!key) return error(errc::decrypt_failed, "encrypt_key: not decryptable with the merchant private key");
+    if (key->size() != 32) {
+        secure_wipe(*key);
+        return error(errc::decrypt_failed, "encrypt_key: not a 32-byte AES-256 key");
+    }
+    return key;
+}
+
+// One encrypted file: decrypted as it arrives (detail::gcm_decrypt_stream), then through the
+// same check as any bill (gunzip, SHA1) into `out`. At the end the tag is checked first (a
+// tampered file is decrypt_failed, unless its garbage already broke the gzip stream), then the
+// hash.
+awaitable<result<bill_download>> stream_encrypted_bill(std::shared_ptr<client::impl> self,
+                                                       const encrypted_bill_part& part, detail::chunk_sink out) {
+    const bill_info as_bill{part.hash_type, part.hash_value, part.download_url, part.gzip};
+    WECHATPAY_TRY(target, download_target(self->cfg, as_bill));
+    detail::bill_check check(as_bill, std::move(out));
+    detail::chunk_sink to_check = [&check](std::string_view piece) { return check.write(piece); };
+    WECHATPAY_TRY(key, bill_key(self->cfg, part));
+    // Empty associated data ("附加数据包(填空)", docs/partner/apis/combine-payment-identity/
+    // bill-download/get-sub-mch-fund-flow-bill.html); the nonce's characters are the IV.
+    auto gcm = detail::gcm_decrypt_stream::open(*key, part.nonce, "", std::move(to_check));
+    secure_wipe(*key);  // OpenSSL's context holds it now, and wipes it when freed
+    if (!gcm) co_return gcm.error();
+    std::uint64_t received = 0;
+    const net::body_sink sink = [&gcm, &received](std::string_view piece) {
+        received += piece.size();
+        return gcm->write(piece);
+    };
+    call c = get(std::move(*target));
+    if (self->unsigned_download(c.method, c.target)) c.body_limit = unbounded;
+    c.sink = &sink;
+    WECHATPAY_SEND_OK(res, std::move(c));
+    if (auto tag = gcm->finish(); !tag) co_return with_request_id(result<bill_download>(tag.error()), *res);
+    auto done = with_request_id(check.finish(), *res);
+    if (done) {
+        done->received_bytes = received;
+        done->request_id = std::string((*res)["Request-ID"]);
+    }
+    co_return done;
+}
+
+// Every file of the list, in order, into `out`.
+awaitable<result<sub_fundflow_bill_download>> stream_encrypted_bills(std::shared_ptr<client::impl> self,
+                                                                     encrypted_bill_list list, detail::chunk_sink out) {
+    sub_fundflow_bill_download all;
+    all.request_id = std::move(list.request_id);
+    for (const auto& part : list.parts) {
+        auto got = co_await stream_encrypted_bill(self, part, out);
+        if (!got) co_return got.error();
+        all.received_bytes += got->received_bytes;
+        all.bill_bytes += got->bill_bytes;
+        all.parts.push_back(std::move(*got));
+    }
+    co_return all;
+}
+
+}  // namespace
+
+client::op_result<bill_download> client::download_encrypted_bill_op(impl_ptr self, encrypted_bill_part part,
+                                                                   std::filesystem::path file) {
+    WECHATPAY_TRY(out, partial_file::create(file));
+    detail::chunk_sink to_file = [&out](std::string_view piece) { return out->write(piece); };
+    auto got = co_await stream_encrypted_bill(self, part, std::move(to_file));
+    if (!got) co_return got;  // `out` removes what was written
+    if (auto kept = out->commit(); !kept) co_return kept.error();
+    co_return got;
+}
+
+client::op_result<sub_fundflow_bill_download> client::partner_fundflow_bill_to_file_op(impl_ptr self,
+                                                                                       sub_fundflow_bill_request req,
+                                                                                       std::filesystem::path file) {
+    auto list = co_await partner_fundflow_bill_op(self, std::move(req));
+    if (!list) co_return list.error();
+    WECHATPAY_TRY(out, partial_file::create(file));
+    detail::chunk_sink to_file = [&out](std::string_view piece) { return out->write(piece); };
+    auto got = co_await stream_encrypted_bills(self, std::move(*list), std::move(to_file));
+    if (!got) co_return got;  // `out` removes what was written
+    if (auto kept = out->commit(); !kept) co_return kept.error();
+    co_return got;
+}
+
+client::op_result<sub_fundflow_bill_download> client::partner_fundflow_bill_to_sink_op(impl_ptr self,
+                                                                                       sub_fundflow_bill_request req,
+                                                                                       download_sink sink) {
+    if (!sink) co_return error(errc::invalid_argument, "download sink is empty");
+    auto list = co_await partner_fundflow_bill_op(self, std::move(req));
+    if (!list) co_return list.error();
+    detail::chunk_sink out = guarded(sink);
+    co_return co_await stream_encrypted_bills(self, std::move(*list), std::move(out));
 }
 
 client::op_result<api_response> client::download_to_op(impl_ptr self, std::string target, std::filesystem::path file) {

@@ -121,6 +121,19 @@ client::op_result<bill_info> client::partner_trade_bill_op(impl_ptr self, std::s
     co_return info;
 }
 
+// 申请单个子商户资金账单 (partner.hpp): the list of encrypted files; downloads in client.cpp.
+client::op_result<encrypted_bill_list> client::partner_fundflow_bill_op(impl_ptr self, sub_fundflow_bill_request req) {
+    WECHATPAY_TRY(sub, sub_merchant_of(std::move(req.sub_mchid), self->cfg));
+    req.sub_mchid = std::move(*sub);
+    if (auto ok = req.validate(); !ok) co_return ok.error();
+    WECHATPAY_SEND_OK(res, get("/v3/bill/sub-merchant-fundflowbill?" + req.query()));
+    auto list = with_request_id(parse_encrypted_bill_list(res->body()), *res);
+    if (!list) co_return list;
+    for (auto& part : list->parts) part.gzip = req.gzip;
+    list->request_id = std::string((*res)["Request-ID"]);
+    co_return list;
+}
+
 // ---- combine ------------------------------------------------------------------------------
 
 client::op_result<app_prepay> client::combine_prepay_app_op(impl_ptr self, combine_prepay_request req) {

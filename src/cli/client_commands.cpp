@@ -127,7 +127,33 @@ constexpr std::array bill_options{
     option{"type", "TYPE", "trade: ALL (default), SUCCESS, REFUND, RECHARGE_REFUND; fundflow: BASIC (default), OPERATION, FEES"},
     option{"gzip", "", "download it gzip-compressed (tar_type=GZIP); it is inflated on the way"},
     option{"out", "FILE", "stream the bill into FILE (any size); without it, on stdout (at most 64 MiB)"},
+    option{"sub-mchid", "MCHID", "a service provider's sub-merchant: its trade bill, or its encrypted fund-flow bill"},
 };
+
+// A sub-merchant's fund-flow bill: its encrypted files decrypted with the merchant key and
+// joined, each checked against its SHA1 (client::async_partner_download_fundflow_bill).
+int run_sub_fundflow_bill(const args& a, const sub_fundflow_bill_request& req) {
+    if (auto ok = req.validate(); !ok) usage_error("bill: " + ok.error().detail);
+    const auto out = a.find("out");
+    std::string in_memory;
+    auto answer = run_client<sub_fundflow_bill_download>(a.get("config"), [&](client& c, auto done) {
+        if (out) return c.async_partner_download_fundflow_bill(req, std::filesystem::path(*out), std::move(done));
+        download_sink keep = [&in_memory](std::string_view piece) -> result<void> {
+            if (in_memory.size() + piece.size() > client::max_bill_in_memory)
+                return error(errc::body_too_large, "bill larger than 64 MiB: use --out");
+            in_memory += piece;
+            return {};
+        };
+        c.async_partner_download_fundflow_bill(req, std::move(keep), std::move(done));
+    });
+    const sub_fundflow_bill_download d = unwrap(std::move(answer));
+    if (out) std::cerr << "saved " << *out << ": ";
+    else print(in_memory);
+    std::cerr << d.bill_bytes << " bytes (" << d.received_bytes << " received) in " << d.parts.size()
+              << " encrypted file(s), each SHA1 verified, Request-ID " << (d.request_id.empty() ? "-" : d.request_id)
+              << "\n";
+    return exit_ok;
+}
 
 int run_bill(const args& a) {
     const std::string kind = a.positionals()[0];
@@ -139,7 +165,9 @@ int run_bill(const args& a) {
                                : fundflow_bill_request{date, type, gzip}.validate();
     if (!checked) usage_error("bill: " + checked.error().detail);
     const auto out = a.find("out");
-    std::optional<bill_download> saved;
+    const auto sub_mchid = a.find("sub-mchid");
+    if (sub_mchid && sub_mchid->empty()) usage_error("bill: --sub-mchid must not be empty");
+    if (sub_mchid && !trade) return run_sub_fundflow_bill(a, sub_fundflow_bill_request{*sub_mchid, date, type, gzip});
     std::string in_memory;
     auto answer = run_client<bill_download>(a.get("config"), [&](client& c, auto done) {
         auto download = [&c, &out, &in_memory, done = std::move(done)](result<bill_info> info) mutable {
@@ -151,7 +179,8 @@ int run_bill(const args& a) {
                 done(bill_download{0, in_memory.size(), {}, {}});
             });
         };
-        if (trade) c.async_trade_bill(trade_bill_request{date, type, gzip}, std::move(download));
+        if (sub_mchid) c.async_partner_trade_bill(*sub_mchid, trade_bill_request{date, type, gzip}, std::move(download));
+        else if (trade) c.async_trade_bill(trade_bill_request{date, type, gzip}, std::move(download));
         else c.async_fundflow_bill(fundflow_bill_request{date, type, gzip}, std::move(download));
     });
     const bill_download d = unwrap(std::move(answer));
@@ -241,14 +270,16 @@ const command request_command{
 const command bill_command{
     "bill",
     "download a trade or fund-flow bill, checked against its SHA1",
-    "bill trade|fundflow --config FILE --date YYYY-MM-DD [--type TYPE] [--gzip] [--out FILE]",
+    "bill trade|fundflow --config FILE --date YYYY-MM-DD [--type TYPE] [--gzip] [--out FILE] [--sub-mchid MCHID]",
     "Asks for the day's bill (GET /v3/bill/tradebill or /v3/bill/fundflowbill), downloads it,\n"
     "inflates it when --gzip and checks its SHA1 against the hash WeChat gave. With --out the\n"
     "bill streams into FILE (memory bounded whatever its size; FILE appears only once the hash\n"
     "matched) and a summary goes to stderr; without it the bill is printed on stdout. Exit 0\n"
     "for a verified bill, 1 for an API error (400 STATEMENT_CREATING before 10:00 the next\n"
     "day, NO_STATEMENT_EXIST), a hash mismatch or a failed download, 2 for a usage or config\n"
-    "error.",
+    "error. A service provider names a sub-merchant with --sub-mchid: its trade bill\n"
+    "(tradebill?sub_mchid=), or its fund-flow bill (/v3/bill/sub-merchant-fundflowbill: files\n"
+    "encrypted to the merchant certificate, decrypted with the config's key and joined).",
     bill_options,
     1,
     run_bill,

@@ -2,10 +2,12 @@
 // bodies (partner.hpp names the pages each rule comes from).
 #include <wechatpay/partner.hpp>
 
+#include "core/json_reader.hpp"
 #include "core/request_checks.hpp"
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <set>
 #include <utility>
 
@@ -201,6 +203,66 @@ std::string combine_close_request::to_json() const {
     json::array subs;
     for (const auto& s : sub_orders) subs.push_back(sub_order_json(s.mchid, s.out_trade_no, s.sub_mchid, s.sub_appid));
     return json::serialize(json::object{{"combine_appid", combine_appid}, {"sub_orders", std::move(subs)}});
+}
+
+// ---- a sub-merchant's fund-flow bill --------------------------------------------------------
+
+result<void> sub_fundflow_bill_request::validate() const {
+    if (auto e = id_error("sub_mchid", sub_mchid, true)) return *e;
+    if (!detail::is_calendar_date(bill_date)) return invalid_field("bill_date", "must be a date YYYY-MM-DD");
+    if (account_type != "BASIC" && account_type != "OPERATION" && account_type != "FEES" && account_type != "DEPOSIT")
+        return invalid_field("account_type", "must be BASIC, OPERATION, FEES or DEPOSIT");
+    return {};
+}
+
+// The client decrypts AES-256-GCM only (WeChat also offers SM4_GCM).
+std::string sub_fundflow_bill_request::query() const {
+    std::string q = "sub_mchid=" + encode_path_segment(sub_mchid) + "&bill_date=" + bill_date +
+                    "&account_type=" + account_type + "&algorithm=AEAD_AES_256_GCM";
+    if (gzip) q += "&tar_type=GZIP";
+    return q;
+}
+
+// Found by json_reader through argument-dependent lookup.
+void read(const detail::json_reader& r, encrypted_bill_part& p) {
+    r("bill_sequence", p.bill_sequence);
+    r("download_url", p.download_url);
+    r("encrypt_key", p.encrypt_key);
+    r("nonce", p.nonce);
+    r("hash_type", p.hash_type);
+    r("hash_value", p.hash_value);
+}
+
+namespace {
+struct bill_list_answer {
+    std::int64_t download_bill_count = -1;
+    std::vector<encrypted_bill_part> download_bill_list;
+};
+void read(const detail::json_reader& r, bill_list_answer& a) {
+    r("download_bill_count", a.download_bill_count);
+    r("download_bill_list", a.download_bill_list);
+}
+}  // namespace
+
+result<encrypted_bill_list> parse_encrypted_bill_list(std::string_view json) {
+    auto a = detail::read_json_object<bill_list_answer>(json);
+    if (!a) return a.error();
+    auto& parts = a->download_bill_list;
+    if (a->download_bill_count < 0 || static_cast<std::size_t>(a->download_bill_count) != parts.size())
+        return error(errc::malformed_json, "download_bill_count differs from the length of download_bill_list");
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+        const auto& p = parts[i];
+        if (p.download_url.empty() || p.encrypt_key.empty() || p.nonce.empty() || p.hash_type.empty() ||
+            p.hash_value.empty())
+            return error(errc::malformed_json, "/download_bill_list/" + std::to_string(i) +
+                                                   ": download_url, encrypt_key, nonce, hash_type and hash_value are required");
+    }
+    std::sort(parts.begin(), parts.end(),
+              [](const auto& x, const auto& y) { return x.bill_sequence < y.bill_sequence; });
+    for (std::size_t i = 0; i < parts.size(); ++i)
+        if (parts[i].bill_sequence != static_cast<std::int64_t>(i + 1))
+            return error(errc::malformed_json, "bill_sequence must number the files 1 to download_bill_count");
+    return encrypted_bill_list{std::move(parts), {}};
 }
 
 }  // namespace wechatpay

@@ -20,6 +20,8 @@
 #include <boost/url/pct_string_view.hpp>
 #include <boost/json.hpp>
 
+#include <openssl/rand.h>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -62,7 +64,7 @@ constexpr std::string_view endpoint_names[] = {
     "/v3/pay/transactions/h5", "/v3/pay/transactions/out-trade-no/{out_trade_no}",
     "/v3/pay/transactions/out-trade-no/{out_trade_no}/close", "/v3/pay/transactions/id/{transaction_id}",
     "/v3/refund/domestic/refunds", "/v3/refund/domestic/refunds/{out_refund_no}", "/v3/bill/tradebill",
-    "/v3/bill/fundflowbill", "/v3/billdownload/file", "/v3/certificates", "/v3/merchant/media/upload",
+    "/v3/bill/fundflowbill", "/v3/bill/sub-merchant-fundflowbill", "/v3/billdownload/file", "/v3/certificates", "/v3/merchant/media/upload",
     "/v3/merchant/media/video_upload", "/v3/merchant-service/images/upload", "/v3/merchant-service/images/{media_id}",
     "/v3/merchant-service/complaints-v2", "/v3/merchant-service/complaints-v2/{complaint_id}",
     "/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys",
@@ -635,25 +637,37 @@ std::string sha1_of(synthetic_trade_bill bill) {
     return sha1.hex();
 }
 
+// What WeChat refuses of any bill request's bill_date and tar_type as written.
+std::optional<answer> bill_params_refused(const std::string& date, const std::string& tar) {
+    if (!valid_date(date)) return value_error("bill_date", "must be YYYY-MM-DD", json::value(date), "query");
+    if (!tar.empty() && tar != "GZIP") return value_error("tar_type", "must be GZIP", json::value(tar), "query");
+    return std::nullopt;
+}
+
+// ... and of its (valid) day: in the future, older than three months, not created yet.
+std::optional<answer> bill_day_refused(const std::string& date, bool at_once, std::int64_t now) {
+    const std::int64_t midnight = *parse_rfc3339(date + "T00:00:00+08:00");
+    if (midnight > now) return error_answer(400, "INVALID_REQUEST", "bill_date is in the future");
+    if (date < oldest_bill_date(now))
+        return error_answer(400, "INVALID_REQUEST", "bill_date: only bills of the last three months can be requested");
+    // WeChat creates a day's bills from 09:00 the next day and advises asking after 10:00.
+    if (!at_once && now < midnight + day + 10 * 3600)
+        return error_answer(400, "STATEMENT_CREATING", "the bill is being created: ask after 10:00 the next day");
+    return std::nullopt;
+}
+
 }  // namespace
 
 answer api::bill(const merchant& m, bool trade, std::string_view query, std::int64_t now) {
     const std::string date = query_param(query, "bill_date");
     const std::string tar = query_param(query, "tar_type");
     const std::string type = query_param(query, trade ? "bill_type" : "account_type");
-    if (!valid_date(date)) return value_error("bill_date", "must be YYYY-MM-DD", json::value(date), "query");
-    if (!tar.empty() && tar != "GZIP") return value_error("tar_type", "must be GZIP", json::value(tar), "query");
     const std::string kind = type.empty() ? (trade ? "ALL" : "BASIC") : type;
+    if (auto refused = bill_params_refused(date, tar)) return std::move(*refused);
     if (trade ? (kind != "ALL" && kind != "SUCCESS" && kind != "REFUND" && kind != "RECHARGE_REFUND")
               : (kind != "BASIC" && kind != "OPERATION" && kind != "FEES"))
         return value_error(trade ? "bill_type" : "account_type", "is not a known type", json::value(kind), "query");
-    const std::int64_t midnight = *parse_rfc3339(date + "T00:00:00+08:00");
-    if (midnight > now) return error_answer(400, "INVALID_REQUEST", "bill_date is in the future");
-    if (date < oldest_bill_date(now))
-        return error_answer(400, "INVALID_REQUEST", "bill_date: only bills of the last three months can be requested");
-    // WeChat creates a day's bills from 09:00 the next day and advises asking after 10:00.
-    if (!cfg_.bills_at_once && now < midnight + day + 10 * 3600)
-        return error_answer(400, "STATEMENT_CREATING", "the bill is being created: ask after 10:00 the next day");
+    if (auto refused = bill_day_refused(date, cfg_.bills_at_once, now)) return std::move(*refused);
 
     bill_file file{m.mchid, {}, now, 0, date, m.appids.empty() ? std::string() : m.appids.front(), tar == "GZIP"};
     std::string hash;
@@ -692,24 +706,91 @@ answer api::issue_bill(const merchant& m, const std::string& csv, bool gzip, con
     return bill_answer(std::move(file), sha1_hex(csv));
 }
 
+std::string api::register_download(bill_file file) {
+    const std::string token = random_nonce(24);
+    std::lock_guard lock(bills_mutex_);
+    // Download URLs are short-lived at WeChat: only the newest ones stay valid here, so that
+    // bill queries in a loop cannot grow the simulator without bound.
+    if (bill_tokens_.size() >= max_bill_downloads) {
+        bills_.erase(bill_tokens_.front());
+        bill_tokens_.pop_front();
+    }
+    bills_[token] = std::move(file);
+    bill_tokens_.push_back(token);
+    return base_url_ + "/v3/billdownload/file?token=" + token;
+}
+
 answer api::bill_answer(bill_file file, const std::string& hash) {
     const bool gzip = file.gzip;
-    const std::string token = random_nonce(24);
-    {
-        std::lock_guard lock(bills_mutex_);
-        // Download URLs are short-lived at WeChat: only the newest ones stay valid here, so that
-        // bill queries in a loop cannot grow the simulator without bound.
-        if (bill_tokens_.size() >= max_bill_downloads) {
-            bills_.erase(bill_tokens_.front());
-            bill_tokens_.pop_front();
-        }
-        bills_[token] = std::move(file);
-        bill_tokens_.push_back(token);
-    }
+    const std::string url = register_download(std::move(file));
     return {200, json::serialize(json::object{
-                     {"hash_type", "SHA1"},
-                     {"hash_value", hash},
-                     {"download_url", base_url_ + "/v3/billdownload/file?token=" + token + (gzip ? "&tartype=gzip" : "")}})};
+                     {"hash_type", "SHA1"}, {"hash_value", hash}, {"download_url", url + (gzip ? "&tartype=gzip" : "")}})};
+}
+
+namespace {
+
+// The bill cut at row ends into pieces of at most `limit` bytes (a longer row alone).
+std::vector<std::string> split_rows(const std::string& csv, std::uint64_t limit) {
+    std::vector<std::string> parts;
+    std::size_t start = 0;
+    while (start < csv.size()) {
+        std::size_t end = start;
+        for (;;) {
+            auto next = csv.find('\n', end);
+            next = next == std::string::npos ? csv.size() : next + 1;
+            if (end > start && next - start > limit) break;
+            end = next;
+            if (end == csv.size()) break;
+        }
+        parts.push_back(csv.substr(start, end - start));
+        start = end;
+    }
+    return parts;
+}
+
+}  // namespace
+
+// 申请单个子商户资金账单 (include/wechatpay/partner.hpp): the sub-merchant's fund-flow bill in
+// files, each gzip when asked, then AES-256-GCM (empty associated data, the nonce's characters
+// as IV, tag appended) with a fresh key sent RSA-OAEP-encrypted to the provider's merchant
+// certificate; hash_value the SHA1 of the file before compression and encryption.
+answer api::sub_fundflow_bill(const merchant& sp, const sub_merchant& sub, std::string_view query, std::int64_t now) {
+    const std::string date = query_param(query, "bill_date"), tar = query_param(query, "tar_type");
+    const std::string kind = query_param(query, "account_type"), algorithm = query_param(query, "algorithm");
+    if (auto refused = bill_params_refused(date, tar)) return std::move(*refused);
+    if (kind.empty()) return param_error("account_type", "is required", "query");
+    if (kind != "BASIC" && kind != "OPERATION" && kind != "FEES" && kind != "DEPOSIT")
+        return value_error("account_type", "is not a known type", json::value(kind), "query");
+    if (algorithm.empty()) return param_error("algorithm", "is required", "query");
+    if (algorithm == "SM4_GCM")
+        return value_error("algorithm", "the simulator encrypts with AEAD_AES_256_GCM only", json::value(algorithm), "query");
+    if (algorithm != "AEAD_AES_256_GCM")
+        return value_error("algorithm", "is not a known algorithm", json::value(algorithm), "query");
+    if (auto refused = bill_day_refused(date, cfg_.bills_at_once, now)) return std::move(*refused);
+    const auto [csv, rows] = fundflow_bill_csv(store_.orders_of(sub.mchid), store_.refunds_of(sub.mchid), date, kind);
+    if (rows == 0) return error_answer(400, "NO_STATEMENT_EXIST", "no bill: nothing of this type happened on bill_date");
+
+    json::array list;
+    for (const std::string& part : split_rows(csv, cfg_.bill_part_bytes)) {
+        std::string key(32, '\0');
+        if (RAND_bytes(reinterpret_cast<unsigned char*>(key.data()), static_cast<int>(key.size())) != 1)
+            return error_answer(500, "SYSTEM_ERROR", "no random key");
+        const std::string nonce = random_nonce(16);
+        auto sealed = aes_gcm_encrypt(key, nonce, "", tar == "GZIP" ? detail::gzip(part) : part);
+        auto wrapped = oaep_encrypt(sp.cert.key(), key);
+        secure_wipe(key);
+        auto file = sealed ? base64_decode(*sealed) : result<std::string>(sealed.error());
+        if (!file || !wrapped) return error_answer(500, "SYSTEM_ERROR", "bill encryption failed");
+        const std::string url = register_download(bill_file{sub.mchid, std::move(*file), now, 0, date, {}, false});
+        list.push_back(json::object{{"bill_sequence", list.size() + 1},
+                                    {"download_url", url},
+                                    {"encrypt_key", *wrapped},
+                                    {"hash_type", "SHA1"},
+                                    {"hash_value", sha1_hex(part)},
+                                    {"nonce", nonce}});
+    }
+    const std::size_t count = list.size();
+    return {200, json::serialize(json::object{{"download_bill_count", count}, {"download_bill_list", std::move(list)}})};
 }
 
 answer api::download(const merchant& m, std::string_view query, std::int64_t now) {
@@ -1266,11 +1347,15 @@ std::optional<answer> api::partner_route(const merchant& m, std::string_view met
         if (!sub) return not_bound();
         return refund(as_sub(m, *sub), body, now);
     }
+    if (get && path == "/v3/bill/sub-merchant-fundflowbill") {
+        const sub_merchant* sub = nullptr;
+        if (auto refused = sub_of_query(sub)) return refused;
+        return sub_fundflow_bill(m, *sub, query, now);
+    }
     if (!query_param(query, "sub_mchid").empty() || query.find("sub_mchid=") != std::string_view::npos) {
         const bool refund_query = get && path_param(path, "/v3/refund/domestic/refunds/");
-        // Trade bills only: a sub-merchant's fund-flow bill is /v3/bill/sub-merchant-fundflowbill,
-        // an encrypted download the simulator does not serve
-        // (docs/partner/apis/partner-jsapi-payment/get-trade-bill.html, …/get-sub-mch-fund-flow-bill.html).
+        // Trade bills only: a sub-merchant's fund-flow bill is /v3/bill/sub-merchant-fundflowbill
+        // (above; docs/partner/apis/partner-jsapi-payment/get-trade-bill.html, …/get-sub-mch-fund-flow-bill.html).
         const bool bill_query = get && path == "/v3/bill/tradebill";
         if (refund_query || bill_query) {
             const sub_merchant* sub = nullptr;

@@ -166,6 +166,7 @@ private:
     answer refund(const merchant& m, const std::string& body, std::int64_t now);
     answer query_refund(const merchant& m, std::string_view out_refund_no);
     answer bill(const merchant& m, bool trade, std::string_view query, std::int64_t now);
+    answer sub_fundflow_bill(const merchant& sp, const sub_merchant& sub, std::string_view query, std::int64_t now);
     answer download(const merchant& m, std::string_view query, std::int64_t now);
     answer certificates(const merchant& m);
     answer complaints(const merchant& m, std::string_view method, std::string_view path, std::string_view query,
@@ -195,6 +196,7 @@ private:
     std::mutex bills_mutex_;
     std::map<std::string, bill_file> bills_;  // download token → file
     answer bill_answer(bill_file file, const std::string& hash);  // registers the download
+    std::string register_download(bill_file file);                // its download_url
     std::deque<std::string> bill_tokens_;      // oldest first
     static constexpr std::size_t max_bill_downloads = 256;
     // A synthetic day and its bill's SHA1, hashed once (a pass over the whole bill: seconds for

@@ -125,7 +125,7 @@ result<config> load_config_text(std::string_view text, const fs::path& file) {
     const reader top(parsed->get_object(), "", base);
     if (auto ok = top.allow({"listen", "threads", "tls_generate_dir", "tls", "merchants", "wechatpay", "notify",
                              "idle_timeout_ms", "refund_delay_ms", "bills_at_once", "transfer_delay_ms",
-                             "transfer_query_qps"});
+                             "transfer_query_qps", "bill_part_bytes"});
         !ok)
         return ok.error();
     config cfg;
@@ -289,6 +289,10 @@ result<config> load_config_text(std::string_view text, const fs::path& file) {
     auto qps = top.integer("transfer_query_qps", cfg.transfer_query_qps, 0, 1000000, "from 0 to 1000000");
     if (!qps) return qps.error();
     cfg.transfer_query_qps = static_cast<unsigned>(*qps);
+    auto part_bytes = top.integer("bill_part_bytes", static_cast<std::int64_t>(cfg.bill_part_bytes), 1,
+                                  std::int64_t(1) << 40, "from 1 to 2^40");
+    if (!part_bytes) return part_bytes.error();
+    cfg.bill_part_bytes = static_cast<std::uint64_t>(*part_bytes);
     if (const auto* at_once = top.get("bills_at_once")) {
         if (!at_once->is_bool()) return top.fail("bills_at_once", "must be true or false");
         cfg.bills_at_once = at_once->get_bool();

@@ -598,6 +598,22 @@ check "request: the partner query names the sub-merchant" grep -q '"sub_mchid":"
 sed 's/1900000202/1999999999/' "$T/partner.json" >"$T/stranger.json"
 run request POST /v3/pay/partner/transactions/native --config "$C/client.json" --body-file "$T/stranger.json"
 check "request: an unbound sub-merchant is refused (INVALID_REQUEST)" grep -q 'INVALID_REQUEST' "$T/out"
+# bill --sub-mchid: this simulator bills as WeChat does (a day's bill from 10:00 the next day),
+# so a quiet day two days back shows the encrypted fund-flow endpoint answering for the
+# sub-merchant; the round trip itself is in the client tests.
+quiet=$(date -u -d '+8 hours -2 days' +%F)
+expect "bill fundflow --sub-mchid: a day without movements is an API error" 1 \
+    bill fundflow --config "$C/client.json" --date "$quiet" --sub-mchid 1900000202
+check "bill fundflow --sub-mchid: WeChat's NO_STATEMENT_EXIST" in_err NO_STATEMENT_EXIST
+expect "bill fundflow --sub-mchid: an unbound sub-merchant is refused" 1 \
+    bill fundflow --config "$C/client.json" --date "$quiet" --sub-mchid 1999999999
+check "bill fundflow --sub-mchid: INVALID_REQUEST" in_err INVALID_REQUEST
+expect "bill trade --sub-mchid: the sub-merchant's trade bill" 1 \
+    bill trade --config "$C/client.json" --date "$quiet" --sub-mchid 1900000202
+check "bill trade --sub-mchid: NO_STATEMENT_EXIST" in_err NO_STATEMENT_EXIST
+expect "bill fundflow --sub-mchid: account_type ALL refused before I/O" 2 \
+    bill fundflow --config "$C/client.json" --date "$quiet" --sub-mchid 1900000202 --type ALL
+expect "bill --sub-mchid '': refused" 2 bill fundflow --config "$C/client.json" --date "$quiet" --sub-mchid ""
 kill "$CSIM_PID" 2>/dev/null || true
 
 # ---- no secret ever reached stderr -------------------------------------------------------

@@ -1053,6 +1053,30 @@ TEST_CASE("bill applications WeChat refuses: malformed or future date, unknown t
     CHECK(UNWRAP(merchant.signed_call("GET", "/v3/bill/tradebill?bill_date=" + today)).status == 200);
 }
 
+TEST_CASE("a sub-merchant's fund-flow bill application WeChat refuses: no or unknown account_type or algorithm "
+          "(SM4_GCM not simulated), an unbound or missing sub_mchid, a bad date",
+          "[sim][bills][partner][errors]") {
+    sim_env env;
+    auto provider = env.client();
+    const std::string sub = env.keys().setup.sub_merchants.at(0).mchid;
+    const std::string base = "/v3/bill/sub-merchant-fundflowbill?sub_mchid=" + sub + "&bill_date=2025-01-01";
+    for (const std::string& target :
+         {base + "&algorithm=AEAD_AES_256_GCM", base + "&account_type=NOPE&algorithm=AEAD_AES_256_GCM",
+          base + "&account_type=BASIC", base + "&account_type=BASIC&algorithm=SM4_GCM",
+          base + "&account_type=BASIC&algorithm=RSA", base + "&account_type=BASIC&algorithm=AEAD_AES_256_GCM&tar_type=ZIP",
+          "/v3/bill/sub-merchant-fundflowbill?sub_mchid=" + sub + "&bill_date=2025-1-1&account_type=BASIC"
+          "&algorithm=AEAD_AES_256_GCM",
+          std::string("/v3/bill/sub-merchant-fundflowbill?bill_date=2025-01-01&account_type=BASIC")}) {
+        INFO(target);
+        auto a = UNWRAP(provider.signed_call("GET", target));
+        check_error(a, 400, "PARAM_ERROR");
+        CHECK(str_at(a, "/detail/location") == "query");
+    }
+    check_error(UNWRAP(provider.signed_call("GET", "/v3/bill/sub-merchant-fundflowbill?sub_mchid=1999999999"
+                                                   "&bill_date=2025-01-01&account_type=BASIC&algorithm=AEAD_AES_256_GCM")),
+                400, "INVALID_REQUEST");
+}
+
 // ---- certificates ---------------------------------------------------------------------------
 
 TEST_CASE("/v3/certificates decrypts with the APIv3 key to the platform certificate", "[sim][certificates]") {

@@ -459,6 +459,9 @@ const std::vector<bad_config>& bad_configs() {
         {"public key id that would inject a header", "wechatpay.public_key.id",
          [](json::object& c) { wechatpay_of(c)["public_key"].as_object()["id"] = "PUB_KEY_ID_1\r\nX-Injected: yes"; }},
         {"threads as a string", "threads", [](json::object& c) { c["threads"] = "two"; }},
+        // A file of no byte would never hold a row.
+        {"bill_part_bytes 0", "bill_part_bytes", [](json::object& c) { c["bill_part_bytes"] = 0; }},
+        {"bill_part_bytes as a string", "bill_part_bytes", [](json::object& c) { c["bill_part_bytes"] = "1k"; }},
         {"negative idle_timeout_ms", "idle_timeout_ms", [](json::object& c) { c["idle_timeout_ms"] = -1; }},
         // 0 would close every connection before its first request.
         {"idle_timeout_ms 0", "idle_timeout_ms", [](json::object& c) { c["idle_timeout_ms"] = 0; }},
@@ -515,6 +518,9 @@ TEST_CASE("sim::load_config loads a good config, and the simulator it describes 
     REQUIRE(cfg.public_key);
     CHECK(cfg.public_key->id == shared_keys::get().setup.public_key_id);
     CHECK(cfg.threads == 2);
+    CHECK(cfg.bill_part_bytes == std::uint64_t(16) << 30);  // WeChat's split, by default
+    good["bill_part_bytes"] = 4096;
+    CHECK(UNWRAP(wechatpay::sim::load_config(write_config(dir, good, "parts.json"))).bill_part_bytes == 4096);
     auto s = UNWRAP(wechatpay::sim::simulator::start(std::move(cfg)));
     sim_client merchant(*s, merchant_signer());
     auto a = UNWRAP(merchant.signed_call("GET", "/v3/certificates"));

@@ -1,6 +1,7 @@
 // Bills checked while they stream (core, no sockets): gzip inflated in pieces of any size, the
 // SHA1 taken on the way, a truncated or corrupt stream and a wrong hash refused, and the
-// download's file written beside its destination and renamed onto it only when whole.
+// download's file written beside its destination and renamed onto it only when whole; an
+// encrypted bill decrypted as it streams, its GCM tag checked at the end.
 #include "checks.hpp"
 #include "temp_dir.hpp"
 
@@ -8,6 +9,7 @@
 
 #include "core/bill_check.hpp"
 #include "core/files.hpp"
+#include "core/gcm_stream.hpp"
 #include "core/gzip.hpp"
 
 #include <fstream>
@@ -155,4 +157,72 @@ TEST_CASE("partial_file: the destination appears only on commit; otherwise nothi
     CHECK(entries() == 1);
 
     CHECK(errc_of(wechatpay::partial_file::create(dir / "no-such-dir" / "bill.csv")) == errc::file_unreadable);
+}
+
+// ---- AES-256-GCM decrypted as it streams (encrypted bills) --------------------------------
+
+namespace {
+
+// The one-shot encryption's bytes: ciphertext then the 16-byte tag.
+std::string sealed(std::string_view key, std::string_view iv, std::string_view plain) {
+    return UNWRAP(wechatpay::base64_decode(UNWRAP(wechatpay::aes_gcm_encrypt(key, iv, "", plain))));
+}
+
+// `data` through a gcm_decrypt_stream in pieces of 1 to `max_piece` bytes.
+wechatpay::result<std::string> stream_open(std::string_view key, std::string_view iv, const std::string& data,
+                                           std::size_t max_piece, std::mt19937& rng) {
+    std::string out;
+    auto gcm = detail::gcm_decrypt_stream::open(key, iv, "", [&out](std::string_view p) -> wechatpay::result<void> {
+        out += p;
+        return {};
+    });
+    if (!gcm) return gcm.error();
+    std::uniform_int_distribution<std::size_t> size(1, max_piece);
+    for (std::size_t at = 0; at < data.size();) {
+        const std::size_t n = std::min(size(rng), data.size() - at);
+        if (auto ok = gcm->write(std::string_view(data).substr(at, n)); !ok) return ok.error();
+        at += n;
+    }
+    if (auto ok = gcm->finish(); !ok) return ok.error();
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("AES-256-GCM streamed: pieces of any size give the one-shot plaintext; the tag is checked at the end",
+          "[bill][gcm]") {
+    std::mt19937 rng(20261207);
+    const std::string key(32, 'K'), iv = "a8607ef79034c49c";  // WeChat's example nonce: 16 characters
+    for (std::size_t len : {0u, 1u, 15u, 16u, 17u, 1000u, 200000u}) {
+        CAPTURE(len);
+        std::string plain(len, '\0');
+        for (auto& ch : plain) ch = static_cast<char>(rng());
+        const std::string file = sealed(key, iv, plain);
+        for (std::size_t piece : {1u, 7u, 16u, 17u, 70000u}) {
+            CAPTURE(piece);
+            CHECK(UNWRAP(stream_open(key, iv, file, piece, rng)) == plain);
+        }
+        // Any byte changed — ciphertext or tag — fails the tag.
+        for (std::size_t at : {std::size_t(0), file.size() / 2, file.size() - 17, file.size() - 16, file.size() - 1}) {
+            if (at >= file.size()) continue;
+            CAPTURE(at);
+            std::string bad = file;
+            bad[at] = static_cast<char>(bad[at] ^ 0x01);
+            CHECK(errc_of(stream_open(key, iv, bad, 13, rng)) == errc::decrypt_failed);
+        }
+        CHECK(errc_of(stream_open(std::string(32, 'L'), iv, file, 100, rng)) == errc::decrypt_failed);
+        CHECK(errc_of(stream_open(key, "a8607ef79034c49d", file, 100, rng)) == errc::decrypt_failed);
+    }
+    // Shorter than a tag; a key that is not AES-256; no nonce.
+    CHECK(errc_of(stream_open(key, iv, std::string(15, 'x'), 4, rng)) == errc::decrypt_failed);
+    CHECK(errc_of(stream_open(std::string(16, 'K'), iv, sealed(key, iv, "x"), 4, rng)) == errc::invalid_argument);
+    CHECK(errc_of(stream_open(key, "", sealed(key, iv, "x"), 4, rng)) == errc::invalid_argument);
+
+    // The sink's error stops the stream, and it stays stopped.
+    const std::string file = sealed(key, iv, std::string(100, 'p'));
+    auto gcm = UNWRAP(detail::gcm_decrypt_stream::open(key, iv, "", [](std::string_view) -> wechatpay::result<void> {
+        return wechatpay::error(errc::file_unreadable, "disk full");
+    }));
+    CHECK(errc_of(gcm.write(file)) == errc::file_unreadable);
+    CHECK(errc_of(gcm.finish()) == errc::invalid_argument);
 }

@@ -96,6 +96,10 @@ struct config {
     // tests and the demo that bill what they just paid. The three months and the 30 s hold
     // either way.
     bool bills_at_once = false;
+    // A sub-merchant's fund-flow bill (/v3/bill/sub-merchant-fundflowbill) is split into files of
+    // at most this many bytes before compression, at row ends, as WeChat splits one "约大于16GB"
+    // (the default); "bill_part_bytes" in the JSON config, smaller to see several files.
+    std::uint64_t bill_part_bytes = std::uint64_t(16) << 30;
     std::size_t max_body = 1024 * 1024;
 };
 
