@@ -4,6 +4,7 @@
 // rotation and for an elected downloader that dies; clients in this process for a tampered
 // cache entry and for Redis down or stuck.
 #include "client_env.hpp"
+#include "io_threads.hpp"
 #include "redis_server.hpp"
 
 #include <wechatpay/redis/certificates.hpp>
@@ -150,18 +151,7 @@ std::int64_t total(std::vector<std::unique_ptr<fleet_process>>& fleet, const std
 
 // A client of this process with its own io_context, Redis connection and shared cache.
 struct member {
-    struct io_threads {
-        asio::io_context ioc;
-        asio::executor_work_guard<asio::io_context::executor_type> work = asio::make_work_guard(ioc);
-        std::vector<std::thread> threads;
-        io_threads() {
-            for (int i = 0; i < 2; ++i) threads.emplace_back([this] { ioc.run(); });
-        }
-        ~io_threads() {
-            work.reset();
-            for (auto& t : threads) t.join();
-        }
-    } io;  // first: destroyed last, after what runs on it
+    io_threads io;  // first: destroyed last, after what runs on it
     std::shared_ptr<redis::connection> conn;
     std::shared_ptr<redis::certificate_cache> cache;
     std::unique_ptr<wechatpay::client> client;
@@ -202,7 +192,7 @@ wechatpay::result<redis::reply> exec(redis::connection& c, std::vector<std::stri
 
 // The test's own connection to Redis, to look at and tamper with what the fleet shares.
 struct redis_link {
-    member::io_threads io;
+    io_threads io;
     std::shared_ptr<redis::connection> conn;
     explicit redis_link(std::uint16_t port) {
         redis::options where;
@@ -330,6 +320,57 @@ TEST_CASE("certificates through Redis: a tampered cached answer is refused and r
         CHECK(downloads(env) == expected);
         CHECK(after.cache->stats().shared == 1);
         CHECK(after.logged_warnings().empty());
+    }
+}
+
+TEST_CASE("certificates through Redis: a genuine answer older than the installed one, or one that brings no new "
+          "certificate when a serial is unknown, is replaced by a download",
+          "[redis][certificates]") {
+    redis_server server;
+    sim_env env;
+    redis_link redis(server.port());
+    const std::string key = "wechatpay:{" + shared_keys::get().setup.mchid + "}:certificates";
+    auto saved = [&] { return UNWRAP(exec(*redis.conn, {"HGETALL", key})).elements; };
+    auto restore = [&](const std::vector<redis::reply>& fields) {
+        std::vector<std::string> args{"HSET", key};
+        for (const auto& f : fields) args.push_back(f.str);
+        REQUIRE(exec(*redis.conn, {"DEL", key}));
+        REQUIRE(exec(*redis.conn, std::move(args)));
+    };
+    auto warned = [](member& m, std::string_view what) {
+        for (const auto& w : m.logged_warnings())
+            if (w.find(what) != std::string::npos) return true;
+        return false;
+    };
+
+    member first(env.sim(), server.port());
+    REQUIRE(eventually([&] { return first.has_certificates(); }, 10s));
+    const auto older = saved();
+    std::this_thread::sleep_for(1100ms);  // Wechatpay-Timestamp counts seconds
+    REQUIRE(exec(*redis.conn, {"DEL", key}));
+    member second(env.sim(), server.port());  // downloads a newer answer, the same certificates
+    REQUIRE(eventually([&] { return second.has_certificates(); }, 10s));
+    REQUIRE(downloads(env) == 2);
+
+    SECTION("a replayed older answer") {
+        restore(older);
+        CHECK(outcome(second.client->async_certificates(asio::use_future).get()) == "ok");
+        CHECK(warned(second, "older than the installed one"));
+        CHECK(downloads(env) == 3);
+        CHECK(second.cache->stats().shared == 1);
+    }
+    SECTION("an unknown serial: a newer shared answer without a new certificate cannot help") {
+        const std::string no = paid_order(env);
+        auto control = env.control();
+        REQUIRE(UNWRAP(control.unsigned_call(
+                           "POST", "/sim/faults",
+                           json::serialize(json::object{{"kind", "unknown_serial"}, {"endpoint", query_endpoint}, {"times", 1}})))
+                    .status == 200);
+        auto r = first.client->async_query_by_out_trade_no(no, asio::use_future).get();
+        CHECK(errc_of(r) == wechatpay::errc::unknown_serial);
+        CHECK(warned(first, "brings no new certificate"));
+        CHECK(downloads(env) == 3);  // then it downloaded itself
+        CHECK(first.cache->stats().downloads == 2);
     }
 }
 
