@@ -3,6 +3,7 @@
 // errors name the field ("merchant.private_key: …"). Secrets print redacted.
 #pragma once
 
+#include <wechatpay/certificate_source.hpp>
 #include <wechatpay/crypto.hpp>
 #include <wechatpay/error.hpp>
 #include <wechatpay/keys.hpp>
@@ -101,6 +102,9 @@ struct client_config {
     // Which notifications were handled (notification_handler::handle). Empty: one in-memory
     // store per client. Servers that share callbacks plug a shared store in here.
     std::shared_ptr<wechatpay::notification_dedup> notification_dedup;
+    // Where downloads of /v3/certificates come from in certificate-download mode. Empty: WeChat
+    // directly (direct_certificates). Servers of one merchant share a store here (redis/certificates.hpp).
+    std::shared_ptr<wechatpay::certificate_source> certificate_source;
 
     bool downloads_certificates() const noexcept {
         return wechatpay_certificates.empty() && !wechatpay_public_key;

@@ -1,6 +1,7 @@
 // Everything of wechatpay-asio in one include.
 #pragma once
 
+#include <wechatpay/certificate_source.hpp>
 #include <wechatpay/config.hpp>
 #include <wechatpay/crypto.hpp>
 #include <wechatpay/error.hpp>

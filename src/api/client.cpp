@@ -85,6 +85,7 @@ client::impl::impl(asio::any_io_executor executor, client_config config, signer 
     primary = std::make_shared<net::session_pool>(
         ex, cfg.pool, tls, net::pool_target{cfg.endpoint.host, cfg.endpoint.port, cfg.timeouts.connect});
     if (!cfg.notification_dedup) cfg.notification_dedup = std::make_shared<memory_dedup>();
+    if (!cfg.certificate_source) cfg.certificate_source = std::make_shared<direct_certificates>();
     // api2 backs up api only: a client pointed elsewhere never sends its calls to production.
     const endpoint_config production;
     if (cfg.endpoint.host != production.host && cfg.endpoint.backup_host == production.backup_host)
@@ -489,7 +490,7 @@ client::op_result<std::vector<certificate>> client::certificates_op(impl_ptr sel
     // and WeChat answers such a merchant's /v3/certificates with an error (404, or 500 for
     // some): nothing is sent.
     if (self->cfg.wechatpay_public_key && self->cfg.wechatpay_certificates.empty()) co_return std::vector<certificate>{};
-    co_return co_await self->refresh_certificates();
+    co_return co_await self->refresh_certificates(false);
 }
 
 namespace {

@@ -90,6 +90,10 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
 
     mutable std::mutex keys_mutex;
     verifier keys;  // WeChat Pay's keys; replaced whole on refresh
+    // The /v3/certificates answer they came from (under keys_mutex): a shared answer older than
+    // it is refused, and a fetch asks the certificate source for another one than it.
+    std::string installed_signature;
+    std::int64_t installed_timestamp = 0;
 
     // Certificate downloads run one at a time; calls that need one while it runs wait for it
     // instead of failing or downloading again. Touched on refresh_strand only.
@@ -116,9 +120,17 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     // of cfg.unsigned_download_paths (an upload to one, a POST, is answered signed). Every other
     // answer must verify.
     bool unsigned_download(net::http::verb method, std::string_view target) const;
-    // Downloads /v3/certificates and installs them (the answer must verify with them or with
-    // a certificate already trusted).
-    asio::awaitable<result<std::vector<certificate>>> refresh_certificates();
+    // Gets /v3/certificates' answer through cfg.certificate_source (a download, or another
+    // instance's answer) and installs its certificates (the answer must verify with them or with
+    // a certificate already trusted). A shared answer the checks refuse is asked for again,
+    // replaced; `on_demand` (an unknown serial) also refuses one that brings no new certificate.
+    asio::awaitable<result<std::vector<certificate>>> refresh_certificates(bool on_demand);
+    // GET /v3/certificates; the answer only once it verified.
+    static asio::awaitable<result<certificates_answer>> download_certificates(std::shared_ptr<impl> self);
+    asio::awaitable<result<certificates_answer>> fetch_certificates(std::string replaces);
+    // The certificates an answer brings, if it verifies: a download within the signature window,
+    // a shared answer at its own timestamp (see certificates_answer::shared).
+    result<std::vector<certificate>> open_answer(const certificates_answer& answer) const;
     // Fresh certificates installed, from the download in flight or a new one. An `on_demand`
     // download (an unknown serial, none known yet) starts at most once a minute, so forged
     // serials cannot make the client download in a loop.

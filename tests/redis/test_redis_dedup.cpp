@@ -4,6 +4,7 @@
 // instances of a merchant's servers.
 #include "checks.hpp"
 #include "fake_wechatpay.hpp"
+#include "io_threads.hpp"
 #include "redis_server.hpp"
 #include "vectors.hpp"
 
@@ -41,19 +42,6 @@ using namespace wechatpay_test;
 
 namespace {
 
-// An io_context on two threads, as a server runs it.
-struct io_threads {
-    asio::io_context ioc;
-    asio::executor_work_guard<asio::io_context::executor_type> work = asio::make_work_guard(ioc);
-    std::vector<std::thread> threads;
-    io_threads() {
-        for (int i = 0; i < 2; ++i) threads.emplace_back([this] { ioc.run(); });
-    }
-    ~io_threads() {  // after the connections and stores: lets them close, then the threads end
-        work.reset();
-        for (auto& t : threads) t.join();
-    }
-};
 
 redis::options local(std::uint16_t port) {
     redis::options o;
