@@ -7,6 +7,7 @@
 #include <wechatpay/error.hpp>
 #include <wechatpay/keys.hpp>
 #include <wechatpay/notification_dedup.hpp>
+#include <wechatpay/rate_limiter.hpp>
 #include <wechatpay/verifier.hpp>
 
 #include <chrono>
@@ -101,6 +102,9 @@ struct client_config {
     // Which notifications were handled (notification_handler::handle). Empty: one in-memory
     // store per client. Servers that share callbacks plug a shared store in here.
     std::shared_ptr<wechatpay::notification_dedup> notification_dedup;
+    // Asked before every send, retries included (rate_limiter.hpp). Empty: no limit, nothing
+    // asked. A memory_rate_limiter for one instance; wechatpay::redis::rate_limiter for a fleet.
+    std::shared_ptr<wechatpay::rate_limiter> rate_limiter;
 
     bool downloads_certificates() const noexcept {
         return wechatpay_certificates.empty() && !wechatpay_public_key;
