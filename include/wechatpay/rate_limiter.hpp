@@ -60,8 +60,9 @@ struct rate {
 };
 using rate_table = std::array<rate, endpoint_class_count>;  // indexed by endpoint_class
 
-// The figures WeChat documents per merchant, each under() its limit: transfer-bill queries
-// (100/s) and profit-sharing requests (30/s per receiving merchant). Everything else unlimited.
+// The figures WeChat documents per merchant, each under() its limit: transfer bills, created and
+// queried (100/s each), profit-sharing requests (30/s per receiving merchant). Everything else
+// unlimited (set what your merchant was told).
 rate_table documented_rates() noexcept;
 
 class rate_limiter {

@@ -69,8 +69,10 @@ rate rate::under(double limit_per_second) noexcept {
 
 rate_table documented_rates() noexcept {
     rate_table t{};
-    // "单个商户 100 QPS" (transfer-bill queries, get-transfer-bill-by-out-no.html).
+    // "单个商户 100 QPS" (transfer-bill queries, get-transfer-bill-by-out-no.html) and "单个商户的接口
+    // 频率限制为100次/s" (creating one, transfer-to-user.html).
     t[static_cast<std::size_t>(endpoint_class::transfer_query)] = rate::under(100);
+    t[static_cast<std::size_t>(endpoint_class::transfer_create)] = rate::under(100);
     // "单个交易收款商户(请求分账) 30QPS" (profit-sharing requests).
     t[static_cast<std::size_t>(endpoint_class::profit_sharing)] = rate::under(30);
     return t;

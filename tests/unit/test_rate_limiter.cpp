@@ -47,6 +47,8 @@ TEST_CASE("rate limiter: the documented rates sit under WeChat's figures") {
     CHECK(q.per_second == Approx(70));
     CHECK(q.burst == Approx(10));
     CHECK(q.per_second + q.burst <= 100);  // WeChat: 100 a second, counted per fixed second
+    const auto& c = t[static_cast<std::size_t>(endpoint_class::transfer_create)];
+    CHECK(c.per_second + c.burst <= 100);
     const auto& p = t[static_cast<std::size_t>(endpoint_class::profit_sharing)];
     CHECK(p.per_second + p.burst <= 30);
     CHECK_FALSE(t[static_cast<std::size_t>(endpoint_class::payment_query)].limited());
