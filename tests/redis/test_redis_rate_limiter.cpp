@@ -41,14 +41,6 @@ wechatpay::rate_table transfer_queries(double per_second, double burst) {
     return t;
 }
 
-redis::options local(std::uint16_t port) {
-    redis::options o;
-    o.port = port;
-    o.connect_timeout = 500ms;
-    o.command_timeout = 500ms;
-    return o;
-}
-
 // Warnings and errors the limiter logged (from any thread).
 struct log_lines {
     std::mutex mutex;
@@ -81,7 +73,7 @@ struct instance {
         auto cfg = client_config_for(sim, key_mode::both);
         cfg.retry.max_attempts = 1;  // a 429 comes back as it is, not retried
         if (with_limiter) {
-            conn = std::make_shared<redis::connection>(ioc.get_executor(), local(redis_port));
+            conn = std::make_shared<redis::connection>(ioc.get_executor(), local_redis(redis_port));
             limiter = std::make_shared<redis::rate_limiter>(conn, cfg.mchid, std::move(opts));
             cfg.rate_limiter = limiter;
         }
