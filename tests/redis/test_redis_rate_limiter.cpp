@@ -281,3 +281,33 @@ TEST_CASE("redis rate limiter: Redis down (fail-open sends, fail-closed refuses)
         CHECK(*third > 0ms);
     }
 }
+
+namespace {
+// Admits every ask and counts them.
+class counting_limiter final : public wechatpay::rate_limiter {
+public:
+    std::atomic<int> asks{0};
+
+protected:
+    void try_acquire(endpoint_class c, handler_type handler) override {
+        if (c == tq) ++asks;
+        std::move(handler)(wait(0));
+    }
+};
+}  // namespace
+
+TEST_CASE("rate limiter: a retry asks for a token again", "[limiter][retry]") {
+    sim_env sim([](wechatpay::sim::config& c) { client_test_sim(c); });
+    auto counter = std::make_shared<counting_limiter>();
+    instance in(sim.sim(), 0, {}, false, [&counter](wechatpay::client_config& c) {
+        c.retry.max_attempts = 2;
+        c.rate_limiter = counter;
+    });
+    auto control = sim.control();
+    json::object rule{{"kind", "system_error"}, {"endpoint", transfer_query_endpoint}, {"times", 1}};
+    REQUIRE(UNWRAP(control.unsigned_call("POST", "/sim/faults", json::serialize(rule))).status == 200);
+    auto f = in.query("B1");
+    CHECK(answer_code(wait_for(f)) == "NOT_FOUND");  // the 500, then the retry's answer
+    CHECK(sim_queries(sim) == 2);
+    CHECK(counter->asks == 2);
+}
