@@ -8,6 +8,7 @@
 #include <wechatpay/error.hpp>
 #include <wechatpay/keys.hpp>
 #include <wechatpay/notification_dedup.hpp>
+#include <wechatpay/rate_limiter.hpp>
 #include <wechatpay/verifier.hpp>
 
 #include <chrono>
@@ -105,6 +106,9 @@ struct client_config {
     // Where downloads of /v3/certificates come from in certificate-download mode. Empty: WeChat
     // directly (direct_certificates). Servers of one merchant share a store here (redis/certificates.hpp).
     std::shared_ptr<wechatpay::certificate_source> certificate_source;
+    // Asked before every send, retries included (rate_limiter.hpp). Empty: no limit, nothing
+    // asked. A memory_rate_limiter for one instance; wechatpay::redis::rate_limiter for a fleet.
+    std::shared_ptr<wechatpay::rate_limiter> rate_limiter;
 
     bool downloads_certificates() const noexcept {
         return wechatpay_certificates.empty() && !wechatpay_public_key;

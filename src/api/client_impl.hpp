@@ -162,6 +162,9 @@ private:
     bool retry_after_failure(const call& c, unsigned n, const attempt_result& r, result<net::response>& out,
                              bool& on_backup, std::chrono::milliseconds& delay);
     static asio::awaitable<void> pause(std::chrono::milliseconds delay);
+    // Waits for a token of the call's class from cfg.rate_limiter; false (the error in `out`)
+    // when the limiter fails, the wait would pass the request timeout, or the call is cancelled.
+    asio::awaitable<bool> admitted(const call& c, result<net::response>& out);
     asio::awaitable<bool> verify_answer(result<net::response>& answer);
     static void deliver_verified(const net::body_sink& sink, result<net::response>& out);
 };

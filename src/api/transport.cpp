@@ -250,6 +250,31 @@ awaitable<void> client::impl::pause(std::chrono::milliseconds delay) {
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
 }
 
+awaitable<bool> client::impl::admitted(const call& c, result<net::response>& out) {
+    const auto cls = classify_request(http::to_string(c.method), c.target);
+    const auto deadline = std::chrono::steady_clock::now() + cfg.timeouts.request;
+    for (;;) {
+        auto wait = co_await cfg.rate_limiter->async_try_acquire(cls, asio::use_awaitable);
+        if (!wait) {
+            error e = wait.error();
+            e.detail = what_of(c) + ": rate limiter: " + e.detail;
+            out = std::move(e);
+            co_return false;
+        }
+        if (wait->count() <= 0) co_return true;
+        // Fails at once rather than waiting for a token it could not use.
+        if (std::chrono::steady_clock::now() + *wait > deadline) {
+            out = error(asio::error::timed_out, what_of(c) + ": no " + to_string(cls) +
+                                                    " request token within the request timeout");
+            co_return false;
+        }
+        co_await pause(*wait);
+        if (cancelled(co_await asio::this_coro::cancellation_state)) {
+            out = error(asio::error::operation_aborted, what_of(c) + ": cancelled waiting for a request token");
+            co_return false;
+        }
+    }
+}
 
 // A verified body, given to the call's sink whole; the response keeps the header.
 void client::impl::deliver_verified(const net::body_sink& sink, result<net::response>& out) {
@@ -294,6 +319,7 @@ awaitable<void> client::impl::send(const call& c, result<net::response>& out) {
             // call that is safe to repeat, that one failure is retried at once on another
             // session, and does not count as an attempt (the server may have read the request).
             for (bool first_round = true;; first_round = false) {
+                if (cfg.rate_limiter && !co_await admitted(c, out)) goto done;
                 net::pooled_session lease;
                 if (auto failed = co_await pool.acquire(lease)) {
                     failed_to_acquire(std::move(failed), r, out);

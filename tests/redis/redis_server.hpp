@@ -6,6 +6,8 @@
 
 #include "temp_dir.hpp"
 
+#include <wechatpay/redis/connection.hpp>
+
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -42,6 +44,15 @@ inline bool accepts_connections(std::uint16_t port) {
     const bool connected = s >= 0 && ::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
     if (s >= 0) ::close(s);
     return connected;
+}
+
+// Options for a redis_server on `port`, with timeouts short enough for tests of a server gone.
+inline wechatpay::redis::options local_redis(std::uint16_t port) {
+    wechatpay::redis::options o;
+    o.port = port;
+    o.connect_timeout = std::chrono::milliseconds(500);
+    o.command_timeout = std::chrono::milliseconds(500);
+    return o;
 }
 
 class redis_server {

@@ -43,14 +43,6 @@ using namespace wechatpay_test;
 namespace {
 
 
-redis::options local(std::uint16_t port) {
-    redis::options o;
-    o.port = port;
-    o.connect_timeout = 500ms;
-    o.command_timeout = 500ms;
-    return o;
-}
-
 result<redis::reply> exec(redis::connection& c, std::vector<std::string> args) {
     return c.async_exec(std::move(args), asio::use_future).get();
 }
@@ -81,7 +73,7 @@ struct instance {
     std::shared_ptr<redis::connection> conn;
     std::shared_ptr<redis::dedup> store;
     instance(asio::io_context& ioc, std::uint16_t port, redis::dedup_options o = {})
-        : conn(std::make_shared<redis::connection>(ioc.get_executor(), local(port))),
+        : conn(std::make_shared<redis::connection>(ioc.get_executor(), local_redis(port))),
           store(std::make_shared<redis::dedup>(conn, "1900000109", o)) {}
 };
 
@@ -96,7 +88,7 @@ std::string text_of(redis::connection& c, const std::string& key) {
 TEST_CASE("redis connection: replies of each type, binary-safe, and an error reply as an error", "[redis]") {
     redis_server server;
     io_threads io;
-    redis::connection c(io.ioc.get_executor(), local(server.port()));
+    redis::connection c(io.ioc.get_executor(), local_redis(server.port()));
 
     const std::string binary("a\0b\r\nc", 6);
     auto set = exec(c, {"SET", "k", binary});
@@ -127,7 +119,7 @@ TEST_CASE("redis connection: replies of each type, binary-safe, and an error rep
 TEST_CASE("redis connection: many commands from many threads, pipelined in order", "[redis]") {
     redis_server server;
     io_threads io;
-    redis::connection c(io.ioc.get_executor(), local(server.port()));
+    redis::connection c(io.ioc.get_executor(), local_redis(server.port()));
     std::vector<std::thread> threads;
     std::atomic<int> ok{0};
     for (int t = 0; t < 4; ++t)
@@ -146,7 +138,7 @@ TEST_CASE("redis connection: many commands from many threads, pipelined in order
 TEST_CASE("redis connection: no server, a stuck server, a restarted server", "[redis][errors]") {
     redis_server server;
     io_threads io;
-    redis::connection c(io.ioc.get_executor(), local(server.port()));
+    redis::connection c(io.ioc.get_executor(), local_redis(server.port()));
     REQUIRE(exec(c, {"SET", "k", "v"}));
 
     // Stuck: the command times out (no hang) and the connection is dropped.

@@ -1,0 +1,83 @@
+#include <wechatpay/redis/rate_limiter.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace wechatpay::redis {
+
+namespace {
+
+// KEYS[1] the bucket; ARGV: tokens a second, burst. Returns 0 (a token taken) or the wait in
+// microseconds until the next one. Lua numbers are doubles: microseconds since 1970 are exact.
+constexpr const char* bucket_script = R"lua(
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local held = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(held[1])
+local at = tonumber(held[2])
+if tokens == nil or at == nil then tokens = burst; at = now end
+if now > at then tokens = math.min(burst, tokens + (now - at) * rate / 1000000); at = now end
+local wait = 0
+if tokens >= 1 then tokens = tokens - 1 else wait = math.ceil((1 - tokens) * 1000000 / rate) end
+redis.call('HSET', KEYS[1], 'tokens', string.format('%.6f', tokens), 'at', string.format('%d', at))
+redis.call('PEXPIRE', KEYS[1], math.ceil((burst - tokens) * 1000 / rate) + 1000)
+return wait
+)lua";
+
+std::string number(double v) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.6f", v);
+    return buf;
+}
+
+}  // namespace
+
+rate_limiter::rate_limiter(std::shared_ptr<connection> conn, std::string mchid, rate_limiter_options opts)
+    : conn_(std::move(conn)), prefix_("wechatpay:{" + std::move(mchid) + "}:rate:"), opts_(std::move(opts)) {}
+
+std::string rate_limiter::key(endpoint_class c) const { return prefix_ + to_string(c); }
+
+void rate_limiter::try_acquire(endpoint_class c, handler_type handler) {
+    const auto i = static_cast<std::size_t>(c);
+    if (i >= endpoint_class_count || !opts_.rates[i].limited()) return std::move(handler)(wait(0));
+    const rate r = opts_.rates[i];
+    std::vector<std::string> args{"EVAL", bucket_script, "1", key(c), number(r.per_second),
+                                  number(std::max(1.0, r.burst))};
+    conn_->async_exec(std::move(args), [self = shared_from_this(), h = std::move(handler)](result<reply> a) mutable {
+        if (a && a->kind != reply::type::integer)
+            a = error(errc::malformed_json, "redis: unexpected answer to a rate limiter ask");
+        if (!a) {
+            self->redis_failed(a.error());
+            if (self->opts_.fail_open) {
+                ++self->unchecked_;
+                return std::move(h)(wait(0));
+            }
+            error e = std::move(a).error();
+            e.detail = "redis: " + e.detail;
+            return std::move(h)(std::move(e));
+        }
+        self->redis_answered();
+        // Microseconds to milliseconds, rounded up: a wait is never zero.
+        const long long us = std::max(0LL, a->integer);
+        std::move(h)(wait(us == 0 ? 0 : std::max(1LL, (us + 999) / 1000)));
+    });
+}
+
+// One warning when Redis stops answering, one line when it answers again: not one per call.
+void rate_limiter::redis_failed(const error& e) {
+    if (failing_.exchange(true) || !opts_.logger) return;
+    opts_.logger(log_level::warning,
+                 std::string("rate limiter: Redis did not answer (") + e.to_string() + "); " +
+                     (opts_.fail_open ? "admitting requests unchecked until it does" : "refusing requests until it does"),
+                 {});
+}
+
+void rate_limiter::redis_answered() {
+    if (!failing_.exchange(false) || !opts_.logger) return;
+    opts_.logger(log_level::info, "rate limiter: Redis answers again", {});
+}
+
+}  // namespace wechatpay::redis
