@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <string>
 
 namespace examples {
@@ -22,15 +23,22 @@ namespace http = boost::beast::http;
 
 class notify_receiver {
 public:
+    // Hears each delivery's body and the answer it got (the Redis demo's transcript).
+    using observer = std::function<void(const std::string& body, const wechatpay::notification_reply&)>;
+
     notify_receiver(asio::io_context& ioc, const wechatpay::client& c, wechatpay::notification_effect effect)
-        : acceptor_(ioc, {asio::ip::make_address("127.0.0.1"), 0}), handler_(c.notifications()),
-          effect_(std::move(effect)) {}
+        : notify_receiver(ioc, c.notifications(), std::move(effect)) {}
+    notify_receiver(asio::io_context& ioc, wechatpay::notification_handler handler, wechatpay::notification_effect effect,
+                    observer watch = {})
+        : acceptor_(ioc, {asio::ip::make_address("127.0.0.1"), 0}), handler_(std::move(handler)),
+          effect_(std::move(effect)), watch_(std::move(watch)) {}
 
     std::string url() const {
         return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()) + "/notify";
     }
     void start() { asio::co_spawn(acceptor_.get_executor(), accept_loop(), asio::detached); }
-    void stop() { asio::post(acceptor_.get_executor(), [this] { acceptor_.close(); }); }
+    // Closes the acceptor on its executor and waits for that: the io threads must be running.
+    void stop() { asio::post(acceptor_.get_executor(), asio::use_future([this] { acceptor_.close(); })).get(); }
     int deliveries() const { return deliveries_; }  // POSTs answered, whatever the answer
 
 private:
@@ -54,8 +62,8 @@ private:
         const auto headers = wechatpay::signature_headers::from_fields(req);  // repeats noted
         // The client's handler: its WeChat Pay keys (refreshed when a notification names a new
         // certificate), its dedup store and its logger.
-        const wechatpay::notification_reply reply =
-            co_await handler_.async_handle(headers, std::move(req.body()), effect_);
+        const wechatpay::notification_reply reply = co_await handler_.async_handle(headers, req.body(), effect_);
+        if (watch_) watch_(req.body(), reply);
         http::response<http::string_body> res{static_cast<http::status>(reply.status), 11};
         if (!reply.content_type.empty()) res.set(http::field::content_type, reply.content_type);
         res.body() = reply.body;
@@ -67,6 +75,7 @@ private:
     asio::ip::tcp::acceptor acceptor_;
     const wechatpay::notification_handler handler_;
     const wechatpay::notification_effect effect_;
+    const observer watch_;
     std::atomic<int> deliveries_{0};
 };
 

@@ -256,7 +256,7 @@ result<config> load_config_text(std::string_view text, const fs::path& file) {
     if (!notify) return notify.error();
     if (*notify) {
         const reader n(**notify, "notify", base);
-        if (auto ok = n.allow({"ca", "time_scale", "sign_with"}); !ok) return ok.error();
+        if (auto ok = n.allow({"ca", "time_scale", "sign_with", "balance"}); !ok) return ok.error();
         auto ca = n.path("ca", false);
         if (!ca) return ca.error();
         cfg.notify_ca = *ca;
@@ -275,6 +275,18 @@ result<config> load_config_text(std::string_view text, const fs::path& file) {
             return n.fail("sign_with", "must be \"certificate\" or \"public_key\"");
         cfg.notify_sign_with_public_key = *sign_with == "public_key";
         if (cfg.notify_sign_with_public_key && !cfg.public_key) return n.fail("sign_with", "no public_key is configured");
+        auto balance = object_at(n, "balance", false);
+        if (!balance) return balance.error();
+        if (*balance)
+            for (const auto& [front, targets] : **balance) {
+                const std::string key = "balance[" + wechatpay::excerpt(front, 64) + "]";
+                if (!targets.is_array()) return n.fail(key, "must be an array of \"IP:port\" strings");
+                auto& list = cfg.notify_balance[std::string(front)];
+                for (const auto& t : targets.get_array()) {
+                    if (!t.is_string()) return n.fail(key, "must be an array of \"IP:port\" strings");
+                    list.emplace_back(t.get_string());
+                }
+            }
     }
     // An idle timeout of 0 would close every connection before its first request.
     auto idle = top.integer("idle_timeout_ms", cfg.idle_timeout.count(), 1, max_ms, "from 1 to 2147483647");
@@ -330,6 +342,7 @@ result<void> check_config(const config& cfg) {
             if (cfg.merchants[i].mchid == cfg.merchants[j].mchid)
                 return invalid("merchants[" + std::to_string(i) + "].mchid: " + wechatpay::excerpt(cfg.merchants[i].mchid) +
                                " is also merchants[" + std::to_string(j) + "]");
+    if (auto ok = check_notify_balance(cfg.notify_balance); !ok) return ok;
     return check_notify_ca(cfg.notify_ca);
 }
 

@@ -94,11 +94,9 @@ std::optional<asio::ip::address> loopback_address(const detail::http_url& u) {
 // One POST; returns "" when the receiver answers 200 or 204 (what WeChat takes as delivered:
 // any other status, 2xx included, is a failure to retry), else what went wrong. One 5 s
 // deadline bounds the whole try (connect, handshake, write, read), as WeChat's reply limit does.
-awaitable<std::string> post_once(asio::ssl::context& tls, detail::http_url u, std::string body,
+// `ep` is where to connect: the URL's own address, or a balancer's target.
+awaitable<std::string> post_once(asio::ssl::context& tls, detail::http_url u, tcp::endpoint ep, std::string body,
                                  std::vector<std::pair<std::string, std::string>> headers) {
-    auto addr = loopback_address(u);
-    if (!addr) co_return "notify_url host is not a loopback address";
-    const tcp::endpoint ep(*addr, u.port);
     auto ex = co_await asio::this_coro::executor;
     const auto deadline = std::chrono::steady_clock::now() + 5s;
 
@@ -189,11 +187,30 @@ std::vector<std::pair<std::string, std::string>> signed_headers(const notifier::
             {"Request-ID", "sim-notify-" + id}};
 }
 
+// A balancer target or a URL's host, when it is a loopback IP address (or localhost).
+std::optional<tcp::endpoint> loopback_endpoint(const detail::http_url& u) {
+    auto addr = loopback_address(u);
+    if (!addr) return std::nullopt;
+    return tcp::endpoint(*addr, u.port);
+}
+
+// Where try `attempt` of a notification to `u` connects: the notify_url's own address, or with
+// a balancer in front of it (config::notify_balance) its targets in turn.
+std::optional<tcp::endpoint> endpoint_for(const config& cfg, const detail::http_url& u, unsigned attempt) {
+    const auto balanced = cfg.notify_balance.find(u.host_header());
+    if (balanced == cfg.notify_balance.end() || balanced->second.empty()) return loopback_endpoint(u);
+    const auto target = detail::parse_http_url("http://" + balanced->second[attempt % balanced->second.size()]);
+    return target ? loopback_endpoint(*target) : std::nullopt;  // checked at start: always a target
+}
+
 awaitable<void> deliver(std::shared_ptr<notifier::shared> s, std::uint64_t index, std::string id, detail::http_url u,
                         std::string body) {
     asio::steady_timer timer(co_await asio::this_coro::executor);
     for (unsigned attempt = 0;; ++attempt) {
-        const std::string outcome = co_await post_once(s->tls, u, body, signed_headers(*s, id, body));
+        const auto ep = endpoint_for(s->cfg, u, attempt);
+        // g++ 12 mishandles a co_await inside ?: (a temporary freed twice): an if instead.
+        std::string outcome = "notify_url host is not a loopback address";
+        if (ep) outcome = co_await post_once(s->tls, u, *ep, body, signed_headers(*s, id, body));
         const bool ok = outcome.empty();
         s->record(index, attempt + 1, ok ? "delivered" : outcome, ok);
         if (ok) {
@@ -216,6 +233,24 @@ result<void> check_notify_ca(const std::filesystem::path& file) {
     if (file.empty()) return {};
     asio::ssl::context probe(asio::ssl::context::tls_client);
     if (auto ok = net::trust_ca_file(probe, file, "notify.ca"); !ok) return error(errc::invalid_argument, ok.error().detail);
+    return {};
+}
+
+result<void> check_notify_balance(const std::map<std::string, std::vector<std::string>>& balance) {
+    for (const auto& [front, targets] : balance) {
+        const std::string where = "notify.balance[" + wechatpay::excerpt(front, 64) + "]";
+        const auto f = detail::parse_http_url("http://" + front);
+        if (!f || f->host_header() != front || f->target != "/")
+            return error(errc::invalid_argument, where + ": must be \"host:port\", the port written");
+        if (targets.empty()) return error(errc::invalid_argument, where + ": lists no target");
+        for (const auto& t : targets) {
+            const auto u = detail::parse_http_url("http://" + t);
+            if (!u || u->host_header() != t || u->target != "/" || !loopback_endpoint(*u) ||
+                beast::iequals(u->host, "localhost"))
+                return error(errc::invalid_argument,
+                             where + ": target " + wechatpay::excerpt(t, 64) + " is not a loopback \"IP:port\"");
+        }
+    }
     return {};
 }
 

@@ -13,6 +13,7 @@
 #include <boost/asio/ssl/context.hpp>
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -23,6 +24,10 @@ namespace wechatpay::sim {
 // notify.ca must load as PEM certificates; the error names "notify.ca". An empty path (the
 // system store) passes.
 result<void> check_notify_ca(const std::filesystem::path& file);
+
+// config::notify_balance: each key "host:port" (the port written), each list non-empty, each
+// target a loopback "IP:port". The error names "notify.balance" and the entry.
+result<void> check_notify_balance(const std::map<std::string, std::vector<std::string>>& balance);
 
 struct notification_job {
     const merchant* to;

@@ -335,6 +335,31 @@ TEST_CASE("notify sign_with public_key: notifications name and are signed by the
           errc::unknown_serial);
 }
 
+TEST_CASE("notify.balance: a load balancer in front of a notify_url sends each try to its next target",
+          "[sim][notifications]") {
+    notify_receiver front(1000), second(1000), third;  // the first two always answer 500
+    const auto address = [](const notify_receiver& r) { return r.url().substr(7, r.url().find('/', 7) - 7); };
+    sim_env env([&](wechatpay::sim::config& c) {
+        c.notify_balance[address(front)] = {address(front), address(second), address(third)};
+    });
+    auto control = env.control();
+    const std::string no = paid_order_notifying(env, front);
+
+    // Tries 1, 2, 3 reach front, second, third in turn; third answers 204: delivered.
+    REQUIRE(third.wait_for(1).size() == 1);
+    CHECK(front.wait_for(1, 0ms).size() == 1);
+    CHECK(second.wait_for(1, 0ms).size() == 1);
+    REQUIRE(eventually([&] { return notification_log(control)[0].at("delivered").as_bool(); }));
+    const auto log = notification_log(control);
+    CHECK(str_at(log[0], "/notify_url") == front.url());  // the URL the order named
+    CHECK(int_at(log[0], "/attempts") == 3);
+    // One notification, the same id at each target.
+    const auto n = UNWRAP(merchant_handler().parse(third.wait_for(1)[0].headers, third.wait_for(1)[0].body));
+    CHECK(UNWRAP(n.transaction()).out_trade_no == no);
+    CHECK(UNWRAP(merchant_handler().parse(front.wait_for(1)[0].headers, front.wait_for(1)[0].body)).id == n.id);
+    CHECK(third.wait_for(2, 100ms).size() == 1);  // delivered: no more tries
+}
+
 // ---- notifications over https ---------------------------------------------------------------
 
 namespace {

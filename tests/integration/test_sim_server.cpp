@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 using namespace wechatpay_test;
@@ -451,6 +452,22 @@ const std::vector<bad_config>& bad_configs() {
          [](json::object& c) { c["wechatpay"] = json::object(); }},
         {"notify.sign_with unknown", "notify.sign_with",
          [](json::object& c) { c["notify"] = json::object{{"sign_with", "hmac"}}; }},
+        {"notify.balance not an object", "notify.balance",
+         [](json::object& c) { c["notify"] = json::object{{"balance", json::array{"127.0.0.1:9001"}}}; }},
+        {"notify.balance entry not a list", R"(notify.balance["127.0.0.1:9000"])",
+         [](json::object& c) { c["notify"] = json::object{{"balance", {{"127.0.0.1:9000", "127.0.0.1:9001"}}}}; }},
+        {"notify.balance target not a string", R"(notify.balance["127.0.0.1:9000"])",
+         [](json::object& c) { c["notify"] = json::object{{"balance", {{"127.0.0.1:9000", json::array{9001}}}}}; }},
+        {"notify.balance front without its port", R"(notify.balance["127.0.0.1"])",
+         [](json::object& c) { c["notify"] = json::object{{"balance", {{"127.0.0.1", json::array{"127.0.0.1:9001"}}}}}; }},
+        {"notify.balance without targets", R"(notify.balance["127.0.0.1:9000"])",
+         [](json::object& c) { c["notify"] = json::object{{"balance", {{"127.0.0.1:9000", json::array()}}}}; }},
+        {"notify.balance target off this machine", R"(notify.balance["127.0.0.1:9000"])",
+         [](json::object& c) { c["notify"] = json::object{{"balance", {{"127.0.0.1:9000", json::array{"10.0.0.5:9001"}}}}}; }},
+        {"notify.balance target a name", R"(notify.balance["127.0.0.1:9000"])",
+         [](json::object& c) { c["notify"] = json::object{{"balance", {{"127.0.0.1:9000", json::array{"localhost:9001"}}}}}; }},
+        {"notify.balance target with a path", R"(notify.balance["127.0.0.1:9000"])",
+         [](json::object& c) { c["notify"] = json::object{{"balance", {{"127.0.0.1:9000", json::array{"127.0.0.1:9001/x"}}}}}; }},
         {"notify.time_scale 0", "notify.time_scale", [](json::object& c) { c["notify"] = json::object{{"time_scale", 0}}; }},
         // retry_after × scale would overflow a duration.
         {"notify.time_scale 1e300", "notify.time_scale",
@@ -507,7 +524,10 @@ TEST_CASE("sim::load_config loads a good config, and the simulator it describes 
     auto good = good_config();
     merchant0(good)["refund_notify_url"] = "https://merchant.example/refunds";
     wechatpay_of(good)["rotation_overlap_s"] = 5;
+    good["notify"] = json::object{{"balance", {{"pay.example.com:443", json::array{"127.0.0.1:9001", "[::1]:9002"}}}}};
     auto cfg = UNWRAP(wechatpay::sim::load_config(write_config(dir, good)));
+    CHECK(cfg.notify_balance == std::map<std::string, std::vector<std::string>>{
+                                    {"pay.example.com:443", {"127.0.0.1:9001", "[::1]:9002"}}});
     CHECK_FALSE(cfg.certificates_not_found);
     wechatpay_of(good)["certificates_not_found"] = true;
     CHECK(UNWRAP(wechatpay::sim::load_config(write_config(dir, good, "not_found.json"))).certificates_not_found);
@@ -560,6 +580,9 @@ TEST_CASE("simulator::start refuses what load_config refuses, naming the field, 
              bad_start{"notify.ca", [&](auto& c) { c.notify_ca = dir.path(); }},
              bad_start{"merchants[0].refund_notify_url", [](auto& c) { c.merchants[0].refund_notify_url = "ftp://x/y"; }},
              bad_start{"wechatpay.rotation_overlap_s", [](auto& c) { c.rotation_overlap = -1s; }},
+             bad_start{R"(notify.balance["127.0.0.1:9000"])", [](auto& c) { c.notify_balance["127.0.0.1:9000"] = {}; }},
+             bad_start{R"(notify.balance["127.0.0.1:9000"])",
+                       [](auto& c) { c.notify_balance["127.0.0.1:9000"] = {"127.0.0.1:9001", "192.0.2.1:9001"}; }},
          }) {
         INFO(bad.field);
         auto cfg = test_config();

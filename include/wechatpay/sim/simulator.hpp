@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -82,6 +83,13 @@ struct config {
     std::filesystem::path notify_ca;
     double notify_time_scale = 1.0;
     bool notify_sign_with_public_key = false;  // "sign_with": "public_key" (else certificate)
+    // A load balancer in front of a fleet of receivers ("notify": {"balance": {"127.0.0.1:8443":
+    // ["127.0.0.1:9001", "127.0.0.1:9002"]}}): a notification whose notify_url names a key
+    // ("host:port", the port always written) connects on its k-th try to the (k mod n)-th target,
+    // so each redelivery reaches the next instance, as WeChat's redeliveries to one notify_url
+    // reach whichever instance the merchant's balancer picks. The Host header, TLS server name
+    // and certificate check stay the notify_url's. Targets are loopback "IP:port".
+    std::map<std::string, std::vector<std::string>> notify_balance{};
 
     std::chrono::milliseconds idle_timeout{8000};  // > 0
     std::chrono::milliseconds refund_delay{1000};
