@@ -32,7 +32,7 @@ const std::string body =
     R"("amount":{"total":600,"currency":"CNY"}})";
 
 // Runs `op` on `threads` threads for `seconds`; returns operations per second.
-double rate(int threads, double seconds, const std::function<void()>& op) {
+double ops_per_second(int threads, double seconds, const std::function<void()>& op) {
     std::atomic<bool> stop{false};
     std::atomic<long> total{0};
     std::vector<std::thread> pool;
@@ -152,8 +152,8 @@ int main(int argc, char** argv) {
             for (int threads : {1, 2}) {
                 std::vector<double> raw, ours;
                 for (int r = 0; r < rounds; ++r) {  // interleaved: drift hits both sides alike
-                    raw.push_back(rate(threads, seconds, ops[2 * pair]));
-                    ours.push_back(rate(threads, seconds, ops[2 * pair + 1]));
+                    raw.push_back(ops_per_second(threads, seconds, ops[2 * pair]));
+                    ours.push_back(ops_per_second(threads, seconds, ops[2 * pair + 1]));
                 }
                 row x{pair == 0 ? "sign" : "verify", threads, median(raw), median(ours)};
                 std::printf("%-8s %7d %14.0f %14.0f %8.3f\n", x.op.c_str(), x.threads, x.raw, x.ours,
