@@ -100,7 +100,9 @@ rate_limiter::wait memory_rate_limiter::take(endpoint_class c) {
         return wait(0);
     }
     // Rounded up, never zero: a zero wait means admitted.
-    return wait(std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil((1 - b.tokens) * 1000 / r.per_second))));
+    // At most a day: a tiny rate must not overflow the cast.
+    const double ms = std::min(86'400'000.0, std::ceil((1 - b.tokens) * 1000 / r.per_second));
+    return wait(std::max<std::int64_t>(1, static_cast<std::int64_t>(ms)));
 }
 
 void memory_rate_limiter::try_acquire(endpoint_class c, handler_type handler) {

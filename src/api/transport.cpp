@@ -263,7 +263,7 @@ awaitable<bool> client::impl::admitted(const call& c, result<net::response>& out
         }
         if (wait->count() <= 0) co_return true;
         // Fails at once rather than waiting for a token it could not use.
-        if (std::chrono::steady_clock::now() + *wait > deadline) {
+        if (*wait > std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now())) {
             out = error(asio::error::timed_out, what_of(c) + ": no " + to_string(cls) +
                                                     " request token within the request timeout");
             co_return false;

@@ -1,5 +1,8 @@
 #include <wechatpay/redis/rate_limiter.hpp>
 
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/bind_executor.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -9,8 +12,11 @@ namespace wechatpay::redis {
 namespace {
 
 // KEYS[1] the bucket; ARGV: tokens a second, burst. Returns 0 (a token taken) or the wait in
-// microseconds until the next one. Lua numbers are doubles: microseconds since 1970 are exact.
+// microseconds until the next one, at most a day. Lua numbers are doubles: microseconds since
+// 1970 are exact. TIME before a write needs effects replication (the default from Redis 5).
 constexpr const char* bucket_script = R"lua(
+if redis.replicate_commands then redis.replicate_commands() end
+local day = 86400000000
 local rate = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
 local t = redis.call('TIME')
@@ -21,15 +27,15 @@ local at = tonumber(held[2])
 if tokens == nil or at == nil then tokens = burst; at = now end
 if now > at then tokens = math.min(burst, tokens + (now - at) * rate / 1000000); at = now end
 local wait = 0
-if tokens >= 1 then tokens = tokens - 1 else wait = math.ceil((1 - tokens) * 1000000 / rate) end
+if tokens >= 1 then tokens = tokens - 1 else wait = math.min(day, math.ceil((1 - tokens) * 1000000 / rate)) end
 redis.call('HSET', KEYS[1], 'tokens', string.format('%.6f', tokens), 'at', string.format('%d', at))
-redis.call('PEXPIRE', KEYS[1], math.ceil((burst - tokens) * 1000 / rate) + 1000)
+redis.call('PEXPIRE', KEYS[1], string.format('%d', math.min(day / 1000, math.ceil((burst - tokens) * 1000 / rate) + 1000)))
 return wait
 )lua";
 
 std::string number(double v) {
     char buf[64];
-    std::snprintf(buf, sizeof buf, "%.6f", v);
+    std::snprintf(buf, sizeof buf, "%.17g", v);  // exact: a tiny rate must not read as 0
     return buf;
 }
 
@@ -46,7 +52,9 @@ void rate_limiter::try_acquire(endpoint_class c, handler_type handler) {
     const rate r = opts_.rates[i];
     std::vector<std::string> args{"EVAL", bucket_script, "1", key(c), number(r.per_second),
                                   number(std::max(1.0, r.burst))};
-    conn_->async_exec(std::move(args), [self = shared_from_this(), h = std::move(handler)](result<reply> a) mutable {
+    // The answer goes to the caller's executor (its strand), not on through the connection's.
+    const auto ex = boost::asio::get_associated_executor(handler, conn_->get_executor());
+    conn_->async_exec(std::move(args), boost::asio::bind_executor(ex, [self = shared_from_this(), h = std::move(handler)](result<reply> a) mutable {
         if (a && a->kind != reply::type::integer)
             a = error(errc::malformed_json, "redis: unexpected answer to a rate limiter ask");
         if (!a) {
@@ -63,7 +71,7 @@ void rate_limiter::try_acquire(endpoint_class c, handler_type handler) {
         // Microseconds to milliseconds, rounded up: a wait is never zero.
         const long long us = std::max(0LL, a->integer);
         std::move(h)(wait(us == 0 ? 0 : std::max(1LL, (us + 999) / 1000)));
-    });
+    }));
 }
 
 // One warning when Redis stops answering, one line when it answers again: not one per call.

@@ -64,7 +64,7 @@ public:
         if (!text) return fail(pointer, "must be a string", v), std::string();
         std::string s(*text);
         if (required && s.empty()) fail(pointer, "must not be empty", v);
-        else if (detail::utf8_length(s) > max_chars)
+        else if (detail::utf8_length(s).value_or(s.size()) > max_chars)
             fail(pointer, "is longer than " + std::to_string(max_chars) + " characters", v);
         return s;
     }

@@ -14,7 +14,8 @@ keyring::keyring(std::vector<platform_identity> certificates, std::optional<publ
     for (auto& c : certificates) certificates_.push_back({std::move(c), 0});
 }
 
-// The newest certificate whose overlap has passed and that is valid now.
+// The newest certificate whose overlap has passed and that is valid now: the latest to sign,
+// then the latest issued, then the latest published (two rotations within one second tie on both).
 signing_identity keyring::in_use() const {
     const auto now = std::chrono::system_clock::now();
     const std::int64_t sim_now = clock_.now();
@@ -22,7 +23,7 @@ signing_identity keyring::in_use() const {
     for (const auto& p : certificates_)
         if (p.signs_from <= sim_now && p.id.cert.valid_at(now) &&
             (!best || p.signs_from > best->signs_from ||
-             (p.signs_from == best->signs_from && p.id.cert.not_before() > best->id.cert.not_before())))
+             (p.signs_from == best->signs_from && p.id.cert.not_before() >= best->id.cert.not_before())))
             best = &p;
     if (!best) best = &certificates_.front();  // none valid: sign anyway, clients will refuse
     return {best->id.cert.serial(), best->id.key};

@@ -261,12 +261,12 @@ TEST_CASE("certificates through Redis: an elected downloader that dies leaves it
         return r && r->integer == 1;
     };
 
-    fleet_process doomed(env.sim(), server.port(), 1500ms);
+    fleet_process doomed(env.sim(), server.port(), 4000ms);
     REQUIRE(eventually(locked, 10s));  // elected, downloading
     doomed.kill();
     CHECK(locked());  // its lock outlives it, for its lease
 
-    fleet_process next(env.sim(), server.port(), 1500ms);
+    fleet_process next(env.sim(), server.port(), 4000ms);
     CHECK(next.line() == "ready " + shared_keys::get().platform_cert.serial());
     const auto st = next.stats();
     CHECK(st.at("downloads") == 1);  // elected once the lease lapsed

@@ -10,6 +10,7 @@
 #include "sim/api.hpp"
 #include "sim/bills.hpp"
 #include "sim/clock.hpp"
+#include "sim/keyring.hpp"
 #include "sim/store.hpp"
 
 #include "core/gzip.hpp"
@@ -512,4 +513,22 @@ TEST_CASE("sim: serial_no is compared without regard to case", "[sim]") {
     std::string other = serial;
     other.back() = other.back() == '0' ? '1' : '0';
     CHECK(with_serial(other) == 401);
+}
+
+// Two rotations within one second tie on the time they sign from and on their certificates'
+// not_before (whole seconds): the later publication signs.
+TEST_CASE("sim keyring: rotations within one second sign with the latest; an overlap defers it", "[sim][certificates]") {
+    using namespace std::chrono_literals;
+    wechatpay::sim::sim_clock clock;
+    wechatpay::sim::keyring keys({}, std::nullopt, clock);
+    keys.rotate(0s);
+    const auto second = keys.rotate(0s);
+    CHECK(keys.for_answer("").serial == second.id.cert.serial());
+    CHECK(keys.for_notification(false).serial == second.id.cert.serial());
+    const auto deferred = keys.rotate(3600s);
+    CHECK(keys.for_answer("").serial == second.id.cert.serial());  // published, not signing yet
+    CHECK(keys.certificates().size() == 3);
+    CHECK(keys.decrypting_key(deferred.id.cert.serial()).has_value());
+    REQUIRE(clock.advance(3600));
+    CHECK(keys.for_answer("").serial == deferred.id.cert.serial());
 }
