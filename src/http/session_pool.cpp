@@ -86,22 +86,34 @@ void wake(const std::shared_ptr<session_pool::waiter>& w);
 }  // namespace
 
 session_pool::take_result session_pool::take(std::shared_ptr<session>& out, const std::shared_ptr<waiter>& w) {
-    std::vector<std::shared_ptr<session>> stale;  // closed outside the lock (declared first)
-    std::lock_guard lock(mutex_);
-    if (shut_down_) return take_result::shut_down;
-    const auto now = clock::now();
-    while (!idle_.empty()) {
-        auto s = std::move(idle_.back());
-        idle_.pop_back();
-        if (now - s->last_used < cfg_.idle_timeout && now - s->created < cfg_.max_age) {
-            ++counters_.reuses;
-            out = std::move(s);
-            return take_result::session;
+    // Expired idle sessions are closed outside the lock, and their places freed only once they
+    // are: the process never holds more sockets than max_sessions, even for a moment.
+    for (std::size_t closed = 0;;) {
+        std::vector<std::shared_ptr<session>> stale;
+        {
+            std::lock_guard lock(mutex_);
+            open_ -= closed;
+            if (shut_down_) return take_result::shut_down;
+            const auto now = clock::now();
+            while (!idle_.empty() && stale.empty()) {  // one expired session a round
+                auto s = std::move(idle_.back());
+                idle_.pop_back();
+                if (now - s->last_used < cfg_.idle_timeout && now - s->created < cfg_.max_age) {
+                    ++counters_.reuses;
+                    out = std::move(s);
+                    return take_result::session;
+                }
+                ++counters_.expired_idle;
+                stale.push_back(std::move(s));
+            }
+            if (stale.empty()) return take_or_wait(w, now);
         }
-        ++counters_.expired_idle;
-        --open_;
-        stale.push_back(std::move(s));
+        closed = stale.size();
+        stale.clear();  // closed here, before the next round frees their places
     }
+}
+
+session_pool::take_result session_pool::take_or_wait(const std::shared_ptr<waiter>& w, clock::time_point now) {
     if (open_ < cfg_.max_sessions) {
         ++open_;
         return take_result::open_new;
@@ -245,11 +257,14 @@ void session_pool::give_back(std::shared_ptr<session> s, bool keep) noexcept {
             }
         }
     }
-    std::shared_ptr<session> dropped;  // closed outside the lock (declared first)
+    // A discarded session is closed before its place is freed (see take).
+    const bool discarded = s && !keep;
+    if (discarded) s.reset();
+    std::shared_ptr<session> dropped;  // at shutdown: closed outside the lock (declared first)
     std::shared_ptr<waiter> woken;
     {
         std::lock_guard lock(mutex_);
-        if (keep && s && !shut_down_) {
+        if (s && !shut_down_) {
             if (waiters_.empty()) {
                 idle_.push_back(std::move(s));
                 return;
@@ -258,7 +273,7 @@ void session_pool::give_back(std::shared_ptr<session> s, bool keep) noexcept {
         } else {
             // Discarded (or never opened): its place is free for a waiter to open a new session.
             dropped = std::move(s);
-            if (dropped) ++counters_.discarded;
+            if (discarded || dropped) ++counters_.discarded;
             if (!waiters_.empty()) woken = hand_to_waiter(nullptr);
             else --open_;
         }

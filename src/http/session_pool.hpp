@@ -105,6 +105,7 @@ private:
     friend class pooled_session;
     // An idle session, a place to open one, or (with `w`: registered) wait. Takes the mutex.
     take_result take(std::shared_ptr<session>& out, const std::shared_ptr<waiter>& w);
+    take_result take_or_wait(const std::shared_ptr<waiter>& w, clock::time_point now);  // mutex_ held
     // Connects in a place already counted in open_.
     asio::awaitable<acquire_error> open(pooled_session& out);
     void give_back(std::shared_ptr<session> s, bool keep) noexcept;     // from ~pooled_session
