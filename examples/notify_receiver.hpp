@@ -46,9 +46,12 @@ private:
 
     asio::awaitable<void> accept_loop() {
         for (;;) {
-            auto [ec, socket] = co_await acceptor_.async_accept(no_throw);
+            // Each connection on its own strand: its timeout timer and its reads and writes never
+            // run at once on two io threads.
+            auto strand = asio::make_strand(acceptor_.get_executor());
+            auto [ec, socket] = co_await acceptor_.async_accept(strand, no_throw);
             if (ec) co_return;
-            asio::co_spawn(acceptor_.get_executor(), serve(std::move(socket)), asio::detached);
+            asio::co_spawn(strand, serve(asio::ip::tcp::socket(std::move(socket))), asio::detached);
         }
     }
 
