@@ -162,7 +162,9 @@ TEST_CASE("redis rate limiter: three instances share one limit; the simulator ne
 TEST_CASE("redis rate limiter: an answer completes on the asker's executor, not the connection's",
           "[redis][limiter]") {
     redis_server server;
-    io_threads redis_side, caller_side;
+    // The caller's io_context outlives the Redis side's threads: the connection's thread may
+    // still be destroying the bound handler (and its strand) just after the caller was answered.
+    io_threads caller_side, redis_side;
     auto conn = std::make_shared<redis::connection>(redis_side.ioc.get_executor(), local_redis(server.port()));
     redis::rate_limiter_options opts;
     opts.rates = transfer_queries(1, 1);
