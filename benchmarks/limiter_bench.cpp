@@ -78,7 +78,7 @@ asio::awaitable<void> bench(wechatpay::client& off, wechatpay::client& on, wecha
         for (int i = 0; i < per_round; ++i) st.on.us.push_back(co_await one_query(on, st));
         for (int i = 0; i < per_round; ++i) {
             const auto t0 = clock_type::now();
-            auto w = co_await limiter.async_try_acquire(wechatpay::endpoint_class::transfer_query, asio::use_awaitable);
+            auto w = co_await limiter.async_try_acquire(wechatpay::endpoint_class::transfer_query, std::chrono::milliseconds(0), asio::use_awaitable);
             if (!w || w->count() != 0) ++st.unexpected;
             st.floor.us.push_back(std::chrono::duration<double, std::micro>(clock_type::now() - t0).count());
         }

@@ -109,6 +109,10 @@ struct client_config {
     // Asked before every send, retries included (rate_limiter.hpp). Empty: no limit, nothing
     // asked. A memory_rate_limiter for one instance; wechatpay::redis::rate_limiter for a fleet.
     std::shared_ptr<wechatpay::rate_limiter> rate_limiter;
+    // The rates of the config file's "rate_limits": the client then limits itself with a
+    // memory_rate_limiter of them, unless rate_limiter is set (a fleet passes them to its
+    // shared limiter: redis::rate_limiter_options::rates).
+    std::optional<rate_table> rate_limits;
 
     bool downloads_certificates() const noexcept {
         return wechatpay_certificates.empty() && !wechatpay_public_key;
@@ -127,6 +131,8 @@ struct client_config {
 //    "timeouts":{"connect_ms","request_ms"},
 //    "retry":{"max_attempts","base_delay_ms","max_delay_ms","rate_limited_delay_ms"},
 //    "user_agent","certificate_refresh_s",
+//    "rate_limits":{CLASS: WeChat's limit a second (rate::under) | {"per_second","burst"}},
+//      (CLASS as to_string(endpoint_class) names it; classes not named keep documented_rates())
 //    "unsigned_download_paths":[paths]}  (replaces the default list: name its entries to keep them)
 // A service provider may write "sp_mchid" / "sp_appid" for mchid / appid (the same settings:
 // giving both with different values is an error) and "sub_mchid" / "sub_appid" for the default

@@ -3,13 +3,15 @@
 // instances sharing one (wechatpay::redis::rate_limiter), under them instead of learning them
 // from refusals.
 //
-// The client asks the limiter before every send, retries included
-// (client_config::rate_limiter; none by default: then nothing is asked). The limiter answers
-// at once: a token taken (a zero wait), or how long until the next one (nothing taken). The
-// client waits that long on a timer and asks again, at most timeouts.request in all: a call that
-// would wait longer fails with asio::error::timed_out, a call cancelled while it waits with
-// operation_aborted, and neither sends anything. So an implementation makes one round trip per
-// ask and never holds a waiter.
+// The client asks the limiter once before every send, retries included
+// (client_config::rate_limiter; none by default: then nothing is asked), saying how long the
+// request may wait for its turn (timeouts.request). The limiter answers at once: a token taken
+// (a zero wait), a token reserved that long ahead (a wait within the patience: the client sleeps
+// it out, then sends without asking again), or the wait a turn would need, longer than the
+// patience (nothing reserved: the call fails with asio::error::timed_out and sends nothing). A
+// call cancelled while it waits fails with operation_aborted, sends nothing, and leaves its turn
+// unused. Reservations queue callers in the order they asked, one ask per request however many
+// wait: no herd of waiters asking again and again, no waiter passed over forever.
 //
 // Each class is a token bucket: `per_second` tokens a second, at most `burst` saved. A bucket
 // can admit burst + per_second·T requests in any T seconds; WeChat counts in fixed one-second
@@ -71,32 +73,37 @@ public:
     using handler_type = boost::asio::any_completion_handler<void(result<wait>)>;
     virtual ~rate_limiter() = default;
 
-    // One ask: a token of class `c` taken (zero), or the wait until the next one. May complete
-    // inline; an error means the limiter could not answer (the call then fails, sends nothing).
+    // One ask for a request of class `c` that can wait `patience`: zero (a token taken), a wait
+    // of at most `patience` (a token reserved for then), or a longer wait (nothing reserved). An
+    // error means the limiter could not answer (the call then fails, sends nothing). Completes on
+    // the handler's associated executor.
     template <class Token>
-    auto async_try_acquire(endpoint_class c, Token&& token) {
+    auto async_try_acquire(endpoint_class c, wait patience, Token&& token) {
         return boost::asio::async_initiate<Token, void(result<wait>)>(
-            [this](auto handler, endpoint_class k) { try_acquire(k, handler_type(std::move(handler))); }, token, c);
+            [this](auto handler, endpoint_class k, wait p) { try_acquire(k, p, handler_type(std::move(handler))); },
+            token, c, patience);
     }
 
 protected:
-    virtual void try_acquire(endpoint_class c, handler_type handler) = 0;
+    virtual void try_acquire(endpoint_class c, wait patience, handler_type handler) = 0;
+    // Completes `handler` with `r` through its associated executor (inline when none).
+    static void complete(handler_type handler, result<wait> r);
 };
 
 // This process's buckets: for one instance (a fleet shares wechatpay::redis::rate_limiter).
-// Thread-safe; completes inline. The clock is injectable for tests.
+// Thread-safe; answers without waiting. The clock is injectable for tests.
 class memory_rate_limiter final : public rate_limiter {
 public:
     using clock_function = std::function<std::chrono::steady_clock::time_point()>;
     explicit memory_rate_limiter(rate_table rates, clock_function clock = {});
-    wait take(endpoint_class c);  // the synchronous ask
+    wait take(endpoint_class c, wait patience = wait(0));  // the synchronous ask
 
 protected:
-    void try_acquire(endpoint_class c, handler_type handler) override;
+    void try_acquire(endpoint_class c, wait patience, handler_type handler) override;
 
 private:
     struct bucket {
-        double tokens = 0;
+        double tokens = 0;  // below zero: tokens reserved ahead
         std::chrono::steady_clock::time_point at{};
         bool started = false;
     };

@@ -86,6 +86,7 @@ client::impl::impl(asio::any_io_executor executor, client_config config, signer 
         ex, cfg.pool, tls, net::pool_target{cfg.endpoint.host, cfg.endpoint.port, cfg.timeouts.connect});
     if (!cfg.notification_dedup) cfg.notification_dedup = std::make_shared<memory_dedup>();
     if (!cfg.certificate_source) cfg.certificate_source = std::make_shared<direct_certificates>();
+    if (!cfg.rate_limiter && cfg.rate_limits) cfg.rate_limiter = std::make_shared<memory_rate_limiter>(*cfg.rate_limits);
     // api2 backs up api only: a client pointed elsewhere never sends its calls to production.
     const endpoint_config production;
     if (cfg.endpoint.host != production.host && cfg.endpoint.backup_host == production.backup_host)

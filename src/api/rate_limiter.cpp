@@ -1,5 +1,8 @@
 #include <wechatpay/rate_limiter.hpp>
 
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/dispatch.hpp>
+
 #include <algorithm>
 #include <cmath>
 
@@ -81,8 +84,14 @@ rate_table documented_rates() noexcept {
 memory_rate_limiter::memory_rate_limiter(rate_table rates, clock_function clock)
     : rates_(rates), clock_(std::move(clock)) {}
 
-// A token bucket: full at first, refilled continuously, one token a request.
-rate_limiter::wait memory_rate_limiter::take(endpoint_class c) {
+void rate_limiter::complete(handler_type handler, result<wait> r) {
+    const auto ex = boost::asio::get_associated_executor(handler);
+    boost::asio::dispatch(ex, [h = std::move(handler), r = std::move(r)]() mutable { std::move(h)(std::move(r)); });
+}
+
+// A token bucket: full at first, refilled continuously, one token a request. A token not there
+// yet can be reserved: the count goes below zero, and the next ask's wait grows by 1/rate.
+rate_limiter::wait memory_rate_limiter::take(endpoint_class c, wait patience) {
     const auto i = static_cast<std::size_t>(c);
     if (i >= endpoint_class_count || !rates_[i].limited()) return wait(0);
     const rate r = rates_[i];
@@ -99,14 +108,16 @@ rate_limiter::wait memory_rate_limiter::take(endpoint_class c) {
         b.tokens -= 1;
         return wait(0);
     }
-    // Rounded up, never zero: a zero wait means admitted.
+    // Rounded up, never zero: a zero wait means admitted now.
     // At most a day: a tiny rate must not overflow the cast.
     const double ms = std::min(86'400'000.0, std::ceil((1 - b.tokens) * 1000 / r.per_second));
-    return wait(std::max<std::int64_t>(1, static_cast<std::int64_t>(ms)));
+    const wait w(std::max<std::int64_t>(1, static_cast<std::int64_t>(ms)));
+    if (w <= patience) b.tokens -= 1;
+    return w;
 }
 
-void memory_rate_limiter::try_acquire(endpoint_class c, handler_type handler) {
-    std::move(handler)(take(c));
+void memory_rate_limiter::try_acquire(endpoint_class c, wait patience, handler_type handler) {
+    complete(std::move(handler), take(c, patience));
 }
 
 }  // namespace wechatpay

@@ -250,30 +250,32 @@ awaitable<void> client::impl::pause(std::chrono::milliseconds delay) {
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
 }
 
+// One ask; a reserved turn is slept out here and never asked for again (rate_limiter.hpp).
 awaitable<bool> client::impl::admitted(const call& c, result<net::response>& out) {
     const auto cls = classify_request(http::to_string(c.method), c.target);
-    const auto deadline = std::chrono::steady_clock::now() + cfg.timeouts.request;
-    for (;;) {
-        auto wait = co_await cfg.rate_limiter->async_try_acquire(cls, asio::use_awaitable);
-        if (!wait) {
-            error e = wait.error();
-            e.detail = what_of(c) + ": rate limiter: " + e.detail;
-            out = std::move(e);
-            co_return false;
-        }
-        if (wait->count() <= 0) co_return true;
-        // Fails at once rather than waiting for a token it could not use.
-        if (*wait > std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now())) {
-            out = error(asio::error::timed_out, what_of(c) + ": no " + to_string(cls) +
-                                                    " request token within the request timeout");
-            co_return false;
-        }
-        co_await pause(*wait);
-        if (cancelled(co_await asio::this_coro::cancellation_state)) {
-            out = error(asio::error::operation_aborted, what_of(c) + ": cancelled waiting for a request token");
-            co_return false;
-        }
+    const auto patience = std::chrono::duration_cast<rate_limiter::wait>(cfg.timeouts.request);
+    auto wait = co_await cfg.rate_limiter->async_try_acquire(cls, patience, asio::use_awaitable);
+    // The ask itself does not watch for cancellation: one that came meanwhile still counts.
+    const auto aborted = [&] {
+        out = error(asio::error::operation_aborted, what_of(c) + ": cancelled waiting for a request token");
+        return false;
+    };
+    if (cancelled(co_await asio::this_coro::cancellation_state)) co_return aborted();
+    if (!wait) {
+        error e = wait.error();
+        e.detail = what_of(c) + ": rate limiter: " + e.detail;
+        out = std::move(e);
+        co_return false;
     }
+    if (wait->count() <= 0) co_return true;
+    if (*wait > patience) {  // nothing reserved: fails at once rather than waiting in vain
+        out = error(asio::error::timed_out, what_of(c) + ": no " + to_string(cls) + " request token within the " +
+                                                std::to_string(patience.count()) + " ms request timeout");
+        co_return false;
+    }
+    co_await pause(*wait);
+    if (cancelled(co_await asio::this_coro::cancellation_state)) co_return aborted();
+    co_return true;
 }
 
 // A verified body, given to the call's sink whole; the response keeps the header.

@@ -102,6 +102,12 @@ result<apiv3_key> load_apiv3_key(std::string_view field, std::string_view text) 
 
 // ---- JSON file ------------------------------------------------------------------------------
 
+std::string format_number(double d) {
+    std::ostringstream out;
+    out << d;
+    return std::move(out).str();
+}
+
 // Reads the settings of one object of the config file. Absent and null keys leave the default;
 // a key of the wrong type records an error naming it ("pool.max_sessions: must be …"). The
 // first error wins; later reads do nothing.
@@ -150,6 +156,15 @@ public:
         if (!in_range) return fail(key, "out of range: must be an integer " + range);
         out = static_cast<Int>(n);
     }
+    // A finite number in [min, max].
+    void number(std::string_view key, double& out, double min, double max) const {
+        auto* v = find(key);
+        if (!v) return;
+        if (!v->is_number()) return fail(key, "must be a number");
+        const double d = v->to_number<double>();
+        if (!(d >= min && d <= max)) return fail(key, "out of range: must be a number from " + format_number(min) + " to " + format_number(max));
+        out = d;
+    }
     void boolean(std::string_view key, bool& out) const {
         if (auto* v = find(key)) {
             if (auto* b = v->if_bool()) out = *b;
@@ -177,6 +192,7 @@ public:
         return std::nullopt;
     }
     std::string name(std::string_view key) const { return prefix_ + std::string(key); }
+    const json::object& fields() const { return obj_; }
     // `key`, another name of the setting `plain` already read into `out`: both may be given
     // only with the same value.
     void synonym(std::string_view key, std::string_view plain, std::string& out) const {
@@ -219,11 +235,39 @@ result<json::object> parse_config(std::string_view text, const fs::path& file) {
     return std::move(value->as_object());
 }
 
+// "rate_limits": documented_rates(), then each class named: WeChat's limit (a number), or a
+// bucket ({"per_second", "burst"}; a per_second of 0: unlimited).
+void read_rate_limits(const settings_reader& limits, rate_table& out) {
+    out = documented_rates();
+    constexpr double most = 1e6;  // far above any merchant's rate; keeps waits finite
+    for (const auto& [key, value] : limits.fields()) {
+        std::size_t i = 0;
+        while (i < endpoint_class_count && key != to_string(static_cast<endpoint_class>(i))) ++i;
+        if (i == endpoint_class_count) {
+            limits.allow({});  // names the unknown class
+            return;
+        }
+        if (value.is_object()) {
+            auto bucket = limits.object(key);
+            if (!bucket) return;
+            bucket->allow({"per_second", "burst"});
+            rate r;
+            bucket->number("per_second", r.per_second, 0, most);
+            bucket->number("burst", r.burst, 1, most);
+            out[i] = r;
+        } else {
+            double limit = 0;
+            limits.number(key, limit, 0, most);
+            out[i] = limit > 0 ? rate::under(limit) : rate{};
+        }
+    }
+}
+
 // Every plain setting of the file into `cfg`, and the key files and secrets into `keys`.
 void read_settings(const settings_reader& root, client_config& cfg, key_sources& keys) {
     root.allow({"mchid", "appid", "merchant", "apiv3_key", "wechatpay", "endpoint", "pool", "timeouts", "retry",
                 "user_agent", "certificate_refresh_s", "unsigned_download_paths", "sp_mchid", "sp_appid", "sub_mchid",
-                "sub_appid"});
+                "sub_appid", "rate_limits"});
     root.text("mchid", cfg.mchid);
     root.text("appid", cfg.appid);
     // A service provider's mchid and appid may be written sp_mchid and sp_appid (partner.hpp).
@@ -279,6 +323,7 @@ void read_settings(const settings_reader& root, client_config& cfg, key_sources&
     root.duration("certificate_refresh_s", cfg.certificate_refresh, 1, 30 * 24 * 3600);
     // The whole list when given (the defaults included only if listed); validate() checks each.
     root.texts("unsigned_download_paths", cfg.unsigned_download_paths);
+    if (auto limits = root.object("rate_limits")) read_rate_limits(*limits, cfg.rate_limits.emplace());
 }
 
 // ---- environment ----------------------------------------------------------------------------
@@ -399,6 +444,12 @@ std::string client_config::to_string() const {
     std::string unsigned_paths;
     for (const auto& p : unsigned_download_paths) unsigned_paths += (unsigned_paths.empty() ? "" : ", ") + p;
     line("unsigned_download_paths", unsigned_paths.empty() ? std::string("(none)") : unsigned_paths);
+    std::string limits;
+    for (std::size_t i = 0; rate_limits && i < endpoint_class_count; ++i)
+        if (const rate& r = (*rate_limits)[i]; r.limited())
+            limits += (limits.empty() ? "" : ", ") + std::string(wechatpay::to_string(static_cast<endpoint_class>(i))) +
+                      " " + format_number(r.per_second) + "/s burst " + format_number(r.burst);
+    line("rate_limits", rate_limiter ? "(a rate_limiter is set)" : limits.empty() ? "(none)" : limits);
     line("logger", logger ? "set" : "(none)");
     return std::move(out).str();
 }

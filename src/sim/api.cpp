@@ -457,10 +457,9 @@ answer api::prepay(const merchant& m, std::string_view kind, const std::string& 
 
 answer api::prepay(const merchant& m, std::string_view kind, const std::string& body, std::int64_t now,
                    const order* partner) {
-    boost::system::error_code ec;
-    auto doc = json::parse(body, ec);
-    if (ec || !doc.is_object()) return error_answer(400, "PARAM_ERROR", "body is not a JSON object");
-    fields f(doc.get_object());
+    auto doc = body_object(body);
+    if (!doc) return not_an_object();
+    fields f(*doc);
     order o;
     o.mchid = f.str("/mchid", true, 32);
     o.appid = f.str("/appid", true, 32);
@@ -514,7 +513,7 @@ answer api::prepay(const merchant& m, std::string_view kind, const std::string& 
         o.payer_openid = partner->payer_openid;
     }
     // Same parameters in another key order are the same prepay: compare a canonical form.
-    o.fingerprint = std::string(kind) + " " + canonical_json(doc);  // same body, other kind: a change
+    o.fingerprint = std::string(kind) + " " + canonical_json(json::value(*doc));  // same body, other kind: a change
     const order stored = store_.insert_or_get(o);
     if (stored.fingerprint != o.fingerprint)
         return error_answer(403, "OUT_TRADE_NO_USED", "out_trade_no was used with other parameters");
@@ -539,10 +538,9 @@ answer api::query(const merchant& m, bool by_transaction, std::string_view id, s
 }
 
 answer api::close(const merchant& m, std::string_view out_trade_no, const std::string& body) {
-    boost::system::error_code ec;
-    auto doc = json::parse(body, ec);
-    if (ec || !doc.is_object()) return error_answer(400, "PARAM_ERROR", "body is not a JSON object");
-    fields f(doc.get_object());
+    auto doc = body_object(body);
+    if (!doc) return not_an_object();
+    fields f(*doc);
     const std::string mchid = f.str("/mchid", true, 32);
     if (f.failed()) return *f.error;
     if (mchid != m.mchid) return value_error("/mchid", "differs from the mchid that signed the request", json::value(mchid));
@@ -560,10 +558,9 @@ answer api::close(const merchant& m, std::string_view out_trade_no, const std::s
 }
 
 answer api::refund(const merchant& m, const std::string& body, std::int64_t now) {
-    boost::system::error_code ec;
-    auto doc = json::parse(body, ec);
-    if (ec || !doc.is_object()) return error_answer(400, "PARAM_ERROR", "body is not a JSON object");
-    fields f(doc.get_object());
+    auto doc = body_object(body);
+    if (!doc) return not_an_object();
+    fields f(*doc);
     refund_record r;
     r.mchid = m.mchid;
     const std::string txn = f.str("/transaction_id", false, 32);
@@ -834,10 +831,9 @@ answer api::download(const merchant& m, std::string_view query, std::int64_t now
 }
 
 result<void> api::add_synthetic_bill(std::string_view rule) {
-    boost::system::error_code ec;
-    auto doc = json::parse(rule, ec);
-    if (ec || !doc.is_object()) return error(errc::invalid_argument, "body must be a JSON object");
-    const auto& o = doc.get_object();
+    auto doc = body_object(rule);
+    if (!doc) return error(errc::invalid_argument, "body must be a JSON object");
+    const auto& o = *doc;
     for (const auto& [key, value] : o)
         if (key != "bill_date" && key != "records" && key != "mchid")
             return error(errc::invalid_argument, "unknown key " + excerpt(std::string(key), 64));
@@ -977,10 +973,9 @@ void api::notify_complaint(const merchant& m, const complaint_record& c, bool cr
 
 result<std::string> api::file_complaint(std::string_view body, std::int64_t now) {
     auto bad = [](std::string why) { return error(errc::invalid_argument, std::move(why)); };
-    boost::system::error_code ec;
-    auto doc = json::parse(body, ec);
-    if (ec || !doc.is_object()) return bad("body must be a JSON object");
-    const json::object& o = doc.get_object();
+    auto doc = body_object(body);
+    if (!doc) return bad("body must be a JSON object");
+    const json::object& o = *doc;
     auto text = [&](std::string_view key) -> std::string {
         const auto* v = o.if_contains(key);
         return v && v->is_string() ? std::string(v->get_string()) : std::string();
@@ -1042,11 +1037,10 @@ result<std::string> api::file_complaint(std::string_view body, std::int64_t now)
 
 result<std::string> api::complaint_event(std::string_view id, std::string_view body, std::int64_t now) {
     auto bad = [](std::string why) { return error(errc::invalid_argument, std::move(why)); };
-    boost::system::error_code ec;
-    auto doc = json::parse(body, ec);
-    if (ec || !doc.is_object()) return bad("body must be a JSON object");
-    const auto* type = doc.get_object().if_contains("action_type");
-    const auto* content = doc.get_object().if_contains("content");
+    auto doc = body_object(body);
+    if (!doc) return bad("body must be a JSON object");
+    const auto* type = doc->if_contains("action_type");
+    const auto* content = doc->if_contains("content");
     const std::string action = type && type->is_string() ? std::string(type->get_string()) : "";
     if (action != "USER_RESPONSE" && action != "RESPONSE_BY_PLATFORM" && action != "CONTINUE_COMPLAINT")
         return bad("action_type: must be USER_RESPONSE, RESPONSE_BY_PLATFORM or CONTINUE_COMPLAINT");
@@ -1129,10 +1123,9 @@ answer api::complaints(const merchant& m, std::string_view method, std::string_v
 answer api::complaint_step(const merchant& m, std::string_view id_view, std::string_view step, const std::string& body,
                            std::int64_t now) {
     const std::string id(id_view);
-    boost::system::error_code ec;
-    auto doc = json::parse(body, ec);
-    if (ec || !doc.is_object()) return error_answer(400, "PARAM_ERROR", "body is not a JSON object");
-    fields f(doc.get_object());
+    auto doc = body_object(body);
+    if (!doc) return not_an_object();
+    fields f(*doc);
     complaint_record c;
     complaint_book::refusal why{};
     std::string action_type;
@@ -1196,10 +1189,9 @@ answer api::complaint_notify_url(const merchant& m, std::string_view method, con
         return complaints_.erase_url(m.mchid) ? answer{204, ""}
                                               : error_answer(404, "RESOURCE_NOT_EXISTS", "no complaint notification URL");
     if (method != "POST" && method != "PUT") return error_answer(404, "NOT_FOUND", "no such API");
-    boost::system::error_code ec;
-    auto doc = json::parse(body, ec);
-    if (ec || !doc.is_object()) return error_answer(400, "PARAM_ERROR", "body is not a JSON object");
-    fields f(doc.get_object());
+    auto doc = body_object(body);
+    if (!doc) return not_an_object();
+    fields f(*doc);
     const std::string url = f.str("/url", true, 255);
     if (f.failed()) return *f.error;
     if (!valid_notify_url(url)) return value_error("/url", "must be an https URL without a query", json::value(url));
@@ -1318,10 +1310,9 @@ std::optional<answer> api::partner_route(const merchant& m, std::string_view met
     }
     if (const auto closed = post ? decoded(std::string(partner_prefix) + "out-trade-no/", "/close") : std::nullopt) {
         if (!*closed) return bad_path();
-        boost::system::error_code ec;
-        auto doc = json::parse(body, ec);
-        if (ec || !doc.is_object()) return error_answer(400, "PARAM_ERROR", "body is not a JSON object");
-        fields f(doc.get_object());
+        auto doc = body_object(body);
+        if (!doc) return not_an_object();
+        fields f(*doc);
         const std::string sp = f.str("/sp_mchid", true, 32), sub_mchid = f.str("/sub_mchid", true, 32);
         if (f.failed()) return *f.error;
         if (sp != m.mchid) return value_error("/sp_mchid", "differs from the mchid that signed the request", json::value(sp));
@@ -1338,9 +1329,8 @@ std::optional<answer> api::partner_route(const merchant& m, std::string_view met
 
     // Refunds, refund queries and bills: the direct paths, the sub-merchant named by sub_mchid.
     if (post && path == "/v3/refund/domestic/refunds") {
-        boost::system::error_code ec;
-        auto doc = json::parse(body, ec);
-        const json::value* sub_mchid = !ec && doc.is_object() ? doc.get_object().if_contains("sub_mchid") : nullptr;
+        auto doc = body_object(body);
+        const json::value* sub_mchid = doc ? doc->if_contains("sub_mchid") : nullptr;
         if (!sub_mchid) return std::nullopt;  // a direct merchant's refund
         if (!sub_mchid->is_string()) return value_error("/sub_mchid", "must be a string", *sub_mchid);
         const sub_merchant* sub = bound_sub(m, sub_mchid->get_string());
@@ -1382,10 +1372,9 @@ std::optional<answer> api::partner_route(const merchant& m, std::string_view met
 }
 
 answer api::partner_prepay(const merchant& m, std::string_view kind, const std::string& body, std::int64_t now) {
-    boost::system::error_code ec;
-    auto doc = json::parse(body, ec);
-    if (ec || !doc.is_object()) return error_answer(400, "PARAM_ERROR", "body is not a JSON object");
-    fields f(doc.get_object());
+    auto doc = body_object(body);
+    if (!doc) return not_an_object();
+    fields f(*doc);
     order partner;
     const std::string sp_appid = f.str("/sp_appid", true, 32);
     partner.sp_mchid = f.str("/sp_mchid", true, 32);
@@ -1410,7 +1399,7 @@ answer api::partner_prepay(const merchant& m, std::string_view kind, const std::
         return param_error("/payer", "needs sp_openid or sub_openid");
     // The order itself is read and stored as a direct one: the sub-merchant's, under the
     // provider's appid; the whole partner body stays in its fingerprint.
-    json::object direct = doc.get_object();
+    json::object direct = *doc;
     direct["appid"] = sp_appid;
     direct["mchid"] = sub_mchid;
     if (kind == "jsapi")
@@ -1419,10 +1408,9 @@ answer api::partner_prepay(const merchant& m, std::string_view kind, const std::
 }
 
 answer api::combine_prepay(const merchant& m, std::string_view kind, const std::string& body, std::int64_t now) {
-    boost::system::error_code ec;
-    auto doc = json::parse(body, ec);
-    if (ec || !doc.is_object()) return error_answer(400, "PARAM_ERROR", "body is not a JSON object");
-    fields f(doc.get_object());
+    auto doc = body_object(body);
+    if (!doc) return not_an_object();
+    fields f(*doc);
     combine_record c;
     c.combine_appid = f.str("/combine_appid", true, 32);
     c.combine_mchid = f.str("/combine_mchid", true, 32);
@@ -1517,7 +1505,7 @@ answer api::combine_prepay(const merchant& m, std::string_view kind, const std::
         o.combine_out_trade_no = c.combine_out_trade_no;
         subs.push_back(std::move(o));
     }
-    c.fingerprint = std::string(kind) + " " + canonical_json(doc);
+    c.fingerprint = std::string(kind) + " " + canonical_json(json::value(*doc));
     std::string used;
     const auto fingerprint = c.fingerprint;
     const auto stored = store_.insert_combine(std::move(c), std::move(subs), used);
@@ -1534,10 +1522,9 @@ answer api::combine_prepay(const merchant& m, std::string_view kind, const std::
 }
 
 answer api::combine_close(const merchant& m, std::string_view no, const std::string& body) {
-    boost::system::error_code ec;
-    auto doc = json::parse(body, ec);
-    if (ec || !doc.is_object()) return error_answer(400, "PARAM_ERROR", "body is not a JSON object");
-    fields f(doc.get_object());
+    auto doc = body_object(body);
+    if (!doc) return not_an_object();
+    fields f(*doc);
     const std::string appid = f.str("/combine_appid", true, 32);
     if (f.failed()) return *f.error;
     const auto c = store_.find_combine(m.mchid, std::string(no));
@@ -1665,10 +1652,9 @@ answer api::transfers(const merchant& m, const incoming& in, std::string_view pa
 }
 
 answer api::create_transfer(const merchant& m, const incoming& in, std::int64_t now) {
-    boost::system::error_code ec;
-    auto doc = json::parse(in.body, ec);
-    if (ec || !doc.is_object()) return error_answer(400, "PARAM_ERROR", "body is not a JSON object");
-    fields f(doc.get_object());
+    auto doc = body_object(in.body);
+    if (!doc) return not_an_object();
+    fields f(*doc);
     transfer_record r;
     r.mchid = m.mchid;
     r.appid = f.str("/appid", true, 32);
@@ -1752,10 +1738,9 @@ answer api::transfer_receipts(const merchant& m, std::string_view method, std::s
         return answer{200, json::serialize(o)};
     };
     if (method == "POST" && path == by_out) {
-        boost::system::error_code ec;
-        auto doc = json::parse(body, ec);
-        if (ec || !doc.is_object()) return error_answer(400, "PARAM_ERROR", "body is not a JSON object");
-        fields f(doc.get_object());
+        auto doc = body_object(body);
+        if (!doc) return not_an_object();
+        fields f(*doc);
         const std::string no = f.str("/out_bill_no", true, 32);
         if (f.failed()) return *f.error;
         transfer_record r;
@@ -1793,11 +1778,10 @@ void api::finish_transfer(const std::string& mchid, const std::string& out_bill_
 result<std::string> api::transfer_action(std::string_view out_bill_no, std::string_view action, std::string_view body,
                                          std::int64_t now) {
     auto bad = [](std::string why) { return error(errc::invalid_argument, std::move(why)); };
-    boost::system::error_code ec;
-    auto doc = body.empty() ? json::value(json::object{}) : json::parse(body, ec);
-    if (ec || !doc.is_object()) return bad("body must be a JSON object");
+    auto doc = body.empty() ? std::optional<json::object>(json::object{}) : body_object(body);
+    if (!doc) return bad("body must be a JSON object");
     auto text = [&](std::string_view key) -> std::string {
-        const auto* v = doc.get_object().if_contains(key);
+        const auto* v = doc->if_contains(key);
         return v && v->is_string() ? std::string(v->get_string()) : std::string();
     };
     const auto bill = transfers_.find_any(std::string(out_bill_no));
@@ -1821,9 +1805,8 @@ result<std::string> api::transfer_action(std::string_view out_bill_no, std::stri
 }
 
 result<std::string> api::set_transfer_balance(std::string_view body) {
-    boost::system::error_code ec;
-    auto doc = json::parse(body, ec);
-    const json::object* o = ec ? nullptr : doc.if_object();
+    auto doc = body_object(body);
+    const json::object* o = doc ? &*doc : nullptr;
     const json::value* balance = o ? o->if_contains("balance") : nullptr;
     if (!balance || !balance->is_int64() || balance->get_int64() < 0)
         return error(errc::invalid_argument, "balance: an integer ≥ 0 (fen) is required");

@@ -28,6 +28,19 @@ inline bool finite_json(const boost::json::value& v) {
     return true;
 }
 
+// A request's body as every endpoint reads it: a JSON object, or nothing (not JSON, or not an
+// object). A number beyond a double reads as infinity: the field's check refuses it by name
+// (param_error does not quote it back).
+inline std::optional<boost::json::object> body_object(std::string_view body) {
+    boost::system::error_code ec;
+    auto doc = boost::json::parse(body, ec);
+    if (ec || !doc.is_object()) return std::nullopt;
+    return std::move(doc.get_object());
+}
+
+// WeChat's answer to a body body_object() refuses.
+inline answer not_an_object() { return error_answer(400, "PARAM_ERROR", "body is not a JSON object"); }
+
 // `value`, the value refused, is quoted back when JSON can carry it.
 inline answer param_error(std::string_view field, std::string_view issue, std::string_view location = "body",
                           const boost::json::value* value = nullptr) {

@@ -36,13 +36,6 @@ constexpr std::string_view names[] = {
 answer invalid_request(std::string_view why) { return error_answer(400, "INVALID_REQUEST", why); }
 answer not_found(std::string_view why) { return error_answer(404, "RESOURCE_NOT_EXISTS", why); }
 
-std::optional<json::object> object_body(const std::string& body) {
-    boost::system::error_code ec;
-    auto doc = json::parse(body, ec);
-    if (ec || !doc.is_object()) return std::nullopt;
-    return std::move(doc.get_object());
-}
-
 bool valid_type(std::string_view t) { return t == "MERCHANT_ID" || t == "PERSONAL_OPENID"; }
 
 json::object line_json(const split_line& l, std::int64_t created) {
@@ -126,8 +119,8 @@ std::int64_t profit_sharing_desk::unsplit(const order& o) const {
 }
 
 answer profit_sharing_desk::create(const merchant& m, const std::string& body, std::string_view serial, std::int64_t now) {
-    auto doc = object_body(body);
-    if (!doc) return error_answer(400, "PARAM_ERROR", "body is not a JSON object");
+    auto doc = body_object(body);
+    if (!doc) return not_an_object();
     fields f(*doc);
     const std::string appid = f.str("/appid", false, 32);
     const std::string txn = f.str("/transaction_id", true, 32);
@@ -220,8 +213,8 @@ answer profit_sharing_desk::create(const merchant& m, const std::string& body, s
 }
 
 answer profit_sharing_desk::unfreeze(const merchant& m, const std::string& body, std::int64_t now) {
-    auto doc = object_body(body);
-    if (!doc) return error_answer(400, "PARAM_ERROR", "body is not a JSON object");
+    auto doc = body_object(body);
+    if (!doc) return not_an_object();
     fields f(*doc);
     const std::string txn = f.str("/transaction_id", true, 32);
     const std::string no = f.str("/out_order_no", true, 64);
@@ -278,8 +271,8 @@ answer profit_sharing_desk::amounts(const merchant& m, const std::string& transa
 }
 
 answer profit_sharing_desk::create_return(const merchant& m, const std::string& body, std::int64_t now) {
-    auto doc = object_body(body);
-    if (!doc) return error_answer(400, "PARAM_ERROR", "body is not a JSON object");
+    auto doc = body_object(body);
+    if (!doc) return not_an_object();
     fields f(*doc);
     split_return_record r;
     r.mchid = m.mchid;
@@ -343,8 +336,8 @@ answer profit_sharing_desk::query_return(const merchant& m, const std::string& o
 }
 
 answer profit_sharing_desk::receivers(const merchant& m, bool add, const std::string& body, std::string_view serial) {
-    auto doc = object_body(body);
-    if (!doc) return error_answer(400, "PARAM_ERROR", "body is not a JSON object");
+    auto doc = body_object(body);
+    if (!doc) return not_an_object();
     fields f(*doc);
     receiver r;
     const std::string appid = f.str("/appid", true, 32);

@@ -6,6 +6,7 @@
 #include "sim/clock.hpp"
 #include "sim/config.hpp"
 #include "sim/faults.hpp"
+#include "sim/fields.hpp"
 #include "sim/keyring.hpp"
 #include "sim/notifier.hpp"
 #include "sim/profit_sharing.hpp"
@@ -454,11 +455,10 @@ struct simulator::impl {
             const auto decoded = percent_decode(*combine_no);
             if (!decoded) return fail(400, "order number is not valid percent-encoding");
             std::string mchid, openid;
-            boost::system::error_code ec;
-            auto doc = req.body().empty() ? json::value(json::object{}) : json::parse(req.body(), ec);
-            if (ec || !doc.is_object()) return fail(400, "body must be a JSON object");
+            auto doc = req.body().empty() ? std::optional<json::object>(json::object{}) : body_object(req.body());
+            if (!doc) return fail(400, "body must be a JSON object");
             for (auto [key, out] : {std::pair{"mchid", &mchid}, {"openid", &openid}})
-                if (auto* v = doc.get_object().if_contains(key); v && v->is_string()) *out = v->get_string();
+                if (auto* v = doc->if_contains(key); v && v->is_string()) *out = v->get_string();
             auto r = pay_combine(mchid, *decoded, openid);
             if (!r) return fail(r.error().detail == "no such order" ? 404 : 409, r.error().detail);
             return reply(200, json::serialize(json::object{{"paid", *decoded}}));

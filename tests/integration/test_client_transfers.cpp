@@ -315,6 +315,25 @@ TEST_CASE("client: WeChat's refusals of transfers: NOT_ENOUGH, FREQUENCY_LIMITED
         CHECK(r.error().api_code == "FREQUENCY_LIMITED");
         CHECK(r.error().http_status == 429);
     }
+    SECTION("a client configured with rate_limits keeps under them itself: nothing sent beyond") {
+        client_env_options o;
+        o.client = [](wechatpay::client_config& c) {
+            wechatpay::rate_table t{};
+            t[static_cast<std::size_t>(wechatpay::endpoint_class::transfer_query)] = {0.1, 1};  // then one in 10 s
+            c.rate_limits = t;  // as "rate_limits" in the config file sets it
+            c.timeouts.request = 2s;
+        };
+        client_env env(o);
+        const std::string no = fresh_no();
+        REQUIRE(outcome(env.run(env.client().async_create_transfer(transfer(no, 100)))) == "ok");
+        REQUIRE(outcome(env.run(env.client().async_query_transfer_by_out_bill_no(no))) == "ok");
+        auto r = env.run(env.client().async_query_transfer_by_out_bill_no(no));
+        REQUIRE_FALSE(r);
+        CHECK(r.error().code == boost::asio::error::timed_out);
+        CHECK_THAT(r.error().detail, Catch::Contains("no transfer_query request token within the 2000 ms"));
+        auto created = env.run(env.client().async_create_transfer(transfer(fresh_no(), 100)));
+        CHECK(outcome(created) == "ok");  // other classes are not limited
+    }
     SECTION("PARAM_ERROR from the simulator names the field") {
         client_env env;
         // Bodies the client would refuse, sent raw: WeChat's answer names the field.

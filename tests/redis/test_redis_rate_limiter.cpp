@@ -94,7 +94,9 @@ struct instance {
     std::future<result<transfer_bill>> query(std::string out_bill_no) {
         return client->async_query_transfer_by_out_bill_no(std::move(out_bill_no), asio::use_future);
     }
-    result<std::chrono::milliseconds> ask() { return limiter->async_try_acquire(tq, asio::use_future).get(); }
+    result<std::chrono::milliseconds> ask(std::chrono::milliseconds patience = 0ms) {
+        return limiter->async_try_acquire(tq, patience, asio::use_future).get();
+    }
 };
 
 result<transfer_bill> wait_for(std::future<result<transfer_bill>>& f) { return client_env::wait(f, 60s); }
@@ -104,6 +106,15 @@ result<transfer_bill> wait_for(std::future<result<transfer_bill>>& f) { return c
 std::string answer_code(const result<transfer_bill>& r) {
     if (r) return "found?";
     return r.error().api_code.empty() ? r.error().to_string() : r.error().api_code;
+}
+
+// EVALs the Redis server ran: the limiter's asks.
+std::int64_t eval_calls(redis::connection& conn) {
+    auto info = conn.async_exec({"INFO", "commandstats"}, asio::use_future).get();
+    REQUIRE(info);
+    const std::string field = "cmdstat_eval:calls=";
+    const auto at = info->str.find(field);
+    return at == std::string::npos ? 0 : std::stoll(info->str.substr(at + field.size()));
 }
 
 std::int64_t sim_queries(const sim_env& sim) {
@@ -128,8 +139,11 @@ TEST_CASE("redis rate limiter: three instances share one limit; the simulator ne
         });
         redis::rate_limiter_options opts;
         opts.rates = transfer_queries(8, 2);
+        // 60 calls at 8/s queue up to 7.25 s: room for that in the request timeout.
+        const auto patient = [](wechatpay::client_config& c) { c.timeouts.request = 60s; };
         std::vector<std::unique_ptr<instance>> fleet;
-        for (int i = 0; i < instances; ++i) fleet.push_back(std::make_unique<instance>(sim.sim(), server.port(), opts));
+        for (int i = 0; i < instances; ++i)
+            fleet.push_back(std::make_unique<instance>(sim.sim(), server.port(), opts, true, patient));
         std::vector<std::future<result<transfer_bill>>> calls;
         for (int n = 0; n < per_instance; ++n)
             for (auto& in : fleet) calls.push_back(in->query("B" + std::to_string(calls.size())));
@@ -138,6 +152,8 @@ TEST_CASE("redis rate limiter: three instances share one limit; the simulator ne
         CHECK(codes["NOT_FOUND"] == instances * per_instance);
         CHECK(codes.count("FREQUENCY_LIMITED") == 0);
         CHECK(sim_queries(sim) == instances * per_instance);
+        // One ask per call however many wait (turns are reserved): no herd asking again.
+        CHECK(eval_calls(*fleet[0]->conn) == instances * per_instance);
     }
     SECTION("without it (the control): the same fleet, three times the calls, is refused") {
         sim_env sim([](wechatpay::sim::config& c) {
@@ -172,7 +188,7 @@ TEST_CASE("redis rate limiter: an answer completes on the asker's executor, not 
     auto strand = asio::make_strand(caller_side.ioc);
     for (int i = 0; i < 3; ++i) {  // a token, then waits
         std::promise<std::pair<bool, bool>> where;
-        limiter->async_try_acquire(tq, asio::bind_executor(strand, [&](result<std::chrono::milliseconds> r) {
+        limiter->async_try_acquire(tq, 0ms, asio::bind_executor(strand, [&](result<std::chrono::milliseconds> r) {
                                        where.set_value({r.has_value(), strand.running_in_this_thread()});
                                    }));
         const auto [answered, on_strand] = where.get_future().get();
@@ -208,7 +224,7 @@ TEST_CASE("redis rate limiter: two limiters draw on one bucket; keys per merchan
         CHECK(w <= 10s);
     }
     // Another class without a rate never asks Redis, and is never limited.
-    auto other = a.limiter->async_try_acquire(endpoint_class::payment_query, asio::use_future).get();
+    auto other = a.limiter->async_try_acquire(endpoint_class::payment_query, 0ms, asio::use_future).get();
     REQUIRE(other);
     CHECK(*other == 0ms);
 }
@@ -234,6 +250,22 @@ TEST_CASE("redis rate limiter: a call waiting for a token is cancelled or times 
         REQUIRE_FALSE(r);
         CHECK(r.error().code == asio::error::operation_aborted);
         CHECK(sim_queries(sim) == 1);
+    }
+    SECTION("cancelled while the ask is out (Redis stuck, then failing open): nothing sent") {
+        instance in(sim.sim(), server.port(), opts);
+        auto first = in.query("B1");
+        CHECK(answer_code(wait_for(first)) == "NOT_FOUND");
+        server.pause();
+        asio::cancellation_signal signal;
+        auto waiting = in.client->async_query_transfer_by_out_bill_no(
+            "B2", asio::bind_cancellation_slot(signal.slot(), asio::use_future));
+        std::this_thread::sleep_for(200ms);  // the ask is out until Redis's command timeout
+        asio::post(in.ioc.get_executor(), [&signal] { signal.emit(asio::cancellation_type::terminal); });
+        auto r = wait_for(waiting);
+        REQUIRE_FALSE(r);
+        CHECK(r.error().code == asio::error::operation_aborted);
+        CHECK(sim_queries(sim) == 1);
+        server.resume();
     }
     SECTION("a wait beyond the request timeout: timed_out at once") {
         instance in(sim.sim(), server.port(), opts, true,
@@ -317,9 +349,9 @@ public:
     std::atomic<int> asks{0};
 
 protected:
-    void try_acquire(endpoint_class c, handler_type handler) override {
+    void try_acquire(endpoint_class c, wait, handler_type handler) override {
         if (c == tq) ++asks;
-        std::move(handler)(wait(0));
+        complete(std::move(handler), wait(0));
     }
 };
 }  // namespace

@@ -15,6 +15,7 @@
 #include <vector>
 
 using wechatpay::client_config;
+using wechatpay::endpoint_class;
 using wechatpay::errc;
 using wechatpay::load_client_config;
 using namespace wechatpay_test;
@@ -170,6 +171,29 @@ TEST_CASE("a minimal file keeps the documented defaults", "[config]") {
     CHECK(cfg.user_agent == defaults.user_agent);
 }
 
+TEST_CASE("rate_limits: WeChat's limits or exact buckets, over the documented rates", "[config][limiter]") {
+    const config_dir d;
+    CHECK_FALSE(UNWRAP(d.load(config_dir::minimal())).rate_limits);  // none unless asked
+    auto config = config_dir::minimal();
+    config["rate_limits"] = json::parse(R"({"payment_query": 1800, "refund": {"per_second": 50, "burst": 5},
+                                             "transfer_create": 0})");
+    const auto cfg = UNWRAP(d.load(config));
+    REQUIRE(cfg.rate_limits);
+    const auto& t = *cfg.rate_limits;
+    const auto at = [&t](endpoint_class c) { return t[static_cast<std::size_t>(c)]; };
+    CHECK(at(endpoint_class::payment_query).per_second == wechatpay::rate::under(1800).per_second);
+    CHECK(at(endpoint_class::payment_query).burst == wechatpay::rate::under(1800).burst);
+    CHECK(at(endpoint_class::refund).per_second == 50);
+    CHECK(at(endpoint_class::refund).burst == 5);
+    CHECK_FALSE(at(endpoint_class::transfer_create).limited());  // 0: unlimited
+    // Classes not named keep documented_rates().
+    CHECK(at(endpoint_class::transfer_query).per_second ==
+          wechatpay::documented_rates()[static_cast<std::size_t>(endpoint_class::transfer_query)].per_second);
+    CHECK_FALSE(at(endpoint_class::prepay).limited());
+    CHECK_THAT(cfg.to_string(), Catch::Contains("rate_limits: payment_query 1260/s burst 180, refund 50/s burst 5, "
+                                                "transfer_query 70/s burst 10, profit_sharing 21/s burst 3"));
+}
+
 TEST_CASE("relative paths are relative to the config file; absolute ones are kept", "[config]") {
     const config_dir d;
     // The working directory is elsewhere: only resolving against the file's directory finds keys/.
@@ -280,6 +304,18 @@ TEST_CASE("every load error names its field", "[config]") {
          errc::invalid_argument, "merchant.certificate: required"},
         {"no APIv3 key in download mode", [](json::object& c) { c.erase("apiv3_key"); },
          errc::invalid_argument, "apiv3_key: required"},
+        {"rate limits not an object", [](json::object& c) { c["rate_limits"] = 100; },
+         errc::invalid_argument, "rate_limits: must be an object"},
+        {"rate limit of an unknown class", [](json::object& c) { c["rate_limits"] = {{"transfer_queries", 100}}; },
+         errc::invalid_argument, "unknown key \"rate_limits.transfer_queries\""},
+        {"rate limit negative", [](json::object& c) { c["rate_limits"] = {{"transfer_query", -1}}; },
+         errc::invalid_argument, "rate_limits.transfer_query: out of range: must be a number from 0 to 1e+06"},
+        {"rate limit a string", [](json::object& c) { c["rate_limits"] = {{"refund", "150/s"}}; },
+         errc::invalid_argument, "rate_limits.refund: must be a number"},
+        {"bucket with a burst below one", [](json::object& c) { c["rate_limits"] = {{"prepay", {{"per_second", 10}, {"burst", 0.5}}}}; },
+         errc::invalid_argument, "rate_limits.prepay.burst: out of range: must be a number from 1 to 1e+06"},
+        {"bucket with an unknown key", [](json::object& c) { c["rate_limits"] = {{"prepay", {{"rate", 10}}}}; },
+         errc::invalid_argument, "unknown key \"rate_limits.prepay.rate\""},
     };
     for (const auto& c : cases) {
         CAPTURE(c.what);

@@ -4,10 +4,15 @@
 
 #include <wechatpay/rate_limiter.hpp>
 
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/strand.hpp>
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
+#include <vector>
 
 using wechatpay::endpoint_class;
 using wechatpay::classify_request;
@@ -90,12 +95,54 @@ TEST_CASE("rate limiter: the in-process token bucket") {
         for (int i = 0; i < 1000; ++i) REQUIRE(limiter.take(endpoint_class::payment_query) == 0ms);
         for (int i = 0; i < 3; ++i) CHECK(limiter.take(q) == 0ms);
     }
-    SECTION("the asynchronous ask gives the same answers") {
+    SECTION("a wait within the patience reserves the token: the next one queues behind it") {
+        for (int i = 0; i < 3; ++i) CHECK(limiter.take(q, 1s) == 0ms);
+        CHECK(limiter.take(q, 1s) == 125ms);  // reserved for in 125 ms
+        CHECK(limiter.take(q, 1s) == 250ms);  // then the one after
+        CHECK(limiter.take(q, 300ms) == 375ms);  // beyond its patience: nothing reserved
+        CHECK(limiter.take(q, 375ms) == 375ms);  // exactly its patience: reserved
+        now += 375ms;  // three refills: the three reservations are due, nothing else is
+        CHECK(limiter.take(q) == 125ms);
+    }
+    SECTION("reservations never admit more than burst + rate·time") {
+        // 10 s; each 125 ms step, 5 callers ask with 2 s of patience and count as admitted at
+        // the time they were given.
+        std::vector<std::chrono::steady_clock::time_point> sends;
+        for (int step = 0; step < 80; ++step) {
+            for (int k = 0; k < 5; ++k) {
+                const auto w = limiter.take(q, 2s);
+                if (w <= 2s) sends.push_back(now + w);
+            }
+            now += 125ms;
+        }
+        std::sort(sends.begin(), sends.end());
+        // Any window of T seconds holds at most 3 + 8·T sends.
+        for (std::size_t a = 0; a < sends.size(); ++a)
+            for (std::size_t b = a; b < sends.size(); ++b) {
+                const double t = std::chrono::duration<double>(sends[b] - sends[a]).count();
+                REQUIRE(static_cast<double>(b - a + 1) <= 3 + 8 * t + 1e-9);
+            }
+        CHECK(sends.size() >= 3 + 8 * 10 - 1);  // and a queue that long is never starved
+    }
+    SECTION("the asynchronous ask gives the same answers, on the handler's executor") {
         std::optional<wechatpay::result<std::chrono::milliseconds>> got;
         for (int i = 0; i < 3; ++i) limiter.take(q);
-        limiter.async_try_acquire(q, [&got](wechatpay::result<std::chrono::milliseconds> r) { got = r; });
-        REQUIRE(got);
+        limiter.async_try_acquire(q, 0ms, [&got](wechatpay::result<std::chrono::milliseconds> r) { got = r; });
+        REQUIRE(got);  // no associated executor: inline
         REQUIRE(*got);
         CHECK(**got == 125ms);
+
+        boost::asio::io_context ioc;
+        auto strand = boost::asio::make_strand(ioc);
+        bool on_strand = false;
+        got.reset();
+        limiter.async_try_acquire(q, 0ms, boost::asio::bind_executor(strand, [&](wechatpay::result<std::chrono::milliseconds> r) {
+                                      got = r;
+                                      on_strand = strand.running_in_this_thread();
+                                  }));
+        CHECK_FALSE(got);  // not run on the asker's thread outside its strand
+        ioc.run();
+        REQUIRE(got);
+        CHECK(on_strand);
     }
 }

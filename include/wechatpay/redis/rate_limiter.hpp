@@ -41,7 +41,7 @@ public:
     std::uint64_t admitted_unchecked() const { return unchecked_.load(); }  // fail-open admissions
 
 protected:
-    void try_acquire(endpoint_class c, handler_type handler) override;
+    void try_acquire(endpoint_class c, wait patience, handler_type handler) override;
 
 private:
     void redis_failed(const error& e);
