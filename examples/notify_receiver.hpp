@@ -30,14 +30,15 @@ public:
         : notify_receiver(ioc, c.notifications(), std::move(effect)) {}
     notify_receiver(asio::io_context& ioc, wechatpay::notification_handler handler, wechatpay::notification_effect effect,
                     observer watch = {})
-        : acceptor_(ioc, {asio::ip::make_address("127.0.0.1"), 0}), handler_(std::move(handler)),
-          effect_(std::move(effect)), watch_(std::move(watch)) {}
+        : io_(ioc.get_executor()), acceptor_(asio::make_strand(ioc), {asio::ip::make_address("127.0.0.1"), 0}),
+          handler_(std::move(handler)), effect_(std::move(effect)), watch_(std::move(watch)) {}
 
     std::string url() const {
         return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()) + "/notify";
     }
+    // The acceptor lives on its own strand: stop() never closes it while the loop re-arms it.
     void start() { asio::co_spawn(acceptor_.get_executor(), accept_loop(), asio::detached); }
-    // Closes the acceptor on its executor and waits for that: the io threads must be running.
+    // Closes the acceptor on its strand and waits for that: the io threads must be running.
     void stop() { asio::post(acceptor_.get_executor(), asio::use_future([this] { acceptor_.close(); })).get(); }
     int deliveries() const { return deliveries_; }  // POSTs answered, whatever the answer
 
@@ -48,7 +49,7 @@ private:
         for (;;) {
             // Each connection on its own strand: its timeout timer and its reads and writes never
             // run at once on two io threads.
-            auto strand = asio::make_strand(acceptor_.get_executor());
+            auto strand = asio::make_strand(io_);
             auto [ec, socket] = co_await acceptor_.async_accept(strand, no_throw);
             if (ec) co_return;
             asio::co_spawn(strand, serve(asio::ip::tcp::socket(std::move(socket))), asio::detached);
@@ -75,6 +76,7 @@ private:
         co_await http::async_write(stream, res, no_throw);
     }
 
+    asio::io_context::executor_type io_;
     asio::ip::tcp::acceptor acceptor_;
     const wechatpay::notification_handler handler_;
     const wechatpay::notification_effect effect_;

@@ -22,6 +22,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -128,9 +129,12 @@ private:
 
     asio::awaitable<void> accept_loop() {
         for (;;) {
-            auto [ec, socket] = co_await acceptor_.async_accept(no_throw);
+            // Each connection on its own strand: beast's timeout and the exchange never run at
+            // once on two io threads.
+            auto strand = asio::make_strand(ioc_);
+            auto [ec, socket] = co_await acceptor_.async_accept(strand, no_throw);
             if (ec) co_return;
-            asio::co_spawn(ioc_, serve(std::move(socket)), asio::detached);
+            asio::co_spawn(strand, serve(std::move(socket)), asio::detached);
         }
     }
 
