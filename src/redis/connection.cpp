@@ -1,6 +1,10 @@
 #include <wechatpay/redis/connection.hpp>
 
+#include <boost/asio/any_completion_executor.hpp>
+#include <boost/asio/associated_executor.hpp>
 #include <boost/asio/bind_executor.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
+#include <boost/asio/prefer.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -10,6 +14,8 @@
 #include <hiredis/hiredis.h>
 
 #include <atomic>
+#include <optional>
+#include <utility>
 
 namespace wechatpay::redis {
 
@@ -84,40 +90,65 @@ struct watcher : std::enable_shared_from_this<watcher> {
 
 struct connection::impl : std::enable_shared_from_this<impl> {
     impl(asio::any_io_executor ex, options o) : strand(asio::make_strand(ex)), opts(std::move(o)), connect_timer(strand) {}
+    // Reached with a context only when the executor stopped before ~connection's close ran (its
+    // io_context is being destroyed): free the context, its socket and the waiting commands.
+    // Nothing would run their handlers any more, so they are destroyed, not called.
+    ~impl() {
+        if (!ctx) return;
+        dying = true;
+        redisAsyncFree(std::exchange(ctx, nullptr));
+    }
 
     strand_type strand;
     const options opts;
     redisAsyncContext* ctx = nullptr;  // on the strand only
+    std::uint64_t generation = 0;      // of ctx, one per open(): a stale timer cannot mistake a new ctx for its own
+    std::optional<error> closing;      // why drop() frees ctx: what the commands waiting on it complete with
     bool closed = false;               // the connection object is gone: open nothing new
+    bool dying = false;                // in ~impl
     asio::steady_timer connect_timer;
     std::atomic<std::uint64_t> connects{0};
 
+    // What keeps the asker's executor busy (its io_context's run() from returning) until its
+    // handler ran: the handler's associated executor, tracked.
+    using work_type = asio::any_completion_executor;
+
     // A command on its way: the one the reply callback or the timeout completes, whichever first.
+    // It does not own the impl: hiredis owns the command (until its callback), the impl owns hiredis.
     struct command {
-        std::shared_ptr<impl> owner;
+        std::weak_ptr<impl> owner;
+        strand_type strand;
         handler_type handler;
+        work_type work;
         asio::steady_timer timer;
-        redisAsyncContext* sent_on = nullptr;
-        command(std::shared_ptr<impl> o, handler_type h)
-            : owner(std::move(o)), handler(std::move(h)), timer(owner->strand) {}
+        std::uint64_t generation = 0;  // of the connection it was sent on
+        command(const std::shared_ptr<impl>& o, handler_type h, work_type w)
+            : owner(o), strand(o->strand), handler(std::move(h)), work(std::move(w)), timer(strand) {}
         void finish(result<reply> r) {
             if (!handler) return;
             timer.cancel();
             // Through the strand to the handler's own executor: never inside hiredis, never inline.
-            auto ex = asio::get_associated_executor(handler, owner->strand);
-            asio::post(owner->strand, asio::bind_executor(ex, [h = std::move(handler), r = std::move(r)]() mutable {
-                           std::move(h)(std::move(r));
-                       }));
+            // The tracked executor goes with the handler: its io_context stays busy until it ran.
+            asio::post(strand, asio::bind_executor(std::exchange(work, {}),
+                                                   [h = std::move(handler), r = std::move(r)]() mutable {
+                                                       std::move(h)(std::move(r));
+                                                   }));
             handler = {};
         }
     };
 
+    std::string address() const { return opts.host + ":" + std::to_string(opts.port); }
+
     static void on_reply(redisAsyncContext* c, void* r, void* privdata) {
         auto* holder = static_cast<std::shared_ptr<command>*>(privdata);
+        const auto* self = static_cast<const impl*>(c->data);
         command& cmd = **holder;
-        if (r) cmd.finish(copy_reply(static_cast<redisReply*>(r)));
-        else cmd.finish(redis_error(make_error_code(asio::error::connection_aborted),
-                                    c && c->err ? std::string("connection lost: ") + c->errstr : "connection closed"));
+        if (!self->dying) {  // dying: the handler is destroyed with the command (see ~impl)
+            if (r) cmd.finish(copy_reply(static_cast<redisReply*>(r)));
+            else if (self->closing) cmd.finish(*self->closing);
+            else cmd.finish(redis_error(make_error_code(asio::error::connection_aborted),
+                                        c->err ? std::string("connection lost: ") + c->errstr : "connection closed"));
+        }
         delete holder;
     }
     static void on_connect(const redisAsyncContext* c, int status) {
@@ -133,13 +164,18 @@ struct connection::impl : std::enable_shared_from_this<impl> {
         if (self->ctx == c) self->ctx = nullptr;  // hiredis frees it after this call
     }
 
-    // Closes the connection: every command waiting on it completes with an error.
-    void drop() {
+    // Closes the connection: every command waiting on it completes with `why`.
+    void drop(error why) {
         if (!ctx) return;
         redisAsyncContext* c = std::exchange(ctx, nullptr);
         connect_timer.cancel();
+        closing = std::move(why);
         redisAsyncFree(c);
+        closing.reset();
     }
+    // The context of `gen` while it is still the current one.
+    redisAsyncContext* current(std::uint64_t gen) const { return gen == generation ? ctx : nullptr; }
+    static bool connected(const redisAsyncContext* c) { return (c->c.flags & REDIS_CONNECTED) != 0; }
 
     result<void> open() {
         if (ctx) return {};
@@ -147,7 +183,7 @@ struct connection::impl : std::enable_shared_from_this<impl> {
         if (!c) return redis_error(make_error_code(boost::system::errc::not_enough_memory), "cannot allocate a context");
         if (c->err) {
             error e = redis_error(make_error_code(asio::error::connection_refused),
-                                  "cannot connect to " + opts.host + ":" + std::to_string(opts.port) + ": " + c->errstr);
+                                  "cannot connect to " + address() + ": " + c->errstr);
             redisAsyncFree(c);
             return e;
         }
@@ -162,10 +198,16 @@ struct connection::impl : std::enable_shared_from_this<impl> {
         redisAsyncSetConnectCallback(c, on_connect);
         redisAsyncSetDisconnectCallback(c, on_disconnect);
         ctx = c;
+        const auto gen = ++generation;
         ++connects;
         connect_timer.expires_after(opts.connect_timeout);
-        connect_timer.async_wait([self = shared_from_this(), c](boost::system::error_code ec) {
-            if (!ec && self->ctx == c && !(c->c.flags & REDIS_CONNECTED)) self->drop();
+        connect_timer.async_wait([weak = weak_from_this(), gen](boost::system::error_code ec) {
+            const auto self = weak.lock();
+            if (ec || !self) return;
+            if (auto* current = self->current(gen); current && !connected(current))
+                self->drop(redis_error(make_error_code(asio::error::timed_out),
+                                       "connecting to " + self->address() + " timed out after " +
+                                           std::to_string(self->opts.connect_timeout.count()) + " ms"));
         });
         if (!opts.password.empty()) {  // first in the pipeline; a refusal fails the commands after it
             const char* argv[] = {"AUTH", opts.password.c_str()};
@@ -175,8 +217,8 @@ struct connection::impl : std::enable_shared_from_this<impl> {
         return {};
     }
 
-    void start(std::vector<std::string> args, handler_type handler) {
-        auto cmd = std::make_shared<command>(shared_from_this(), std::move(handler));
+    void start(std::vector<std::string> args, handler_type handler, work_type work) {
+        auto cmd = std::make_shared<command>(shared_from_this(), std::move(handler), std::move(work));
         if (closed) return cmd->finish(redis_error(make_error_code(asio::error::operation_aborted), "connection closed"));
         if (auto opened = open(); !opened) return cmd->finish(opened.error());
         std::vector<const char*> argv;
@@ -191,12 +233,19 @@ struct connection::impl : std::enable_shared_from_this<impl> {
             delete holder;
             return cmd->finish(redis_error(make_error_code(asio::error::not_connected), "the connection is closing"));
         }
-        cmd->sent_on = ctx;
+        cmd->generation = generation;
         cmd->timer.expires_after(opts.command_timeout);
         cmd->timer.async_wait([cmd](boost::system::error_code ec) {
             if (ec || !cmd->handler) return;
-            cmd->finish(redis_error(make_error_code(asio::error::timed_out), "no answer in time"));
-            if (cmd->owner->ctx == cmd->sent_on) cmd->owner->drop();  // its answer may still come
+            const auto owner = cmd->owner.lock();
+            auto* sent_on = owner ? owner->current(cmd->generation) : nullptr;
+            const bool connecting = sent_on && !connected(sent_on);
+            cmd->finish(redis_error(make_error_code(asio::error::timed_out),
+                                    connecting ? "no answer in time: still connecting to " + owner->address()
+                                               : std::string("no answer in time")));
+            if (sent_on)  // its answer may still come: it would be taken for the next command's
+                owner->drop(redis_error(make_error_code(asio::error::connection_aborted),
+                                        "connection closed: an earlier command got no answer in time"));
         });
     }
 };
@@ -207,13 +256,16 @@ connection::connection(asio::any_io_executor ex, options opts)
 connection::~connection() {
     asio::post(impl_->strand, [self = impl_] {
         self->closed = true;
-        self->drop();
+        self->drop(redis_error(make_error_code(asio::error::operation_aborted), "connection closed"));
     });
 }
 
 void connection::exec(std::vector<std::string> args, handler_type handler) {
-    asio::post(impl_->strand, [self = impl_, a = std::move(args), h = std::move(handler)]() mutable {
-        self->start(std::move(a), std::move(h));
+    // Taken here, before the strand: the asker may call run() as soon as this returns.
+    auto work = asio::prefer(asio::get_associated_executor(handler, impl_->strand),
+                             asio::execution::outstanding_work.tracked);
+    asio::post(impl_->strand, [self = impl_, a = std::move(args), h = std::move(handler), w = std::move(work)]() mutable {
+        self->start(std::move(a), std::move(h), std::move(w));
     });
 }
 

@@ -85,7 +85,13 @@ void dedup::async_claim(std::string id, claim_handler handler) {
     auto args = eval(claim_script, key(id), token, std::to_string(opts_.lease.count()));
     conn_->async_exec(std::move(args), [self = shared_from_this(), id = std::move(id), token = std::move(token),
                                         h = std::move(handler)](result<reply> r) mutable {
-        if (!r) return std::move(h)(with_context(std::move(r).error(), "claiming notification " + id));
+        if (!r) {
+            // Redis may have run the claim all the same (its answer was late or lost): undo it, or
+            // every redelivery would find it in progress until the lease lapses. Best effort, and
+            // harmless otherwise: the release deletes the key only while it holds this token.
+            self->conn_->async_exec(eval(release_script, self->key(id), token), [](result<reply>) {});
+            return std::move(h)(with_context(std::move(r).error(), "claiming notification " + id));
+        }
         if (r->kind != reply::type::integer || r->integer < 1 || r->integer > 3)
             return std::move(h)(error(errc::malformed_json, "redis: unexpected answer to a claim"));
         if (r->integer == 2) return std::move(h)(claim::done);

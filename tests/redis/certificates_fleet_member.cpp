@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
 
     wechatpay::redis::options where;
     where.port = static_cast<std::uint16_t>(std::stoi(argv[1]));
+    where.connect_timeout = where.command_timeout = std::chrono::seconds(5);  // room for a slow machine (ASan)
     auto conn = std::make_shared<wechatpay::redis::connection>(ioc.get_executor(), where);
     wechatpay::redis::certificates_options shared;
     shared.lock_lease = std::chrono::milliseconds(std::stoll(argv[2]));

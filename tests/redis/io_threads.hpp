@@ -19,7 +19,18 @@ struct io_threads {
     }
     ~io_threads() {  // after the connections and stores: lets them close, then the threads end
         work.reset();
-        for (auto& t : threads) t.join();
+        join();
+    }
+    // Stops the io_context at once, whatever is left to do (as a server's shutdown may).
+    void stop() {
+        ioc.stop();
+        join();
+    }
+
+private:
+    void join() {
+        for (auto& t : threads)
+            if (t.joinable()) t.join();
     }
 };
 

@@ -16,6 +16,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -46,12 +49,16 @@ inline bool accepts_connections(std::uint16_t port) {
     return connected;
 }
 
-// Options for a redis_server on `port`, with timeouts short enough for tests of a server gone.
-inline wechatpay::redis::options local_redis(std::uint16_t port) {
+// Connect and command timeouts with room for a slow machine (ASan, a busy CI), and the short
+// ones of the tests that take the server away or stop it answering.
+inline constexpr std::chrono::milliseconds roomy_timeouts{5000}, gone_timeouts{500};
+
+// Options for a redis_server on `port`.
+inline wechatpay::redis::options local_redis(std::uint16_t port, std::chrono::milliseconds timeouts = roomy_timeouts) {
     wechatpay::redis::options o;
     o.port = port;
-    o.connect_timeout = std::chrono::milliseconds(500);
-    o.command_timeout = std::chrono::milliseconds(500);
+    o.connect_timeout = timeouts;
+    o.command_timeout = timeouts;
     return o;
 }
 
@@ -64,27 +71,20 @@ public:
 
     std::uint16_t port() const { return port_; }
 
+    // The free port was only free when it was looked up: another process (a parallel test) may
+    // bind it first. At the first start, another port is tried then; at a restart the port is
+    // the tests' (their connections know it), so it is tried again for a while.
     void start() {
         if (pid_ > 0) return;
-        const std::string port = std::to_string(port_), dir = dir_.path().string();
-        pid_ = ::fork();
-        if (pid_ < 0) throw std::runtime_error("fork failed");
-        if (pid_ == 0) {
-            ::execlp("redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1", "--save", "",
-                     "--appendonly", "no", "--dir", dir.c_str(), "--logfile", "redis.log", "--daemonize", "no",
-                     static_cast<char*>(nullptr));
-            ::_exit(127);
-        }
-        for (int i = 0; i < 500; ++i) {  // up to 10 s
-            if (accepts_connections(port_)) return;
-            int status = 0;
-            if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-                pid_ = -1;
-                throw std::runtime_error("redis-server exited at start (is Debian's redis-server installed?)");
+        for (int attempt = 1;; ++attempt) {
+            if (launch()) {
+                started_ = true;
+                return;
             }
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            if (!started_ && attempt < 5) port_ = free_loopback_port();
+            else if (started_ && attempt < 50) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+            else throw std::runtime_error("redis-server could not listen on port " + std::to_string(port_));
         }
-        throw std::runtime_error("redis-server did not start on port " + port);
     }
     void stop() {
         if (pid_ <= 0) return;
@@ -103,10 +103,46 @@ public:
     }
 
 private:
+    // One redis-server on port_: true once it is ready, false when it exited at start (the port
+    // was taken). Ready means its own log says so: a connection accepted on the port could be
+    // another process's.
+    bool launch() {
+        const std::string port = std::to_string(port_), dir = dir_.path().string(),
+                          log = "redis-" + std::to_string(++launches_) + ".log";
+        pid_ = ::fork();
+        if (pid_ < 0) throw std::runtime_error("fork failed");
+        if (pid_ == 0) {
+            ::execlp("redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1", "--save", "",
+                     "--appendonly", "no", "--dir", dir.c_str(), "--logfile", log.c_str(), "--daemonize", "no",
+                     static_cast<char*>(nullptr));
+            ::_exit(127);
+        }
+        for (int i = 0; i < 1500; ++i) {  // up to 30 s
+            int status = 0;
+            if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+                pid_ = -1;
+                if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+                    throw std::runtime_error("redis-server did not run (is Debian's redis-server installed?)");
+                return false;
+            }
+            if (ready(dir_ / log) && accepts_connections(port_)) return true;
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        stop();
+        throw std::runtime_error("redis-server did not start on port " + port);
+    }
+    static bool ready(const std::filesystem::path& log) {
+        std::ifstream in(log);
+        const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        return text.find("Ready to accept connections") != std::string::npos;
+    }
+
     temp_dir dir_;
     std::uint16_t port_;
     pid_t pid_ = -1;
     bool paused_ = false;
+    bool started_ = false;  // once: port_ is the tests'
+    int launches_ = 0;
 };
 
 }  // namespace wechatpay_test

@@ -158,12 +158,9 @@ struct member {
     std::vector<std::string> warnings;  // written by the logger until client is destroyed
     std::mutex warnings_mutex;
 
-    member(const wechatpay::sim::simulator& sim, std::uint16_t redis_port) {
-        redis::options where;
-        where.port = redis_port;
-        where.connect_timeout = 500ms;
-        where.command_timeout = 500ms;
-        conn = std::make_shared<redis::connection>(io.ioc.get_executor(), where);
+    member(const wechatpay::sim::simulator& sim, std::uint16_t redis_port,
+           std::chrono::milliseconds timeouts = roomy_timeouts) {
+        conn = std::make_shared<redis::connection>(io.ioc.get_executor(), local_redis(redis_port, timeouts));
         cache = std::make_shared<redis::certificate_cache>(conn, shared_keys::get().setup.mchid);
         auto cfg = client_config_for(sim, key_mode::download);
         cfg.certificate_source = cache;
@@ -194,11 +191,8 @@ wechatpay::result<redis::reply> exec(redis::connection& c, std::vector<std::stri
 struct redis_link {
     io_threads io;
     std::shared_ptr<redis::connection> conn;
-    explicit redis_link(std::uint16_t port) {
-        redis::options where;
-        where.port = port;
-        conn = std::make_shared<redis::connection>(io.ioc.get_executor(), where);
-    }
+    explicit redis_link(std::uint16_t port)
+        : conn(std::make_shared<redis::connection>(io.ioc.get_executor(), local_redis(port))) {}
     ~redis_link() { conn.reset(); }
 };
 
@@ -261,13 +255,18 @@ TEST_CASE("certificates through Redis: an elected downloader that dies leaves it
         return r && r->integer == 1;
     };
 
-    fleet_process doomed(env.sim(), server.port(), 4000ms);
-    REQUIRE(eventually(locked, 10s));  // elected, downloading
+    // A lease long enough for `next` (a process to start, under ASan too) to find the lock held.
+    constexpr auto lease = 10s;
+    fleet_process doomed(env.sim(), server.port(), lease);
+    REQUIRE(eventually(locked, 20s));  // elected
+    // Killed once its download reached the simulator (delayed there): under ASan, the lock comes
+    // well before the request.
+    REQUIRE(eventually([&] { return downloads(env) == 1; }, 20s));
     doomed.kill();
     CHECK(locked());  // its lock outlives it, for its lease
 
-    fleet_process next(env.sim(), server.port(), 4000ms);
-    CHECK(next.line() == "ready " + shared_keys::get().platform_cert.serial());
+    fleet_process next(env.sim(), server.port(), lease);
+    CHECK(next.line(lease + 30s) == "ready " + shared_keys::get().platform_cert.serial());
     const auto st = next.stats();
     CHECK(st.at("downloads") == 1);  // elected once the lease lapsed
     CHECK(st.at("fallbacks") == 0);
@@ -379,7 +378,7 @@ TEST_CASE("certificates through Redis: Redis down or stuck, each instance downlo
     sim_env env;
     SECTION("down") { server.stop(); }
     SECTION("stuck (no answer within command_timeout)") { server.pause(); }
-    member alone(env.sim(), server.port());
+    member alone(env.sim(), server.port(), gone_timeouts);
     REQUIRE(eventually([&] { return alone.has_certificates(); }, 10s));
     CHECK(downloads(env) == 1);
     const auto st = alone.cache->stats();

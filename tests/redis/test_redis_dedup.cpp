@@ -6,6 +6,7 @@
 #include "fake_wechatpay.hpp"
 #include "io_threads.hpp"
 #include "redis_server.hpp"
+#include "sim_env.hpp"
 #include "vectors.hpp"
 
 #include <wechatpay/crypto.hpp>
@@ -13,15 +14,26 @@
 #include <wechatpay/redis/connection.hpp>
 #include <wechatpay/redis/dedup.hpp>
 
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/json.hpp>
 
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <future>
@@ -72,10 +84,19 @@ result<void> release(wechatpay::notification_dedup& d, std::string id) {
 struct instance {
     std::shared_ptr<redis::connection> conn;
     std::shared_ptr<redis::dedup> store;
-    instance(asio::io_context& ioc, std::uint16_t port, redis::dedup_options o = {})
-        : conn(std::make_shared<redis::connection>(ioc.get_executor(), local_redis(port))),
+    instance(asio::io_context& ioc, std::uint16_t port, redis::dedup_options o = {},
+             std::chrono::milliseconds timeouts = roomy_timeouts)
+        : conn(std::make_shared<redis::connection>(ioc.get_executor(), local_redis(port, timeouts))),
           store(std::make_shared<redis::dedup>(conn, "1900000109", o)) {}
 };
+
+// A field of INFO's answer, e.g. ("clients", "connected_clients"); -1 when absent.
+long long info_field(redis::connection& c, const std::string& section, const std::string& name) {
+    auto r = exec(c, {"INFO", section});
+    if (!r) return -1;
+    const auto at = r->str.find(name + ":");
+    return at == std::string::npos ? -1 : std::stoll(r->str.substr(at + name.size() + 1));
+}
 
 std::string text_of(redis::connection& c, const std::string& key) {
     auto r = exec(c, {"GET", key});
@@ -138,7 +159,7 @@ TEST_CASE("redis connection: many commands from many threads, pipelined in order
 TEST_CASE("redis connection: no server, a stuck server, a restarted server", "[redis][errors]") {
     redis_server server;
     io_threads io;
-    redis::connection c(io.ioc.get_executor(), local_redis(server.port()));
+    redis::connection c(io.ioc.get_executor(), local_redis(server.port(), gone_timeouts));
     REQUIRE(exec(c, {"SET", "k", "v"}));
 
     // Stuck: the command times out (no hang) and the connection is dropped.
@@ -164,6 +185,111 @@ TEST_CASE("redis connection: no server, a stuck server, a restarted server", "[r
     auto back = exec(c, {"GET", "k"});
     REQUIRE(back);
     CHECK(back->kind == redis::reply::type::nil);
+}
+
+namespace {
+
+// A loopback port whose connects never complete: its listener's accept queue (backlog 0) is
+// full of connections nobody accepts, so the kernel drops further SYNs.
+class full_listener {
+public:
+    full_listener() {
+        listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof a;
+        if (listener_ < 0 || ::bind(listener_, reinterpret_cast<sockaddr*>(&a), len) != 0 || ::listen(listener_, 0) != 0 ||
+            ::getsockname(listener_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+            throw std::runtime_error("cannot listen on loopback");
+        port_ = ntohs(a.sin_port);
+        for (int i = 0; i < 8; ++i) {  // until one hangs
+            const int s = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+            if (s < 0) break;
+            fillers_.push_back(s);
+            [[maybe_unused]] const int connecting = ::connect(s, reinterpret_cast<sockaddr*>(&a), len);
+            pollfd p{s, POLLOUT, 0};
+            if (::poll(&p, 1, 300) == 0) return;
+        }
+        throw std::runtime_error("the accept queue never filled");
+    }
+    ~full_listener() {
+        for (int s : fillers_) ::close(s);
+        ::close(listener_);
+    }
+    full_listener(const full_listener&) = delete;
+    full_listener& operator=(const full_listener&) = delete;
+    std::uint16_t port() const { return port_; }
+
+private:
+    int listener_ = -1;
+    std::uint16_t port_ = 0;
+    std::vector<int> fillers_;
+};
+
+}  // namespace
+
+TEST_CASE("redis connection: an asker's io_context runs until its answer came", "[redis][executor]") {
+    asio::io_context asker;  // first: outlives what the connection's threads may still post to it
+    redis_server server;
+    io_threads io;
+    redis::connection c(io.ioc.get_executor(), local_redis(server.port()));
+    const auto strand = asio::make_strand(asker);
+    int answers = 0;
+    bool on_strand = false;
+    // No thread, no work guard: run() returns once nothing is left to do for it. A blocking pop
+    // answers (nil) after 200 ms: run() is called long before.
+    c.async_exec({"BLPOP", "absent", "0.2"}, asio::bind_executor(strand, [&](result<redis::reply> r) {
+                     CHECK(r);
+                     on_strand = strand.running_in_this_thread();
+                     ++answers;
+                 }));
+    c.async_exec({"PING"}, asio::bind_executor(asker, [&](result<redis::reply> r) {
+                     CHECK(r);
+                     ++answers;
+                 }));
+    asker.run();
+    CHECK(answers == 2);
+    CHECK(on_strand);
+}
+
+TEST_CASE("redis connection: a connect that does not complete times out, and says so", "[redis][errors]") {
+    full_listener nobody;
+    io_threads io;
+    const std::string address = "127.0.0.1:" + std::to_string(nobody.port());
+    auto ping = [&](std::chrono::milliseconds connect_timeout, std::chrono::milliseconds command_timeout) {
+        auto o = local_redis(nobody.port());
+        o.connect_timeout = connect_timeout;
+        o.command_timeout = command_timeout;
+        redis::connection c(io.ioc.get_executor(), o);
+        return exec(c, {"PING"});
+    };
+    const auto connect_late = ping(gone_timeouts, roomy_timeouts);
+    REQUIRE_FALSE(connect_late);
+    CHECK(connect_late.error().code == asio::error::timed_out);
+    CHECK(connect_late.error().detail == "redis: connecting to " + address + " timed out after 500 ms");
+    // The command's own timeout first: it says the connect was still on its way.
+    const auto command_late = ping(roomy_timeouts, gone_timeouts);
+    REQUIRE_FALSE(command_late);
+    CHECK(command_late.error().code == asio::error::timed_out);
+    CHECK(command_late.error().detail == "redis: no answer in time: still connecting to " + address);
+}
+
+TEST_CASE("redis connection: its io_context stopped before it closed, nothing of it stays open", "[redis][executor]") {
+    redis_server server;
+    io_threads observer_io;
+    redis::connection observer(observer_io.ioc.get_executor(), local_redis(server.port()));
+    REQUIRE(info_field(observer, "clients", "connected_clients") == 1);
+    {
+        io_threads io;
+        auto c = std::make_unique<redis::connection>(io.ioc.get_executor(), local_redis(server.port(), 60s));
+        REQUIRE(exec(*c, {"PING"}));
+        c->async_exec({"BLPOP", "never", "0"}, [](result<redis::reply>) {});  // waits for ever
+        REQUIRE(eventually([&] { return info_field(observer, "clients", "blocked_clients") == 1; }, 20s));
+        io.stop();  // as a server that shuts down at once
+        c.reset();  // its close is posted, and never runs
+    }  // the io_context is destroyed: the connection's socket closes, the waiting command goes
+    CHECK(eventually([&] { return info_field(observer, "clients", "connected_clients") == 1; }, 20s));
 }
 
 TEST_CASE("redis dedup: two instances, one effect per id; keys namespaced per merchant with WeChat's span",
@@ -222,12 +348,19 @@ TEST_CASE("redis dedup: a slow effect keeps its claim; a dead instance's claim l
     redis_server server;
     io_threads io;
     redis::dedup_options short_lease;
-    short_lease.lease = 300ms;
+    short_lease.lease = 3s;  // renewed every second: a slow machine's round trips fit many times
     instance a(io.ioc, server.port(), short_lease), b(io.ioc, server.port(), short_lease);
+    auto lease_left = [&](const std::string& id) {
+        auto r = exec(*a.conn, {"PTTL", a.store->key(id)});
+        REQUIRE(r);
+        return std::chrono::milliseconds(r->integer);
+    };
 
-    // Still running after three leases: renewed, so no other instance takes it.
+    // Still running well past its first lease: renewed, so no other instance takes it.
     REQUIRE(claim_of(*a.store, "EV-slow") == claim::first);
-    std::this_thread::sleep_for(1s);
+    const auto first_lease_end = std::chrono::steady_clock::now() + short_lease.lease;
+    std::this_thread::sleep_until(first_lease_end + 1s);
+    CHECK(lease_left("EV-slow") > 0ms);
     CHECK(claim_of(*b.store, "EV-slow") == claim::in_progress);
     REQUIRE(complete(*a.store, "EV-slow"));
     CHECK(claim_of(*b.store, "EV-slow") == claim::done);
@@ -235,18 +368,23 @@ TEST_CASE("redis dedup: a slow effect keeps its claim; a dead instance's claim l
 
     // Dead mid-effect (no more renewals): within the lease, another instance may handle it.
     REQUIRE(claim_of(*a.store, "EV-dead") == claim::first);
+    REQUIRE(claim_of(*a.store, "EV-late") == claim::first);
     a.store->abandon_claims();
     CHECK(claim_of(*b.store, "EV-dead") == claim::in_progress);
-    std::this_thread::sleep_for(600ms);
-    CHECK(claim_of(*b.store, "EV-dead") == claim::first);
+    auto taken_by_b = [&](const std::string& id) {
+        return eventually(
+            [&] {
+                auto r = try_claim(*b.store, id);
+                return r && *r == claim::first;
+            },
+            20s);
+    };
+    REQUIRE(taken_by_b("EV-dead"));
     REQUIRE(complete(*b.store, "EV-dead"));
     // Had the dead instance finished after all, its completion is counted as a lost lease.
     REQUIRE(complete(*a.store, "EV-dead"));
     CHECK(a.store->leases_lost() == 0);  // already done: nothing was lost
-    REQUIRE(claim_of(*a.store, "EV-late") == claim::first);
-    a.store->abandon_claims();
-    std::this_thread::sleep_for(600ms);
-    REQUIRE(claim_of(*b.store, "EV-late") == claim::first);
+    REQUIRE(taken_by_b("EV-late"));
     REQUIRE(complete(*a.store, "EV-late"));
     CHECK(a.store->leases_lost() == 1);
 }
@@ -257,7 +395,7 @@ TEST_CASE("redis dedup: Redis down at a claim refuses the delivery; down at comp
     io_threads io;
     redis::dedup_options fast_retry;
     fast_retry.retry_interval = 50ms;
-    instance a(io.ioc, server.port(), fast_retry), b(io.ioc, server.port(), fast_retry);
+    instance a(io.ioc, server.port(), fast_retry, gone_timeouts), b(io.ioc, server.port(), fast_retry, gone_timeouts);
 
     server.stop();
     auto refused = try_claim(*a.store, "EV-down");
@@ -275,6 +413,109 @@ TEST_CASE("redis dedup: Redis down at a claim refuses the delivery; down at comp
     for (int i = 0; i < 200 && a.store->pending_completions() > 0; ++i) std::this_thread::sleep_for(20ms);
     CHECK(a.store->pending_completions() == 0);
     CHECK(claim_of(*b.store, "EV-done-later") == claim::done);
+}
+
+namespace {
+
+// A loopback relay in front of the redis-server for the first `muted` connections it accepts,
+// it passes what the client sends and swallows the answers (counted): as answers lost or late
+// beyond command_timeout, after Redis ran the commands. Later connections pass both ways.
+class answer_eating_relay {
+public:
+    answer_eating_relay(asio::io_context& ioc, std::uint16_t upstream, int muted)
+        : state_(std::make_shared<state>(ioc, upstream, muted)) {
+        accept(state_);
+    }
+    ~answer_eating_relay() {
+        asio::post(state_->strand, [s = state_] {
+            boost::system::error_code ignored;
+            s->acceptor.close(ignored);
+            for (auto& weak : s->sockets)
+                if (auto socket = weak.lock()) socket->close(ignored);
+        });
+    }
+    answer_eating_relay(const answer_eating_relay&) = delete;
+    answer_eating_relay& operator=(const answer_eating_relay&) = delete;
+
+    std::uint16_t port() const { return state_->port; }
+    std::size_t swallowed() const { return state_->swallowed.load(); }
+
+private:
+    using tcp = asio::ip::tcp;
+    using socket_ptr = std::shared_ptr<tcp::socket>;
+    struct state {
+        state(asio::io_context& ioc, std::uint16_t up, int m)
+            : strand(asio::make_strand(ioc)), acceptor(strand, {asio::ip::make_address("127.0.0.1"), 0}),
+              port(acceptor.local_endpoint().port()), upstream(up), muted(m) {}
+        asio::strand<asio::io_context::executor_type> strand;  // what follows is used on it
+        tcp::acceptor acceptor;
+        const std::uint16_t port;
+        std::uint16_t upstream;
+        int muted;
+        std::vector<std::weak_ptr<tcp::socket>> sockets;
+        std::atomic<std::size_t> swallowed{0};
+    };
+
+    static void close(const socket_ptr& a, const socket_ptr& b) {
+        boost::system::error_code ignored;
+        a->close(ignored);
+        b->close(ignored);
+    }
+    static void pump(std::shared_ptr<state> s, socket_ptr from, socket_ptr to, bool swallow) {
+        auto buffer = std::make_shared<std::array<char, 4096>>();
+        from->async_read_some(asio::buffer(*buffer), [s, from, to, swallow, buffer](boost::system::error_code ec,
+                                                                                    std::size_t n) {
+            if (ec) return close(from, to);
+            if (swallow) {
+                s->swallowed += n;
+                return pump(s, from, to, swallow);
+            }
+            asio::async_write(*to, asio::buffer(*buffer, n), [s, from, to, buffer](boost::system::error_code wec, std::size_t) {
+                if (wec) return close(from, to);
+                pump(s, from, to, false);
+            });
+        });
+    }
+    static void accept(std::shared_ptr<state> s) {
+        s->acceptor.async_accept([s](boost::system::error_code ec, tcp::socket accepted) {  // on the strand
+            if (ec) return;  // closed
+            auto client = std::make_shared<tcp::socket>(std::move(accepted));
+            auto server = std::make_shared<tcp::socket>(s->strand);
+            s->sockets.push_back(client);
+            s->sockets.push_back(server);
+            const bool swallow = s->muted > 0;
+            if (swallow) --s->muted;
+            server->async_connect({asio::ip::make_address("127.0.0.1"), s->upstream},
+                                  [s, client, server, swallow](boost::system::error_code cec) {
+                                      if (cec) return close(client, server);
+                                      pump(s, client, server, false);
+                                      pump(s, server, client, swallow);
+                                  });
+            accept(s);
+        });
+    }
+
+    std::shared_ptr<state> state_;
+};
+
+}  // namespace
+
+TEST_CASE("redis dedup: a claim whose answer was lost, though Redis ran it, is released: the next delivery runs",
+          "[redis][dedup][errors]") {
+    redis_server server;
+    io_threads io;
+    answer_eating_relay relay(io.ioc, server.port(), 1);
+    instance a(io.ioc, relay.port(), {}, 1s), b(io.ioc, server.port());
+
+    auto lost = try_claim(*a.store, "EV-lost-answer");
+    REQUIRE_FALSE(lost);
+    CHECK(lost.error().code == asio::error::timed_out);
+    REQUIRE(eventually([&] { return relay.swallowed() > 0; }, 20s));  // Redis did answer: it ran the claim
+    // Without the release, the key would hold a's token for the 60 s lease: in progress for every
+    // redelivery. The release went out on a's next connection, which the relay lets through.
+    CHECK(eventually([&] { return text_of(*b.conn, a.store->key("EV-lost-answer")) == "(nil)"; }, 20s));
+    CHECK(claim_of(*b.store, "EV-lost-answer") == claim::first);
+    REQUIRE(complete(*b.store, "EV-lost-answer"));
 }
 
 namespace {

@@ -4,6 +4,7 @@
 // (config::notify_balance) sends each redelivery to the next receiver. One receiver is killed
 // (SIGKILL) in the middle of an effect; its lease lapses and a redelivery completes the effect
 // elsewhere. Each effect counts itself in Redis: every payment must have exactly one.
+#include "io_threads.hpp"
 #include "redis_server.hpp"
 #include "sim_env.hpp"
 
@@ -11,8 +12,6 @@
 
 #include <wechatpay/redis/connection.hpp>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 
 #include <poll.h>
@@ -153,12 +152,8 @@ TEST_CASE("redis fleet: three receiver processes, redeliveries balanced over the
     auto merchant = env.client();
     auto control = env.control();
 
-    asio::io_context ioc;
-    auto work = asio::make_work_guard(ioc);
-    std::thread io([&ioc] { ioc.run(); });
-    redis::options where;
-    where.port = server.port();
-    auto conn = std::make_shared<redis::connection>(ioc.get_executor(), where);
+    io_threads io;  // before the connection: it closes on the io threads
+    auto conn = std::make_shared<redis::connection>(io.ioc.get_executor(), local_redis(server.port()));
 
     std::vector<payment> payments;
     bool killed = false;
@@ -235,8 +230,4 @@ TEST_CASE("redis fleet: three receiver processes, redeliveries balanced over the
               << " delivery attempts (some to the killed receiver), " << evals
               << " store round trips (claims, renewals, completions, releases): "
               << static_cast<double>(evals) / static_cast<double>(payments.size()) << " per notification\n";
-
-    conn.reset();
-    work.reset();
-    io.join();
 }

@@ -41,8 +41,11 @@ struct reply {
 // the first command after it failed. A command without an answer after command_timeout
 // completes with boost::asio::error::timed_out and closes the connection (a late answer would be
 // taken for the next command's); every command still waiting on a closed connection completes
-// with an error. Handlers run on their associated executor, never inside the call. Destroy it
-// while its executor still runs: it closes there.
+// with an error (a connect that does not complete within connect_timeout: timed_out). Handlers
+// run on their associated executor, never inside the call; from the call until the handler ran,
+// that executor counts outstanding work (its io_context's run() waits for the answer). Destroy it
+// while its executor still runs: it closes there (if that executor's io_context is destroyed
+// first, the commands still waiting are destroyed with it, not called).
 class connection {
 public:
     connection(boost::asio::any_io_executor ex, options opts);

@@ -14,7 +14,8 @@
 //
 // Failure semantics: if Redis cannot answer a claim (down, slow beyond command_timeout) the
 // claim fails, nothing runs, and the receiver answers WeChat with a failure, so that it
-// delivers again later. What remains possible, and is why a business effect should still be
+// delivers again later; the store then sends a release of that claim's token (best effort), in
+// case Redis ran the claim without its answer arriving in time. What remains possible, and is why a business effect should still be
 // idempotent on its own key (out_trade_no): an effect whose instance is cut off from Redis for
 // longer than the lease, while another instance receives a redelivery; and a Redis that loses
 // its data (restart without persistence) before WeChat's last redelivery. leases_lost() counts
