@@ -8,6 +8,8 @@
 
 #include <wechatpay/redis/connection.hpp>
 
+#include <boost/asio/use_future.hpp>
+
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -144,5 +146,15 @@ private:
     bool started_ = false;  // once: port_ is the tests'
     int launches_ = 0;
 };
+
+// How often the server ran `command` (lower case, as INFO commandstats names it): round trips
+// as Redis itself counted them.
+inline std::int64_t command_calls(wechatpay::redis::connection& conn, const std::string& command) {
+    auto info = conn.async_exec({"INFO", "commandstats"}, boost::asio::use_future).get();
+    if (!info) throw std::runtime_error("INFO commandstats: " + info.error().to_string());
+    const std::string field = "cmdstat_" + command + ":calls=";
+    const auto at = info->str.find(field);
+    return at == std::string::npos ? 0 : std::stoll(info->str.substr(at + field.size()));
+}
 
 }  // namespace wechatpay_test

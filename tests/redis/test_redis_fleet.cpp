@@ -112,12 +112,6 @@ json::array notification_log(sim_client& control) {
     return a.json().at("notifications").as_array();
 }
 
-std::int64_t commandstat(const std::string& info, const std::string& command) {
-    const std::string field = "cmdstat_" + command + ":calls=";
-    const auto at = info.find(field);
-    return at == std::string::npos ? 0 : std::stoll(info.substr(at + field.size()));
-}
-
 struct payment {
     std::string no;
     std::size_t named;  // the receiver whose notify_url the order names
@@ -223,8 +217,7 @@ TEST_CASE("redis fleet: three receiver processes, redeliveries balanced over the
     // Deliveries as the simulator made them, and Redis's own count of the store's round trips.
     std::int64_t attempts = 0;
     for (const auto& n : notification_log(control)) attempts += n.at("attempts").to_number<std::int64_t>();
-    const std::string info = text_of(*conn, {"INFO", "commandstats"});
-    const auto evals = commandstat(info, "eval");
+    const auto evals = command_calls(*conn, "eval");
     CHECK(evals > 0);
     std::cout << "redis fleet: " << payments.size() << " notifications, " << attempts
               << " delivery attempts (some to the killed receiver), " << evals

@@ -108,15 +108,6 @@ std::string answer_code(const result<transfer_bill>& r) {
     return r.error().api_code.empty() ? r.error().to_string() : r.error().api_code;
 }
 
-// EVALs the Redis server ran: the limiter's asks.
-std::int64_t eval_calls(redis::connection& conn) {
-    auto info = conn.async_exec({"INFO", "commandstats"}, asio::use_future).get();
-    REQUIRE(info);
-    const std::string field = "cmdstat_eval:calls=";
-    const auto at = info->str.find(field);
-    return at == std::string::npos ? 0 : std::stoll(info->str.substr(at + field.size()));
-}
-
 std::int64_t sim_queries(const sim_env& sim) {
     const auto requests = sim.stats().at("requests").as_object();
     const auto it = requests.find(transfer_query_endpoint);
@@ -153,7 +144,7 @@ TEST_CASE("redis rate limiter: three instances share one limit; the simulator ne
         CHECK(codes.count("FREQUENCY_LIMITED") == 0);
         CHECK(sim_queries(sim) == instances * per_instance);
         // One ask per call however many wait (turns are reserved): no herd asking again.
-        CHECK(eval_calls(*fleet[0]->conn) == instances * per_instance);
+        CHECK(command_calls(*fleet[0]->conn, "eval") == instances * per_instance);
     }
     SECTION("without it (the control): the same fleet, three times the calls, is refused") {
         sim_env sim([](wechatpay::sim::config& c) {
