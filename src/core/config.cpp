@@ -180,8 +180,13 @@ public:
     }
     // Refuses every key of this object not in `known` (a typo would otherwise be ignored).
     void allow(std::initializer_list<std::string_view> known) const {
-        if (auto key = unknown_key(obj_, known); key && !failure_)
-            failure_ = error(errc::invalid_argument, "unknown key " + wechatpay::excerpt(name(*key), 128));
+        if (auto key = unknown_key(obj_, known)) refuse_key(*key);
+    }
+    void refuse_key(std::string_view key) const {
+        if (!failure_) failure_ = error(errc::invalid_argument, "unknown key " + wechatpay::excerpt(name(key), 128));
+    }
+    void required(std::string_view key) const {
+        if (!find(key)) fail(key, "required");
     }
     // A nested object, or nothing when the key is absent (or on a type error).
     std::optional<settings_reader> object(std::string_view key) const {
@@ -241,16 +246,15 @@ void read_rate_limits(const settings_reader& limits, rate_table& out) {
     out = documented_rates();
     constexpr double most = 1e6;  // far above any merchant's rate; keeps waits finite
     for (const auto& [key, value] : limits.fields()) {
+        if (value.is_null()) continue;  // null, as everywhere in the file: the default
         std::size_t i = 0;
         while (i < endpoint_class_count && key != to_string(static_cast<endpoint_class>(i))) ++i;
-        if (i == endpoint_class_count) {
-            limits.allow({});  // names the unknown class
-            return;
-        }
+        if (i == endpoint_class_count) return limits.refuse_key(key);
         if (value.is_object()) {
             auto bucket = limits.object(key);
             if (!bucket) return;
             bucket->allow({"per_second", "burst"});
+            bucket->required("per_second");
             rate r;
             bucket->number("per_second", r.per_second, 0, most);
             bucket->number("burst", r.burst, 1, most);

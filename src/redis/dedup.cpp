@@ -1,6 +1,7 @@
 #include <wechatpay/crypto.hpp>
 #include <wechatpay/redis/dedup.hpp>
 
+#include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -83,8 +84,12 @@ void dedup::abandon_claims() {
 void dedup::async_claim(std::string id, claim_handler handler) {
     std::string token = instance_ + ":" + std::to_string(++counter_);
     auto args = eval(claim_script, key(id), token, std::to_string(opts_.lease.count()));
-    conn_->async_exec(std::move(args), [self = shared_from_this(), id = std::move(id), token = std::move(token),
+    // Pending commands hold the store weakly: they must not keep it, and through it the
+    // connection, alive (a cycle if the io_context is destroyed with them in flight).
+    conn_->async_exec(std::move(args), [weak = weak_from_this(), id = std::move(id), token = std::move(token),
                                         h = std::move(handler)](result<reply> r) mutable {
+        const auto self = weak.lock();
+        if (!self) return std::move(h)(error(asio::error::operation_aborted, "redis: the store was destroyed"));
         if (!r) {
             // Redis may have run the claim all the same (its answer was late or lost): undo it, or
             // every redelivery would find it in progress until the lease lapses. Best effort, and
@@ -141,15 +146,20 @@ void dedup::async_complete(std::string id, done_handler handler) {
 // effect happened: a later delivery must find it done).
 void dedup::record_done(std::string id, std::string token, done_handler handler) {
     auto args = eval(complete_script, key(id), token, std::to_string(opts_.done_ttl.count()));
-    conn_->async_exec(std::move(args), [self = shared_from_this(), id = std::move(id), token = std::move(token),
+    conn_->async_exec(std::move(args), [weak = weak_from_this(), id = std::move(id), token = std::move(token),
                                         h = std::move(handler)](result<reply> r) mutable {
+        const auto self = weak.lock();
         if (r) {
-            if (r->kind == reply::type::integer && r->integer == 0) ++self->leases_lost_;
+            if (self && r->kind == reply::type::integer && r->integer == 0) ++self->leases_lost_;
             if (h) std::move(h)(result<void>());
-            else {
+            else if (self) {
                 std::lock_guard lock(self->mutex_);
                 --self->pending_completions_;
             }
+            return;
+        }
+        if (!self) {  // no store left to retry it
+            if (h) std::move(h)(with_context(std::move(r).error(), "recording notification " + id + " as done"));
             return;
         }
         if (h) {

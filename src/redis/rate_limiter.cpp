@@ -2,6 +2,7 @@
 
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/bind_executor.hpp>
+#include <boost/asio/error.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -55,7 +56,9 @@ void rate_limiter::try_acquire(endpoint_class c, wait patience, handler_type han
     const auto i = static_cast<std::size_t>(c);
     if (i >= endpoint_class_count || !opts_.rates[i].limited()) return complete(std::move(handler), wait(0));
     const rate r = opts_.rates[i];
-    const auto patience_us = std::chrono::duration_cast<std::chrono::microseconds>(std::max(patience, wait(0)));
+    // Waits are capped at a day: a capped wait is no real turn, so a patience reaches just below it
+    // (and cannot overflow).
+    const auto patience_us = std::chrono::duration_cast<std::chrono::microseconds>(std::clamp(patience, wait(0), wait(86'399'999)));
     std::vector<std::string> args{"EVAL",
                                   bucket_script,
                                   "1",
@@ -65,7 +68,11 @@ void rate_limiter::try_acquire(endpoint_class c, wait patience, handler_type han
                                   std::to_string(patience_us.count())};
     // The answer goes to the caller's executor (its strand), not on through the connection's.
     const auto ex = boost::asio::get_associated_executor(handler, conn_->get_executor());
-    conn_->async_exec(std::move(args), boost::asio::bind_executor(ex, [self = shared_from_this(), h = std::move(handler)](result<reply> a) mutable {
+    // A weak hold: a pending ask must not keep the limiter, and through it the connection, alive
+    // (a cycle if the io_context is destroyed with the ask in flight).
+    conn_->async_exec(std::move(args), boost::asio::bind_executor(ex, [weak = weak_from_this(), h = std::move(handler)](result<reply> a) mutable {
+        const auto self = weak.lock();
+        if (!self) return std::move(h)(error(boost::asio::error::operation_aborted, "rate limiter: destroyed"));
         if (a && a->kind != reply::type::integer)
             a = error(errc::malformed_json, "redis: unexpected answer to a rate limiter ask");
         if (!a) {

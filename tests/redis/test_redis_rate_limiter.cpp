@@ -143,8 +143,11 @@ TEST_CASE("redis rate limiter: three instances share one limit; the simulator ne
         CHECK(codes["NOT_FOUND"] == instances * per_instance);
         CHECK(codes.count("FREQUENCY_LIMITED") == 0);
         CHECK(sim_queries(sim) == instances * per_instance);
-        // One ask per call however many wait (turns are reserved): no herd asking again.
-        CHECK(command_calls(*fleet[0]->conn, "eval") == instances * per_instance);
+        // One ask per send however many wait (turns are reserved): no herd asking again. (A send
+        // on a pooled session found closed is sent again at once, and asks again.)
+        const auto asks = command_calls(*fleet[0]->conn, "eval");
+        CHECK(asks >= instances * per_instance);
+        CHECK(asks <= instances * per_instance + 3);
     }
     SECTION("without it (the control): the same fleet, three times the calls, is refused") {
         sim_env sim([](wechatpay::sim::config& c) {

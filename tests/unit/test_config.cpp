@@ -176,7 +176,7 @@ TEST_CASE("rate_limits: WeChat's limits or exact buckets, over the documented ra
     CHECK_FALSE(UNWRAP(d.load(config_dir::minimal())).rate_limits);  // none unless asked
     auto config = config_dir::minimal();
     config["rate_limits"] = json::parse(R"({"payment_query": 1800, "refund": {"per_second": 50, "burst": 5},
-                                             "transfer_create": 0})");
+                                             "transfer_create": 0, "transfer_query": null})");
     const auto cfg = UNWRAP(d.load(config));
     REQUIRE(cfg.rate_limits);
     const auto& t = *cfg.rate_limits;
@@ -186,7 +186,7 @@ TEST_CASE("rate_limits: WeChat's limits or exact buckets, over the documented ra
     CHECK(at(endpoint_class::refund).per_second == 50);
     CHECK(at(endpoint_class::refund).burst == 5);
     CHECK_FALSE(at(endpoint_class::transfer_create).limited());  // 0: unlimited
-    // Classes not named keep documented_rates().
+    // Classes not named (or null) keep documented_rates().
     CHECK(at(endpoint_class::transfer_query).per_second ==
           wechatpay::documented_rates()[static_cast<std::size_t>(endpoint_class::transfer_query)].per_second);
     CHECK_FALSE(at(endpoint_class::prepay).limited());
@@ -306,7 +306,7 @@ TEST_CASE("every load error names its field", "[config]") {
          errc::invalid_argument, "apiv3_key: required"},
         {"rate limits not an object", [](json::object& c) { c["rate_limits"] = 100; },
          errc::invalid_argument, "rate_limits: must be an object"},
-        {"rate limit of an unknown class", [](json::object& c) { c["rate_limits"] = {{"transfer_queries", 100}}; },
+        {"rate limit of an unknown class", [](json::object& c) { c["rate_limits"] = {{"refund", 50}, {"transfer_queries", 100}}; },
          errc::invalid_argument, "unknown key \"rate_limits.transfer_queries\""},
         {"rate limit negative", [](json::object& c) { c["rate_limits"] = {{"transfer_query", -1}}; },
          errc::invalid_argument, "rate_limits.transfer_query: out of range: must be a number from 0 to 1e+06"},
@@ -316,6 +316,8 @@ TEST_CASE("every load error names its field", "[config]") {
          errc::invalid_argument, "rate_limits.prepay.burst: out of range: must be a number from 1 to 1e+06"},
         {"bucket with an unknown key", [](json::object& c) { c["rate_limits"] = {{"prepay", {{"rate", 10}}}}; },
          errc::invalid_argument, "unknown key \"rate_limits.prepay.rate\""},
+        {"bucket without its rate", [](json::object& c) { c["rate_limits"] = {{"prepay", {{"burst", 10}}}}; },
+         errc::invalid_argument, "rate_limits.prepay.per_second: required"},
     };
     for (const auto& c : cases) {
         CAPTURE(c.what);

@@ -43,7 +43,8 @@ struct reply {
 // taken for the next command's); every command still waiting on a closed connection completes
 // with an error (a connect that does not complete within connect_timeout: timed_out). Handlers
 // run on their associated executor, never inside the call; from the call until the handler ran,
-// that executor counts outstanding work (its io_context's run() waits for the answer). Destroy it
+// that executor counts outstanding work (its io_context's run() waits for the answer, so stop
+// the connection's own io_context only after the asker's have drained). Destroy it
 // while its executor still runs: it closes there (if that executor's io_context is destroyed
 // first, the commands still waiting are destroyed with it, not called).
 class connection {
