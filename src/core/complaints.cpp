@@ -277,8 +277,13 @@ result<complaint_page> parse_complaint_page(std::string_view text) {
     // Each complaint's raw text, for callers that need a field this model does not name.
     const auto doc = json::parse(text);
     const auto* data = doc.as_object().if_contains("data");
-    for (std::size_t i = 0; data && data->is_array() && i < p->data.size(); ++i)
-        p->data[i].raw = json::serialize(data->get_array()[i]);
+    for (std::size_t i = 0; data && data->is_array() && i < p->data.size(); ++i) {
+        const auto& item = data->get_array()[i];
+        // Written back, a number beyond a double would read "Infinity": not JSON.
+        if (!detail::finite_json(item))
+            return error(errc::malformed_json, "/data/" + std::to_string(i) + ": a number beyond a double");
+        p->data[i].raw = json::serialize(item);
+    }
     return p;
 }
 

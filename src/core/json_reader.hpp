@@ -10,6 +10,8 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -109,6 +111,16 @@ private:
     std::string* error_;
     mode mode_;
 };
+
+// False for a value holding a number beyond a double (1e400 parses as infinity), which no JSON
+// can carry back: Boost.JSON would write it as Infinity.
+inline bool finite_json(const boost::json::value& v) {
+    if (const double* d = v.if_double()) return std::isfinite(*d);
+    if (const auto* a = v.if_array()) return std::all_of(a->begin(), a->end(), finite_json);
+    if (const auto* o = v.if_object())
+        return std::all_of(o->begin(), o->end(), [](const auto& kv) { return finite_json(kv.value()); });
+    return true;
+}
 
 // The value at a JSON pointer of plain keys (/amount/total) under `root`; nullptr when a step is
 // absent or not an object, or the value is null (absent, as json_reader takes it).

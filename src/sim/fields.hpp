@@ -18,15 +18,7 @@
 
 namespace wechatpay::sim {
 
-// False for a value holding a number beyond a double (1e400 parses as infinity), which no JSON
-// can carry back: Boost.JSON would write it as Infinity.
-inline bool finite_json(const boost::json::value& v) {
-    if (const double* d = v.if_double()) return std::isfinite(*d);
-    if (const auto* a = v.if_array()) return std::all_of(a->begin(), a->end(), finite_json);
-    if (const auto* o = v.if_object())
-        return std::all_of(o->begin(), o->end(), [](const auto& kv) { return finite_json(kv.value()); });
-    return true;
-}
+using detail::finite_json;
 
 // A request's body as every endpoint reads it: a JSON object, or nothing (not JSON, or not an
 // object). A number beyond a double reads as infinity: the field's check refuses it by name

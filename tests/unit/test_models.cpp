@@ -1,6 +1,7 @@
 // JSON models: every field read, unknown fields ignored, raw kept, wrong shapes refused.
 #include "checks.hpp"
 
+#include <wechatpay/complaints.hpp>
 #include <wechatpay/models.hpp>
 
 #include "core/json_reader.hpp"
@@ -297,4 +298,25 @@ TEST_CASE("value_at: a JSON pointer of plain keys, null and dead ends absent", "
     CHECK(value_at(o, "/s/x") == nullptr);
     CHECK(value_at(o, "/amount/from/0") == nullptr);  // arrays are not walked
     CHECK(value_at(o, "/missing/total") == nullptr);
+}
+
+TEST_CASE("complaint pages: each item's raw text is JSON again; a number beyond a double is refused", "[models][complaints]") {
+    const auto page = wechatpay::parse_complaint_page(
+        R"({"data":[{"complaint_id":"200201820200101080076610000","future":{"n":1.5}}],"limit":5,"offset":0,"total_count":1})");
+    REQUIRE(page);
+    REQUIRE(page->data.size() == 1);
+    const auto again = wechatpay::parse_complaint(page->data[0].raw);
+    REQUIRE(again);
+    CHECK(again->complaint_id == "200201820200101080076610000");
+    CHECK(boost::json::parse(page->data[0].raw).at("future").at("n").as_double() == 1.5);
+    // Boost.JSON writes infinity as "Infinity": the item could not be read back (found by fuzz_models).
+    for (const char* number : {"1e400", "-1e999"}) {
+        CAPTURE(number);
+        const auto refused = wechatpay::parse_complaint_page(
+            std::string(R"({"data":[{"complaint_id":"1"},{"complaint_id":"2","amount":)") + number +
+            R"(}],"limit":5,"offset":0,"total_count":2})");
+        REQUIRE_FALSE(refused);
+        CHECK(refused.error().is(errc::malformed_json));
+        CHECK(refused.error().detail == "/data/1: a number beyond a double");
+    }
 }
