@@ -24,6 +24,7 @@
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/async_result.hpp>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstddef>
@@ -72,6 +73,13 @@ public:
     using wait = std::chrono::milliseconds;  // zero: a token was taken
     using handler_type = boost::asio::any_completion_handler<void(result<wait>)>;
     virtual ~rate_limiter() = default;
+
+    // A wait is capped at a day (a tiny rate must not overflow it). A capped wait is no real
+    // turn, so the patience that limiters and the client compare a wait with stops just below.
+    static constexpr wait longest_wait{86'400'000};
+    static constexpr wait usable_patience(wait patience) noexcept {
+        return std::clamp(patience, wait(0), longest_wait - wait(1));
+    }
 
     // One ask for a request of class `c` that can wait `patience`: zero (a token taken), a wait
     // of at most `patience` (a token reserved for then), or a longer wait (nothing reserved). An

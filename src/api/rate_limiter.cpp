@@ -110,9 +110,9 @@ rate_limiter::wait memory_rate_limiter::take(endpoint_class c, wait patience) {
     }
     // Rounded up, never zero: a zero wait means admitted now.
     // At most a day: a tiny rate must not overflow the cast.
-    const double ms = std::min(86'400'000.0, std::ceil((1 - b.tokens) * 1000 / r.per_second));
+    const double ms = std::min(static_cast<double>(longest_wait.count()), std::ceil((1 - b.tokens) * 1000 / r.per_second));
     const wait w(std::max<std::int64_t>(1, static_cast<std::int64_t>(ms)));
-    if (w <= std::min(patience, wait(86'399'999))) b.tokens -= 1;  // a capped wait is no real turn
+    if (w <= usable_patience(patience)) b.tokens -= 1;
     return w;
 }
 

@@ -253,9 +253,7 @@ awaitable<void> client::impl::pause(std::chrono::milliseconds delay) {
 // One ask; a reserved turn is slept out here and never asked for again (rate_limiter.hpp).
 awaitable<bool> client::impl::admitted(const call& c, result<net::response>& out) {
     const auto cls = classify_request(http::to_string(c.method), c.target);
-    // Limiters cap a wait at a day: a patience that long would take the cap for a real turn.
-    const auto patience = std::min(std::chrono::duration_cast<rate_limiter::wait>(cfg.timeouts.request),
-                                   rate_limiter::wait(86'399'999));
+    const auto patience = rate_limiter::usable_patience(std::chrono::duration_cast<rate_limiter::wait>(cfg.timeouts.request));
     auto wait = co_await cfg.rate_limiter->async_try_acquire(cls, patience, asio::use_awaitable);
     // The ask itself does not watch for cancellation: one that came meanwhile still counts.
     const auto aborted = [&] {

@@ -56,9 +56,7 @@ void rate_limiter::try_acquire(endpoint_class c, wait patience, handler_type han
     const auto i = static_cast<std::size_t>(c);
     if (i >= endpoint_class_count || !opts_.rates[i].limited()) return complete(std::move(handler), wait(0));
     const rate r = opts_.rates[i];
-    // Waits are capped at a day: a capped wait is no real turn, so a patience reaches just below it
-    // (and cannot overflow).
-    const auto patience_us = std::chrono::duration_cast<std::chrono::microseconds>(std::clamp(patience, wait(0), wait(86'399'999)));
+    const auto patience_us = std::chrono::duration_cast<std::chrono::microseconds>(usable_patience(patience));
     std::vector<std::string> args{"EVAL",
                                   bucket_script,
                                   "1",
